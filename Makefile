@@ -1,0 +1,38 @@
+# Staybook — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench lint install migrate clean-db check
+
+$(STAMP): requirements/base.txt requirements/dev.txt requirements/prod.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(PY) manage.py setup_periodic_tasks
+	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo --if-empty
+
+## Set everything up and serve the site on http://127.0.0.1:8000 with Celery worker, beat and the sandbox bank.
+run: migrate
+	mkdir -p var/celery/queue var/celery/processed var/mail
+	DEBUG=$${DEBUG:-1} $(VENV)/bin/honcho start
+
+## The whole test suite: on a throw-away embedded PostgreSQL, or on DATABASE_URL when it is set.
+test: install
+	mkdir -p var
+	EMBEDDED_PG_DIR=$${EMBEDDED_PG_DIR:-$(CURDIR)/var/postgres-test} DEBUG=0 SECRET_KEY=test-only-not-secret \
+		$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: install
+	DEBUG=0 SECRET_KEY=bench-only $(PY) -m bench $(BENCH_ARGS)

@@ -1,0 +1,125 @@
+"""Bookings: a stay sold to a guest, its price snapshot, and the record of every state change."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+# Crockford-like alphabet: no 0/O, 1/I/L confusion when read over the phone.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_reference() -> str:
+    return "HB-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+
+
+class Booking(models.Model):
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", "Pending payment"
+        CONFIRMED = "confirmed", "Confirmed"
+        PAYMENT_FAILED = "payment_failed", "Payment failed"
+        EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled"
+        CHECKED_IN = "checked_in", "Checked in"
+        CHECKED_OUT = "checked_out", "Checked out"
+        NO_SHOW = "no_show", "No-show"
+
+    class Source(models.TextChoices):
+        WEBSITE = "website", "Website"
+        PARTNER = "partner", "Partner API"
+        STAFF = "staff", "Staff"
+
+    # States in which the booking's nights are taken from inventory.
+    HOLDING_STATUSES = (Status.PENDING_PAYMENT, Status.CONFIRMED, Status.CHECKED_IN)
+
+    reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
+    hotel = models.ForeignKey("hotels.Hotel", on_delete=models.PROTECT, related_name="bookings")
+    room_type = models.ForeignKey("hotels.RoomType", on_delete=models.PROTECT, related_name="bookings")
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="bookings"
+    )
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.WEBSITE)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT)
+
+    check_in = models.DateField()
+    check_out = models.DateField()
+    adults = models.PositiveSmallIntegerField()
+    children = models.PositiveSmallIntegerField(default=0)
+    rooms = models.PositiveSmallIntegerField(default=1)
+
+    guest_first_name = models.CharField(max_length=100)
+    guest_last_name = models.CharField(max_length=100)
+    guest_email = models.EmailField()
+    guest_phone = models.CharField(max_length=32, blank=True)
+    special_requests = models.TextField(blank=True, max_length=1000)
+
+    currency = models.CharField(max_length=3)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    price_snapshot = models.JSONField(help_text="Nightly lines, taxes and total as quoted when the booking was made.")
+    cancellation_policy = models.JSONField(help_text="The policy as agreed when the booking was made.")
+
+    # True while the booking's room-nights are counted in NightInventory.rooms_sold; flipped in the same
+    # transaction as the counters, so releasing twice is a no-op.
+    nights_held = models.BooleanField(default=False)
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancellation_penalty = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["hotel", "check_in"], name="booking_hotel_checkin_idx"),
+            models.Index(fields=["status", "hold_expires_at"], name="booking_status_hold_idx"),
+            models.Index(fields=["customer", "-check_in"], name="booking_customer_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(check_out__gt=F("check_in")), name="booking_checkout_after_checkin"),
+            models.CheckConstraint(condition=Q(rooms__gte=1), name="booking_rooms_positive"),
+            models.CheckConstraint(condition=Q(adults__gte=1), name="booking_adults_positive"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="booking_total_non_negative"),
+            models.CheckConstraint(condition=Q(refunded_amount__lte=F("total")), name="booking_refund_within_total"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    def get_absolute_url(self):
+        return reverse("bookings:detail", kwargs={"reference": self.reference})
+
+    @property
+    def nights(self) -> int:
+        return (self.check_out - self.check_in).days
+
+    @property
+    def guest_name(self) -> str:
+        return f"{self.guest_first_name} {self.guest_last_name}".strip()
+
+
+class BookingStatusChange(models.Model):
+    """One transition of a booking: from, to, who (customer, staff, partner or system) and when."""
+
+    class Actor(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        STAFF = "staff", "Staff"
+        PARTNER = "partner", "Partner"
+        SYSTEM = "system", "System"
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    actor_kind = models.CharField(max_length=20, choices=Actor.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.booking}: {self.from_status or '—'} → {self.to_status}"

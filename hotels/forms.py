@@ -1,0 +1,90 @@
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from .selectors import SORTS, Stay, known_cities
+
+
+class StayForm(forms.Form):
+    """Dates and party. Check-in may be "yesterday" in UTC terms: somewhere in the world it is still that day;
+    the booking service checks against the hotel's own calendar."""
+
+    check_in = forms.DateField(label="Check-in", widget=forms.DateInput(attrs={"type": "date"}))
+    check_out = forms.DateField(label="Check-out", widget=forms.DateInput(attrs={"type": "date", "data-min-date-of": "id_check_in"}))
+    adults = forms.IntegerField(label="Adults", min_value=1, max_value=30, initial=2)
+    children = forms.IntegerField(label="Children", min_value=0, max_value=10, initial=0, required=False)
+    rooms = forms.IntegerField(label="Rooms", min_value=1, max_value=settings.BOOKING_MAX_ROOMS, initial=1)
+
+    def clean_children(self):
+        return self.cleaned_data.get("children") or 0
+
+    def clean(self):
+        data = super().clean()
+        check_in, check_out = data.get("check_in"), data.get("check_out")
+        if check_in and check_out:
+            earliest = timezone.now().date() - timedelta(days=1)
+            if check_in < earliest:
+                self.add_error("check_in", "Check-in can't be in the past.")
+            elif check_in > earliest + timedelta(days=settings.BOOKING_MAX_DAYS_AHEAD):
+                self.add_error("check_in", "We only sell stays up to 500 days ahead.")
+            if check_out <= check_in:
+                self.add_error("check_out", "Check-out must be after check-in.")
+            elif (check_out - check_in).days > settings.BOOKING_MAX_NIGHTS:
+                self.add_error("check_out", f"Stays are limited to {settings.BOOKING_MAX_NIGHTS} nights.")
+        adults, rooms = data.get("adults"), data.get("rooms")
+        if adults and rooms and rooms > adults:
+            self.add_error("rooms", "Each room needs at least one adult.")
+        return data
+
+    @property
+    def stay(self) -> Stay:
+        d = self.cleaned_data
+        return Stay(check_in=d["check_in"], check_out=d["check_out"], adults=d["adults"], children=d["children"], rooms=d["rooms"])
+
+
+class SearchForm(StayForm):
+    destination = forms.CharField(label="Destination", max_length=100,
+                                  widget=forms.TextInput(attrs={"list": "destinations", "placeholder": "City", "autocomplete": "off"}))
+    field_order = ["destination", "check_in", "check_out", "adults", "children", "rooms"]
+
+    def clean_destination(self):
+        wanted = " ".join(self.cleaned_data["destination"].split()).casefold()
+        for city in known_cities():
+            if city.casefold() == wanted:
+                return city
+        raise forms.ValidationError("We have no hotels in that city yet. Try one of the suggestions.")
+
+
+class ResultsFilterForm(forms.Form):
+    """Sort and filters of the results page; bad values are dropped, never an error page."""
+
+    sort = forms.ChoiceField(choices=[("price", "Lowest price"), ("stars", "Most stars"), ("name", "Name")], required=False)
+    min_price = forms.DecimalField(label="Min total", min_value=0, max_digits=12, decimal_places=2, required=False)
+    max_price = forms.DecimalField(label="Max total", min_value=0, max_digits=12, decimal_places=2, required=False)
+    stars = forms.TypedMultipleChoiceField(choices=[(n, "★" * n) for n in range(5, 0, -1)], coerce=int, required=False,
+                                           widget=forms.CheckboxSelectMultiple)
+    amenities = forms.MultipleChoiceField(choices=(), required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, amenity_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amenities"].choices = amenity_choices
+
+    def clean(self):
+        data = super().clean()
+        lo, hi = data.get("min_price"), data.get("max_price")
+        if lo is not None and hi is not None and lo > hi:
+            self.add_error("max_price", "The maximum must be at least the minimum.")
+        return data
+
+    def filters(self) -> dict:
+        self.is_valid()  # cleaned_data keeps the valid fields; the invalid ones are simply not applied
+        data = self.cleaned_data
+        return {
+            "sort": data.get("sort") if data.get("sort") in SORTS else "price",
+            "min_total": data.get("min_price"),
+            "max_total": data.get("max_price"),
+            "stars": data.get("stars") or None,
+            "amenities": data.get("amenities") or None,
+        }

@@ -1,0 +1,37 @@
+from decimal import Decimal, InvalidOperation
+
+from django import template
+
+register = template.Library()
+
+SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$"}
+
+
+@register.filter
+def money(amount, currency):
+    """``1234.5|money:"EUR"`` → ``€1,234.50``; currencies without a symbol read ``CHF 1,234.50``."""
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, TypeError, ValueError):
+        return ""
+    text = f"{abs(value):,.2f}"
+    sign = "−" if value < 0 else ""
+    symbol = SYMBOLS.get(currency)
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{currency} {text}"
+
+
+@register.filter
+def stars(count):
+    return "★" * int(count or 0)
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes):
+    """The current query string with some parameters replaced (pagination and sort links)."""
+    query = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value is None:
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return "?" + query.urlencode()

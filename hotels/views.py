@@ -1,0 +1,77 @@
+from datetime import timedelta
+
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from .forms import ResultsFilterForm, SearchForm, StayForm
+from .models import Hotel
+from .pricing import stay_quote, stay_total
+from .selectors import city_suggestions, hotel_offers, hotel_search, known_cities, search_amenities
+
+PAGE_SIZE = 10
+
+
+def _default_dates():
+    today = timezone.now().date()
+    return {"check_in": today + timedelta(days=14), "check_out": today + timedelta(days=16), "adults": 2,
+            "children": 0, "rooms": 1}
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, min(int(request.GET.get("page", 1)), 10_000))
+    except (TypeError, ValueError):
+        return 1
+
+
+@require_GET
+def home(request):
+    form = SearchForm(initial=_default_dates())
+    return render(request, "hotels/home.html", {"form": form, "cities": known_cities()})
+
+
+@require_GET
+def search(request):
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        return render(request, "hotels/home.html", {"form": form, "cities": known_cities()}, status=200)
+    stay = form.stay
+    amenity_choices = [(a.code, a.name) for a in search_amenities()]
+    filter_form = ResultsFilterForm(request.GET, amenity_choices=amenity_choices)
+    filters = filter_form.filters()
+    page = _page_number(request)
+    offset = (page - 1) * PAGE_SIZE
+    hotels = list(hotel_search(city=form.cleaned_data["destination"], stay=stay, **filters)[offset : offset + PAGE_SIZE])
+    total_count = hotels[0].result_count if hotels else 0
+    for hotel in hotels:
+        hotel.stay_total = stay_total(room_total=hotel.best_total, night_count=stay.nights, rooms=stay.rooms,
+                                      adults=stay.adults, children=stay.children, taxes=hotel.taxes.all())
+    page_count = max(1, -(-total_count // PAGE_SIZE))
+    return render(request, "hotels/results.html", {
+        "form": form, "filter_form": filter_form, "stay": stay, "city": form.cleaned_data["destination"],
+        "hotels": hotels, "total_count": total_count, "page": page, "page_count": page_count,
+        "has_previous": page > 1, "has_next": page < page_count, "cities": known_cities(),
+    })
+
+
+@require_GET
+def destination_suggestions(request):
+    return JsonResponse({"cities": city_suggestions(request.GET.get("q", "")[:100])})
+
+
+@require_GET
+def hotel_detail(request, slug):
+    hotel = get_object_or_404(Hotel.objects.prefetch_related("photos", "amenities", "taxes"), slug=slug, is_active=True)
+    stay_form = StayForm(request.GET if "check_in" in request.GET else None, initial=_default_dates())
+    offers = []
+    stay = None
+    if stay_form.is_bound and stay_form.is_valid():
+        stay = stay_form.stay
+        taxes = list(hotel.taxes.all())
+        for offer in hotel_offers(hotel=hotel, stay=stay):
+            offer.quote = stay_quote(currency=hotel.currency, nightly_prices=[(n.date, n.price) for n in offer.nights],
+                                     rooms=stay.rooms, adults=stay.adults, children=stay.children, taxes=taxes)
+            offers.append(offer)
+    return render(request, "hotels/detail.html", {"hotel": hotel, "stay_form": stay_form, "stay": stay, "offers": offers})

@@ -1,0 +1,184 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from hotels.models import NightInventory
+from hotels.selectors import Stay, hotel_offers, hotel_search
+from tests.factories import HotelFactory, RoomTypeFactory, TaxFactory, future, open_nights
+
+pytestmark = pytest.mark.django_db
+
+
+def stay(ci=10, nights=3, **kw):
+    return Stay(check_in=future(ci), check_out=future(ci + nights), **{"adults": 2, **kw})
+
+
+def test_price_is_the_sum_of_the_nights_times_rooms():
+    rt = RoomTypeFactory()
+    open_nights(rt, future(10), 3, price="100.00")
+    NightInventory.objects.filter(room_type=rt, date=future(11)).update(price=Decimal("150.50"))
+    [hotel] = hotel_search(city="Paris", stay=stay(rooms=2, adults=2))
+    assert hotel.best_total == Decimal("701.00")
+
+
+def test_room_type_unavailable_on_one_night_is_not_offered():
+    rt = RoomTypeFactory()
+    open_nights(rt, future(10), 3)
+    NightInventory.objects.filter(room_type=rt, date=future(11)).update(rooms_sold=5)
+    assert list(hotel_search(city="Paris", stay=stay())) == []
+
+
+def test_a_missing_night_row_means_not_for_sale():
+    rt = RoomTypeFactory()
+    open_nights(rt, future(10), 2)
+    assert list(hotel_search(city="Paris", stay=stay(nights=3))) == []
+    assert len(hotel_search(city="Paris", stay=stay(nights=2))) == 1
+
+
+def test_stop_sell_on_any_night_hides_the_room_type():
+    rt = RoomTypeFactory()
+    open_nights(rt, future(10), 3)
+    NightInventory.objects.filter(room_type=rt, date=future(12)).update(stop_sell=True)
+    assert list(hotel_search(city="Paris", stay=stay())) == []
+
+
+def test_minimum_stay_of_any_night_must_fit():
+    rt = RoomTypeFactory()
+    open_nights(rt, future(10), 5)
+    NightInventory.objects.filter(room_type=rt, date=future(11)).update(min_stay=3)
+    assert list(hotel_search(city="Paris", stay=stay(nights=2))) == []
+    assert len(hotel_search(city="Paris", stay=stay(nights=3))) == 1
+
+
+def test_capacity_counts_adults_children_and_rooms():
+    rt = RoomTypeFactory(max_adults=2, max_children=1, max_occupancy=3)
+    open_nights(rt, future(10), 3)
+    assert len(hotel_search(city="Paris", stay=stay(adults=2, children=1))) == 1
+    assert list(hotel_search(city="Paris", stay=stay(adults=3))) == []
+    assert list(hotel_search(city="Paris", stay=stay(adults=2, children=2))) == []
+    assert len(hotel_search(city="Paris", stay=stay(adults=4, rooms=2))) == 1
+
+
+def test_not_enough_rooms_left_for_the_party():
+    rt = RoomTypeFactory()
+    open_nights(rt, future(10), 3, rooms=2)
+    assert list(hotel_search(city="Paris", stay=stay(adults=3, rooms=3))) == []
+
+
+def test_cheapest_room_type_gives_the_hotel_price_and_sorting():
+    cheap = RoomTypeFactory(hotel=HotelFactory(name="B cheap", stars=2))
+    dear = RoomTypeFactory(hotel=HotelFactory(name="A dear", stars=5))
+    RoomTypeFactory(hotel=cheap.hotel, name="Suite")
+    open_nights(cheap, future(10), 3, price="80")
+    open_nights(cheap.hotel.room_types.get(name="Suite"), future(10), 3, price="300")
+    open_nights(dear, future(10), 3, price="200")
+    by_price = list(hotel_search(city="Paris", stay=stay()))
+    assert [h.name for h in by_price] == ["B cheap", "A dear"]
+    assert by_price[0].best_total == Decimal("240.00")
+    assert [h.name for h in hotel_search(city="Paris", stay=stay(), sort="stars")] == ["A dear", "B cheap"]
+    assert [h.name for h in hotel_search(city="Paris", stay=stay(), sort="name")] == ["A dear", "B cheap"]
+    assert [h.name for h in hotel_search(city="Paris", stay=stay(), max_total=Decimal("500"))] == ["B cheap"]
+    assert [h.name for h in hotel_search(city="Paris", stay=stay(), stars=[5])] == ["A dear"]
+
+
+def test_other_cities_are_not_returned():
+    open_nights(RoomTypeFactory(hotel=HotelFactory(city="Lyon")), future(10), 3)
+    assert list(hotel_search(city="Paris", stay=stay())) == []
+
+
+def test_hotel_offers_list_nightly_rows_cheapest_first():
+    hotel = HotelFactory()
+    a = RoomTypeFactory(hotel=hotel, name="Deluxe")
+    b = RoomTypeFactory(hotel=hotel, name="Standard")
+    open_nights(a, future(10), 3, price="150")
+    open_nights(b, future(10), 3, price="90")
+    offers = hotel_offers(hotel=hotel, stay=stay())
+    assert [o.room_type.name for o in offers] == ["Standard", "Deluxe"]
+    assert [n.date for n in offers[0].nights] == [future(10), future(11), future(12)]
+
+
+def _search_url(**params):
+    base = {"destination": "Paris", "check_in": future(10).isoformat(), "check_out": future(13).isoformat(),
+            "adults": 2, "children": 0, "rooms": 1}
+    base.update(params)
+    return reverse("hotels:search"), base
+
+
+def test_results_page_shows_total_with_added_taxes(client):
+    rt = RoomTypeFactory(hotel=HotelFactory(name="Hôtel Lumière"))
+    TaxFactory(hotel=rt.hotel, amount=Decimal("2.50"))
+    open_nights(rt, future(10), 3, price="100")
+    url, params = _search_url()
+    response = client.get(url, params)
+    assert response.status_code == 200
+    # 300 rooms + 2.50 × 2 guests × 3 nights
+    assert "€315.00" in response.content.decode()
+    assert "Hôtel Lumière" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"check_out": future(5).isoformat()}, "Check-out must be after check-in."),
+        ({"check_in": future(-5).isoformat(), "check_out": future(-3).isoformat()}, "Check-in can&#x27;t be in the past."),
+        ({"check_out": future(50).isoformat()}, "Stays are limited to 30 nights."),
+        ({"adults": 0}, "Ensure this value is greater than or equal to 1."),
+        ({"destination": "Atlantis"}, "We have no hotels in that city yet."),
+        ({"check_in": "2026-02-31"}, "Enter a valid date."),
+        ({"adults": "lots"}, "Enter a whole number."),
+        ({"rooms": 3, "adults": 2}, "Each room needs at least one adult."),
+    ],
+)
+def test_bad_search_input_gets_a_message_on_the_form(client, params, message):
+    HotelFactory()
+    url, query = _search_url(**params)
+    response = client.get(url, query)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+
+
+def test_garbage_query_strings_never_500(client):
+    HotelFactory()
+    url, query = _search_url(page="x", sort="'; drop", stars="nine", min_price="-5", amenities="\x00")
+    assert client.get(url, query).status_code == 200
+    assert client.get(url, {"destination": "x" * 5000}).status_code == 200
+
+
+def test_results_page_query_count_does_not_grow_with_hotels(client, django_assert_max_num_queries):
+    for n in range(12):
+        rt = RoomTypeFactory(hotel=HotelFactory(name=f"H{n}"))
+        open_nights(rt, future(10), 3)
+        TaxFactory(hotel=rt.hotel)
+    url, query = _search_url()
+    with django_assert_max_num_queries(8):
+        response = client.get(url, query)
+    assert response.context["total_count"] == 12
+    assert len(response.context["hotels"]) == 10
+
+
+def test_pagination_second_page(client):
+    for n in range(12):
+        open_nights(RoomTypeFactory(hotel=HotelFactory(name=f"H{n:02d}")), future(10), 3)
+    url, query = _search_url(page=2, sort="name")
+    response = client.get(url, query)
+    assert [h.name for h in response.context["hotels"]] == ["H10", "H11"]
+
+
+def test_hotel_page_shows_rooms_and_breakdown(client):
+    rt = RoomTypeFactory(name="Garden Double")
+    open_nights(rt, future(10), 3, price="120")
+    response = client.get(rt.hotel.get_absolute_url(), {"check_in": future(10), "check_out": future(12), "adults": 2, "rooms": 1})
+    body = response.content.decode()
+    assert "Garden Double" in body and "€240.00" in body and "€120.00" in body
+
+
+def test_unknown_hotel_is_404(client):
+    assert client.get("/hotels/nope/").status_code == 404
+
+
+def test_city_suggestions(client):
+    HotelFactory(city="Paris")
+    HotelFactory(city="Prague")
+    HotelFactory(city="Lyon")
+    assert client.get(reverse("hotels:destinations"), {"q": "p"}).json() == {"cities": ["Paris", "Prague"]}
