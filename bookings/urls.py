@@ -4,5 +4,12 @@ from . import views
 
 app_name = "bookings"
 urlpatterns = [
+    path("", views.my_bookings, name="my_bookings"),
     path("start/", views.booking_start, name="start"),
+    path("new/<str:token>/guest/", views.booking_guest, name="guest"),
+    path("new/<str:token>/review/", views.booking_review, name="review"),
+    path("<str:reference>/", views.booking_detail, name="detail"),
+    path("<str:reference>/pay/", views.booking_pay, name="pay"),
+    path("<str:reference>/receipt.pdf", views.booking_receipt, name="receipt"),
+    path("<str:reference>/cancel/", views.booking_cancel_view, name="cancel"),
 ]

@@ -1,5 +1,227 @@
-from django.http import HttpResponse
+"""The website's booking flow: choose → guest details (and account) → review → pay at the bank → booking page."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.services import AccountExists, user_create
+from hotels.models import RoomType
+from hotels.pricing import stay_quote
+from hotels.selectors import room_type_offers
+from payments.receipts import receipt_issue
+from payments.services import PaymentError, payment_start
+
+from .drafts import draft_create, draft_get, draft_stay, draft_update
+from .exceptions import BookingError, PriceChanged, SoldOut
+from .forms import BookingStartForm, GuestDetailsForm, GuestSignupForm
+from .models import Booking
+from .policy import cancellation_policy_snapshot, policy_summary
+from .selectors import customer_bookings
+from .services import Actor, GuestDetails, booking_cancel, booking_cancel_quote, booking_hold, stay_validate
 
 
+def _hotel_url(room_type, stay) -> str:
+    return (f"{room_type.hotel.get_absolute_url()}?check_in={stay.check_in:%Y-%m-%d}&check_out={stay.check_out:%Y-%m-%d}"
+            f"&adults={stay.adults}&children={stay.children}&rooms={stay.rooms}")
+
+
+@require_POST
 def booking_start(request):
-    return HttpResponse(status=501)
+    form = BookingStartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "That choice isn't valid any more: please pick your room again.")
+        room_type = RoomType.objects.filter(pk=request.POST.get("room_type") or 0).select_related("hotel").first() \
+            if str(request.POST.get("room_type", "")).isdigit() else None
+        return redirect(room_type.hotel.get_absolute_url() if room_type else "hotels:home")
+    room_type, stay = form.cleaned_data["room_type"], form.stay
+    try:
+        stay_validate(room_type=room_type, stay=stay)
+    except BookingError as exc:
+        messages.error(request, exc.message)
+        return redirect(_hotel_url(room_type, stay))
+    token = draft_create(request.session, room_type_id=room_type.pk, stay=stay)
+    return redirect("bookings:guest", token=token)
+
+
+def _draft_or_404(request, token):
+    draft = draft_get(request.session, token)
+    if draft is None:
+        raise Http404("This booking draft has expired.")
+    room_type = get_object_or_404(RoomType.objects.select_related("hotel"), pk=draft["room_type"])
+    return draft, room_type, draft_stay(draft)
+
+
+def _quote(room_type, stay):
+    """The price the guest reviews, from the same pricing function the hold uses, or None if sold out."""
+    if not room_type_offers(stay=stay, hotel=room_type.hotel_id).filter(room_type_id=room_type.pk).exists():
+        return None
+    nights = room_type.nights.filter(date__gte=stay.check_in, date__lt=stay.check_out).order_by("date")
+    return stay_quote(currency=room_type.hotel.currency, nightly_prices=[(n.date, n.price) for n in nights],
+                      rooms=stay.rooms, adults=stay.adults, children=stay.children, taxes=room_type.hotel.taxes.all())
+
+
+@require_http_methods(["GET", "POST"])
+def booking_guest(request, token):
+    draft, room_type, stay = _draft_or_404(request, token)
+    if draft["booking"]:
+        return redirect("bookings:detail", reference=draft["booking"])
+    form_class = GuestDetailsForm if request.user.is_authenticated else GuestSignupForm
+    if request.method == "POST":
+        form = form_class(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            if not request.user.is_authenticated:
+                try:
+                    user = user_create(email=data["email"], password=data["password1"], first_name=data["first_name"],
+                                       last_name=data["last_name"], phone=data["phone"])
+                except AccountExists:
+                    form.add_error("email", "An account with this e-mail already exists: log in to continue your booking.")
+                    return render(request, "bookings/guest.html", _guest_context(request, form, room_type, stay, token))
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            guest = {k: data[k] for k in ("first_name", "last_name", "email", "phone", "special_requests")}
+            draft_update(request.session, token, guest=guest)
+            return redirect("bookings:review", token=token)
+    else:
+        user = request.user
+        initial = draft["guest"] or ({"first_name": user.first_name, "last_name": user.last_name, "email": user.email,
+                                      "phone": user.phone} if user.is_authenticated else {})
+        form = form_class(initial=initial)
+    return render(request, "bookings/guest.html", _guest_context(request, form, room_type, stay, token))
+
+
+def _guest_context(request, form, room_type, stay, token):
+    login_url = f"{reverse('accounts:login')}?next={reverse('bookings:guest', kwargs={'token': token})}"
+    return {"form": form, "room_type": room_type, "hotel": room_type.hotel, "stay": stay, "login_url": login_url,
+            "quote": _quote(room_type, stay), "step": 2}
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def booking_review(request, token):
+    draft, room_type, stay = _draft_or_404(request, token)
+    if not draft["guest"]:
+        return redirect("bookings:guest", token=token)
+    if draft["booking"]:  # "Pay" pressed twice, or back button after paying: continue with that booking
+        booking = Booking.objects.filter(reference=draft["booking"], customer=request.user).first()
+        if booking and booking.status == Booking.Status.PENDING_PAYMENT:
+            return _to_bank(request, booking)
+        return redirect("bookings:detail", reference=draft["booking"])
+    quote = _quote(room_type, stay)
+    if quote is None:
+        messages.error(request, f"{room_type.name} is no longer available for these dates. Please choose again.")
+        return redirect(_hotel_url(room_type, stay))
+    if request.method == "POST":
+        try:
+            booking = booking_hold(room_type=room_type, stay=stay, guest=GuestDetails(**draft["guest"]),
+                                   customer=request.user, expected_total=request.POST.get("expected_total") or None)
+        except PriceChanged as exc:
+            messages.warning(request, f"The price changed while you were booking: {exc.message} Please check it again.")
+            return redirect("bookings:review", token=token)
+        except SoldOut as exc:
+            messages.error(request, f"{exc.message} Nothing has been charged. Please choose again.")
+            return redirect(_hotel_url(room_type, stay))
+        except BookingError as exc:
+            messages.error(request, exc.message)
+            return redirect(_hotel_url(room_type, stay))
+        except ArithmeticError:
+            messages.error(request, "Something in the form was not valid. Please check the price and try again.")
+            return redirect("bookings:review", token=token)
+        draft_update(request.session, token, booking=booking.reference)
+        return _to_bank(request, booking)
+    policy = cancellation_policy_snapshot(room_type.hotel, stay.check_in)
+    return render(request, "bookings/review.html", {
+        "room_type": room_type, "hotel": room_type.hotel, "stay": stay, "quote": quote, "guest": draft["guest"],
+        "policy": policy_summary(policy), "hold_minutes": settings.BOOKING_HOLD_MINUTES, "token": token, "step": 3,
+    })
+
+
+def _to_bank(request, booking):
+    return_url = request.build_absolute_uri(reverse("payments:return", kwargs={"reference": booking.reference}))
+    webhook_url = settings.SITE_URL + reverse("payments:webhook")
+    try:
+        payment = payment_start(booking=booking, return_url=return_url, webhook_url=webhook_url)
+    except PaymentError as exc:
+        messages.error(request, exc.message)
+        return redirect("bookings:detail", reference=booking.reference)
+    return HttpResponseRedirect(payment.bank_redirect_url)
+
+
+def _own_booking(request, reference) -> Booking:
+    """The customer's own booking, or 404 — never reveal that another customer's booking exists."""
+    return get_object_or_404(Booking.objects.select_related("hotel", "room_type"), reference=reference,
+                             customer=request.user)
+
+
+@require_POST
+@login_required
+def booking_pay(request, reference):
+    return _to_bank(request, _own_booking(request, reference))
+
+
+@login_required
+def my_bookings(request):
+    tab = request.GET.get("tab", "upcoming")
+    if tab not in ("upcoming", "past", "cancelled"):
+        tab = "upcoming"
+    return render(request, "bookings/my_bookings.html", {"bookings": customer_bookings(customer=request.user, tab=tab),
+                                                          "tab": tab})
+
+
+@login_required
+def booking_detail(request, reference):
+    booking = _own_booking(request, reference)
+    payment = booking.payments.order_by("-created_at").first()
+    return render(request, "bookings/detail.html", {
+        "booking": booking, "hotel": booking.hotel, "snapshot": booking.price_snapshot, "payment": payment,
+        "policy": policy_summary(booking.cancellation_policy), "can_cancel": booking.status in (
+            Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT),
+        "has_receipt": booking.status in (Booking.Status.CONFIRMED, Booking.Status.CHECKED_IN, Booking.Status.CHECKED_OUT)
+        or hasattr(booking, "receipt"),
+        "hold_active": booking.status == Booking.Status.PENDING_PAYMENT and booking.hold_expires_at
+        and booking.hold_expires_at > timezone.now(),
+    })
+
+
+@login_required
+def booking_receipt(request, reference):
+    booking = _own_booking(request, reference)
+    if not hasattr(booking, "receipt") and booking.confirmed_at is None:
+        raise Http404("No receipt for an unpaid booking.")
+    receipt = receipt_issue(booking=booking)
+    response = HttpResponse(bytes(receipt.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="staybook-{booking.reference}-{receipt.number}.pdf"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def booking_cancel_view(request, reference):
+    booking = _own_booking(request, reference)
+    if booking.status == Booking.Status.CANCELLED:
+        messages.info(request, "This booking is already cancelled.")
+        return redirect(booking)
+    if booking.status not in (Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT):
+        messages.error(request, "This booking can no longer be cancelled online. Please contact the hotel.")
+        return redirect(booking)
+    penalty = booking_cancel_quote(booking=booking) if booking.status == Booking.Status.CONFIRMED else Decimal("0.00")
+    if request.method == "POST":
+        try:
+            booking = booking_cancel(booking=booking, actor_kind=Actor.CUSTOMER, actor=request.user)
+        except (BookingError, PaymentError) as exc:
+            messages.error(request, exc.message)
+            return redirect(booking)
+        refunded = booking.total - (booking.cancellation_penalty or 0)
+        messages.success(request, f"Your booking {booking.reference} is cancelled."
+                         + (f" {refunded} {booking.currency} will be refunded to your card." if booking.refunded_amount else ""))
+        return redirect(booking)
+    return render(request, "bookings/cancel.html", {"booking": booking, "penalty": penalty,
+                                                    "refund": booking.total - penalty,
+                                                    "policy": policy_summary(booking.cancellation_policy)})

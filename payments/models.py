@@ -21,6 +21,7 @@ class Payment(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CREATED)
     idempotency_key = models.CharField(max_length=80, unique=True)
     bank_session_id = models.CharField(max_length=80, blank=True, db_index=True)
+    bank_redirect_url = models.URLField(max_length=500, blank=True)
     bank_transaction_id = models.CharField(max_length=80, blank=True)
     authorization_code = models.CharField(max_length=20, blank=True)
     card_brand = models.CharField(max_length=20, blank=True)

@@ -1,4 +1,9 @@
 from django.urls import path
 
+from . import views
+
 app_name = "payments"
-urlpatterns: list = []
+urlpatterns = [
+    path("return/<str:reference>/", views.payment_return, name="return"),
+    path("webhook/", views.payment_webhook, name="webhook"),
+]

@@ -1,0 +1,72 @@
+"""Taking and giving back room-nights. The only code that moves ``NightInventory.rooms_sold``.
+
+Rows are locked in date order (``ORDER BY date FOR UPDATE``) so two stays that overlap can't deadlock, and the
+UPDATE is conditional, so PostgreSQL re-checks the condition on the latest row version under contention: a night
+is either taken or reported unavailable, never oversold and never falsely sold out. The CHECK constraint
+``night_never_oversold`` makes it true whatever any other code does.
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import connection
+
+from hotels.models import NightInventory
+
+TABLE = NightInventory._meta.db_table
+
+TAKE_SQL = f"""
+WITH wanted AS (
+    SELECT id FROM {TABLE}
+    WHERE room_type_id = %(room_type)s AND date >= %(start)s AND date < %(end)s
+    ORDER BY date
+    FOR UPDATE
+)
+UPDATE {TABLE} AS n SET rooms_sold = n.rooms_sold + %(rooms)s
+FROM wanted
+WHERE n.id = wanted.id AND NOT n.stop_sell AND n.rooms_sold + %(rooms)s <= n.rooms_for_sale
+RETURNING n.date, n.price, n.min_stay
+"""  # noqa: S608 - the table name is ours, every value is a parameter
+
+GIVE_BACK_SQL = f"""
+WITH held AS (
+    SELECT id FROM {TABLE}
+    WHERE room_type_id = %(room_type)s AND date >= %(start)s AND date < %(end)s
+    ORDER BY date
+    FOR UPDATE
+)
+UPDATE {TABLE} AS n SET rooms_sold = GREATEST(n.rooms_sold - %(rooms)s, 0)
+FROM held WHERE n.id = held.id
+"""  # noqa: S608
+
+
+class NightsUnavailable(Exception):
+    def __init__(self, night: date | None, reason: str):
+        super().__init__(reason)
+        self.night = night
+        self.reason = reason
+
+
+def nights_take(*, room_type_id: int, check_in: date, check_out: date, rooms: int) -> list[tuple[date, Decimal]]:
+    """Take ``rooms`` rooms on every night of the stay; return (date, price per room) by date.
+
+    Must run inside a transaction; raises :class:`NightsUnavailable` naming the first night that could not be
+    taken, and the caller's transaction rolls back so nothing stays held.
+    """
+    nights = (check_out - check_in).days
+    with connection.cursor() as cursor:
+        cursor.execute(TAKE_SQL, {"room_type": room_type_id, "start": check_in, "end": check_out, "rooms": rooms})
+        taken = sorted(cursor.fetchall())
+    if len(taken) < nights:
+        taken_dates = {row[0] for row in taken}
+        missing = next(check_in + timedelta(days=i) for i in range(nights) if check_in + timedelta(days=i) not in taken_dates)
+        raise NightsUnavailable(missing, "not enough rooms left")
+    longest_min_stay = max(row[2] for row in taken)
+    if longest_min_stay > nights:
+        raise NightsUnavailable(None, f"a minimum stay of {longest_min_stay} nights applies to these dates")
+    return [(row[0], row[1]) for row in taken]
+
+
+def nights_give_back(*, room_type_id: int, check_in: date, check_out: date, rooms: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(GIVE_BACK_SQL, {"room_type": room_type_id, "start": check_in, "end": check_out, "rooms": rooms})

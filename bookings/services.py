@@ -1,0 +1,242 @@
+"""Writes on bookings. Every path (website, partner API, staff console, Celery) goes through these functions.
+
+Each function is keyword-only, runs in one transaction, locks the booking row before changing it, records the
+transition in ``BookingStatusChange`` and raises a :mod:`bookings.exceptions` error on failure.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from hotels.models import RoomType
+from hotels.pricing import stay_quote
+from hotels.selectors import Stay
+
+from .exceptions import InvalidTransition, PriceChanged, SoldOut, StayInvalid
+from .inventory import NightsUnavailable, nights_give_back, nights_take
+from .models import Booking, BookingStatusChange
+from .policy import cancellation_penalty, cancellation_policy_snapshot
+from .signals import booking_event
+
+Status = Booking.Status
+Actor = BookingStatusChange.Actor
+
+
+@dataclass(frozen=True)
+class GuestDetails:
+    first_name: str
+    last_name: str
+    email: str
+    phone: str = ""
+    special_requests: str = ""
+
+
+def _record(booking: Booking, *, to: str, actor_kind: str, actor=None, note: str = "", event: str | None = None) -> None:
+    BookingStatusChange.objects.create(booking=booking, from_status=booking.status if booking.pk else "",
+                                       to_status=to, actor_kind=actor_kind, actor=actor, note=note[:255])
+    booking.status = to
+    if event:
+        transaction.on_commit(lambda: booking_event.send(sender=Booking, booking=booking, event=event,
+                                                         actor_kind=actor_kind))
+
+
+def stay_validate(*, room_type: RoomType, stay: Stay) -> None:
+    """Rules a stay must meet before anything is held; raises :class:`StayInvalid` with a guest-facing message."""
+    hotel = room_type.hotel
+    today = timezone.now().astimezone(hotel.tzinfo).date()
+    if stay.check_in < today:
+        raise StayInvalid("Check-in can't be in the past (hotel time).")
+    if stay.check_out <= stay.check_in:
+        raise StayInvalid("Check-out must be after check-in.")
+    if stay.nights > settings.BOOKING_MAX_NIGHTS:
+        raise StayInvalid(f"Stays are limited to {settings.BOOKING_MAX_NIGHTS} nights.")
+    if stay.check_in > today + timedelta(days=settings.BOOKING_MAX_DAYS_AHEAD):
+        raise StayInvalid("We only sell stays up to 500 days ahead.")
+    if not 1 <= stay.rooms <= settings.BOOKING_MAX_ROOMS:
+        raise StayInvalid(f"You can book between 1 and {settings.BOOKING_MAX_ROOMS} rooms at once.")
+    if stay.adults < stay.rooms:
+        raise StayInvalid("Each room needs at least one adult.")
+    if (stay.adults > room_type.max_adults * stay.rooms or stay.children > room_type.max_children * stay.rooms
+            or stay.adults + stay.children > room_type.max_occupancy * stay.rooms):
+        raise StayInvalid(f"{stay.rooms} × {room_type.name} can't host {stay.adults} adults and {stay.children} children.")
+    if not (room_type.is_active and hotel.is_active):
+        raise StayInvalid("This room is no longer sold.")
+
+
+def booking_hold(*, room_type: RoomType, stay: Stay, guest: GuestDetails, customer=None,
+                 source: str = Booking.Source.WEBSITE, expected_total: Decimal | None = None,
+                 hold_minutes: int | None = None, actor_kind: str = Actor.CUSTOMER, **extra) -> Booking:
+    """Create a booking in ``pending_payment`` holding its room-nights until ``hold_expires_at``.
+
+    Raises :class:`StayInvalid`, :class:`SoldOut` (naming the night) or :class:`PriceChanged` (when
+    ``expected_total`` no longer matches); in every failure nothing is held.
+    """
+    stay_validate(room_type=room_type, stay=stay)
+    hotel = room_type.hotel
+    with transaction.atomic():
+        try:
+            prices = nights_take(room_type_id=room_type.pk, check_in=stay.check_in, check_out=stay.check_out,
+                                 rooms=stay.rooms)
+        except NightsUnavailable as exc:
+            if exc.night:
+                raise SoldOut(f"{room_type.name} is no longer available on the night of {exc.night:%A %-d %B %Y}.",
+                              night=exc.night) from exc
+            raise SoldOut(f"{room_type.name} can't be booked for these dates: {exc.reason}.") from exc
+        quote = stay_quote(currency=hotel.currency, nightly_prices=prices, rooms=stay.rooms, adults=stay.adults,
+                           children=stay.children, taxes=hotel.taxes.all())
+        if expected_total is not None and Decimal(expected_total) != quote.total:
+            raise PriceChanged(f"The price for this stay is now {quote.total} {quote.currency}.",
+                               total=quote.total, currency=quote.currency)
+        minutes = settings.BOOKING_HOLD_MINUTES if hold_minutes is None else hold_minutes
+        booking = Booking(
+            hotel=hotel, room_type=room_type, customer=customer, source=source,
+            check_in=stay.check_in, check_out=stay.check_out, adults=stay.adults, children=stay.children,
+            rooms=stay.rooms, guest_first_name=guest.first_name, guest_last_name=guest.last_name,
+            guest_email=guest.email, guest_phone=guest.phone, special_requests=guest.special_requests,
+            currency=quote.currency, total=quote.total, price_snapshot=quote.as_snapshot(),
+            cancellation_policy=cancellation_policy_snapshot(hotel, stay.check_in),
+            nights_held=True, hold_expires_at=timezone.now() + timedelta(minutes=minutes), **extra,
+        )
+        booking.status = Status.PENDING_PAYMENT
+        booking.save()
+        BookingStatusChange.objects.create(booking=booking, from_status="", to_status=Status.PENDING_PAYMENT,
+                                           actor_kind=actor_kind, actor=customer, note="nights held")
+    return booking
+
+
+def _locked(booking: Booking) -> Booking:
+    return Booking.objects.select_for_update().select_related("hotel", "room_type").get(pk=booking.pk)
+
+
+def _release(booking: Booking) -> None:
+    if booking.nights_held:
+        nights_give_back(room_type_id=booking.room_type_id, check_in=booking.check_in, check_out=booking.check_out,
+                         rooms=booking.rooms)
+        booking.nights_held = False
+
+
+def booking_confirm(*, booking: Booking, actor_kind: str = Actor.SYSTEM, actor=None, note: str = "") -> Booking:
+    """Confirm a paid booking; idempotent (a confirmed booking is returned as is).
+
+    A payment that arrives after the hold lapsed re-takes the nights if they are still free; if they were sold
+    meanwhile it raises :class:`SoldOut` and the caller refunds.
+    """
+    with transaction.atomic():
+        booking = _locked(booking)
+        if booking.status == Status.CONFIRMED:
+            return booking
+        if booking.status not in (Status.PENDING_PAYMENT, Status.EXPIRED, Status.PAYMENT_FAILED):
+            raise InvalidTransition(f"A {booking.get_status_display().lower()} booking can't be confirmed.")
+        if not booking.nights_held:
+            try:
+                with transaction.atomic():
+                    nights_take(room_type_id=booking.room_type_id, check_in=booking.check_in,
+                                check_out=booking.check_out, rooms=booking.rooms)
+            except NightsUnavailable as exc:
+                raise SoldOut("The room was sold to someone else after your hold expired.") from exc
+            booking.nights_held = True
+        booking.confirmed_at = timezone.now()
+        booking.hold_expires_at = None
+        _record(booking, to=Status.CONFIRMED, actor_kind=actor_kind, actor=actor, note=note, event="confirmed")
+        booking.save()
+    return booking
+
+
+def _end_hold(booking: Booking, *, to: str, event: str, actor_kind: str, note: str) -> Booking:
+    with transaction.atomic():
+        booking = _locked(booking)
+        if booking.status != Status.PENDING_PAYMENT:
+            return booking  # already settled one way or another: nothing to do
+        _release(booking)
+        booking.hold_expires_at = None
+        _record(booking, to=to, actor_kind=actor_kind, note=note, event=event)
+        booking.save()
+    return booking
+
+
+def booking_payment_failed(*, booking: Booking, note: str = "") -> Booking:
+    """The bank declined or the guest abandoned: release the nights. Idempotent."""
+    return _end_hold(booking, to=Status.PAYMENT_FAILED, event="payment_failed", actor_kind=Actor.SYSTEM, note=note)
+
+
+def booking_expire(*, booking: Booking) -> Booking:
+    """An unpaid hold ran out: release the nights. Idempotent; a hold that has not lapsed is left alone."""
+    if booking.hold_expires_at and booking.hold_expires_at > timezone.now():
+        return booking
+    return _end_hold(booking, to=Status.EXPIRED, event="expired", actor_kind=Actor.SYSTEM, note="hold expired")
+
+
+def holds_expire(*, now=None) -> int:
+    """Expire every lapsed hold (the periodic task); returns how many were expired."""
+    now = now or timezone.now()
+    count = 0
+    for booking in Booking.objects.filter(status=Status.PENDING_PAYMENT, hold_expires_at__lt=now).only("pk", "hold_expires_at"):
+        if booking_expire(booking=booking).status == Status.EXPIRED:
+            count += 1
+    return count
+
+
+def booking_cancel_quote(*, booking: Booking, at=None) -> Decimal:
+    """The penalty cancelling now would cost (the policy agreed at booking time)."""
+    return cancellation_penalty(policy=booking.cancellation_policy, snapshot=booking.price_snapshot,
+                                at=at or timezone.now())
+
+
+def booking_cancel(*, booking: Booking, actor_kind: str, actor=None, waive_penalty: bool = False, note: str = ""
+                   ) -> Booking:
+    """Cancel a confirmed booking: nights go back on sale, the penalty is kept and the rest is refunded through
+    the bank. Cancelling an already cancelled booking returns it unchanged."""
+    from payments.services import booking_refund  # payments depends on bookings, not the reverse at import
+
+    with transaction.atomic():
+        booking = _locked(booking)
+        if booking.status == Status.CANCELLED:
+            return booking
+        if booking.status == Status.PENDING_PAYMENT:
+            _release(booking)
+            booking.cancellation_penalty = Decimal("0.00")
+            booking.cancelled_at = timezone.now()
+            _record(booking, to=Status.CANCELLED, actor_kind=actor_kind, actor=actor, note=note or "cancelled before payment",
+                    event="cancelled")
+            booking.save()
+            return booking
+        if booking.status != Status.CONFIRMED:
+            raise InvalidTransition(f"A {booking.get_status_display().lower()} booking can't be cancelled.")
+        penalty = Decimal("0.00") if waive_penalty else booking_cancel_quote(booking=booking)
+        _release(booking)
+        booking.cancellation_penalty = penalty
+        booking.cancelled_at = timezone.now()
+        _record(booking, to=Status.CANCELLED, actor_kind=actor_kind, actor=actor,
+                note=note or f"penalty {penalty} {booking.currency}", event="cancelled")
+        booking.save()
+        refund_due = booking.total - penalty - booking.refunded_amount
+    if refund_due > 0:
+        booking_refund(booking=booking, amount=refund_due, reason="cancellation")
+    booking.refresh_from_db()
+    return booking
+
+
+STAY_TRANSITIONS = {
+    Status.CHECKED_IN: ({Status.CONFIRMED}, "checked_in"),
+    Status.CHECKED_OUT: ({Status.CHECKED_IN}, "checked_out"),
+    Status.NO_SHOW: ({Status.CONFIRMED}, "no_show"),
+}
+
+
+def booking_mark(*, booking: Booking, to: str, actor=None, actor_kind: str = Actor.STAFF) -> Booking:
+    """Front-desk transitions: checked in, checked out, no-show (whose nights stay sold: the room was kept)."""
+    allowed_from, event = STAY_TRANSITIONS[to]
+    with transaction.atomic():
+        booking = _locked(booking)
+        if booking.status == to:
+            return booking
+        if booking.status not in allowed_from:
+            raise InvalidTransition(f"A {booking.get_status_display().lower()} booking can't be marked "
+                                    f"{Status(to).label.lower()}.")
+        _record(booking, to=to, actor_kind=actor_kind, actor=actor, event=event)
+        booking.save()
+    return booking

@@ -1,0 +1,8 @@
+"""The periodic work of the site, created in django-celery-beat's tables by ``manage.py setup_periodic_tasks``
+(idempotent, run by ``make run`` and on deploy). Times stay editable in the admin afterwards."""
+
+# name → (task, every N seconds)
+PERIODIC_TASKS = {
+    "Release expired holds": ("bookings.tasks.release_expired_holds", 60),
+    "Reconcile unknown payments with the bank": ("payments.tasks.reconcile_payments", 120),
+}

@@ -1,0 +1,55 @@
+"""Receipts: numbered per year without gaps, rendered once to PDF with xhtml2pdf and kept as issued."""
+
+import io
+
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from xhtml2pdf import pisa
+
+from bookings.models import Booking
+from bookings.policy import policy_summary
+
+from .models import Payment, Receipt, ReceiptSequence
+
+
+class ReceiptError(Exception):
+    pass
+
+
+def receipt_render(*, booking: Booking, number: str, issued_at, payment: Payment | None) -> bytes:
+    html = render_to_string("payments/receipt.html", {
+        "booking": booking, "hotel": booking.hotel, "snapshot": booking.price_snapshot, "number": number,
+        "issued_at": issued_at, "payment": payment, "policy": policy_summary(booking.cancellation_policy),
+    })
+    out = io.BytesIO()
+    result = pisa.CreatePDF(html, dest=out, encoding="utf-8")
+    if result.err:
+        raise ReceiptError(f"PDF rendering failed with {result.err} errors")
+    return out.getvalue()
+
+
+def receipt_issue(*, booking: Booking) -> Receipt:
+    """Issue the booking's receipt once; later calls return the same receipt, so a later price change never
+    alters it. The number comes from a per-year counter row locked for the transaction, so numbers never skip."""
+    existing = Receipt.objects.filter(booking=booking).first()
+    if existing:
+        return existing
+    booking = Booking.objects.select_related("hotel", "room_type").get(pk=booking.pk)
+    payment = booking.payments.exclude(card_last4="").filter(paid_at__isnull=False).first()
+    issued_at = timezone.now()
+    year = issued_at.year
+    try:
+        with transaction.atomic():
+            ReceiptSequence.objects.get_or_create(year=year)
+            sequence = ReceiptSequence.objects.select_for_update().get(year=year)
+            if Receipt.objects.filter(booking=booking).exists():  # issued while we waited for the lock
+                return Receipt.objects.get(booking=booking)
+            sequence.last_number += 1
+            sequence.save(update_fields=["last_number"])
+            number = f"R{year}-{sequence.last_number:06d}"
+            pdf = receipt_render(booking=booking, number=number, issued_at=issued_at, payment=payment)
+            return Receipt.objects.create(booking=booking, year=year, sequence=sequence.last_number, number=number,
+                                          issued_at=issued_at, pdf=pdf)
+    except IntegrityError:
+        return Receipt.objects.get(booking=booking)

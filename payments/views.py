@@ -1,0 +1,55 @@
+"""The bank's two ways back to us: the customer's browser (return URL) and the bank's signed webhook."""
+
+from django.contrib import messages
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from bookings.models import Booking
+
+from .gateways.base import InvalidSignature
+from .models import Payment
+from .services import payment_sync, payment_webhook_receive
+
+MAX_WEBHOOK_BYTES = 64 * 1024
+
+
+@require_GET
+def payment_return(request, reference):
+    """Never trusts the query string: it only says which session to ask the bank about."""
+    booking = get_object_or_404(Booking, reference=reference)
+    session_id = request.GET.get("session_id", "")[:80]
+    payment = Payment.objects.filter(booking=booking, bank_session_id=session_id).first() if session_id else None
+    if payment is None:
+        payment = booking.payments.order_by("-created_at").first()
+    if payment is not None:
+        payment = payment_sync(payment=payment)
+        booking.refresh_from_db()
+        if booking.status == Booking.Status.CONFIRMED:
+            messages.success(request, f"Payment received: your booking {booking.reference} is confirmed. "
+                                      "Your receipt is below and on its way by e-mail.")
+        elif payment.status == Payment.Status.FAILED:
+            messages.error(request, "The bank declined the payment, so nothing was charged and the rooms were released."
+                                    " You can search again and book with another card.")
+        elif payment.status in (Payment.Status.REFUNDED, Payment.Status.PARTIALLY_REFUNDED):
+            messages.error(request, "Your payment arrived after your hold expired and the room had been sold. "
+                                    "We have refunded the full amount to your card.")
+        elif payment.status in (Payment.Status.UNKNOWN, Payment.Status.PENDING):
+            messages.warning(request, "We are waiting for the bank to confirm your payment. This page will show the "
+                                      "result as soon as the bank answers; you won't be charged twice.")
+    return redirect("bookings:detail", reference=booking.reference)
+
+
+@csrf_exempt  # server-to-server; authenticated by the HMAC signature instead
+@require_POST
+def payment_webhook(request):
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_WEBHOOK_BYTES:
+        return HttpResponseBadRequest("too large")
+    try:
+        payment_webhook_receive(body=request.body, signature_header=request.headers.get("Bank-Signature"))
+    except InvalidSignature:
+        return HttpResponse("invalid signature", status=400, content_type="text/plain")
+    except (ValueError, KeyError):
+        return HttpResponseBadRequest("malformed event")
+    return HttpResponse("ok", content_type="text/plain")
