@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 # Crockford-like alphabet: no 0/O, 1/I/L confusion when read over the phone.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -41,6 +42,9 @@ class Booking(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="bookings"
     )
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.WEBSITE)
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="bookings")
+    partner_reference = models.CharField(max_length=80, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT)
 
     check_in = models.DateField()
@@ -71,12 +75,15 @@ class Booking(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = HistoricalRecords(excluded_fields=["price_snapshot", "cancellation_policy", "updated_at"])
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["hotel", "check_in"], name="booking_hotel_checkin_idx"),
             models.Index(fields=["status", "hold_expires_at"], name="booking_status_hold_idx"),
             models.Index(fields=["customer", "-check_in"], name="booking_customer_idx"),
+            models.Index(fields=["partner", "-created_at"], name="booking_partner_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(check_out__gt=F("check_in")), name="booking_checkout_after_checkin"),

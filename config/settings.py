@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "bookings",
     "payments",
     "notifications",
+    "partners",
 ]
 
 MIDDLEWARE = [

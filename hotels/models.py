@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 CURRENCY_CHOICES = [("EUR", "Euro"), ("GBP", "Pound sterling"), ("USD", "US dollar"), ("CHF", "Swiss franc")]
 
@@ -63,6 +64,8 @@ class Hotel(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["city", "is_active"], name="hotel_city_active_idx")]
@@ -116,6 +119,8 @@ class HotelTax(models.Model):
         default=False, help_text="Included taxes are shown as a line but not added to the total."
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "taxes and fees"
@@ -137,6 +142,8 @@ class RoomType(models.Model):
     amenities = models.ManyToManyField(Amenity, blank=True, related_name="room_types")
     total_rooms = models.PositiveSmallIntegerField(help_text="Physical rooms of this type in the hotel.")
     is_active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["hotel", "name"]
@@ -176,7 +183,8 @@ class NightInventory(models.Model):
     stop_sell = models.BooleanField(default=False)
     min_stay = models.PositiveSmallIntegerField(default=1)
 
-    history_fields = ("rooms_for_sale", "price", "stop_sell", "min_stay")
+    # Staff edits of prices and inventory are audited; the sold counter (moved by bookings) is not.
+    history = HistoricalRecords(excluded_fields=["rooms_sold"])
 
     class Meta:
         verbose_name = "night inventory"
