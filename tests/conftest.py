@@ -16,3 +16,25 @@ def _test_settings(settings, tmp_path):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(tmp_path)}}
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+
+
+@pytest.fixture(scope="session")
+def sandbox_bank_server():
+    """The sandbox bank shipped in the repo, as a real HTTP service on a free port (started once per run)."""
+    from payments.sandbox_bank.testing import run_sandbox_bank
+
+    with run_sandbox_bank(hang_seconds=3) as bank:
+        yield bank
+
+
+@pytest.fixture
+def bank(settings, sandbox_bank_server):
+    """Point the payment gateway setting at the sandbox bank."""
+    settings.PAYMENT_GATEWAY = "payments.gateways.sandbox.SandboxBankGateway"
+    settings.PAYMENT_GATEWAY_OPTIONS = {
+        "base_url": sandbox_bank_server.url,
+        "api_key": sandbox_bank_server.api_key,
+        "webhook_secret": sandbox_bank_server.webhook_secret,
+        "timeout": (2, 1.5),
+    }
+    return sandbox_bank_server
