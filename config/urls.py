@@ -3,7 +3,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from config.health import healthz, readyz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("", include("hotels.urls")),
     path("accounts/", include("accounts.urls")),
     path("bookings/", include("bookings.urls")),
