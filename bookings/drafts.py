@@ -16,8 +16,14 @@ def draft_create(session, *, room_type_id: int, stay: Stay) -> str:
         drafts.pop(next(iter(drafts)))
     token = secrets.token_urlsafe(9)
     drafts[token] = {
-        "room_type": room_type_id, "check_in": stay.check_in.isoformat(), "check_out": stay.check_out.isoformat(),
-        "adults": stay.adults, "children": stay.children, "rooms": stay.rooms, "guest": None, "booking": None,
+        "room_type": room_type_id,
+        "check_in": stay.check_in.isoformat(),
+        "check_out": stay.check_out.isoformat(),
+        "adults": stay.adults,
+        "children": stay.children,
+        "rooms": stay.rooms,
+        "guest": None,
+        "booking": None,
     }
     session[SESSION_KEY] = drafts
     return token
@@ -34,5 +40,10 @@ def draft_update(session, token: str, **changes) -> None:
 
 
 def draft_stay(draft: dict) -> Stay:
-    return Stay(check_in=date.fromisoformat(draft["check_in"]), check_out=date.fromisoformat(draft["check_out"]),
-                adults=draft["adults"], children=draft["children"], rooms=draft["rooms"])
+    return Stay(
+        check_in=date.fromisoformat(draft["check_in"]),
+        check_out=date.fromisoformat(draft["check_out"]),
+        adults=draft["adults"],
+        children=draft["children"],
+        rooms=draft["rooms"],
+    )

@@ -6,20 +6,32 @@ from hotels.models import RoomType
 
 
 class BookingStartForm(StayForm):
-    room_type = forms.ModelChoiceField(queryset=RoomType.objects.filter(is_active=True, hotel__is_active=True).select_related("hotel"))
+    room_type = forms.ModelChoiceField(
+        queryset=RoomType.objects.filter(is_active=True, hotel__is_active=True).select_related("hotel")
+    )
 
 
 class GuestDetailsForm(forms.Form):
-    first_name = forms.CharField(label="First name", max_length=100,
-                                 widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
-    last_name = forms.CharField(label="Last name", max_length=100,
-                                widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    first_name = forms.CharField(
+        label="First name", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        label="Last name", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+    )
     email = forms.EmailField(label="E-mail", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    phone = forms.CharField(label="Phone", max_length=32, required=False,
-                            widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}))
-    special_requests = forms.CharField(label="Special requests", max_length=1000, required=False,
-                                       widget=forms.Textarea(attrs={"rows": 3}),
-                                       help_text="Not guaranteed, but the hotel will do its best.")
+    phone = forms.CharField(
+        label="Phone",
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+    special_requests = forms.CharField(
+        label="Special requests",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Not guaranteed, but the hotel will do its best.",
+    )
 
     def clean_phone(self):
         phone = self.cleaned_data["phone"].strip()
@@ -31,11 +43,15 @@ class GuestDetailsForm(forms.Form):
 class GuestSignupForm(GuestDetailsForm):
     """Guest details plus a password: a guest creates their account inside the booking flow."""
 
-    password1 = forms.CharField(label="Choose a password", strip=False,
-                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                                help_text="You'll use it to see, download or cancel your booking.")
-    password2 = forms.CharField(label="Password again", strip=False,
-                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label="Choose a password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="You'll use it to see, download or cancel your booking.",
+    )
+    password2 = forms.CharField(
+        label="Password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
     def clean(self):
         data = super().clean()

@@ -59,7 +59,9 @@ def nights_take(*, room_type_id: int, check_in: date, check_out: date, rooms: in
         taken = sorted(cursor.fetchall())
     if len(taken) < nights:
         taken_dates = {row[0] for row in taken}
-        missing = next(check_in + timedelta(days=i) for i in range(nights) if check_in + timedelta(days=i) not in taken_dates)
+        missing = next(
+            check_in + timedelta(days=i) for i in range(nights) if check_in + timedelta(days=i) not in taken_dates
+        )
         raise NightsUnavailable(missing, "not enough rooms left")
     longest_min_stay = max(row[2] for row in taken)
     if longest_min_stay > nights:

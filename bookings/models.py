@@ -42,8 +42,9 @@ class Booking(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="bookings"
     )
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.WEBSITE)
-    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="bookings")
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="bookings"
+    )
     partner_reference = models.CharField(max_length=80, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT)
 

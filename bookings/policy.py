@@ -24,8 +24,11 @@ def cancellation_policy_snapshot(hotel, check_in) -> dict:
 
 def policy_summary(policy: dict) -> str:
     """One line for the guest: "Free cancellation until 12 March, 18:00 (hotel time), then first night"."""
-    penalty = {"first_night": "the first night is charged", "full_stay": "the full stay is charged",
-               "percent": f"{Decimal(policy['penalty_percent']).normalize()}% of the stay is charged"}[policy["penalty"]]
+    penalty = {
+        "first_night": "the first night is charged",
+        "full_stay": "the full stay is charged",
+        "percent": f"{Decimal(policy['penalty_percent']).normalize()}% of the stay is charged",
+    }[policy["penalty"]]
     if not policy.get("free_until"):
         return "Non-refundable: the full stay is charged if you cancel."
     deadline = datetime.fromisoformat(policy["free_until"])

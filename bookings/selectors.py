@@ -4,10 +4,19 @@ from django.utils import timezone
 from .models import Booking
 
 TAB_FILTERS = {
-    "upcoming": {"check_out__gte": None, "status__in": [Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT,
-                                                         Booking.Status.CHECKED_IN]},
-    "past": {"check_out__lt": None, "status__in": [Booking.Status.CONFIRMED, Booking.Status.CHECKED_IN,
-                                                    Booking.Status.CHECKED_OUT, Booking.Status.NO_SHOW]},
+    "upcoming": {
+        "check_out__gte": None,
+        "status__in": [Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT, Booking.Status.CHECKED_IN],
+    },
+    "past": {
+        "check_out__lt": None,
+        "status__in": [
+            Booking.Status.CONFIRMED,
+            Booking.Status.CHECKED_IN,
+            Booking.Status.CHECKED_OUT,
+            Booking.Status.NO_SHOW,
+        ],
+    },
     "cancelled": {"status__in": [Booking.Status.CANCELLED, Booking.Status.EXPIRED, Booking.Status.PAYMENT_FAILED]},
 }
 

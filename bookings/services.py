@@ -35,13 +35,22 @@ class GuestDetails:
     special_requests: str = ""
 
 
-def _record(booking: Booking, *, to: str, actor_kind: str, actor=None, note: str = "", event: str | None = None) -> None:
-    BookingStatusChange.objects.create(booking=booking, from_status=booking.status if booking.pk else "",
-                                       to_status=to, actor_kind=actor_kind, actor=actor, note=note[:255])
+def _record(
+    booking: Booking, *, to: str, actor_kind: str, actor=None, note: str = "", event: str | None = None
+) -> None:
+    BookingStatusChange.objects.create(
+        booking=booking,
+        from_status=booking.status if booking.pk else "",
+        to_status=to,
+        actor_kind=actor_kind,
+        actor=actor,
+        note=note[:255],
+    )
     booking.status = to
     if event:
-        transaction.on_commit(lambda: booking_event.send(sender=Booking, booking=booking, event=event,
-                                                         actor_kind=actor_kind))
+        transaction.on_commit(
+            lambda: booking_event.send(sender=Booking, booking=booking, event=event, actor_kind=actor_kind)
+        )
 
 
 def stay_validate(*, room_type: RoomType, stay: Stay) -> None:
@@ -60,16 +69,30 @@ def stay_validate(*, room_type: RoomType, stay: Stay) -> None:
         raise StayInvalid(f"You can book between 1 and {settings.BOOKING_MAX_ROOMS} rooms at once.")
     if stay.adults < stay.rooms:
         raise StayInvalid("Each room needs at least one adult.")
-    if (stay.adults > room_type.max_adults * stay.rooms or stay.children > room_type.max_children * stay.rooms
-            or stay.adults + stay.children > room_type.max_occupancy * stay.rooms):
-        raise StayInvalid(f"{stay.rooms} × {room_type.name} can't host {stay.adults} adults and {stay.children} children.")
+    if (
+        stay.adults > room_type.max_adults * stay.rooms
+        or stay.children > room_type.max_children * stay.rooms
+        or stay.adults + stay.children > room_type.max_occupancy * stay.rooms
+    ):
+        raise StayInvalid(
+            f"{stay.rooms} × {room_type.name} can't host {stay.adults} adults and {stay.children} children."
+        )
     if not (room_type.is_active and hotel.is_active):
         raise StayInvalid("This room is no longer sold.")
 
 
-def booking_hold(*, room_type: RoomType, stay: Stay, guest: GuestDetails, customer=None,
-                 source: str = Booking.Source.WEBSITE, expected_total: Decimal | None = None,
-                 hold_minutes: int | None = None, actor_kind: str = Actor.CUSTOMER, **extra) -> Booking:
+def booking_hold(
+    *,
+    room_type: RoomType,
+    stay: Stay,
+    guest: GuestDetails,
+    customer=None,
+    source: str = Booking.Source.WEBSITE,
+    expected_total: Decimal | None = None,
+    hold_minutes: int | None = None,
+    actor_kind: str = Actor.CUSTOMER,
+    **extra,
+) -> Booking:
     """Create a booking in ``pending_payment`` holding its room-nights until ``hold_expires_at``.
 
     Raises :class:`StayInvalid`, :class:`SoldOut` (naming the night) or :class:`PriceChanged` (when
@@ -79,32 +102,64 @@ def booking_hold(*, room_type: RoomType, stay: Stay, guest: GuestDetails, custom
     hotel = room_type.hotel
     with transaction.atomic():
         try:
-            prices = nights_take(room_type_id=room_type.pk, check_in=stay.check_in, check_out=stay.check_out,
-                                 rooms=stay.rooms)
+            prices = nights_take(
+                room_type_id=room_type.pk, check_in=stay.check_in, check_out=stay.check_out, rooms=stay.rooms
+            )
         except NightsUnavailable as exc:
             if exc.night:
-                raise SoldOut(f"{room_type.name} is no longer available on the night of {exc.night:%A %-d %B %Y}.",
-                              night=exc.night) from exc
+                raise SoldOut(
+                    f"{room_type.name} is no longer available on the night of {exc.night:%A %-d %B %Y}.",
+                    night=exc.night,
+                ) from exc
             raise SoldOut(f"{room_type.name} can't be booked for these dates: {exc.reason}.") from exc
-        quote = stay_quote(currency=hotel.currency, nightly_prices=prices, rooms=stay.rooms, adults=stay.adults,
-                           children=stay.children, taxes=hotel.taxes.all())
+        quote = stay_quote(
+            currency=hotel.currency,
+            nightly_prices=prices,
+            rooms=stay.rooms,
+            adults=stay.adults,
+            children=stay.children,
+            taxes=hotel.taxes.all(),
+        )
         if expected_total is not None and Decimal(expected_total) != quote.total:
-            raise PriceChanged(f"The price for this stay is now {quote.total} {quote.currency}.",
-                               total=quote.total, currency=quote.currency)
+            raise PriceChanged(
+                f"The price for this stay is now {quote.total} {quote.currency}.",
+                total=quote.total,
+                currency=quote.currency,
+            )
         minutes = settings.BOOKING_HOLD_MINUTES if hold_minutes is None else hold_minutes
         booking = Booking(
-            hotel=hotel, room_type=room_type, customer=customer, source=source,
-            check_in=stay.check_in, check_out=stay.check_out, adults=stay.adults, children=stay.children,
-            rooms=stay.rooms, guest_first_name=guest.first_name, guest_last_name=guest.last_name,
-            guest_email=guest.email, guest_phone=guest.phone, special_requests=guest.special_requests,
-            currency=quote.currency, total=quote.total, price_snapshot=quote.as_snapshot(),
+            hotel=hotel,
+            room_type=room_type,
+            customer=customer,
+            source=source,
+            check_in=stay.check_in,
+            check_out=stay.check_out,
+            adults=stay.adults,
+            children=stay.children,
+            rooms=stay.rooms,
+            guest_first_name=guest.first_name,
+            guest_last_name=guest.last_name,
+            guest_email=guest.email,
+            guest_phone=guest.phone,
+            special_requests=guest.special_requests,
+            currency=quote.currency,
+            total=quote.total,
+            price_snapshot=quote.as_snapshot(),
             cancellation_policy=cancellation_policy_snapshot(hotel, stay.check_in),
-            nights_held=True, hold_expires_at=timezone.now() + timedelta(minutes=minutes), **extra,
+            nights_held=True,
+            hold_expires_at=timezone.now() + timedelta(minutes=minutes),
+            **extra,
         )
         booking.status = Status.PENDING_PAYMENT
         booking.save()
-        BookingStatusChange.objects.create(booking=booking, from_status="", to_status=Status.PENDING_PAYMENT,
-                                           actor_kind=actor_kind, actor=customer, note="nights held")
+        BookingStatusChange.objects.create(
+            booking=booking,
+            from_status="",
+            to_status=Status.PENDING_PAYMENT,
+            actor_kind=actor_kind,
+            actor=customer,
+            note="nights held",
+        )
     return booking
 
 
@@ -114,8 +169,12 @@ def _locked(booking: Booking) -> Booking:
 
 def _release(booking: Booking) -> None:
     if booking.nights_held:
-        nights_give_back(room_type_id=booking.room_type_id, check_in=booking.check_in, check_out=booking.check_out,
-                         rooms=booking.rooms)
+        nights_give_back(
+            room_type_id=booking.room_type_id,
+            check_in=booking.check_in,
+            check_out=booking.check_out,
+            rooms=booking.rooms,
+        )
         booking.nights_held = False
 
 
@@ -134,8 +193,12 @@ def booking_confirm(*, booking: Booking, actor_kind: str = Actor.SYSTEM, actor=N
         if not booking.nights_held:
             try:
                 with transaction.atomic():
-                    nights_take(room_type_id=booking.room_type_id, check_in=booking.check_in,
-                                check_out=booking.check_out, rooms=booking.rooms)
+                    nights_take(
+                        room_type_id=booking.room_type_id,
+                        check_in=booking.check_in,
+                        check_out=booking.check_out,
+                        rooms=booking.rooms,
+                    )
             except NightsUnavailable as exc:
                 raise SoldOut("The room was sold to someone else after your hold expired.") from exc
             booking.nights_held = True
@@ -174,7 +237,9 @@ def holds_expire(*, now=None) -> int:
     """Expire every lapsed hold (the periodic task); returns how many were expired."""
     now = now or timezone.now()
     count = 0
-    for booking in Booking.objects.filter(status=Status.PENDING_PAYMENT, hold_expires_at__lt=now).only("pk", "hold_expires_at"):
+    for booking in Booking.objects.filter(status=Status.PENDING_PAYMENT, hold_expires_at__lt=now).only(
+        "pk", "hold_expires_at"
+    ):
         if booking_expire(booking=booking).status == Status.EXPIRED:
             count += 1
     return count
@@ -182,12 +247,14 @@ def holds_expire(*, now=None) -> int:
 
 def booking_cancel_quote(*, booking: Booking, at=None) -> Decimal:
     """The penalty cancelling now would cost (the policy agreed at booking time)."""
-    return cancellation_penalty(policy=booking.cancellation_policy, snapshot=booking.price_snapshot,
-                                at=at or timezone.now())
+    return cancellation_penalty(
+        policy=booking.cancellation_policy, snapshot=booking.price_snapshot, at=at or timezone.now()
+    )
 
 
-def booking_cancel(*, booking: Booking, actor_kind: str, actor=None, waive_penalty: bool = False, note: str = ""
-                   ) -> Booking:
+def booking_cancel(
+    *, booking: Booking, actor_kind: str, actor=None, waive_penalty: bool = False, note: str = ""
+) -> Booking:
     """Cancel a confirmed booking: nights go back on sale, the penalty is kept and the rest is refunded through
     the bank. Cancelling an already cancelled booking returns it unchanged."""
     from payments.services import booking_refund  # payments depends on bookings, not the reverse at import
@@ -200,8 +267,14 @@ def booking_cancel(*, booking: Booking, actor_kind: str, actor=None, waive_penal
             _release(booking)
             booking.cancellation_penalty = Decimal("0.00")
             booking.cancelled_at = timezone.now()
-            _record(booking, to=Status.CANCELLED, actor_kind=actor_kind, actor=actor, note=note or "cancelled before payment",
-                    event="cancelled")
+            _record(
+                booking,
+                to=Status.CANCELLED,
+                actor_kind=actor_kind,
+                actor=actor,
+                note=note or "cancelled before payment",
+                event="cancelled",
+            )
             booking.save()
             return booking
         if booking.status != Status.CONFIRMED:
@@ -210,8 +283,14 @@ def booking_cancel(*, booking: Booking, actor_kind: str, actor=None, waive_penal
         _release(booking)
         booking.cancellation_penalty = penalty
         booking.cancelled_at = timezone.now()
-        _record(booking, to=Status.CANCELLED, actor_kind=actor_kind, actor=actor,
-                note=note or f"penalty {penalty} {booking.currency}", event="cancelled")
+        _record(
+            booking,
+            to=Status.CANCELLED,
+            actor_kind=actor_kind,
+            actor=actor,
+            note=note or f"penalty {penalty} {booking.currency}",
+            event="cancelled",
+        )
         booking.save()
         refund_due = booking.total - penalty - booking.refunded_amount
     if refund_due > 0:
@@ -235,8 +314,9 @@ def booking_mark(*, booking: Booking, to: str, actor=None, actor_kind: str = Act
         if booking.status == to:
             return booking
         if booking.status not in allowed_from:
-            raise InvalidTransition(f"A {booking.get_status_display().lower()} booking can't be marked "
-                                    f"{Status(to).label.lower()}.")
+            raise InvalidTransition(
+                f"A {booking.get_status_display().lower()} booking can't be marked {Status(to).label.lower()}."
+            )
         _record(booking, to=to, actor_kind=actor_kind, actor=actor, event=event)
         booking.save()
     return booking

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from accounts.services import AccountExists, user_create
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -12,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.services import AccountExists, user_create
 from hotels.models import RoomType
 from hotels.pricing import stay_quote
 from hotels.selectors import room_type_offers
@@ -29,8 +29,10 @@ from .services import Actor, GuestDetails, booking_cancel, booking_cancel_quote,
 
 
 def _hotel_url(room_type, stay) -> str:
-    return (f"{room_type.hotel.get_absolute_url()}?check_in={stay.check_in:%Y-%m-%d}&check_out={stay.check_out:%Y-%m-%d}"
-            f"&adults={stay.adults}&children={stay.children}&rooms={stay.rooms}")
+    return (
+        f"{room_type.hotel.get_absolute_url()}?check_in={stay.check_in:%Y-%m-%d}&check_out={stay.check_out:%Y-%m-%d}"
+        f"&adults={stay.adults}&children={stay.children}&rooms={stay.rooms}"
+    )
 
 
 @require_POST
@@ -38,8 +40,11 @@ def booking_start(request):
     form = BookingStartForm(request.POST)
     if not form.is_valid():
         messages.error(request, "That choice isn't valid any more: please pick your room again.")
-        room_type = RoomType.objects.filter(pk=request.POST.get("room_type") or 0).select_related("hotel").first() \
-            if str(request.POST.get("room_type", "")).isdigit() else None
+        room_type = (
+            RoomType.objects.filter(pk=request.POST.get("room_type") or 0).select_related("hotel").first()
+            if str(request.POST.get("room_type", "")).isdigit()
+            else None
+        )
         return redirect(room_type.hotel.get_absolute_url() if room_type else "hotels:home")
     room_type, stay = form.cleaned_data["room_type"], form.stay
     try:
@@ -64,8 +69,14 @@ def _quote(room_type, stay):
     if not room_type_offers(stay=stay, hotel=room_type.hotel_id).filter(room_type_id=room_type.pk).exists():
         return None
     nights = room_type.nights.filter(date__gte=stay.check_in, date__lt=stay.check_out).order_by("date")
-    return stay_quote(currency=room_type.hotel.currency, nightly_prices=[(n.date, n.price) for n in nights],
-                      rooms=stay.rooms, adults=stay.adults, children=stay.children, taxes=room_type.hotel.taxes.all())
+    return stay_quote(
+        currency=room_type.hotel.currency,
+        nightly_prices=[(n.date, n.price) for n in nights],
+        rooms=stay.rooms,
+        adults=stay.adults,
+        children=stay.children,
+        taxes=room_type.hotel.taxes.all(),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -80,10 +91,17 @@ def booking_guest(request, token):
             data = form.cleaned_data
             if not request.user.is_authenticated:
                 try:
-                    user = user_create(email=data["email"], password=data["password1"], first_name=data["first_name"],
-                                       last_name=data["last_name"], phone=data["phone"])
+                    user = user_create(
+                        email=data["email"],
+                        password=data["password1"],
+                        first_name=data["first_name"],
+                        last_name=data["last_name"],
+                        phone=data["phone"],
+                    )
                 except AccountExists:
-                    form.add_error("email", "An account with this e-mail already exists: log in to continue your booking.")
+                    form.add_error(
+                        "email", "An account with this e-mail already exists: log in to continue your booking."
+                    )
                     return render(request, "bookings/guest.html", _guest_context(request, form, room_type, stay, token))
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             guest = {k: data[k] for k in ("first_name", "last_name", "email", "phone", "special_requests")}
@@ -91,16 +109,26 @@ def booking_guest(request, token):
             return redirect("bookings:review", token=token)
     else:
         user = request.user
-        initial = draft["guest"] or ({"first_name": user.first_name, "last_name": user.last_name, "email": user.email,
-                                      "phone": user.phone} if user.is_authenticated else {})
+        initial = draft["guest"] or (
+            {"first_name": user.first_name, "last_name": user.last_name, "email": user.email, "phone": user.phone}
+            if user.is_authenticated
+            else {}
+        )
         form = form_class(initial=initial)
     return render(request, "bookings/guest.html", _guest_context(request, form, room_type, stay, token))
 
 
 def _guest_context(request, form, room_type, stay, token):
     login_url = f"{reverse('accounts:login')}?next={reverse('bookings:guest', kwargs={'token': token})}"
-    return {"form": form, "room_type": room_type, "hotel": room_type.hotel, "stay": stay, "login_url": login_url,
-            "quote": _quote(room_type, stay), "step": 2}
+    return {
+        "form": form,
+        "room_type": room_type,
+        "hotel": room_type.hotel,
+        "stay": stay,
+        "login_url": login_url,
+        "quote": _quote(room_type, stay),
+        "step": 2,
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -120,8 +148,13 @@ def booking_review(request, token):
         return redirect(_hotel_url(room_type, stay))
     if request.method == "POST":
         try:
-            booking = booking_hold(room_type=room_type, stay=stay, guest=GuestDetails(**draft["guest"]),
-                                   customer=request.user, expected_total=request.POST.get("expected_total") or None)
+            booking = booking_hold(
+                room_type=room_type,
+                stay=stay,
+                guest=GuestDetails(**draft["guest"]),
+                customer=request.user,
+                expected_total=request.POST.get("expected_total") or None,
+            )
         except PriceChanged as exc:
             messages.warning(request, f"The price changed while you were booking: {exc.message} Please check it again.")
             return redirect("bookings:review", token=token)
@@ -137,10 +170,21 @@ def booking_review(request, token):
         draft_update(request.session, token, booking=booking.reference)
         return _to_bank(request, booking)
     policy = cancellation_policy_snapshot(room_type.hotel, stay.check_in)
-    return render(request, "bookings/review.html", {
-        "room_type": room_type, "hotel": room_type.hotel, "stay": stay, "quote": quote, "guest": draft["guest"],
-        "policy": policy_summary(policy), "hold_minutes": settings.BOOKING_HOLD_MINUTES, "token": token, "step": 3,
-    })
+    return render(
+        request,
+        "bookings/review.html",
+        {
+            "room_type": room_type,
+            "hotel": room_type.hotel,
+            "stay": stay,
+            "quote": quote,
+            "guest": draft["guest"],
+            "policy": policy_summary(policy),
+            "hold_minutes": settings.BOOKING_HOLD_MINUTES,
+            "token": token,
+            "step": 3,
+        },
+    )
 
 
 def _to_bank(request, booking):
@@ -156,8 +200,9 @@ def _to_bank(request, booking):
 
 def _own_booking(request, reference) -> Booking:
     """The customer's own booking, or 404 — never reveal that another customer's booking exists."""
-    return get_object_or_404(Booking.objects.select_related("hotel", "room_type"), reference=reference,
-                             customer=request.user)
+    return get_object_or_404(
+        Booking.objects.select_related("hotel", "room_type"), reference=reference, customer=request.user
+    )
 
 
 @require_POST
@@ -171,23 +216,35 @@ def my_bookings(request):
     tab = request.GET.get("tab", "upcoming")
     if tab not in ("upcoming", "past", "cancelled"):
         tab = "upcoming"
-    return render(request, "bookings/my_bookings.html", {"bookings": customer_bookings(customer=request.user, tab=tab),
-                                                          "tab": tab})
+    return render(
+        request,
+        "bookings/my_bookings.html",
+        {"bookings": customer_bookings(customer=request.user, tab=tab), "tab": tab},
+    )
 
 
 @login_required
 def booking_detail(request, reference):
     booking = _own_booking(request, reference)
     payment = booking.payments.order_by("-created_at").first()
-    return render(request, "bookings/detail.html", {
-        "booking": booking, "hotel": booking.hotel, "snapshot": booking.price_snapshot, "payment": payment,
-        "policy": policy_summary(booking.cancellation_policy), "can_cancel": booking.status in (
-            Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT),
-        "has_receipt": booking.status in (Booking.Status.CONFIRMED, Booking.Status.CHECKED_IN, Booking.Status.CHECKED_OUT)
-        or hasattr(booking, "receipt"),
-        "hold_active": booking.status == Booking.Status.PENDING_PAYMENT and booking.hold_expires_at
-        and booking.hold_expires_at > timezone.now(),
-    })
+    return render(
+        request,
+        "bookings/detail.html",
+        {
+            "booking": booking,
+            "hotel": booking.hotel,
+            "snapshot": booking.price_snapshot,
+            "payment": payment,
+            "policy": policy_summary(booking.cancellation_policy),
+            "can_cancel": booking.status in (Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT),
+            "has_receipt": booking.status
+            in (Booking.Status.CONFIRMED, Booking.Status.CHECKED_IN, Booking.Status.CHECKED_OUT)
+            or hasattr(booking, "receipt"),
+            "hold_active": booking.status == Booking.Status.PENDING_PAYMENT
+            and booking.hold_expires_at
+            and booking.hold_expires_at > timezone.now(),
+        },
+    )
 
 
 @login_required
@@ -219,9 +276,19 @@ def booking_cancel_view(request, reference):
             messages.error(request, exc.message)
             return redirect(booking)
         refunded = booking.total - (booking.cancellation_penalty or 0)
-        messages.success(request, f"Your booking {booking.reference} is cancelled."
-                         + (f" {refunded} {booking.currency} will be refunded to your card." if booking.refunded_amount else ""))
+        messages.success(
+            request,
+            f"Your booking {booking.reference} is cancelled."
+            + (f" {refunded} {booking.currency} will be refunded to your card." if booking.refunded_amount else ""),
+        )
         return redirect(booking)
-    return render(request, "bookings/cancel.html", {"booking": booking, "penalty": penalty,
-                                                    "refund": booking.total - penalty,
-                                                    "policy": policy_summary(booking.cancellation_policy)})
+    return render(
+        request,
+        "bookings/cancel.html",
+        {
+            "booking": booking,
+            "penalty": penalty,
+            "refund": booking.total - penalty,
+            "policy": policy_summary(booking.cancellation_policy),
+        },
+    )

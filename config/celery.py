@@ -24,6 +24,14 @@ def _task_started(task_id=None, **kwargs):
 def _task_finished(task_id=None, task=None, state=None, **kwargs):
     """One structured line per task run (name, id, outcome, duration); arguments are ids, never personal data."""
     started = _started.pop(task_id, None)
-    task_logger.info("task %s %s", task.name if task else "?", state,
-                     extra={"task": task.name if task else None, "task_id": task_id, "outcome": state,
-                            "duration_ms": round((time.monotonic() - started) * 1000, 1) if started else None})
+    task_logger.info(
+        "task %s %s",
+        task.name if task else "?",
+        state,
+        extra={
+            "task": task.name if task else None,
+            "task_id": task_id,
+            "outcome": state,
+            "duration_ms": round((time.monotonic() - started) * 1000, 1) if started else None,
+        },
+    )

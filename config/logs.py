@@ -15,8 +15,12 @@ class JsonFormatter(logging.Formatter):
     FIELDS = ("method", "path", "status", "duration_ms", "booking", "user", "task", "task_id", "outcome")
 
     def format(self, record):
-        data = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
-                "logger": record.name, "message": record.getMessage()}
+        data = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         data.update({f: getattr(record, f) for f in self.FIELDS if hasattr(record, f)})
         if record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
@@ -35,10 +39,17 @@ class RequestLogMiddleware:
         match = REFERENCE.search(path)
         user = getattr(request, "user", None)
         request_logger.info(
-            "%s %s %s", request.method, path, response.status_code,
-            extra={"method": request.method, "path": path + (f"?{query}" if query else ""),
-                   "status": response.status_code, "duration_ms": round((time.monotonic() - started) * 1000, 1),
-                   "booking": match.group(0) if match else None,
-                   "user": user.pk if user is not None and user.is_authenticated else None},
+            "%s %s %s",
+            request.method,
+            path,
+            response.status_code,
+            extra={
+                "method": request.method,
+                "path": path + (f"?{query}" if query else ""),
+                "status": response.status_code,
+                "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                "booking": match.group(0) if match else None,
+                "user": user.pk if user is not None and user.is_authenticated else None,
+            },
         )
         return response

@@ -24,23 +24,87 @@ CITIES = [
     ("Prague", "Czechia", 50.0755, 14.4378, "Europe/Prague", "EUR", 0.7),
 ]
 
-NAME_PREFIXES = ["Hôtel", "Grand Hotel", "Hotel", "The", "Maison", "Residence", "Casa", "Villa", "Boutique Hotel", "Inn"]
-NAME_WORDS = [
-    "Lumière", "Riverside", "Belvedere", "Astoria", "Garden", "Harbour", "Opera", "Central", "Bellevue", "Majestic",
-    "Royal", "Park", "Cathedral", "Market", "Old Town", "Station", "Bridge", "Plaza", "Orchard", "Lantern",
-    "Meridian", "Atlas", "Cedar", "Juniper", "Saffron", "Ivy", "Linden", "Marble", "Copper", "Velvet",
+NAME_PREFIXES = [
+    "Hôtel",
+    "Grand Hotel",
+    "Hotel",
+    "The",
+    "Maison",
+    "Residence",
+    "Casa",
+    "Villa",
+    "Boutique Hotel",
+    "Inn",
 ]
-STREETS = ["Main Street", "Rue de la Paix", "Market Square", "Station Road", "Harbour Walk", "Park Lane", "Via Roma",
-           "Calle Mayor", "Königstraße", "Canal Street", "Avenue des Fleurs", "High Street"]
+NAME_WORDS = [
+    "Lumière",
+    "Riverside",
+    "Belvedere",
+    "Astoria",
+    "Garden",
+    "Harbour",
+    "Opera",
+    "Central",
+    "Bellevue",
+    "Majestic",
+    "Royal",
+    "Park",
+    "Cathedral",
+    "Market",
+    "Old Town",
+    "Station",
+    "Bridge",
+    "Plaza",
+    "Orchard",
+    "Lantern",
+    "Meridian",
+    "Atlas",
+    "Cedar",
+    "Juniper",
+    "Saffron",
+    "Ivy",
+    "Linden",
+    "Marble",
+    "Copper",
+    "Velvet",
+]
+STREETS = [
+    "Main Street",
+    "Rue de la Paix",
+    "Market Square",
+    "Station Road",
+    "Harbour Walk",
+    "Park Lane",
+    "Via Roma",
+    "Calle Mayor",
+    "Königstraße",
+    "Canal Street",
+    "Avenue des Fleurs",
+    "High Street",
+]
 
 HOTEL_AMENITIES = [
-    ("wifi", "Free Wi-Fi"), ("breakfast", "Breakfast available"), ("parking", "Parking"), ("pool", "Swimming pool"),
-    ("spa", "Spa"), ("gym", "Fitness centre"), ("restaurant", "Restaurant"), ("bar", "Bar"),
-    ("pets", "Pets allowed"), ("accessible", "Step-free access"), ("airport-shuttle", "Airport shuttle"),
+    ("wifi", "Free Wi-Fi"),
+    ("breakfast", "Breakfast available"),
+    ("parking", "Parking"),
+    ("pool", "Swimming pool"),
+    ("spa", "Spa"),
+    ("gym", "Fitness centre"),
+    ("restaurant", "Restaurant"),
+    ("bar", "Bar"),
+    ("pets", "Pets allowed"),
+    ("accessible", "Step-free access"),
+    ("airport-shuttle", "Airport shuttle"),
     ("ac", "Air conditioning"),
 ]
-ROOM_AMENITIES = [("tv", "Flat-screen TV"), ("minibar", "Minibar"), ("kettle", "Tea and coffee"),
-                  ("bath", "Bathtub"), ("balcony", "Balcony"), ("desk", "Work desk")]
+ROOM_AMENITIES = [
+    ("tv", "Flat-screen TV"),
+    ("minibar", "Minibar"),
+    ("kettle", "Tea and coffee"),
+    ("bath", "Bathtub"),
+    ("balcony", "Balcony"),
+    ("desk", "Work desk"),
+]
 
 # name, max adults, max children, max occupancy, beds, size m², price factor
 ROOM_TYPES = [

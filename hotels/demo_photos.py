@@ -32,7 +32,7 @@ def _draw(path: Path, rng: random.Random, palette) -> None:
     left, right, top = width // 2 - 230, width // 2 + 230, rng.randint(110, 190)
     draw.rectangle([left, top, right, height], fill=facade)
     draw.rectangle([left - 12, top - 18, right + 12, top], fill=tuple(max(c - 60, 0) for c in facade))
-    for row, y in enumerate(range(top + 30, height - 120, 62)):
+    for y in range(top + 30, height - 120, 62):
         for x in range(left + 28, right - 40, 58):
             lit = rng.random() < 0.35
             draw.rectangle([x, y, x + 34, y + 40], fill=(255, 226, 150) if lit else (70, 90, 120))

@@ -12,7 +12,9 @@ class StayForm(forms.Form):
     the booking service checks against the hotel's own calendar."""
 
     check_in = forms.DateField(label="Check-in", widget=forms.DateInput(attrs={"type": "date"}))
-    check_out = forms.DateField(label="Check-out", widget=forms.DateInput(attrs={"type": "date", "data-min-date-of": "id_check_in"}))
+    check_out = forms.DateField(
+        label="Check-out", widget=forms.DateInput(attrs={"type": "date", "data-min-date-of": "id_check_in"})
+    )
     adults = forms.IntegerField(label="Adults", min_value=1, max_value=30, initial=2)
     children = forms.IntegerField(label="Children", min_value=0, max_value=10, initial=0, required=False)
     rooms = forms.IntegerField(label="Rooms", min_value=1, max_value=settings.BOOKING_MAX_ROOMS, initial=1)
@@ -41,12 +43,21 @@ class StayForm(forms.Form):
     @property
     def stay(self) -> Stay:
         d = self.cleaned_data
-        return Stay(check_in=d["check_in"], check_out=d["check_out"], adults=d["adults"], children=d["children"], rooms=d["rooms"])
+        return Stay(
+            check_in=d["check_in"],
+            check_out=d["check_out"],
+            adults=d["adults"],
+            children=d["children"],
+            rooms=d["rooms"],
+        )
 
 
 class SearchForm(StayForm):
-    destination = forms.CharField(label="Destination", max_length=100,
-                                  widget=forms.TextInput(attrs={"list": "destinations", "placeholder": "City", "autocomplete": "off"}))
+    destination = forms.CharField(
+        label="Destination",
+        max_length=100,
+        widget=forms.TextInput(attrs={"list": "destinations", "placeholder": "City", "autocomplete": "off"}),
+    )
     field_order = ["destination", "check_in", "check_out", "adults", "children", "rooms"]
 
     def clean_destination(self):
@@ -60,11 +71,14 @@ class SearchForm(StayForm):
 class ResultsFilterForm(forms.Form):
     """Sort and filters of the results page; bad values are dropped, never an error page."""
 
-    sort = forms.ChoiceField(choices=[("price", "Lowest price"), ("stars", "Most stars"), ("name", "Name")], required=False)
+    sort = forms.ChoiceField(
+        choices=[("price", "Lowest price"), ("stars", "Most stars"), ("name", "Name")], required=False
+    )
     min_price = forms.DecimalField(label="Min total", min_value=0, max_digits=12, decimal_places=2, required=False)
     max_price = forms.DecimalField(label="Max total", min_value=0, max_digits=12, decimal_places=2, required=False)
-    stars = forms.TypedMultipleChoiceField(choices=[(n, "★" * n) for n in range(5, 0, -1)], coerce=int, required=False,
-                                           widget=forms.CheckboxSelectMultiple)
+    stars = forms.TypedMultipleChoiceField(
+        choices=[(n, "★" * n) for n in range(5, 0, -1)], coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
     amenities = forms.MultipleChoiceField(choices=(), required=False, widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, amenity_choices=(), **kwargs):

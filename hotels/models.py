@@ -59,7 +59,10 @@ class Hotel(models.Model):
         max_length=20, choices=CancellationPenalty.choices, default=CancellationPenalty.FIRST_NIGHT
     )
     cancellation_penalty_percent = models.DecimalField(
-        max_digits=5, decimal_places=2, default=Decimal("100"), validators=[MinValueValidator(0), MaxValueValidator(100)]
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("100"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -148,7 +151,9 @@ class RoomType(models.Model):
     class Meta:
         ordering = ["hotel", "name"]
         constraints = [
-            models.CheckConstraint(condition=Q(max_occupancy__gte=F("max_adults")), name="roomtype_occupancy_gte_adults"),
+            models.CheckConstraint(
+                condition=Q(max_occupancy__gte=F("max_adults")), name="roomtype_occupancy_gte_adults"
+            ),
         ]
 
     def __str__(self):

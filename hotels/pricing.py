@@ -52,16 +52,19 @@ class Quote:
         """A JSON-safe copy stored on the booking; every later view reads this, never recomputes."""
         return {
             "currency": self.currency,
-            "nights": [{"date": n.date.isoformat(), "unit_price": str(n.unit_price), "rooms": n.rooms,
-                        "amount": str(n.amount)} for n in self.nights],
+            "nights": [
+                {"date": n.date.isoformat(), "unit_price": str(n.unit_price), "rooms": n.rooms, "amount": str(n.amount)}
+                for n in self.nights
+            ],
             "taxes": [{"name": t.name, "amount": str(t.amount), "included": t.included} for t in self.taxes],
             "room_total": str(self.room_total),
             "total": str(self.total),
         }
 
 
-def stay_quote(*, currency: str, nightly_prices: list[tuple[date, Decimal]], rooms: int, adults: int, children: int,
-               taxes=()) -> Quote:
+def stay_quote(
+    *, currency: str, nightly_prices: list[tuple[date, Decimal]], rooms: int, adults: int, children: int, taxes=()
+) -> Quote:
     """Price a stay: ``nightly_prices`` per room, times ``rooms``, plus the hotel's tax and fee lines.
 
     ``taxes`` are objects with ``name``, ``kind`` ("percent", "per_person_night", "per_stay"), ``amount`` and
@@ -69,9 +72,13 @@ def stay_quote(*, currency: str, nightly_prices: list[tuple[date, Decimal]], roo
     """
     nights = [NightLine(date=d, unit_price=money(p), rooms=rooms) for d, p in nightly_prices]
     room_total = sum((n.amount for n in nights), Decimal("0.00"))
-    return Quote(currency=currency, nights=nights, taxes=tax_lines(room_total=room_total, night_count=len(nights),
-                                                                     rooms=rooms, adults=adults, children=children,
-                                                                     taxes=taxes))
+    return Quote(
+        currency=currency,
+        nights=nights,
+        taxes=tax_lines(
+            room_total=room_total, night_count=len(nights), rooms=rooms, adults=adults, children=children, taxes=taxes
+        ),
+    )
 
 
 def tax_lines(*, room_total: Decimal, night_count: int, rooms: int, adults: int, children: int, taxes) -> list[TaxLine]:
@@ -90,6 +97,7 @@ def tax_lines(*, room_total: Decimal, night_count: int, rooms: int, adults: int,
 
 def stay_total(*, room_total: Decimal, night_count: int, rooms: int, adults: int, children: int, taxes) -> Decimal:
     """What the guest pays for a room total: the same lines :func:`stay_quote` would list, added up."""
-    lines = tax_lines(room_total=room_total, night_count=night_count, rooms=rooms, adults=adults, children=children,
-                      taxes=taxes)
+    lines = tax_lines(
+        room_total=room_total, night_count=night_count, rooms=rooms, adults=adults, children=children, taxes=taxes
+    )
     return money(room_total) + sum((t.amount for t in lines if not t.included), Decimal("0.00"))

@@ -34,8 +34,15 @@ def nightly_price(base: float, day: date) -> Decimal:
 
 
 @transaction.atomic
-def demo_catalogue_seed(*, hotels: int = 48, days: int = 365, start: date | None = None, seed: int = 7,
-                        photos: list[str] | None = None, log=lambda msg: None) -> int:
+def demo_catalogue_seed(
+    *,
+    hotels: int = 48,
+    days: int = 365,
+    start: date | None = None,
+    seed: int = 7,
+    photos: list[str] | None = None,
+    log=lambda msg: None,
+) -> int:
     """Create ``hotels`` hotels spread over the demo cities with ``days`` nights of inventory from ``start``.
 
     Returns the number of hotels created. Slugs are suffixed with a counter so it can run on a non-empty catalogue.
@@ -49,43 +56,61 @@ def demo_catalogue_seed(*, hotels: int = 48, days: int = 365, start: date | None
         city, country, lat, lng, tz, currency, factor = demo_data.CITIES[i % len(demo_data.CITIES)]
         name = f"{rng.choice(demo_data.NAME_PREFIXES)} {rng.choice(demo_data.NAME_WORDS)}"
         stars = rng.choices([1, 2, 3, 4, 5], weights=[1, 3, 6, 5, 2])[0]
-        new_hotels.append(Hotel(
-            name=name,
-            slug=slugify(f"{name} {city}")[:160] + f"-{offset + i + 1}",
-            city=city,
-            country=country,
-            address=f"{rng.randint(1, 180)} {rng.choice(demo_data.STREETS)}, {city}",
-            latitude=Decimal(str(round(lat + rng.uniform(-0.03, 0.03), 6))),
-            longitude=Decimal(str(round(lng + rng.uniform(-0.04, 0.04), 6))),
-            stars=stars,
-            description=" ".join(rng.sample(demo_data.DESCRIPTIONS, 2)),
-            check_in_time=time(rng.choice([14, 15, 16])),
-            check_out_time=time(rng.choice([10, 11, 12])),
-            timezone=tz,
-            reservations_email=f"reservations+{offset + i + 1}@{slugify(name) or 'hotel'}.example",
-            currency=currency,
-            free_cancellation_days=rng.choice([None, 1, 2, 3, 7]),
-        ))
+        new_hotels.append(
+            Hotel(
+                name=name,
+                slug=slugify(f"{name} {city}")[:160] + f"-{offset + i + 1}",
+                city=city,
+                country=country,
+                address=f"{rng.randint(1, 180)} {rng.choice(demo_data.STREETS)}, {city}",
+                latitude=Decimal(str(round(lat + rng.uniform(-0.03, 0.03), 6))),
+                longitude=Decimal(str(round(lng + rng.uniform(-0.04, 0.04), 6))),
+                stars=stars,
+                description=" ".join(rng.sample(demo_data.DESCRIPTIONS, 2)),
+                check_in_time=time(rng.choice([14, 15, 16])),
+                check_out_time=time(rng.choice([10, 11, 12])),
+                timezone=tz,
+                reservations_email=f"reservations+{offset + i + 1}@{slugify(name) or 'hotel'}.example",
+                currency=currency,
+                free_cancellation_days=rng.choice([None, 1, 2, 3, 7]),
+            )
+        )
     Hotel.objects.bulk_create(new_hotels, batch_size=2000)
     log(f"{len(new_hotels)} hotels")
 
     through = Hotel.amenities.through
     through.objects.bulk_create(
-        [through(hotel_id=h.id, amenity_id=a.id) for h in new_hotels for a in rng.sample(hotel_amenities, rng.randint(3, 8))],
+        [
+            through(hotel_id=h.id, amenity_id=a.id)
+            for h in new_hotels
+            for a in rng.sample(hotel_amenities, rng.randint(3, 8))
+        ],
         batch_size=10000,
     )
     taxes = []
     for h in new_hotels:
-        taxes.append(HotelTax(hotel=h, name="VAT 10%", kind=HotelTax.Kind.PERCENT, amount=Decimal("10"), included_in_price=True))
+        taxes.append(
+            HotelTax(hotel=h, name="VAT 10%", kind=HotelTax.Kind.PERCENT, amount=Decimal("10"), included_in_price=True)
+        )
         if rng.random() < 0.6:
-            taxes.append(HotelTax(hotel=h, name="City tax", kind=HotelTax.Kind.PER_PERSON_NIGHT,
-                                  amount=Decimal(rng.choice(["1.50", "2.30", "3.00", "4.20"]))))
+            taxes.append(
+                HotelTax(
+                    hotel=h,
+                    name="City tax",
+                    kind=HotelTax.Kind.PER_PERSON_NIGHT,
+                    amount=Decimal(rng.choice(["1.50", "2.30", "3.00", "4.20"])),
+                )
+            )
     HotelTax.objects.bulk_create(taxes, batch_size=5000)
     if photos:
         HotelPhoto.objects.bulk_create(
-            [HotelPhoto(hotel=h, image=p, alt_text=f"{h.name}, {label}", position=n)
-             for h in new_hotels
-             for n, (p, label) in enumerate(zip(rng.sample(photos, min(3, len(photos))), ["exterior", "lobby", "a room"]))],
+            [
+                HotelPhoto(hotel=h, image=p, alt_text=f"{h.name}, {label}", position=n)
+                for h in new_hotels
+                for n, (p, label) in enumerate(
+                    zip(rng.sample(photos, min(3, len(photos))), ["exterior", "lobby", "a room"], strict=False)
+                )
+            ],
             batch_size=5000,
         )
 
@@ -96,9 +121,17 @@ def demo_catalogue_seed(*, hotels: int = 48, days: int = 365, start: date | None
         for name, adults, children, occupancy, beds, size, rt_factor in sorted(
             rng.sample(demo_data.ROOM_TYPES, 3), key=lambda r: r[6]
         ):
-            rt = RoomType(hotel=h, name=name, max_adults=adults, max_children=children, max_occupancy=occupancy,
-                          beds=beds, size_m2=size + rng.randint(-2, 4), total_rooms=rng.randint(2, 18),
-                          description=f"{beds.capitalize()}, {size} m², private bathroom.")
+            rt = RoomType(
+                hotel=h,
+                name=name,
+                max_adults=adults,
+                max_children=children,
+                max_occupancy=occupancy,
+                beds=beds,
+                size_m2=size + rng.randint(-2, 4),
+                total_rooms=rng.randint(2, 18),
+                description=f"{beds.capitalize()}, {size} m², private bathroom.",
+            )
             room_types.append(rt)
             bases[id(rt)] = STAR_BASE_PRICE[h.stars] * factor * rt_factor * rng.uniform(0.85, 1.15)
     RoomType.objects.bulk_create(room_types, batch_size=5000)
@@ -120,7 +153,9 @@ def demo_catalogue_seed(*, hotels: int = 48, days: int = 365, start: date | None
                 for day in dates:
                     stop = "t" if rng.random() < 0.01 else "f"
                     min_stay = 2 if day.weekday() == 5 and rng.random() < 0.2 else 1
-                    buffer.write(f"{rt.id}\t{day.isoformat()}\t{rt.total_rooms}\t0\t{nightly_price(base, day)}\t{stop}\t{min_stay}\n")
+                    buffer.write(
+                        f"{rt.id}\t{day.isoformat()}\t{rt.total_rooms}\t0\t{nightly_price(base, day)}\t{stop}\t{min_stay}\n"
+                    )
                 if n % 200 == 199:
                     copy.write(buffer.getvalue())
                     buffer = io.StringIO()

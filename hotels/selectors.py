@@ -68,7 +68,9 @@ def room_type_offers(*, stay: Stay, hotel=None) -> QuerySet:
             cap_children=F("room_type__max_children") * stay.rooms,
             cap_people=F("room_type__max_occupancy") * stay.rooms,
         )
-        .filter(cap_adults__gte=stay.adults, cap_children__gte=stay.children, cap_people__gte=stay.adults + stay.children)
+        .filter(
+            cap_adults__gte=stay.adults, cap_children__gte=stay.children, cap_people__gte=stay.adults + stay.children
+        )
         .values("room_type_id")
         .annotate(
             hotel_id=F("room_type__hotel_id"),
@@ -100,16 +102,14 @@ def hotel_search(
     """Hotels in ``city`` that can host ``stay``, each annotated with ``best_total`` (cheapest room type, all
     nights and rooms, before added taxes) and ``result_count`` (matches in all pages, a window count, so a page
     is one query)."""
-    best = (
-        room_type_offers(stay=stay, hotel=OuterRef("pk"))
-        .order_by("total")
-        .values("total")[:1]
-    )
+    best = room_type_offers(stay=stay, hotel=OuterRef("pk")).order_by("total").values("total")[:1]
     hotels = Hotel.objects.filter(city=city, is_active=True)
     if stars:
         hotels = hotels.filter(stars__in=stars)
     for code in amenities or ():
-        hotels = hotels.filter(Exists(Hotel.amenities.through.objects.filter(hotel_id=OuterRef("pk"), amenity__code=code)))
+        hotels = hotels.filter(
+            Exists(Hotel.amenities.through.objects.filter(hotel_id=OuterRef("pk"), amenity__code=code))
+        )
     hotels = hotels.annotate(best_total=Subquery(best)).filter(best_total__isnull=False)
     if min_total is not None:
         hotels = hotels.filter(best_total__gte=min_total)
@@ -164,7 +164,9 @@ def hotel_offers(*, hotel: Hotel, stay: Stay) -> list[RoomOffer]:
     ).order_by("date"):
         nights[night.room_type_id].append(night)
     offers = [
-        RoomOffer(room_type=room_types[rt_id], total=r["total"], rooms_available=r["rooms_available"], nights=nights[rt_id])
+        RoomOffer(
+            room_type=room_types[rt_id], total=r["total"], rooms_available=r["rooms_available"], nights=nights[rt_id]
+        )
         for rt_id, r in rows.items()
     ]
     return sorted(offers, key=lambda o: (o.total, o.room_type.name))

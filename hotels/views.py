@@ -15,8 +15,13 @@ PAGE_SIZE = 10
 
 def _default_dates():
     today = timezone.now().date()
-    return {"check_in": today + timedelta(days=14), "check_out": today + timedelta(days=16), "adults": 2,
-            "children": 0, "rooms": 1}
+    return {
+        "check_in": today + timedelta(days=14),
+        "check_out": today + timedelta(days=16),
+        "adults": 2,
+        "children": 0,
+        "rooms": 1,
+    }
 
 
 def _page_number(request) -> int:
@@ -43,17 +48,37 @@ def search(request):
     filters = filter_form.filters()
     page = _page_number(request)
     offset = (page - 1) * PAGE_SIZE
-    hotels = list(hotel_search(city=form.cleaned_data["destination"], stay=stay, **filters)[offset : offset + PAGE_SIZE])
+    hotels = list(
+        hotel_search(city=form.cleaned_data["destination"], stay=stay, **filters)[offset : offset + PAGE_SIZE]
+    )
     total_count = hotels[0].result_count if hotels else 0
     for hotel in hotels:
-        hotel.stay_total = stay_total(room_total=hotel.best_total, night_count=stay.nights, rooms=stay.rooms,
-                                      adults=stay.adults, children=stay.children, taxes=hotel.taxes.all())
+        hotel.stay_total = stay_total(
+            room_total=hotel.best_total,
+            night_count=stay.nights,
+            rooms=stay.rooms,
+            adults=stay.adults,
+            children=stay.children,
+            taxes=hotel.taxes.all(),
+        )
     page_count = max(1, -(-total_count // PAGE_SIZE))
-    return render(request, "hotels/results.html", {
-        "form": form, "filter_form": filter_form, "stay": stay, "city": form.cleaned_data["destination"],
-        "hotels": hotels, "total_count": total_count, "page": page, "page_count": page_count,
-        "has_previous": page > 1, "has_next": page < page_count, "cities": known_cities(),
-    })
+    return render(
+        request,
+        "hotels/results.html",
+        {
+            "form": form,
+            "filter_form": filter_form,
+            "stay": stay,
+            "city": form.cleaned_data["destination"],
+            "hotels": hotels,
+            "total_count": total_count,
+            "page": page,
+            "page_count": page_count,
+            "has_previous": page > 1,
+            "has_next": page < page_count,
+            "cities": known_cities(),
+        },
+    )
 
 
 @require_GET
@@ -71,7 +96,15 @@ def hotel_detail(request, slug):
         stay = stay_form.stay
         taxes = list(hotel.taxes.all())
         for offer in hotel_offers(hotel=hotel, stay=stay):
-            offer.quote = stay_quote(currency=hotel.currency, nightly_prices=[(n.date, n.price) for n in offer.nights],
-                                     rooms=stay.rooms, adults=stay.adults, children=stay.children, taxes=taxes)
+            offer.quote = stay_quote(
+                currency=hotel.currency,
+                nightly_prices=[(n.date, n.price) for n in offer.nights],
+                rooms=stay.rooms,
+                adults=stay.adults,
+                children=stay.children,
+                taxes=taxes,
+            )
             offers.append(offer)
-    return render(request, "hotels/detail.html", {"hotel": hotel, "stay_form": stay_form, "stay": stay, "offers": offers})
+    return render(
+        request, "hotels/detail.html", {"hotel": hotel, "stay_form": stay_form, "stay": stay, "offers": offers}
+    )

@@ -18,10 +18,18 @@ class ReceiptError(Exception):
 
 
 def receipt_render(*, booking: Booking, number: str, issued_at, payment: Payment | None) -> bytes:
-    html = render_to_string("payments/receipt.html", {
-        "booking": booking, "hotel": booking.hotel, "snapshot": booking.price_snapshot, "number": number,
-        "issued_at": issued_at, "payment": payment, "policy": policy_summary(booking.cancellation_policy),
-    })
+    html = render_to_string(
+        "payments/receipt.html",
+        {
+            "booking": booking,
+            "hotel": booking.hotel,
+            "snapshot": booking.price_snapshot,
+            "number": number,
+            "issued_at": issued_at,
+            "payment": payment,
+            "policy": policy_summary(booking.cancellation_policy),
+        },
+    )
     out = io.BytesIO()
     result = pisa.CreatePDF(html, dest=out, encoding="utf-8")
     if result.err:
@@ -49,7 +57,8 @@ def receipt_issue(*, booking: Booking) -> Receipt:
             sequence.save(update_fields=["last_number"])
             number = f"R{year}-{sequence.last_number:06d}"
             pdf = receipt_render(booking=booking, number=number, issued_at=issued_at, payment=payment)
-            return Receipt.objects.create(booking=booking, year=year, sequence=sequence.last_number, number=number,
-                                          issued_at=issued_at, pdf=pdf)
+            return Receipt.objects.create(
+                booking=booking, year=year, sequence=sequence.last_number, number=number, issued_at=issued_at, pdf=pdf
+            )
     except IntegrityError:
         return Receipt.objects.get(booking=booking)

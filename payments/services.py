@@ -56,13 +56,20 @@ def payment_start(*, booking: Booking, return_url: str, webhook_url: str | None)
             return open_payment
         attempt = booking.payments.count() + 1
         payment = Payment.objects.create(
-            booking=booking, gateway=_gateway_name(), amount=booking.total, currency=booking.currency,
+            booking=booking,
+            gateway=_gateway_name(),
+            amount=booking.total,
+            currency=booking.currency,
             idempotency_key=f"{booking.reference}-pay-{attempt}",
         )
     try:
         session = get_gateway().create_session(
-            amount=payment.amount, currency=payment.currency, reference=booking.reference, return_url=return_url,
-            webhook_url=webhook_url, idempotency_key=payment.idempotency_key,
+            amount=payment.amount,
+            currency=payment.currency,
+            reference=booking.reference,
+            return_url=return_url,
+            webhook_url=webhook_url,
+            idempotency_key=payment.idempotency_key,
             description=f"{booking.hotel.name}, {booking.check_in:%d %b} – {booking.check_out:%d %b %Y}",
         )
     except GatewayError as exc:
@@ -70,8 +77,10 @@ def payment_start(*, booking: Booking, return_url: str, webhook_url: str | None)
         payment.failure_code = "session_not_created"
         payment.bank_responses = [*payment.bank_responses, {"error": str(exc)[:500]}]
         payment.save(update_fields=["status", "failure_code", "bank_responses", "updated_at"])
-        raise PaymentError("The bank can't take payments right now. Your rooms stay held: please try again in a "
-                           "minute.", code="bank_unavailable") from exc
+        raise PaymentError(
+            "The bank can't take payments right now. Your rooms stay held: please try again in a minute.",
+            code="bank_unavailable",
+        ) from exc
     payment.status = Payment.Status.PENDING
     payment.bank_session_id = session.session_id
     payment.bank_redirect_url = session.redirect_url
@@ -90,7 +99,9 @@ def payment_apply(*, payment: Payment, outcome: PaymentStatus) -> Payment:
         if payment.status in FINAL or outcome.status == "open":
             return payment
         if outcome.amount != payment.amount or outcome.currency != payment.currency:
-            logger.error("payment %s: bank amount %s %s differs from ours", payment.pk, outcome.amount, outcome.currency)
+            logger.error(
+                "payment %s: bank amount %s %s differs from ours", payment.pk, outcome.amount, outcome.currency
+            )
             payment.status = Payment.Status.UNKNOWN
             payment.save(update_fields=["status", "updated_at"])
             return payment
@@ -106,7 +117,9 @@ def payment_apply(*, payment: Payment, outcome: PaymentStatus) -> Payment:
             payment.save()
             try:
                 with transaction.atomic():
-                    booking_confirm(booking=payment.booking, note=f"paid, bank transaction {payment.bank_transaction_id}")
+                    booking_confirm(
+                        booking=payment.booking, note=f"paid, bank transaction {payment.bank_transaction_id}"
+                    )
             except (SoldOut, InvalidTransition):
                 late_refund = True
         else:
@@ -117,8 +130,11 @@ def payment_apply(*, payment: Payment, outcome: PaymentStatus) -> Payment:
     if late_refund:
         payment_refund(payment=payment, amount=payment.amount, reason="late payment: rooms no longer available")
         booking = payment.booking
-        transaction.on_commit(lambda: booking_event.send(sender=Booking, booking=booking, event="late_payment_refunded",
-                                                         actor_kind="system"))
+        transaction.on_commit(
+            lambda: booking_event.send(
+                sender=Booking, booking=booking, event="late_payment_refunded", actor_kind="system"
+            )
+        )
     payment.refresh_from_db()
     return payment
 
@@ -132,7 +148,8 @@ def payment_sync(*, payment: Payment) -> Payment:
     except GatewayError as exc:
         logger.warning("payment %s: bank status unavailable (%s)", payment.pk, exc)
         Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
-            status=Payment.Status.UNKNOWN, last_checked_at=timezone.now())
+            status=Payment.Status.UNKNOWN, last_checked_at=timezone.now()
+        )
         Payment.objects.filter(pk=payment.pk).update(last_checked_at=timezone.now())
         payment.refresh_from_db()
         return payment
@@ -171,15 +188,25 @@ def payment_refund(*, payment: Payment, amount: Decimal, reason: str) -> Refund:
             raise PaymentError("Only a paid payment can be refunded.", code="not_refundable")
         if amount <= 0 or amount > remaining:
             raise PaymentError(f"You can refund at most {remaining} {payment.currency}.", code="refund_too_large")
-        refund = Refund.objects.create(payment=payment, amount=amount, reason=reason[:255],
-                                       idempotency_key=f"{payment.idempotency_key}-refund-{payment.refunds.count() + 1}")
+        refund = Refund.objects.create(
+            payment=payment,
+            amount=amount,
+            reason=reason[:255],
+            idempotency_key=f"{payment.idempotency_key}-refund-{payment.refunds.count() + 1}",
+        )
     try:
-        result = get_gateway().refund(transaction_id=payment.bank_transaction_id, amount=amount,
-                                      currency=payment.currency, idempotency_key=refund.idempotency_key)
+        result = get_gateway().refund(
+            transaction_id=payment.bank_transaction_id,
+            amount=amount,
+            currency=payment.currency,
+            idempotency_key=refund.idempotency_key,
+        )
     except GatewayError as exc:
         Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED, bank_response={"error": str(exc)[:500]})
-        raise PaymentError("The bank did not accept the refund; it has been recorded as failed and can be retried.",
-                           code="refund_failed") from exc
+        raise PaymentError(
+            "The bank did not accept the refund; it has been recorded as failed and can be retried.",
+            code="refund_failed",
+        ) from exc
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         refund.status = Refund.Status.SUCCEEDED
@@ -187,8 +214,9 @@ def payment_refund(*, payment: Payment, amount: Decimal, reason: str) -> Refund:
         refund.bank_response = result.raw
         refund.save(update_fields=["status", "bank_refund_id", "bank_response"])
         payment.refunded_amount += amount
-        payment.status = (Payment.Status.REFUNDED if payment.refunded_amount >= payment.amount
-                          else Payment.Status.PARTIALLY_REFUNDED)
+        payment.status = (
+            Payment.Status.REFUNDED if payment.refunded_amount >= payment.amount else Payment.Status.PARTIALLY_REFUNDED
+        )
         payment.save(update_fields=["refunded_amount", "status", "updated_at"])
         Booking.objects.filter(pk=payment.booking_id).update(refunded_amount=payment.refunded_amount)
     return refund
@@ -202,5 +230,15 @@ def booking_refund(*, booking: Booking, amount: Decimal, reason: str) -> Refund 
     return payment_refund(payment=payment, amount=amount, reason=reason)
 
 
-__all__ = ["BookingError", "GatewayUnavailable", "PaymentError", "payment_start", "payment_apply", "payment_sync",
-           "payment_webhook_receive", "payments_reconcile", "payment_refund", "booking_refund"]
+__all__ = [
+    "BookingError",
+    "GatewayUnavailable",
+    "PaymentError",
+    "payment_start",
+    "payment_apply",
+    "payment_sync",
+    "payment_webhook_receive",
+    "payments_reconcile",
+    "payment_refund",
+    "booking_refund",
+]

@@ -27,17 +27,29 @@ def payment_return(request, reference):
         payment = payment_sync(payment=payment)
         booking.refresh_from_db()
         if booking.status == Booking.Status.CONFIRMED:
-            messages.success(request, f"Payment received: your booking {booking.reference} is confirmed. "
-                                      "Your receipt is below and on its way by e-mail.")
+            messages.success(
+                request,
+                f"Payment received: your booking {booking.reference} is confirmed. "
+                "Your receipt is below and on its way by e-mail.",
+            )
         elif payment.status == Payment.Status.FAILED:
-            messages.error(request, "The bank declined the payment, so nothing was charged and the rooms were released."
-                                    " You can search again and book with another card.")
+            messages.error(
+                request,
+                "The bank declined the payment, so nothing was charged and the rooms were released."
+                " You can search again and book with another card.",
+            )
         elif payment.status in (Payment.Status.REFUNDED, Payment.Status.PARTIALLY_REFUNDED):
-            messages.error(request, "Your payment arrived after your hold expired and the room had been sold. "
-                                    "We have refunded the full amount to your card.")
+            messages.error(
+                request,
+                "Your payment arrived after your hold expired and the room had been sold. "
+                "We have refunded the full amount to your card.",
+            )
         elif payment.status in (Payment.Status.UNKNOWN, Payment.Status.PENDING):
-            messages.warning(request, "We are waiting for the bank to confirm your payment. This page will show the "
-                                      "result as soon as the bank answers; you won't be charged twice.")
+            messages.warning(
+                request,
+                "We are waiting for the bank to confirm your payment. This page will show the "
+                "result as soon as the bank answers; you won't be charged twice.",
+            )
     return redirect("bookings:detail", reference=booking.reference)
 
 

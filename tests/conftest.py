@@ -13,7 +13,9 @@ def _test_settings(settings, tmp_path):
     }
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(tmp_path)}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(tmp_path)}
+    }
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 

@@ -72,6 +72,10 @@ def future(days: int) -> date:
 def open_nights(room_type, start: date, count: int, *, price="100.00", rooms=5, **extra) -> list[NightInventory]:
     """Put ``count`` nights on sale from ``start``."""
     return NightInventory.objects.bulk_create(
-        [NightInventory(room_type=room_type, date=start + timedelta(days=i), rooms_for_sale=rooms,
-                        price=Decimal(price), **extra) for i in range(count)]
+        [
+            NightInventory(
+                room_type=room_type, date=start + timedelta(days=i), rooms_for_sale=rooms, price=Decimal(price), **extra
+            )
+            for i in range(count)
+        ]
     )

@@ -1,12 +1,10 @@
 """The website booking flow end to end, with the real sandbox bank on a local port."""
 
-import re
 from decimal import Decimal
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
-from django.core import mail
 from django.urls import reverse
 
 from accounts.models import User
@@ -21,15 +19,28 @@ APPROVE, DECLINE, HANG = "4242424242424242", "4000000000000002", "40000000000001
 
 
 def start(client, rt, nights=2, rooms=1, adults=2):
-    response = client.post(reverse("bookings:start"), {
-        "room_type": rt.pk, "check_in": future(10).isoformat(), "check_out": future(10 + nights).isoformat(),
-        "adults": adults, "children": 0, "rooms": rooms})
+    response = client.post(
+        reverse("bookings:start"),
+        {
+            "room_type": rt.pk,
+            "check_in": future(10).isoformat(),
+            "check_out": future(10 + nights).isoformat(),
+            "adults": adults,
+            "children": 0,
+            "rooms": rooms,
+        },
+    )
     assert response.status_code == 302, response.content
     return response["Location"]
 
 
-GUEST = {"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com", "phone": "+33 1 23 45 67 89",
-         "special_requests": "Quiet room please"}
+GUEST = {
+    "first_name": "Grace",
+    "last_name": "Hopper",
+    "email": "grace@example.com",
+    "phone": "+33 1 23 45 67 89",
+    "special_requests": "Quiet room please",
+}
 
 
 def to_review(client, rt, **kw):
@@ -43,8 +54,12 @@ def pay_at_bank(bank_url, card):
     """What the customer's browser does on the bank's hosted page; returns our return URL."""
     page = requests.get(bank_url, timeout=5)
     assert page.status_code == 200
-    answer = requests.post(bank_url, data={"card_number": card, "expiry": "12/39", "cvc": "123",
-                                           "name": "Grace Hopper", "action": "pay"}, allow_redirects=False, timeout=5)
+    answer = requests.post(
+        bank_url,
+        data={"card_number": card, "expiry": "12/39", "cvc": "123", "name": "Grace Hopper", "action": "pay"},
+        allow_redirects=False,
+        timeout=5,
+    )
     assert answer.status_code in (302, 303), answer.text[:500]
     return answer.headers["Location"]
 
@@ -137,9 +152,17 @@ def test_tampered_total_is_refused_and_nothing_is_held(client, bank, room):
 
 def test_tampered_quantity_beyond_availability_is_refused(client, room):
     client.force_login(UserFactory())
-    response = client.post(reverse("bookings:start"), {
-        "room_type": room.pk, "check_in": future(10).isoformat(), "check_out": future(12).isoformat(),
-        "adults": 30, "children": 0, "rooms": 30})
+    response = client.post(
+        reverse("bookings:start"),
+        {
+            "room_type": room.pk,
+            "check_in": future(10).isoformat(),
+            "check_out": future(12).isoformat(),
+            "adults": 30,
+            "children": 0,
+            "rooms": 30,
+        },
+    )
     assert response.status_code == 302
     assert not Booking.objects.exists()
 
@@ -157,8 +180,10 @@ def test_existing_account_must_log_in_and_keeps_the_draft(client, room):
     guest_url = start(client, room)
     response = client.post(guest_url, {**GUEST, "password1": "un-guessable 42!", "password2": "un-guessable 42!"})
     assert "already exists" in response.content.decode()
-    login = client.post(reverse("accounts:login") + f"?next={guest_url}",
-                        {"username": "grace@example.com", "password": "correct horse battery"})
+    login = client.post(
+        reverse("accounts:login") + f"?next={guest_url}",
+        {"username": "grace@example.com", "password": "correct horse battery"},
+    )
     assert login.status_code == 302 and login["Location"] == guest_url
     assert client.get(guest_url).status_code == 200
 
@@ -207,8 +232,9 @@ def test_webhook_confirms_and_a_bad_signature_is_rejected(client, bank, room):
     import json
     import time
 
-    body = json.dumps({"id": "evt_test", "type": "payment.succeeded", "created": int(time.time()),
-                       "data": status.raw}).encode()
+    body = json.dumps(
+        {"id": "evt_test", "type": "payment.succeeded", "created": int(time.time()), "data": status.raw}
+    ).encode()
     ts = str(int(time.time()))
     good = hmac.new(bank.webhook_secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
     url = reverse("payments:webhook")

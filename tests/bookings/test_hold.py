@@ -31,7 +31,9 @@ def stay(ci=10, nights=2, **kw):
 
 
 def sold(room_type):
-    return list(NightInventory.objects.filter(room_type=room_type).order_by("date").values_list("rooms_sold", flat=True))
+    return list(
+        NightInventory.objects.filter(room_type=room_type).order_by("date").values_list("rooms_sold", flat=True)
+    )
 
 
 @pytest.mark.django_db
@@ -79,12 +81,15 @@ class TestHold:
         assert exc.value.details["total"] == Decimal("200.00")
         assert sold(rt) == [0, 0]
 
-    @pytest.mark.parametrize("bad, message", [
-        ({"ci": -2}, "past"),
-        ({"nights": 31}, "30 nights"),
-        ({"adults": 1, "rooms": 2}, "at least one adult"),
-        ({"adults": 5}, "can't host"),
-    ])
+    @pytest.mark.parametrize(
+        "bad, message",
+        [
+            ({"ci": -2}, "past"),
+            ({"nights": 31}, "30 nights"),
+            ({"adults": 1, "rooms": 2}, "at least one adult"),
+            ({"adults": 5}, "can't host"),
+        ],
+    )
     def test_invalid_stays_are_refused(self, bad, message):
         rt = RoomTypeFactory()
         open_nights(rt, future(-5), 60)

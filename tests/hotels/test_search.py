@@ -99,8 +99,14 @@ def test_hotel_offers_list_nightly_rows_cheapest_first():
 
 
 def _search_url(**params):
-    base = {"destination": "Paris", "check_in": future(10).isoformat(), "check_out": future(13).isoformat(),
-            "adults": 2, "children": 0, "rooms": 1}
+    base = {
+        "destination": "Paris",
+        "check_in": future(10).isoformat(),
+        "check_out": future(13).isoformat(),
+        "adults": 2,
+        "children": 0,
+        "rooms": 1,
+    }
     base.update(params)
     return reverse("hotels:search"), base
 
@@ -121,7 +127,10 @@ def test_results_page_shows_total_with_added_taxes(client):
     "params, message",
     [
         ({"check_out": future(5).isoformat()}, "Check-out must be after check-in."),
-        ({"check_in": future(-5).isoformat(), "check_out": future(-3).isoformat()}, "Check-in can&#x27;t be in the past."),
+        (
+            {"check_in": future(-5).isoformat(), "check_out": future(-3).isoformat()},
+            "Check-in can&#x27;t be in the past.",
+        ),
         ({"check_out": future(50).isoformat()}, "Stays are limited to 30 nights."),
         ({"adults": 0}, "Ensure this value is greater than or equal to 1."),
         ({"destination": "Atlantis"}, "We have no hotels in that city yet."),
@@ -168,7 +177,9 @@ def test_pagination_second_page(client):
 def test_hotel_page_shows_rooms_and_breakdown(client):
     rt = RoomTypeFactory(name="Garden Double")
     open_nights(rt, future(10), 3, price="120")
-    response = client.get(rt.hotel.get_absolute_url(), {"check_in": future(10), "check_out": future(12), "adults": 2, "rooms": 1})
+    response = client.get(
+        rt.hotel.get_absolute_url(), {"check_in": future(10), "check_out": future(12), "adults": 2, "rooms": 1}
+    )
     body = response.content.decode()
     assert "Garden Double" in body and "€240.00" in body and "€120.00" in body
 

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from hotels.demo_photos import demo_photo_paths
 from hotels.models import Hotel
 from hotels.seeding import demo_catalogue_seed
-from hotels.demo_photos import demo_photo_paths
 
 
 class Command(BaseCommand):
@@ -22,6 +22,7 @@ class Command(BaseCommand):
             self.stdout.write("Catalogue already has hotels; nothing to do.")
             return
         photos = [] if no_photos else demo_photo_paths()
-        created = demo_catalogue_seed(hotels=hotels, days=days, seed=seed, photos=photos,
-                                      log=lambda msg: self.stdout.write(f"  {msg}"))
+        created = demo_catalogue_seed(
+            hotels=hotels, days=days, seed=seed, photos=photos, log=lambda msg: self.stdout.write(f"  {msg}")
+        )
         self.stdout.write(self.style.SUCCESS(f"Created {created} hotels."))
