@@ -28,6 +28,12 @@ WHERE n.id = wanted.id AND NOT n.stop_sell AND n.rooms_sold + %(rooms)s <= n.roo
 RETURNING n.date, n.price, n.min_stay
 """  # noqa: S608 - the table name is ours, every value is a parameter
 
+CHECK_SQL = f"""
+SELECT date, price, min_stay, rooms_for_sale, rooms_sold, stop_sell FROM {TABLE}
+WHERE room_type_id = %(room_type)s AND date >= %(start)s AND date < %(end)s
+ORDER BY date
+"""  # noqa: S608
+
 GIVE_BACK_SQL = f"""
 WITH held AS (
     SELECT id FROM {TABLE}
@@ -67,6 +73,27 @@ def nights_take(*, room_type_id: int, check_in: date, check_out: date, rooms: in
     if longest_min_stay > nights:
         raise NightsUnavailable(None, f"a minimum stay of {longest_min_stay} nights applies to these dates")
     return [(row[0], row[1]) for row in taken]
+
+
+def nights_check(*, room_type_id: int, check_in: date, check_out: date, rooms: int) -> list[tuple[date, Decimal]]:
+    """Read (without locking) whether the stay can be taken now, and at what prices per room, by date.
+
+    Lets the caller price the stay and write the booking before :func:`nights_take` locks the hot rows, so
+    the lock is held only for the UPDATE and the COMMIT. Raises :class:`NightsUnavailable` as ``nights_take``.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(CHECK_SQL, {"room_type": room_type_id, "start": check_in, "end": check_out})
+        rows = cursor.fetchall()
+    by_date = {row[0]: row for row in rows}
+    nights = (check_out - check_in).days
+    for i in range(nights):
+        night = by_date.get(check_in + timedelta(days=i))
+        if night is None or night[5] or night[3] - night[4] < rooms:
+            raise NightsUnavailable(check_in + timedelta(days=i), "not enough rooms left")
+    longest_min_stay = max(row[2] for row in rows)
+    if longest_min_stay > nights:
+        raise NightsUnavailable(None, f"a minimum stay of {longest_min_stay} nights applies to these dates")
+    return [(row[0], row[1]) for row in rows]
 
 
 def nights_give_back(*, room_type_id: int, check_in: date, check_out: date, rooms: int) -> None:

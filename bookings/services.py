@@ -17,7 +17,7 @@ from hotels.pricing import stay_quote
 from hotels.selectors import Stay
 
 from .exceptions import InvalidTransition, PriceChanged, SoldOut, StayInvalid
-from .inventory import NightsUnavailable, nights_give_back, nights_take
+from .inventory import NightsUnavailable, nights_check, nights_give_back, nights_take
 from .models import Booking, BookingStatusChange
 from .policy import cancellation_penalty, cancellation_policy_snapshot
 from .signals import booking_event
@@ -100,18 +100,12 @@ def booking_hold(
     """
     stay_validate(room_type=room_type, stay=stay)
     hotel = room_type.hotel
+    nights = {"room_type_id": room_type.pk, "check_in": stay.check_in, "check_out": stay.check_out, "rooms": stay.rooms}
     with transaction.atomic():
         try:
-            prices = nights_take(
-                room_type_id=room_type.pk, check_in=stay.check_in, check_out=stay.check_out, rooms=stay.rooms
-            )
+            prices = nights_check(**nights)
         except NightsUnavailable as exc:
-            if exc.night:
-                raise SoldOut(
-                    f"{room_type.name} is no longer available on the night of {exc.night:%A %-d %B %Y}.",
-                    night=exc.night,
-                ) from exc
-            raise SoldOut(f"{room_type.name} can't be booked for these dates: {exc.reason}.") from exc
+            raise _sold_out(room_type, exc) from exc
         quote = stay_quote(
             currency=hotel.currency,
             nightly_prices=prices,
@@ -160,7 +154,22 @@ def booking_hold(
             actor=customer,
             note="nights held",
         )
+        # Last, so the hot inventory rows stay locked only for this UPDATE and the COMMIT.
+        try:
+            taken = nights_take(**nights)
+        except NightsUnavailable as exc:
+            raise _sold_out(room_type, exc) from exc
+        if taken != prices:  # a price was edited between our read and the lock: price again from the top
+            raise PriceChanged("The price of this room changed a moment ago. Please check it again.")
     return booking
+
+
+def _sold_out(room_type: RoomType, exc: NightsUnavailable) -> SoldOut:
+    if exc.night:
+        return SoldOut(
+            f"{room_type.name} is no longer available on the night of {exc.night:%A %-d %B %Y}.", night=exc.night
+        )
+    return SoldOut(f"{room_type.name} can't be booked for these dates: {exc.reason}.")
 
 
 def _locked(booking: Booking) -> Booking:
