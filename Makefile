@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint install migrate clean-db check
+.PHONY: run test bench lint install migrate check
 
 $(STAMP): requirements/base.txt requirements/dev.txt requirements/prod.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,15 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit -q -r config accounts hotels bookings payments notifications partners -ll
+
+## Production-settings checks CI runs: lint, bandit, `check --deploy`, no missing migrations.
+check: lint
+	DEBUG=0 SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=staybook.example \
+		EMBEDDED_PG_DIR=$${EMBEDDED_PG_DIR:-$(CURDIR)/var/postgres-test} \
+		$(PY) manage.py check --deploy --fail-level WARNING
+	DEBUG=0 SECRET_KEY=x EMBEDDED_PG_DIR=$${EMBEDDED_PG_DIR:-$(CURDIR)/var/postgres-test} \
+		$(PY) manage.py makemigrations --check --dry-run
 
 bench: install
 	DEBUG=0 SECRET_KEY=bench-only $(PY) -m bench $(BENCH_ARGS)

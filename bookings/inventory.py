@@ -11,39 +11,35 @@ from decimal import Decimal
 
 from django.db import connection
 
-from hotels.models import NightInventory
-
-TABLE = NightInventory._meta.db_table
-
-TAKE_SQL = f"""
+TAKE_SQL = """
 WITH wanted AS (
-    SELECT id FROM {TABLE}
+    SELECT id FROM hotels_nightinventory
     WHERE room_type_id = %(room_type)s AND date >= %(start)s AND date < %(end)s
     ORDER BY date
     FOR UPDATE
 )
-UPDATE {TABLE} AS n SET rooms_sold = n.rooms_sold + %(rooms)s
+UPDATE hotels_nightinventory AS n SET rooms_sold = n.rooms_sold + %(rooms)s
 FROM wanted
 WHERE n.id = wanted.id AND NOT n.stop_sell AND n.rooms_sold + %(rooms)s <= n.rooms_for_sale
 RETURNING n.date, n.price, n.min_stay
-"""  # noqa: S608 - the table name is ours, every value is a parameter
+"""
 
-CHECK_SQL = f"""
-SELECT date, price, min_stay, rooms_for_sale, rooms_sold, stop_sell FROM {TABLE}
+CHECK_SQL = """
+SELECT date, price, min_stay, rooms_for_sale, rooms_sold, stop_sell FROM hotels_nightinventory
 WHERE room_type_id = %(room_type)s AND date >= %(start)s AND date < %(end)s
 ORDER BY date
-"""  # noqa: S608
+"""
 
-GIVE_BACK_SQL = f"""
+GIVE_BACK_SQL = """
 WITH held AS (
-    SELECT id FROM {TABLE}
+    SELECT id FROM hotels_nightinventory
     WHERE room_type_id = %(room_type)s AND date >= %(start)s AND date < %(end)s
     ORDER BY date
     FOR UPDATE
 )
-UPDATE {TABLE} AS n SET rooms_sold = GREATEST(n.rooms_sold - %(rooms)s, 0)
+UPDATE hotels_nightinventory AS n SET rooms_sold = GREATEST(n.rooms_sold - %(rooms)s, 0)
 FROM held WHERE n.id = held.id
-"""  # noqa: S608
+"""
 
 
 class NightsUnavailable(Exception):
