@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+from django_ratelimit.decorators import ratelimit
+
 from accounts.services import AccountExists, user_create
 from django.conf import settings
 from django.contrib import messages
@@ -35,8 +37,20 @@ def _hotel_url(room_type, stay) -> str:
     )
 
 
+def _too_many(request):
+    return render(request, "429.html", status=429)
+
+
+# Starting and paying for bookings costs money (holds, bank sessions): limited per IP and per account.
+BOOKING_RATE = "30/m"
+
+
 @require_POST
+@ratelimit(key="ip", rate=BOOKING_RATE, block=False)
+@ratelimit(key="user_or_ip", rate=BOOKING_RATE, block=False)
 def booking_start(request):
+    if getattr(request, "limited", False):
+        return _too_many(request)
     form = BookingStartForm(request.POST)
     if not form.is_valid():
         messages.error(request, "That choice isn't valid any more: please pick your room again.")
@@ -133,7 +147,11 @@ def _guest_context(request, form, room_type, stay, token):
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=False)
+@ratelimit(key="user", rate=BOOKING_RATE, method="POST", block=False)
 def booking_review(request, token):
+    if getattr(request, "limited", False):
+        return _too_many(request)
     draft, room_type, stay = _draft_or_404(request, token)
     if not draft["guest"]:
         return redirect("bookings:guest", token=token)
