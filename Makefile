@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint install migrate check
+.PHONY: run run-prod test bench lint install migrate check
 
 $(STAMP): requirements/base.txt requirements/dev.txt requirements/prod.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ test: install
 	mkdir -p var
 	EMBEDDED_PG_DIR=$${EMBEDDED_PG_DIR:-$(CURDIR)/var/postgres-test} DEBUG=0 SECRET_KEY=test-only-not-secret \
 		$(PY) -m pytest $(PYTEST_ARGS)
+
+## Production profile: gunicorn, Celery worker and one beat; settings from the environment (docs/deploy.md).
+run-prod:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements/prod.txt
+	DEBUG=0 $(PY) manage.py migrate --noinput
+	DEBUG=0 $(PY) manage.py collectstatic --noinput
+	DEBUG=0 $(PY) manage.py setup_periodic_tasks
+	DEBUG=0 $(VENV)/bin/honcho -f Procfile.prod start
 
 lint: install
 	$(VENV)/bin/ruff check .
