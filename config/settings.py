@@ -190,6 +190,7 @@ BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=15)
 BOOKING_MAX_NIGHTS = 30
 BOOKING_MAX_ROOMS = 9
 BOOKING_MAX_DAYS_AHEAD = 500
+REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=3)
 
 # --- Payment gateway (like EMAIL_BACKEND: a dotted path and its options) --------------------------------------
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="payments.gateways.sandbox.SandboxBankGateway")

@@ -79,6 +79,9 @@ class ReceiptSequence(models.Model):
     year = models.PositiveSmallIntegerField(primary_key=True)
     last_number = models.PositiveIntegerField(default=0)
 
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"
+
 
 class Receipt(models.Model):
     booking = models.OneToOneField("bookings.Booking", on_delete=models.PROTECT, related_name="receipt")

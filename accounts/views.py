@@ -1,0 +1,80 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+from django_ratelimit.decorators import ratelimit
+
+from .forms import LoginForm, ProfileForm, SignupForm
+from .services import AccountExists, user_create
+
+# Forms that send e-mail are limited per IP (and the reset form per target address).
+EMAIL_FORM_RATE = "10/h"
+
+
+def safe_next(request, default: str) -> str:
+    """The ``next`` parameter if it stays on this site, else ``default`` (no open redirects)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate=EMAIL_FORM_RATE, method="POST", block=False)
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect(safe_next(request, reverse("bookings:my_bookings")))
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and getattr(request, "limited", False):
+        return render(request, "429.html", status=429)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = user_create(
+                email=data["email"],
+                password=data["password1"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+            )
+        except AccountExists:
+            form.add_error("email", "An account with this e-mail already exists.")
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome to Staybook, {user.first_name}!")
+            return redirect(safe_next(request, reverse("bookings:my_bookings")))
+    return render(request, "accounts/signup.html", {"form": form, "next": safe_next(request, "")})
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+@ratelimit(key="ip", rate=EMAIL_FORM_RATE, method="POST", block=False)
+@ratelimit(key="post:email", rate="3/h", method="POST", block=False)
+def password_reset(request, *args, **kwargs):
+    if getattr(request, "limited", False):
+        return render(request, "429.html", status=429)
+    return auth_views.PasswordResetView.as_view(
+        template_name="accounts/password_reset.html",
+        email_template_name="accounts/email/password_reset.txt",
+        html_email_template_name="accounts/email/password_reset.html",
+        subject_template_name="accounts/email/password_reset_subject.txt",
+        success_url=reverse_lazy("accounts:password_reset_done"),
+    )(request, *args, **kwargs)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your profile is saved.")
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {"form": form})
