@@ -2,9 +2,6 @@
 
 from decimal import Decimal
 
-from django_ratelimit.decorators import ratelimit
-
-from accounts.services import AccountExists, user_create
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -14,7 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
 
+from accounts.services import AccountExists, user_create
 from hotels.models import RoomType
 from hotels.pricing import stay_quote
 from hotels.selectors import room_type_offers
