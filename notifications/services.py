@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -145,7 +146,7 @@ def email_send(*, email_id: int) -> str:
     error = None
     with transaction.atomic():
         email = (
-            OutboundEmail.objects.select_for_update(skip_locked=True)
+            OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=email_id, status__in=[OutboundEmail.Status.QUEUED, OutboundEmail.Status.FAILED])
             .select_related("booking__hotel", "user")
             .first()
@@ -170,15 +171,18 @@ def email_send(*, email_id: int) -> str:
     return "sent"
 
 
-def emails_retry_failed() -> int:
-    """Re-enqueue failed messages that have attempts left (periodic)."""
+def emails_retry_failed(*, stale_after: timedelta = timedelta(minutes=5)) -> int:
+    """Re-enqueue what the broker may have lost or the transport refused (periodic): failed messages with attempts
+    left, and messages still queued after ``stale_after`` (a broker that dropped its message). Sending is
+    idempotent, so enqueuing a message twice sends it once."""
     from .tasks import send_email
 
-    ids = list(
-        OutboundEmail.objects.filter(status=OutboundEmail.Status.FAILED, attempts__lt=MAX_ATTEMPTS).values_list(
-            "pk", flat=True
-        )[:500]
+    stale = timezone.now() - stale_after
+    due = OutboundEmail.objects.filter(
+        Q(status=OutboundEmail.Status.FAILED, attempts__lt=MAX_ATTEMPTS)
+        | Q(status=OutboundEmail.Status.QUEUED, created_at__lt=stale)
     )
+    ids = list(due.values_list("pk", flat=True)[:500])
     for pk in ids:
         send_email.delay(pk)
     return len(ids)
