@@ -21,7 +21,7 @@ migrate: install
 
 ## Set everything up and serve the site on http://127.0.0.1:8000 with Celery worker, beat and the sandbox bank.
 run: migrate
-	mkdir -p var/celery/queue var/celery/processed var/mail
+	mkdir -p var/celery/queue var/celery/processed var/celery/control var/mail
 	DEBUG=$${DEBUG:-1} $(VENV)/bin/honcho start
 
 ## The whole test suite: on a throw-away embedded PostgreSQL, or on DATABASE_URL when it is set.
