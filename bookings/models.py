@@ -77,6 +77,12 @@ class Booking(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            ("view_booking_prices", "Can see the prices and payments of bookings"),
+            ("refund_booking", "Can refund bookings"),
+            ("cancel_booking", "Can cancel bookings"),
+            ("mark_booking", "Can check guests in and out"),
+        ]
         indexes = [
             models.Index(fields=["hotel", "check_in"], name="booking_hotel_checkin_idx"),
             models.Index(fields=["status", "hold_expires_at"], name="booking_status_hold_idx"),
