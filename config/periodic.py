@@ -6,5 +6,6 @@ PERIODIC_TASKS = {
     "Release expired holds": ("bookings.tasks.release_expired_holds", 60),
     "Reconcile unknown payments with the bank": ("payments.tasks.reconcile_payments", 120),
     "Send pre-arrival reminders": ("notifications.tasks.send_pre_arrival_reminders", 3600),
+    "Forget idempotency keys older than 48 hours": ("partners.tasks.idempotency_records_purge", 3600),
     "Retry failed e-mails": ("notifications.tasks.retry_failed_emails", 600),
 }

@@ -204,10 +204,20 @@ PAYMENT_GATEWAY_OPTIONS = {
 # --- REST framework -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "partners.api.errors.api_exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": None,
 }
+PARTNER_API_THROTTLE_RATE = env("PARTNER_API_THROTTLE_RATE", default="600/min")
+PARTNER_API_MAX_BODY = 32 * 1024
 SPECTACULAR_SETTINGS = {
     "TITLE": "Staybook partner API",
+    "DESCRIPTION": "Search availability and create, fetch and cancel bookings. Authenticate with "
+    "`Authorization: Api-Key <key>`. Errors always have the shape {\"error\": {\"code\", \"message\", \"fields\"}}.",
     "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

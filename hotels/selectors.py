@@ -152,21 +152,32 @@ class RoomOffer:
     nights: list  # NightInventory rows of the stay, by date
 
 
-def hotel_offers(*, hotel: Hotel, stay: Stay) -> list[RoomOffer]:
-    """Bookable room types of ``hotel`` for ``stay``, cheapest first, each with its nightly rows (two queries)."""
-    rows = {r["room_type_id"]: r for r in room_type_offers(stay=stay, hotel=hotel)}
+def hotels_offers(*, hotel_ids: list[int], stay: Stay) -> dict[int, list[RoomOffer]]:
+    """Bookable room types of several hotels for ``stay``, cheapest first per hotel, each with its nightly rows.
+    Three queries whatever the number of hotels (availability, room types, nights)."""
+    rows = {r["room_type_id"]: r for r in room_type_offers(stay=stay).filter(room_type__hotel_id__in=hotel_ids)}
+    result: dict[int, list[RoomOffer]] = {hotel_id: [] for hotel_id in hotel_ids}
     if not rows:
-        return []
-    room_types = {rt.id: rt for rt in RoomType.objects.filter(id__in=rows).prefetch_related("amenities", "photos")}
+        return result
+    room_types = {
+        rt.id: rt
+        for rt in RoomType.objects.filter(id__in=rows).select_related("hotel").prefetch_related("amenities", "photos")
+    }
     nights: dict[int, list] = {rt_id: [] for rt_id in rows}
     for night in NightInventory.objects.filter(
         room_type_id__in=rows, date__gte=stay.check_in, date__lt=stay.check_out
     ).order_by("date"):
         nights[night.room_type_id].append(night)
-    offers = [
-        RoomOffer(
-            room_type=room_types[rt_id], total=r["total"], rooms_available=r["rooms_available"], nights=nights[rt_id]
+    for rt_id, r in rows.items():
+        result[r["hotel_id"]].append(
+            RoomOffer(room_type=room_types[rt_id], total=r["total"], rooms_available=r["rooms_available"],
+                      nights=nights[rt_id])
         )
-        for rt_id, r in rows.items()
-    ]
-    return sorted(offers, key=lambda o: (o.total, o.room_type.name))
+    for offers in result.values():
+        offers.sort(key=lambda o: (o.total, o.room_type.name))
+    return result
+
+
+def hotel_offers(*, hotel: Hotel, stay: Stay) -> list[RoomOffer]:
+    """Bookable room types of ``hotel`` for ``stay``, cheapest first, each with its nightly rows."""
+    return hotels_offers(hotel_ids=[hotel.pk], stay=stay)[hotel.pk]

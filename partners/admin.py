@@ -1,13 +1,64 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from rest_framework_api_key.admin import APIKeyModelAdmin
 
-from .models import Partner
+from .models import Partner, PartnerAPIKey, WebhookDelivery
+from .tasks import deliver_webhook
+
+
+class SuperuserOnly:
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(SuperuserOnly, admin.ModelAdmin):
     list_display = ["name", "is_active", "is_test", "webhook_url", "created_at"]
     search_fields = ["name"]
     filter_horizontal = ["hotels"]
+    readonly_fields = ["webhook_secret"]
 
-    def has_module_permission(self, request):
-        return request.user.is_superuser
+
+@admin.register(PartnerAPIKey)
+class PartnerAPIKeyAdmin(SuperuserOnly, APIKeyModelAdmin):
+    """Keys are shown once, on creation (djangorestframework-api-key's admin); revoke to rotate."""
+
+    list_display = [*APIKeyModelAdmin.list_display, "partner"]
+    search_fields = [*APIKeyModelAdmin.search_fields, "partner__name"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(SuperuserOnly, admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "partner",
+        "event_type",
+        "event_id",
+        "attempt",
+        "delivered",
+        "response_status",
+        "error",
+    ]
+    list_filter = ["delivered", "event_type"]
+    list_select_related = ["partner"]
+    search_fields = ["=event_id", "=booking__reference"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+    actions = ["redeliver"]
+
+    @admin.action(description="Redeliver now")
+    def redeliver(self, request, queryset):
+        for delivery in queryset:
+            last = WebhookDelivery.objects.filter(event_id=delivery.event_id).order_by("-attempt").first()
+            deliver_webhook.delay(delivery.partner_id, delivery.payload, last.attempt + 1, delivery.booking_id)
+        self.message_user(request, f"{queryset.count()} event(s) queued for redelivery.", messages.SUCCESS)

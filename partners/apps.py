@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class PartnersConfig(AppConfig):
     name = "partners"
     verbose_name = "Partners (API)"
+
+    def ready(self):
+        from . import receivers  # noqa: F401
+        from .api import auth  # noqa: F401 - registers the OpenAPI security scheme

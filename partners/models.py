@@ -3,6 +3,7 @@
 import secrets
 
 from django.db import models
+from rest_framework_api_key.models import AbstractAPIKey
 
 
 def new_webhook_secret() -> str:
@@ -26,8 +27,69 @@ class Partner(models.Model):
     contact_email = models.EmailField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # DRF treats the authenticated principal as a user; a partner authenticated by its API key is one.
+    is_authenticated = True
+    is_anonymous = False
+
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+
+class PartnerAPIKey(AbstractAPIKey):
+    """A partner's key: shown once, stored hashed (djangorestframework-api-key), revocable; several may be live
+    during a rotation."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_keys")
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "partner API key"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to (partner, Idempotency-Key), replayed to retries for at least 24 hours."""
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="idempotency_records")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.IN_PROGRESS)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["partner", "key"], name="idempotency_partner_key_unique")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
+
+    def __str__(self):
+        return f"{self.partner}: {self.key}"
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver one event to a partner's webhook URL."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    booking = models.ForeignKey("bookings.Booking", on_delete=models.CASCADE, null=True, related_name="webhooks")
+    event_id = models.CharField(max_length=40)
+    event_type = models.CharField(max_length=40)
+    payload = models.JSONField()
+    attempt = models.PositiveSmallIntegerField(default=1)
+    delivered = models.BooleanField(default=False)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [models.UniqueConstraint(fields=["event_id", "attempt"], name="webhook_event_attempt_unique")]
+
+    def __str__(self):
+        return f"{self.event_type} {self.event_id} #{self.attempt}"

@@ -1,0 +1,56 @@
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions, throttling
+
+from partners.models import PartnerAPIKey
+
+
+class PartnerKeyAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Api-Key <key>``; the request's user is the Partner."""
+
+    keyword = "Api-Key"
+
+    def authenticate(self, request):
+        header = request.headers.get("Authorization", "")
+        if not header:
+            return None
+        keyword, _, key = header.partition(" ")
+        if keyword != self.keyword or not key.strip() or len(key) > 200:
+            raise exceptions.AuthenticationFailed("Use the header Authorization: Api-Key <your key>.")
+        try:
+            api_key = PartnerAPIKey.objects.get_from_key(key.strip())
+        except PartnerAPIKey.DoesNotExist:
+            raise exceptions.AuthenticationFailed("This API key is not valid or was revoked.") from None
+        if api_key.has_expired or not api_key.partner.is_active:
+            raise exceptions.AuthenticationFailed("This API key is not valid or was revoked.")
+        return api_key.partner, api_key
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class PartnerKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "partners.api.auth.PartnerKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <key>`: keys are issued per partner and shown once.",
+        }
+
+
+class PartnerRateThrottle(throttling.SimpleRateThrottle):
+    """Requests per partner, counted in the shared cache (Redis in production, so every instance agrees)."""
+
+    scope = "partner"
+
+    def get_rate(self):
+        return settings.PARTNER_API_THROTTLE_RATE
+
+    def get_cache_key(self, request, view):
+        partner = getattr(request, "user", None)
+        ident = getattr(partner, "pk", None) or self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}

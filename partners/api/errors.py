@@ -1,0 +1,101 @@
+"""One error shape everywhere in the API: {"error": {"code", "message", "fields"}} with a stable code."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class APIError(exceptions.APIException):
+    """An error with our code and message (and optional extra body fields, e.g. the current total)."""
+
+    def __init__(self, status_code: int, code: str, message: str, *, fields=None, extra=None, headers=None):
+        super().__init__(detail=message, code=code)
+        self.status_code, self.code, self.message = status_code, code, message
+        self.fields, self.extra, self.headers = fields or {}, extra or {}, headers or {}
+
+
+def error_body(code: str, message: str, fields=None, **extra) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}, **extra}}
+
+
+DEFAULT_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "invalid_api_key",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+    exceptions.ParseError: "invalid_json",
+}
+
+
+def _flatten(detail):
+    if isinstance(detail, dict):
+        return {k: _flatten(v) for k, v in detail.items()}
+    if isinstance(detail, list):
+        return [str(d) if not isinstance(d, dict | list) else _flatten(d) for d in detail]
+    return [str(detail)]
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, APIError):
+        response = Response(error_body(exc.code, exc.message, exc.fields, **exc.extra), status=exc.status_code)
+        for key, value in exc.headers.items():
+            response[key] = value
+        return response
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        logger.exception("unhandled API error", exc_info=exc)
+        return Response(
+            error_body("server_error", "Something went wrong on our side; nothing was booked twice."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail) if isinstance(exc.detail, dict) else {"non_field_errors": _flatten(exc.detail)}
+        code = "unknown_field" if any(k.startswith("unknown:") for k in fields) else "validation_error"
+        fields = {k.removeprefix("unknown:"): v for k, v in fields.items()}
+        response.data = error_body(
+            code,
+            "Some fields are not valid."
+            if code == "validation_error"
+            else "The request has fields this API does not know.",
+            fields,
+        )
+        return response
+    code = next((c for cls, c in DEFAULT_CODES.items() if isinstance(exc, cls)), "error")
+    if isinstance(exc, exceptions.AuthenticationFailed | exceptions.NotAuthenticated):
+        response.status_code = 401
+        response["WWW-Authenticate"] = "Api-Key"
+    message = str(exc.detail) if not isinstance(exc.detail, dict | list) else "Request refused."
+    response.data = error_body(code, message)
+    return response
+
+
+def json_404(request, exception=None):
+    return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
+
+
+def json_500(request):
+    return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable machine-readable code, e.g. sold_out, price_changed.")
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
