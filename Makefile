@@ -27,7 +27,7 @@ run: migrate
 ## The whole test suite: on a throw-away embedded PostgreSQL, or on DATABASE_URL when it is set.
 test: install
 	mkdir -p var
-	EMBEDDED_PG_DIR=$${EMBEDDED_PG_DIR:-$(CURDIR)/var/postgres-test} DEBUG=0 SECRET_KEY=test-only-not-secret \
+	EMBEDDED_PG_DIR=$${EMBEDDED_PG_DIR:-$(CURDIR)/var/postgres-test} DEBUG=0 SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=0 \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Production profile: gunicorn, Celery worker and one beat; settings from the environment (docs/deploy.md).

@@ -37,12 +37,18 @@ DEFAULT_CODES = {
 }
 
 
-def _flatten(detail):
+def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
+    """Nested serializer errors as one level: {"guest.email": ["Enter a valid email address."]}."""
+    flat: dict[str, list[str]] = {}
     if isinstance(detail, dict):
-        return {k: _flatten(v) for k, v in detail.items()}
-    if isinstance(detail, list):
-        return [str(d) if not isinstance(d, dict | list) else _flatten(d) for d in detail]
-    return [str(detail)]
+        for key, value in detail.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(detail, list) and any(isinstance(d, dict | list) for d in detail):
+        for index, value in enumerate(detail):
+            flat.update(_flatten(value, f"{prefix}.{index}"))
+    else:
+        flat[prefix or "non_field_errors"] = [str(d) for d in (detail if isinstance(detail, list) else [detail])]
+    return flat
 
 
 def api_exception_handler(exc, context):
@@ -63,9 +69,9 @@ def api_exception_handler(exc, context):
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     if isinstance(exc, exceptions.ValidationError):
-        fields = _flatten(exc.detail) if isinstance(exc.detail, dict) else {"non_field_errors": _flatten(exc.detail)}
+        fields = _flatten(exc.detail)
         code = "unknown_field" if any(k.startswith("unknown:") for k in fields) else "validation_error"
-        fields = {k.removeprefix("unknown:"): v for k, v in fields.items()}
+        fields = {k.replace("unknown:", ""): v for k, v in fields.items()}
         response.data = error_body(
             code,
             "Some fields are not valid."

@@ -98,6 +98,14 @@ class RoomTypeSerializer(serializers.ModelSerializer):
 
 class HotelSerializer(serializers.ModelSerializer):
     amenities = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    check_in_time = serializers.SerializerMethodField(help_text="Hotel-local, HH:MM.")
+    check_out_time = serializers.SerializerMethodField(help_text="Hotel-local, HH:MM.")
+
+    def get_check_in_time(self, hotel) -> str:
+        return f"{hotel.check_in_time:%H:%M}"
+
+    def get_check_out_time(self, hotel) -> str:
+        return f"{hotel.check_out_time:%H:%M}"
 
     class Meta:
         model = Hotel
