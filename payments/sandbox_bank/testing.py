@@ -61,7 +61,7 @@ def run_sandbox_bank(
     try:
         for _ in range(100):
             try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=1):  # noqa: S310 - loopback
+                with urllib.request.urlopen(f"{url}/healthz", timeout=1):  # noqa: S310 - loopback  # nosec B310 - loopback health check of the bank we just started
                     break
             except OSError:
                 if process.poll() is not None:
