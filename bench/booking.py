@@ -13,12 +13,9 @@ import statistics
 import time
 from datetime import timedelta
 
+from bench.common import percentile as _percentile
+
 CLIENTS = 20
-
-
-def _percentile(values, pct):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
 def _client(room_type_id, check_in, deadline, max_attempts, queue):
@@ -153,7 +150,3 @@ def bench_receipts(runs=60):
 
 def run(options=None):
     return bench_holds() + bench_receipts()
-
-
-if __name__ == "__main__":
-    pass

@@ -191,6 +191,8 @@ BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=15)
 BOOKING_MAX_NIGHTS = 30
 BOOKING_MAX_ROOMS = 9
 BOOKING_MAX_DAYS_AHEAD = 500
+# Results pages may show prices this many seconds old (the booking flow re-checks under lock); 0 disables.
+SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=30)
 REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=3)
 
 # --- Payment gateway (like EMAIL_BACKEND: a dotted path and its options) --------------------------------------

@@ -51,9 +51,11 @@ def demo_catalogue_seed(
     start = start or date.today()
     hotel_amenities, room_amenities = _amenities()
     offset = Hotel.objects.count()
+    # About three hotels per city for a demo, every city for a large catalogue.
+    cities = demo_data.CITIES[: max(8, min(len(demo_data.CITIES), hotels // 3))]
     new_hotels = []
     for i in range(hotels):
-        city, country, lat, lng, tz, currency, factor = demo_data.CITIES[i % len(demo_data.CITIES)]
+        city, country, lat, lng, tz, currency, factor = cities[i % len(cities)]
         name = f"{rng.choice(demo_data.NAME_PREFIXES)} {rng.choice(demo_data.NAME_WORDS)}"
         stars = rng.choices([1, 2, 3, 4, 5], weights=[1, 3, 6, 5, 2])[0]
         new_hotels.append(

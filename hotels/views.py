@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 from .forms import ResultsFilterForm, SearchForm, StayForm
 from .models import Hotel
 from .pricing import stay_quote, stay_total
-from .selectors import city_suggestions, hotel_offers, hotel_search, known_cities, search_amenities
+from .selectors import city_suggestions, hotel_offers, hotel_search_cached, known_cities, search_amenities
 
 PAGE_SIZE = 10
 
@@ -43,16 +43,19 @@ def search(request):
     if not form.is_valid():
         return render(request, "hotels/home.html", {"form": form, "cities": known_cities()}, status=200)
     stay = form.stay
-    amenity_choices = [(a.code, a.name) for a in search_amenities()]
+    amenity_choices = search_amenities()
     filter_form = ResultsFilterForm(request.GET, amenity_choices=amenity_choices)
     filters = filter_form.filters()
     page = _page_number(request)
     offset = (page - 1) * PAGE_SIZE
-    hotels = list(
-        hotel_search(city=form.cleaned_data["destination"], stay=stay, **filters)[offset : offset + PAGE_SIZE]
-    )
+    hotels = hotel_search_cached(city=form.cleaned_data["destination"], stay=stay, limit=PAGE_SIZE, offset=offset, **filters)
     total_count = hotels[0].result_count if hotels else 0
+    stay_query = (f"?check_in={stay.check_in:%Y-%m-%d}&check_out={stay.check_out:%Y-%m-%d}&adults={stay.adults}"
+                  f"&children={stay.children}&rooms={stay.rooms}")
     for hotel in hotels:
+        hotel.page_url = hotel.get_absolute_url() + stay_query
+        hotel.first_photo = next(iter(hotel.photos.all()), None)
+        hotel.top_amenities = list(hotel.amenities.all())[:5]
         hotel.stay_total = stay_total(
             room_total=hotel.best_total,
             night_count=stay.nights,
@@ -74,7 +77,9 @@ def search(request):
             "total_count": total_count,
             "page": page,
             "page_count": page_count,
-            "has_previous": page > 1,
+            "selected_stars": {str(v) for v in (filters["stars"] or [])},
+        "selected_amenities": set(filters["amenities"] or []),
+        "has_previous": page > 1,
             "has_next": page < page_count,
             "cities": known_cities(),
         },

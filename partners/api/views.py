@@ -168,9 +168,11 @@ class AvailabilityView(PartnerAPIView):
             count = len(hotels)
         else:
             city = next((c for c in known_cities() if c.casefold() == q["city"].strip().casefold()), None)
-            found = hotel_search(city=city, stay=stay).filter(pk__in=allowed.values("pk")) if city else None
+            limited = list(allowed.values_list("pk", flat=True)) if request.user.hotels.exists() else None
             start = (q["page"] - 1) * PAGE_SIZE
-            hotels = list(found[start : start + PAGE_SIZE]) if found is not None else []
+            hotels = (
+                hotel_search(city=city, stay=stay, hotel_ids=limited, limit=PAGE_SIZE, offset=start) if city else []
+            )
             count = hotels[0].result_count if hotels else 0
         offers = hotels_offers(hotel_ids=[h.pk for h in hotels], stay=stay)
         results = [
