@@ -265,32 +265,19 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
 
         self._apply(request, queryset, resend, "queued for resending", "view_booking")
 
+    def _mark(self, request, queryset, to: str, done: str):
+        self._apply(
+            request, queryset, lambda b: booking_mark(booking=b, to=to, actor=request.user), done, "mark_booking"
+        )
+
     @admin.action(description="Mark checked in")
     def mark_checked_in(self, request, queryset):
-        self._apply(
-            request,
-            queryset,
-            lambda b: booking_mark(booking=b, to=Booking.Status.CHECKED_IN, actor=request.user),
-            "checked in",
-            "mark_booking",
-        )
+        self._mark(request, queryset, Booking.Status.CHECKED_IN, "checked in")
 
     @admin.action(description="Mark checked out")
     def mark_checked_out(self, request, queryset):
-        self._apply(
-            request,
-            queryset,
-            lambda b: booking_mark(booking=b, to=Booking.Status.CHECKED_OUT, actor=request.user),
-            "checked out",
-            "mark_booking",
-        )
+        self._mark(request, queryset, Booking.Status.CHECKED_OUT, "checked out")
 
     @admin.action(description="Mark no-show")
     def mark_no_show(self, request, queryset):
-        self._apply(
-            request,
-            queryset,
-            lambda b: booking_mark(booking=b, to=Booking.Status.NO_SHOW, actor=request.user),
-            "marked no-show",
-            "mark_booking",
-        )
+        self._mark(request, queryset, Booking.Status.NO_SHOW, "marked no-show")

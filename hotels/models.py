@@ -93,17 +93,23 @@ class Hotel(models.Model):
         return f"https://www.openstreetmap.org/?mlat={self.latitude}&mlon={self.longitude}#map=16/{self.latitude}/{self.longitude}"
 
 
-class HotelPhoto(models.Model):
-    hotel = models.ForeignKey(Hotel, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(upload_to="hotels/%Y/")
+class Photo(models.Model):
+    """A picture with the text a screen reader says instead, in display order."""
+
     alt_text = models.CharField(max_length=200)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        abstract = True
         ordering = ["position", "id"]
 
     def __str__(self):
         return self.alt_text
+
+
+class HotelPhoto(Photo):
+    hotel = models.ForeignKey(Hotel, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to="hotels/%Y/")
 
 
 class HotelTax(models.Model):
@@ -160,17 +166,9 @@ class RoomType(models.Model):
         return f"{self.name} — {self.hotel.name}"
 
 
-class RoomTypePhoto(models.Model):
+class RoomTypePhoto(Photo):
     room_type = models.ForeignKey(RoomType, on_delete=models.CASCADE, related_name="photos")
     image = models.ImageField(upload_to="rooms/%Y/")
-    alt_text = models.CharField(max_length=200)
-    position = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ["position", "id"]
-
-    def __str__(self):
-        return self.alt_text
 
 
 class NightInventory(models.Model):
