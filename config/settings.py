@@ -20,6 +20,7 @@ if not SECRET_KEY:
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+ADMIN_URL = env("ADMIN_URL", default="admin/").strip("/") + "/"  # move the staff console off the guessable path
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -219,7 +220,7 @@ PARTNER_API_MAX_BODY = 32 * 1024
 SPECTACULAR_SETTINGS = {
     "TITLE": "Staybook partner API",
     "DESCRIPTION": "Search availability and create, fetch and cancel bookings. Authenticate with "
-    "`Authorization: Api-Key <key>`. Errors always have the shape {\"error\": {\"code\", \"message\", \"fields\"}}.",
+    '`Authorization: Api-Key <key>`. Errors always have the shape {"error": {"code", "message", "fields"}}.',
     "VERSION": "1.0.0",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,

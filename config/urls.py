@@ -13,7 +13,7 @@ urlpatterns = [
     path("bookings/", include("bookings.urls")),
     path("payments/", include("payments.urls")),
     path("api/v1/", include("partners.api.urls")),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
 ]
 
 
@@ -36,6 +36,7 @@ def handler500(request):
     from django.views.defaults import server_error
 
     return server_error(request)
+
 
 if settings.DEBUG:
     from django.conf.urls.static import static

@@ -6,11 +6,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import admin_views
 from .models import Amenity, Hotel, HotelPhoto, HotelStaff, HotelTax, NightInventory, RoomType, RoomTypePhoto
+from .photos import PhotoForm
 from .staff import HotelListFilter, HotelScopedAdminMixin, HotelScopedInlineMixin
 
 
 class HotelPhotoInline(HotelScopedInlineMixin, admin.TabularInline):
     model = HotelPhoto
+    form = PhotoForm
     extra = 0
 
 
@@ -46,6 +48,7 @@ class HotelAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
 
 class RoomTypePhotoInline(admin.TabularInline):
     model = RoomTypePhoto
+    form = PhotoForm
     extra = 0
 
 
