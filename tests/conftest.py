@@ -18,6 +18,7 @@ def _test_settings(settings, tmp_path):
     }
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+    settings.ADMIN_REQUIRE_2FA = False  # tests/staff/test_two_factor.py turns it on
 
 
 @pytest.fixture(scope="session")
