@@ -35,3 +35,14 @@ def query_with(context, **changes):
         else:
             query[key] = value
     return "?" + query.urlencode()
+
+
+@register.filter
+def night(value):
+    """A snapshot's ISO night ("2026-12-15") as a readable date: "Tue 15 Dec 2026"."""
+    from datetime import date
+
+    try:
+        return f"{date.fromisoformat(str(value)):%a %-d %b %Y}"
+    except ValueError:
+        return value
