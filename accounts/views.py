@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
@@ -13,6 +14,7 @@ from .services import AccountExists, user_create
 
 # Forms that send e-mail are limited per IP (and the reset form per target address).
 EMAIL_FORM_RATE = "10/h"
+LOGIN_IP_RATE = "30/m"
 
 
 def safe_next(request, default: str) -> str:
@@ -49,10 +51,19 @@ def signup(request):
     return render(request, "accounts/signup.html", {"form": form, "next": safe_next(request, "")})
 
 
+@method_decorator(ratelimit(key="ip", rate=LOGIN_IP_RATE, method="POST", block=False), name="dispatch")
 class LoginView(auth_views.LoginView):
+    """E-mail login. django-axes locks an account (and an account+IP pair) after repeated failures; the IP limit
+    here stops one address from trying many accounts."""
+
     form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if getattr(request, "limited", False):
+            return render(request, "429.html", status=429)
+        return super().post(request, *args, **kwargs)
 
 
 @ratelimit(key="ip", rate=EMAIL_FORM_RATE, method="POST", block=False)

@@ -134,3 +134,14 @@ def test_garbage_sign_up_input_never_500(client, field):
         field: "ǅ\u202e" * 5000,
     }
     assert client.post(reverse("accounts:signup"), data).status_code == 200
+
+
+def test_one_address_cannot_try_many_accounts(client):
+    from django.core.cache import cache
+
+    cache.clear()
+    codes = [
+        client.post(reverse("accounts:login"), {"username": f"user{i}@example.com", "password": "x"}).status_code
+        for i in range(31)
+    ]
+    assert codes[:30] == [200] * 30 and codes[30] == 429
