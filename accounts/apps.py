@@ -4,3 +4,16 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Customers and staff"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        user_logged_in.connect(shorten_staff_sessions, dispatch_uid="accounts.shorten_staff_sessions")
+
+
+def shorten_staff_sessions(sender, request, user, **kwargs):
+    """Staff sessions (they open the back office) end after STAFF_SESSION_SECONDS; customers keep the default."""
+    from django.conf import settings
+
+    if user.is_staff and request is not None and hasattr(request, "session"):
+        request.session.set_expiry(settings.STAFF_SESSION_SECONDS)

@@ -50,3 +50,13 @@ def test_admin_requires_a_second_factor(client, settings, manager, capsys):
     )
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
+
+
+def test_staff_sessions_expire_sooner_than_customers(client, settings, manager):
+    settings.STAFF_SESSION_SECONDS = 3600
+    client.post("/accounts/login/", {"username": manager.email, "password": "correct horse battery"})
+    assert client.session.get_expiry_age() == 3600
+    client.logout()
+    customer = UserFactory(email="guest@example.com")
+    client.post("/accounts/login/", {"username": customer.email, "password": "correct horse battery"})
+    assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
