@@ -1,4 +1,9 @@
-"""The e-mail outbox: every message the business sends is a row first, then sent by a Celery task."""
+"""The e-mail outbox: every message the business sends is a row first, then sent by a Celery task.
+
+States: ``queued`` (waiting for a worker) → ``sending`` (an attempt started; if its worker died, the next delivery
+or the sweep takes over) → ``sent``, or ``failed`` (the last attempt raised; retried with backoff until
+``MAX_ATTEMPTS``, then it stays failed and visible in the admin). See ``notifications/services.py``.
+"""
 
 from django.db import models
 
@@ -29,7 +34,9 @@ class OutboundEmail(models.Model):
     recipient = models.EmailField()
     subject = models.CharField(max_length=255)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # Counted before each send is tried (in its own committed transaction), so a worker that dies mid-send counts.
     attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     # One message per business event: the same event can't queue the same e-mail twice.
     dedupe_key = models.CharField(max_length=120, unique=True)

@@ -1,8 +1,17 @@
 """Queue and send e-mails through the outbox. Transport is Django's EMAIL_BACKEND (file in dev, SMTP in prod).
 
-Sending is idempotent: the row is locked (``SELECT … FOR UPDATE SKIP LOCKED``) and only a queued or failed
-message is sent, so a task that runs twice — a retry, a redelivery after a worker crash — sends once. A worker
-killed mid-send rolls its transaction back, leaving the message queued for the redelivered task.
+Delivery is at-least-once from the broker (acks_late, reject_on_worker_lost, the periodic sweep) and at-most-once
+from the outbox, so each message goes out once:
+
+1. *claim*: in a short committed transaction, lock the row (``SKIP LOCKED``), mark it ``sending`` and count the
+   attempt. A row locked by a live sender is skipped; a ``sending`` row nobody holds is one whose worker died.
+2. *render* with no lock held: the guest confirmation issues the receipt, which takes the receipt counter lock;
+   that lock must never wait on an SMTP server.
+3. *send* under the row lock, only while the row is still ``sending``, and record ``sent`` in the same transaction.
+   A worker killed here rolls back: the row stays ``sending`` for the redelivered task or the sweep.
+
+The one window left is a crash after the SMTP server accepted the message and before the commit, a few
+milliseconds; the alternative, marking ``sent`` before sending, would lose messages instead.
 """
 
 import logging
@@ -22,19 +31,14 @@ from .models import OutboundEmail
 
 logger = logging.getLogger(__name__)
 Kind = OutboundEmail.Kind
-MAX_ATTEMPTS = 10
+Status = OutboundEmail.Status
 
-SUBJECTS = {
-    Kind.BOOKING_CONFIRMED_GUEST: "Your stay at {hotel} is confirmed — {reference}",
-    Kind.BOOKING_CONFIRMED_HOTEL: "New reservation {reference}: {guest}, {check_in} – {check_out}",
-    Kind.BOOKING_CANCELLED_GUEST: "Your booking {reference} at {hotel} is cancelled",
-    Kind.BOOKING_CANCELLED_HOTEL: "Cancelled reservation {reference}: {guest}, {check_in} – {check_out}",
-    Kind.PAYMENT_FAILED_GUEST: "Your payment for {hotel} did not go through",
-    Kind.HOLD_EXPIRED_GUEST: "Your rooms at {hotel} are no longer held",
-    Kind.LATE_PAYMENT_REFUNDED_GUEST: "We refunded your payment for {hotel}",
-    Kind.PRE_ARRIVAL_REMINDER_GUEST: "See you soon at {hotel} — {reference}",
-    Kind.WELCOME: "Welcome to Staybook",
-}
+# Every attempt counts, a worker crash included: a message that keeps killing its worker stops here too.
+MAX_ATTEMPTS = 10
+# The sweep leaves alone what a worker or Celery's own retry may still be handling.
+QUEUED_GRACE = timedelta(minutes=5)  # the task should have run by now: the broker lost it
+SENDING_GRACE = timedelta(minutes=5)  # longer than the task's hard time limit: its worker died
+FAILED_GRACE = timedelta(hours=1)  # the longest retry backoff: Celery's retries for it are over
 
 # booking event → the messages it sends (kind, to the hotel?)
 EVENT_EMAILS = {
@@ -46,23 +50,29 @@ EVENT_EMAILS = {
 }
 
 
-def _subject(kind: str, booking: Booking | None) -> str:
-    if booking is None:
-        return SUBJECTS[kind]
-    return SUBJECTS[kind].format(
-        hotel=booking.hotel.name,
-        reference=booking.reference,
-        guest=booking.guest_name,
-        check_in=f"{booking.check_in:%d %b}",
-        check_out=f"{booking.check_out:%d %b %Y}",
-    )
+def _context(*, kind: str, booking: Booking | None, user=None) -> dict:
+    context = {"kind": kind, "site_url": settings.SITE_URL, "user": user}
+    if booking is not None:
+        context.update(
+            booking=booking,
+            hotel=booking.hotel,
+            snapshot=booking.price_snapshot,  # the prices as sold, never recomputed
+            policy=policy_summary(booking.cancellation_policy),
+            booking_url=settings.SITE_URL + booking.get_absolute_url(),
+        )
+    return context
+
+
+def _subject(*, kind: str, booking: Booking | None, user=None) -> str:
+    text = render_to_string(f"notifications/email/{kind}_subject.txt", _context(kind=kind, booking=booking, user=user))
+    return " ".join(text.split())[:255]  # one line: a header can't hold a newline
 
 
 def email_queue(
     *, kind: str, recipient: str, dedupe_key: str, booking: Booking | None = None, user=None
 ) -> OutboundEmail | None:
-    """Record a message and send it after the current transaction commits. Returns None if that message was
-    already queued for this event (same ``dedupe_key``)."""
+    """Record a message and enqueue its sending once the current transaction commits. Returns None when a
+    message with this ``dedupe_key`` exists already: the same event never queues the same e-mail twice."""
     email, created = OutboundEmail.objects.get_or_create(
         dedupe_key=dedupe_key[:120],
         defaults={
@@ -70,7 +80,7 @@ def email_queue(
             "recipient": recipient,
             "booking": booking,
             "user": user,
-            "subject": _subject(kind, booking)[:255],
+            "subject": _subject(kind=kind, booking=booking, user=user),
         },
     )
     if not created:
@@ -82,11 +92,13 @@ def email_queue(
 
 
 def booking_emails_for_event(*, booking: Booking, event: str) -> list[OutboundEmail]:
-    """Queue the e-mails a booking event sends (guest and/or hotel)."""
-    if booking.source == Booking.Source.PARTNER and event != "cancelled":
-        kinds = [(k, to_hotel) for k, to_hotel in EVENT_EMAILS.get(event, []) if to_hotel]  # partners tell their guest
-    else:
-        kinds = EVENT_EMAILS.get(event, [])
+    """Queue the e-mails a booking event sends (guest and/or hotel); events with no e-mail queue nothing.
+
+    Partner bookings mail only the hotel: the partner owns the relationship with its guest and hears of every
+    change through its webhook."""
+    kinds = EVENT_EMAILS.get(event, [])
+    if booking.source == Booking.Source.PARTNER:
+        kinds = [(kind, to_hotel) for kind, to_hotel in kinds if to_hotel]
     queued = []
     for kind, to_hotel in kinds:
         recipient = booking.hotel.reservations_email if to_hotel else booking.guest_email
@@ -96,38 +108,26 @@ def booking_emails_for_event(*, booking: Booking, event: str) -> list[OutboundEm
     return queued
 
 
-def email_resend(*, booking: Booking, kind: str = Kind.BOOKING_CONFIRMED_GUEST) -> OutboundEmail:
-    """Staff asked to send a message again: a new outbox row with its own key."""
+def email_resend(*, booking: Booking, kind: str = Kind.BOOKING_CONFIRMED_GUEST) -> OutboundEmail | None:
+    """Staff asked to send a booking's message again: a new outbox row whose key has a ``:resend-N`` suffix.
+    Two clicks at the same moment compute the same key, so they queue one message (the second returns None)."""
     count = OutboundEmail.objects.filter(booking=booking, kind=kind).count()
-    to_hotel = kind.endswith("_hotel")
-    recipient = booking.hotel.reservations_email if to_hotel else booking.guest_email
+    recipient = booking.hotel.reservations_email if kind.endswith("_hotel") else booking.guest_email
     return email_queue(
         kind=kind, recipient=recipient, booking=booking, dedupe_key=f"{kind}:{booking.reference}:resend-{count}"
     )
 
 
 def account_email_queue(*, kind: str, user) -> OutboundEmail | None:
+    """An account message (welcome), once per user and kind."""
     return email_queue(kind=kind, recipient=user.email, user=user, dedupe_key=f"{kind}:user-{user.pk}")
 
 
-def _context(email: OutboundEmail) -> dict:
-    booking = email.booking
-    context = {"email": email, "kind": email.kind, "site_url": settings.SITE_URL, "user": email.user}
-    if booking is not None:
-        payment = booking.payments.filter(paid_at__isnull=False).order_by("-paid_at").first()
-        context.update(
-            booking=booking,
-            hotel=booking.hotel,
-            snapshot=booking.price_snapshot,
-            payment=payment,
-            policy=policy_summary(booking.cancellation_policy),
-            booking_url=settings.SITE_URL + booking.get_absolute_url(),
-        )
-    return context
-
-
 def _message(email: OutboundEmail) -> EmailMultiAlternatives:
-    context = _context(email)
+    context = _context(kind=email.kind, booking=email.booking, user=email.user)
+    if email.booking is not None:
+        # brand and last four digits at most: the payment row never holds more
+        context["payment"] = email.booking.payments.filter(paid_at__isnull=False).order_by("-paid_at").first()
     text = render_to_string(f"notifications/email/{email.kind}.txt", context)
     html = render_to_string(f"notifications/email/{email.kind}.html", context)
     message = EmailMultiAlternatives(subject=email.subject, body=text, to=[email.recipient])
@@ -140,78 +140,129 @@ def _message(email: OutboundEmail) -> EmailMultiAlternatives:
     return message
 
 
-def email_send(*, email_id: int) -> str:
-    """Send one outbox message if it is still due. Returns "sent", "skipped" or raises after recording the
-    failure (the Celery task retries with backoff)."""
-    error = None
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def _claim(email_id: int) -> str:
+    """Step 1: count the attempt and mark the row ``sending``. Returns "claimed", "skipped" or "gave_up"."""
     with transaction.atomic():
         email = (
-            OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=email_id, status__in=[OutboundEmail.Status.QUEUED, OutboundEmail.Status.FAILED])
-            .select_related("booking__hotel", "user")
+            OutboundEmail.objects.select_for_update(skip_locked=True)
+            .filter(pk=email_id, status__in=[Status.QUEUED, Status.SENDING, Status.FAILED])
             .first()
         )
         if email is None:
-            return "skipped"
+            return "skipped"  # sent already, or a live worker holds it right now
+        if email.attempts >= MAX_ATTEMPTS:
+            if email.status == Status.SENDING:  # its last attempt died with its worker
+                email.status = Status.FAILED
+                email.last_error = email.last_error or "the worker was lost during the last attempt"
+                email.save(update_fields=["status", "last_error"])
+            return "gave_up"
+        email.status = Status.SENDING
         email.attempts += 1
+        email.last_attempt_at = timezone.now()
+        email.save(update_fields=["status", "attempts", "last_attempt_at"])
+    return "claimed"
+
+
+def _record_render_failure(email_id: int, exc: BaseException) -> None:
+    OutboundEmail.objects.filter(pk=email_id, status=Status.SENDING).update(
+        status=Status.FAILED, last_error=_error_text(exc)
+    )
+    logger.warning("e-mail %s could not be rendered: %s", email_id, type(exc).__name__)
+
+
+def email_send(*, email_id: int) -> str:
+    """Send one outbox message if it is still due; safe to call twice or concurrently (it sends once).
+
+    Returns "sent", "skipped" (sent already, or another worker is sending it) or "gave_up" (``MAX_ATTEMPTS``
+    reached: the row stays ``failed``). A failure to render or send is recorded on the row (``failed``,
+    ``last_error``) and re-raised, so the Celery task retries it."""
+    claimed = _claim(email_id)
+    if claimed != "claimed":
+        return claimed
+    email = OutboundEmail.objects.select_related("booking__hotel", "booking__room_type", "user").get(pk=email_id)
+    try:
+        message = _message(email)
+    except Exception as exc:
+        _record_render_failure(email_id, exc)
+        raise
+    error = None
+    with transaction.atomic():
+        email = OutboundEmail.objects.select_for_update(skip_locked=True).filter(pk=email_id, status=Status.SENDING)
+        email = email.first()
+        if email is None:
+            return "skipped"  # a concurrent delivery of the same task got here first
         try:
-            _message(email).send()
-        except Exception as exc:  # noqa: BLE001 - any transport failure is recorded, then retried
+            message.send()
+        except Exception as exc:
             error = exc
-            email.status = OutboundEmail.Status.FAILED
-            email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            email.status = Status.FAILED
+            email.last_error = _error_text(exc)
         else:
-            email.status = OutboundEmail.Status.SENT
+            email.status = Status.SENT
             email.sent_at = timezone.now()
             email.last_error = ""
-        email.save(update_fields=["status", "attempts", "last_error", "sent_at"])
+        email.save(update_fields=["status", "sent_at", "last_error"])
     if error is not None:
-        logger.warning("e-mail %s (%s) failed: %s", email_id, email.kind, type(error).__name__)
+        logger.warning("e-mail %s failed: %s", email_id, type(error).__name__)
         raise error
     return "sent"
 
 
-def emails_retry_failed(*, stale_after: timedelta = timedelta(minutes=5)) -> int:
-    """Re-enqueue what the broker may have lost or the transport refused (periodic): failed messages with attempts
-    left, and messages still queued after ``stale_after`` (a broker that dropped its message). Sending is
-    idempotent, so enqueuing a message twice sends it once."""
+def emails_retry_failed(*, now=None) -> int:
+    """The periodic sweep: enqueue again what no task will deliver any more, and return how many.
+
+    - ``queued`` for longer than ``QUEUED_GRACE``: the broker lost the task (the filesystem broker forgets an
+      unacknowledged task when its whole worker is killed);
+    - ``sending`` since longer than ``SENDING_GRACE``: its worker died and no redelivery came;
+    - ``failed`` since longer than ``FAILED_GRACE``: Celery's retries ran out before ``MAX_ATTEMPTS``.
+
+    Sending is idempotent, so a message enqueued twice still goes out once."""
     from .tasks import send_email
 
-    stale = timezone.now() - stale_after
-    due = OutboundEmail.objects.filter(
-        Q(status=OutboundEmail.Status.FAILED, attempts__lt=MAX_ATTEMPTS)
-        | Q(status=OutboundEmail.Status.QUEUED, created_at__lt=stale)
+    now = now or timezone.now()
+    due = OutboundEmail.objects.filter(attempts__lt=MAX_ATTEMPTS).filter(
+        Q(status=Status.QUEUED, created_at__lt=now - QUEUED_GRACE)
+        | Q(status=Status.SENDING, last_attempt_at__lt=now - SENDING_GRACE)
+        | Q(status=Status.FAILED, last_attempt_at__lt=now - FAILED_GRACE)
     )
-    ids = list(due.values_list("pk", flat=True)[:500])
+    ids = list(due.order_by("created_at").values_list("pk", flat=True)[:500])
     for pk in ids:
         send_email.delay(pk)
     return len(ids)
 
 
 def reminders_send(*, now=None) -> int:
-    """Queue a pre-arrival reminder for confirmed bookings arriving in REMINDER_DAYS_BEFORE days, counted in each
-    hotel's own calendar. Deduped per booking, so running it often sends each reminder once."""
+    """Queue a pre-arrival reminder for confirmed bookings arriving in ``REMINDER_DAYS_BEFORE`` days, counted in
+    each hotel's own calendar; returns how many were queued. Deduped per booking, so running it every hour sends
+    each reminder once. Partner bookings are left to the partner."""
     now = now or timezone.now()
     days = settings.REMINDER_DAYS_BEFORE
     utc_today = now.date()
     candidates = (
         Booking.objects.filter(
             status=Booking.Status.CONFIRMED,
+            # every time zone is within a day of UTC: narrow in SQL, decide per hotel below
             check_in__gte=utc_today + timedelta(days=days - 1),
             check_in__lte=utc_today + timedelta(days=days + 1),
         )
         .exclude(source=Booking.Source.PARTNER)
-        .select_related("hotel")
+        .exclude(emails__kind=Kind.PRE_ARRIVAL_REMINDER_GUEST)
+        .select_related("hotel", "room_type")
     )
     count = 0
     for booking in candidates:
         hotel_today = now.astimezone(booking.hotel.tzinfo).date()
-        if booking.check_in - hotel_today == timedelta(days=days):
-            if email_queue(
-                kind=Kind.PRE_ARRIVAL_REMINDER_GUEST,
-                recipient=booking.guest_email,
-                booking=booking,
-                dedupe_key=f"{Kind.PRE_ARRIVAL_REMINDER_GUEST}:{booking.reference}",
-            ):
-                count += 1
+        if booking.check_in - hotel_today != timedelta(days=days):
+            continue
+        if email_queue(
+            kind=Kind.PRE_ARRIVAL_REMINDER_GUEST,
+            recipient=booking.guest_email,
+            booking=booking,
+            dedupe_key=f"{Kind.PRE_ARRIVAL_REMINDER_GUEST}:{booking.reference}",
+        ):
+            count += 1
     return count
