@@ -9,8 +9,9 @@ from .services import email_send, emails_retry_failed, reminders_send
     # Acknowledged only when done, and requeued if its worker process dies mid-send (also set globally).
     acks_late=True,
     reject_on_worker_lost=True,
-    # A refused or timed-out send is retried after ~30 s, 1, 2, 4, 8, 16 min (full jitter, at most an hour);
-    # after that the row stays "failed" and the periodic sweep gives it its last attempts (services.MAX_ATTEMPTS).
+    # A refused or timed-out send is retried six times, each after a random delay of up to 30 s, 1, 2, 4, 8 and
+    # 16 min (full jitter; never over an hour); then the row stays "failed" and the periodic sweep gives it the
+    # attempts left (services.MAX_ATTEMPTS).
     autoretry_for=(Exception,),
     retry_backoff=30,
     retry_backoff_max=3600,

@@ -17,7 +17,7 @@ from hotels.selectors import Stay
 from notifications.models import OutboundEmail
 from notifications.services import booking_emails_for_event, email_resend, email_send, reminders_send
 from payments.models import Payment
-from tests.factories import HotelFactory, RoomTypeFactory, future, open_nights
+from tests.factories import HotelFactory, RoomTypeFactory, UserFactory, future, open_nights
 
 pytestmark = pytest.mark.django_db
 
@@ -260,3 +260,19 @@ def test_every_booking_template_renders(django_capture_on_commit_callbacks):
             kind=kind, booking=booking, recipient="x@example.com", subject="s", dedupe_key=f"t:{kind}"
         )
         assert email_send(email_id=email.pk) == "sent"
+
+
+def test_staff_see_the_outbox_and_send_a_message_again(client, django_capture_on_commit_callbacks):
+    booking = confirmed(django_capture_on_commit_callbacks)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    response = client.get("/admin/notifications/outboundemail/")
+    assert response.status_code == 200 and booking.reference in response.content.decode()
+    original = OutboundEmail.objects.get(kind="booking_confirmed_guest")
+    assert client.get(f"/admin/notifications/outboundemail/{original.pk}/change/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/notifications/outboundemail/", {"action": "resend", "_selected_action": [original.pk]}
+        )
+    assert response.status_code == 302
+    assert OutboundEmail.objects.filter(kind="booking_confirmed_guest", status="sent").count() == 2
+    assert [m.to for m in mail.outbox].count(["ada@example.com"]) == 2
