@@ -253,6 +253,17 @@ class Workers:
             except subprocess.TimeoutExpired:
                 self.kill(process)
 
+    def wait_for(self, predicate, seconds=60) -> bool:
+        """Poll ``predicate``; give up early if the newest worker exited (it logs why, e.g. an import error)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            if self.processes and self.processes[-1].poll() is not None:
+                return False
+            time.sleep(0.2)
+        return False
+
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-8000:] for p in sorted(self.folder.glob("worker-*.log")))
 
@@ -264,15 +275,6 @@ class Workers:
     def started_sends(self) -> list[int]:
         """Process ids of the sends begun so far (the slow backend's markers)."""
         return [int(p.name.split("-")[1]) for p in self.mail.glob("started-*")]
-
-
-def wait_for(predicate, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def sent_count():
@@ -331,7 +333,7 @@ def is_redis():
 def test_a_real_worker_sends_the_confirmation_emails(workers):
     workers.start()
     booking = confirmed_booking()
-    assert wait_for(lambda: sent_count() == 2), workers.logs()
+    assert workers.wait_for(lambda: sent_count() == 2), workers.logs()
     files = workers.sent_files()
     assert sorted(m["To"] for m in files) == sorted(["ada@example.com", booking.hotel.reservations_email])
     guest = next(m for m in files if m["To"] == "ada@example.com")
@@ -347,12 +349,12 @@ def test_a_pool_process_killed_mid_send_is_replaced_and_the_message_sent_once(wo
     message with requeue (reject_on_worker_lost), and a new pool process sends it. Works on every broker."""
     worker = workers.start(pool="prefork", slow_seconds=2)
     confirmed_booking()
-    assert wait_for(lambda: workers.started_sends()), workers.logs()
+    assert workers.wait_for(lambda: workers.started_sends()), workers.logs()
     [child] = workers.started_sends()
     assert child != worker.pid
     os.kill(child, signal.SIGKILL)  # mid-send: the slow server hasn't answered yet
 
-    assert wait_for(lambda: sent_count() == 2), workers.logs()
+    assert workers.wait_for(lambda: sent_count() == 2), workers.logs()
     assert worker.poll() is None  # the worker itself lived on
     assert len(workers.sent_files()) == 2
     assert sorted(OutboundEmail.objects.values_list("attempts", flat=True)) == [1, 2]
@@ -366,7 +368,7 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_once(workers):
     (``retry_failed_emails``, every 10 minutes) enqueues it again."""
     first = workers.start(slow_seconds=60)
     confirmed_booking()
-    assert wait_for(lambda: workers.started_sends()), workers.logs()
+    assert workers.wait_for(lambda: workers.started_sends()), workers.logs()
     workers.kill(first)
     assert not workers.sent_files() and sent_count() == 0
     killed = OutboundEmail.objects.get(status="sending")  # claimed and counted, then its worker died
@@ -377,11 +379,11 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_once(workers):
         workers.start()
     else:
         workers.start()
-        assert wait_for(lambda: sent_count() == 1), workers.logs()  # the other message was still in the queue
+        assert workers.wait_for(lambda: sent_count() == 1), workers.logs()  # the other message was still in the queue
         time.sleep(1)
         assert OutboundEmail.objects.get(pk=killed.pk).status == "sending"  # lost by the broker
         assert emails_retry_failed(now=timezone.now() + SENDING_GRACE + timedelta(minutes=1)) == 1
-    assert wait_for(lambda: sent_count() == 2), workers.logs()
+    assert workers.wait_for(lambda: sent_count() == 2), workers.logs()
     time.sleep(1)  # room for a duplicate delivery, which must find the message sent
     assert len(workers.sent_files()) == 2
     killed.refresh_from_db()
