@@ -1,86 +1,116 @@
+"""Bookings in the staff console: the list, the detail page with its payments, e-mails and state history, and the
+actions, each of which calls the booking services (the website's and the partner API's rules)."""
+
+import re
+from datetime import timedelta
+
 from django.contrib import admin, messages
-from django.core.paginator import Paginator
-from django.db import connection
+from django.db.models import BooleanField, Case, Value, When
 from django.urls import path
-from django.utils.functional import cached_property
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from hotels.staff import HotelListFilter, HotelScopedAdminMixin
+from hotels.staff import (
+    EstimatedCountPaginator,
+    HotelListFilter,
+    HotelScopedAdminMixin,
+    HotelScopedInlineMixin,
+    staff_can,
+    staff_hotel_ids,
+)
 from notifications.models import OutboundEmail
-from payments.models import Payment
+from payments.models import Payment, Refund
 from payments.services import PaymentError
 
 from . import admin_views
 from .exceptions import BookingError
 from .models import Booking, BookingStatusChange
-from .services import Actor, booking_cancel, booking_mark
+from .policy import policy_summary
+from .services import Actor, booking_cancel, booking_cancel_quote, booking_mark
+
+PRICES = "bookings.view_booking_prices"
 
 
-class EstimatedCountPaginator(Paginator):
-    """Counting 100,000+ bookings exactly on every page is slow: an unfiltered list uses the planner's estimate."""
-
-    @cached_property
-    def count(self):
-        query = self.object_list.query
-        if not query.where:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [Booking._meta.db_table])
-                row = cursor.fetchone()
-            if row and row[0] > 10000:
-                return row[0]
-        return super().count
-
-
-class StatusChangeInline(admin.TabularInline):
-    model = BookingStatusChange
-    fields = ["created_at", "from_status", "to_status", "actor_kind", "actor", "note"]
-    readonly_fields = fields
+class ReadOnlyInline(HotelScopedInlineMixin, admin.TabularInline):
+    parent_hotel_path = "hotel"
     extra = 0
     can_delete = False
-    verbose_name_plural = "State history"
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class StatusChangeInline(ReadOnlyInline):
+    model = BookingStatusChange
+    fields = ["created_at", "from_status", "to_status", "actor_kind", "actor", "note"]
+    verbose_name_plural = "State history"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
 
 
-class PaymentInline(admin.TabularInline):
-    model = Payment
-    fields = [
-        "created_at",
-        "amount",
-        "currency",
-        "status",
-        "card_brand",
-        "card_last4",
-        "authorization_code",
-        "bank_transaction_id",
-        "refunded_amount",
-        "paid_at",
-    ]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
+class PricesInline(ReadOnlyInline):
+    """Money: shown where the user's role at the booking's hotel sees prices."""
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("bookings.view_booking_prices")
+        return obj is not None and staff_can(request.user, PRICES, obj.hotel_id)
 
 
-class EmailInline(admin.TabularInline):
+class PaymentInline(PricesInline):
+    model = Payment
+    fields = ["created_at", "amount", "currency", "status", "card_brand", "card_last4", "refunded_amount", "paid_at"]
+
+
+class EmailInline(ReadOnlyInline):
     model = OutboundEmail
     fields = ["created_at", "kind", "recipient", "status", "attempts", "sent_at", "last_error"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = "E-mails"
 
-    def has_add_permission(self, request, obj=None):
-        return False
+
+class ArrivalFilter(admin.SimpleListFilter):
+    """Arrival date, looking ahead as the front desk does (dates are the server's; hotels a time zone away may be
+    a day apart around midnight). Any range also works as ``?check_in__gte=...&check_in__lte=...``."""
+
+    title = "arrival"
+    parameter_name = "arrival"
+    ranges = {
+        "today": ("Today", 0, 0),
+        "tomorrow": ("Tomorrow", 1, 1),
+        "next7": ("Next 7 days", 0, 6),
+        "next30": ("Next 30 days", 0, 29),
+        "past7": ("Past 7 days", -7, -1),
+        "past30": ("Past 30 days", -30, -1),
+    }
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _, _) in self.ranges.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.ranges:
+            return queryset
+        _, first, last = self.ranges[self.value()]
+        today = timezone.localdate()
+        return queryset.filter(check_in__gte=today + timedelta(days=first), check_in__lte=today + timedelta(days=last))
+
+
+REFERENCE = re.compile(r"HB-[A-Z0-9]{6}", re.IGNORECASE)
+
+
+def _can_see_prices(request):
+    """An expression for the list: does the user see prices at this row's hotel? (no query per row)"""
+    if request.user.is_superuser:
+        return Value(True)
+    return Case(
+        When(hotel_id__in=sorted(staff_hotel_ids(request.user, PRICES)), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
 
 
 @admin.register(Booking)
@@ -98,10 +128,12 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
         "total_display",
         "created_at",
     ]
-    list_filter = ["status", "source", HotelListFilter, "check_in"]
+    list_filter = ["status", ArrivalFilter, "source", HotelListFilter, ("check_in", admin.DateFieldListFilter)]
     list_select_related = ["hotel", "room_type"]
-    search_fields = ["=reference", "guest_last_name", "guest_first_name", "=guest_email"]
-    date_hierarchy = "check_in"
+    search_fields = ["=reference", "guest_last_name", "guest_first_name", "guest_email", "=partner_reference"]
+    search_help_text = "A booking reference (HB-…), an e-mail address, or part of the guest's name."
+    # No date_hierarchy: its links cost a DISTINCT over every booking on every page; the arrival filters don't.
+    ordering = ["-id"]  # the creation order, on the primary key's index
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     list_per_page = 50
@@ -114,6 +146,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
         "mark_checked_out",
         "mark_no_show",
     ]
+    editable_fields = {"guest_phone", "special_requests"}
     fieldsets = [
         (
             "Booking",
@@ -149,30 +182,58 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
         ),
         (
             "Price (as agreed at booking time)",
-            {"fields": ["nights_table", "total_display", "policy_display", "cancellation_penalty", "refunded_amount"]},
+            {
+                "fields": [
+                    "nights_table",
+                    "total_display",
+                    "policy_display",
+                    "cancel_quote",
+                    "cancellation_penalty",
+                    "refunded_amount",
+                    "refunds_table",
+                ]
+            },
         ),
         ("Times", {"fields": ["created_at", "hold_expires_at", "confirmed_at", "cancelled_at"]}),
     ]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(sees_prices=_can_see_prices(request))
+
+    def get_search_results(self, request, queryset, search_term):
+        """A reference or an e-mail address is looked up as such (a reference on its unique index), not scanned
+        for in every name."""
+        term = search_term.strip()
+        if REFERENCE.fullmatch(term):
+            return queryset.filter(reference=term.upper()), False
+        if "@" in term and " " not in term:
+            return queryset.filter(guest_email__iexact=term), False
+        return super().get_search_results(request, queryset, search_term)
+
     def get_fieldsets(self, request, obj=None):
-        if request.user.has_perm("bookings.view_booking_prices"):
+        if obj is not None and staff_can(request.user, PRICES, obj.hotel_id):
             return self.fieldsets
         return [fs for fs in self.fieldsets if not fs[0].startswith("Price")]
 
     def get_readonly_fields(self, request, obj=None):
-        editable = {"guest_phone", "special_requests"}
-        return [f for fs in self.get_fieldsets(request, obj) for f in fs[1]["fields"] if f not in editable]
+        return [f for fs in self.get_fieldsets(request, obj) for f in fs[1]["fields"] if f not in self.editable_fields]
 
     def get_list_display(self, request):
-        if request.user.has_perm("bookings.view_booking_prices"):
+        if request.user.has_perm(PRICES):
             return self.list_display
         return [f for f in self.list_display if f != "total_display"]
 
     def has_add_permission(self, request):
-        return False
+        return False  # bookings are made through the website, the partner API or (later) a staff booking form
 
     def has_delete_permission(self, request, obj=None):
         return False  # bookings are cancelled, never deleted: the legal record stays
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.confirmed_at is not None:
+            context["can_refund"] = staff_can(request.user, "bookings.refund_booking", obj.hotel_id)
+            context["can_download_receipt"] = staff_can(request.user, PRICES, obj.hotel_id)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="Room type", ordering="room_type__name")
     def room_type_name(self, obj):
@@ -180,7 +241,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Total", ordering="total")
     def total_display(self, obj):
-        return f"{obj.total} {obj.currency}"
+        return f"{obj.total} {obj.currency}" if getattr(obj, "sees_prices", False) else "—"
 
     @admin.display(description="Nights")
     def nights_table(self, obj):
@@ -199,33 +260,59 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Cancellation policy")
     def policy_display(self, obj):
-        from .policy import policy_summary
-
         return policy_summary(obj.cancellation_policy) if obj.cancellation_policy else "—"
+
+    @admin.display(description="Refunds")
+    def refunds_table(self, obj):
+        refunds = Refund.objects.filter(payment__booking=obj).order_by("created_at")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (f"{r.created_at:%Y-%m-%d %H:%M}", r.amount, obj.currency, r.get_status_display(), r.reason)
+                for r in refunds
+            ),
+        )
+        return format_html("<table><tbody>{}</tbody></table>", rows) if rows else "—"
+
+    @admin.display(description="Cancelling now would cost")
+    def cancel_quote(self, obj):
+        if obj.status != Booking.Status.CONFIRMED:
+            return "—"
+        return f"{booking_cancel_quote(booking=obj)} {obj.currency}"
 
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
             path("today/", view(admin_views.TodayView.as_view(model_admin=self)), name="bookings_booking_today"),
-            path("export/bookings.csv", view(admin_views.bookings_csv(self)), name="bookings_booking_export"),
-            path("export/payments.csv", view(admin_views.payments_csv(self)), name="bookings_payment_export"),
+            path("export/", view(admin_views.ExportView.as_view(model_admin=self)), name="bookings_booking_exports"),
+            path("export/bookings.csv", view(admin_views.bookings_csv), name="bookings_booking_export"),
+            path("export/payments.csv", view(admin_views.payments_csv), name="bookings_payment_export"),
             path(
                 "<int:booking_id>/refund/",
                 view(admin_views.RefundView.as_view(model_admin=self)),
                 name="bookings_booking_refund",
             ),
-            path(
-                "<int:booking_id>/receipt/", view(admin_views.receipt_download(self)), name="bookings_booking_receipt"
-            ),
+            path("<int:booking_id>/receipt/", view(admin_views.receipt_download), name="bookings_booking_receipt"),
         ] + super().get_urls()
 
-    # --- actions: each calls the booking services, so the rules are the website's and the API's -------------
-    def _apply(self, request, queryset, func, done: str, perm: str):
-        if not request.user.has_perm(f"bookings.{perm}"):
-            self.message_user(request, "You don't have permission to do that.", messages.ERROR)
-            return
+    # --- actions: Django offers each only to users whose groups grant its permission; each booking is then
+    # checked against the user's role at its hotel, and the work is done by the booking services ------------
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("bookings.cancel_booking")
+
+    def has_mark_permission(self, request):
+        return request.user.has_perm("bookings.mark_booking")
+
+    def _apply(self, request, queryset, perm: str, func, done: str):
+        allowed = (
+            queryset if request.user.is_superuser else queryset.filter(hotel_id__in=staff_hotel_ids(request.user, perm))
+        )
+        refused = queryset.exclude(pk__in=allowed.values("pk")).values_list("reference", flat=True)
+        if refused:
+            self.message_user(request, f"Not allowed at these bookings' hotels: {', '.join(refused)}.", messages.ERROR)
         ok = 0
-        for booking in queryset:
+        for booking in allowed.select_related("hotel", "room_type"):
             try:
                 func(booking)
                 ok += 1
@@ -234,50 +321,51 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
         if ok:
             self.message_user(request, f"{ok} booking{'s' if ok != 1 else ''} {done}.", messages.SUCCESS)
 
-    @admin.action(description="Cancel (apply the cancellation policy)")
+    def _cancel(self, request, queryset, waive_penalty: bool):
+        def cancel(booking):
+            try:
+                booking_cancel(booking=booking, actor_kind=Actor.STAFF, actor=request.user, waive_penalty=waive_penalty)
+            except PaymentError as exc:  # the cancellation stands; the money didn't go back
+                raise PaymentError(f"cancelled, but the refund failed ({exc.message}) — use Refund… to retry") from exc
+
+        self._apply(request, queryset, "bookings.cancel_booking", cancel, "cancelled")
+
+    @admin.action(description="Cancel (apply the cancellation policy)", permissions=["cancel"])
     def cancel_with_penalty(self, request, queryset):
-        self._apply(
-            request,
-            queryset,
-            lambda b: booking_cancel(booking=b, actor_kind=Actor.STAFF, actor=request.user),
-            "cancelled",
-            "cancel_booking",
-        )
+        self._cancel(request, queryset, waive_penalty=False)
 
-    @admin.action(description="Cancel without penalty (full refund)")
+    @admin.action(description="Cancel without penalty (full refund)", permissions=["cancel"])
     def cancel_without_penalty(self, request, queryset):
-        self._apply(
-            request,
-            queryset,
-            lambda b: booking_cancel(booking=b, actor_kind=Actor.STAFF, actor=request.user, waive_penalty=True),
-            "cancelled",
-            "cancel_booking",
-        )
+        self._cancel(request, queryset, waive_penalty=True)
 
-    @admin.action(description="Resend the confirmation e-mail")
+    @admin.action(description="Resend the confirmation e-mail", permissions=["change"])
     def resend_confirmation(self, request, queryset):
         from notifications.services import email_resend
 
         def resend(booking):
             if booking.status not in (Booking.Status.CONFIRMED, Booking.Status.CHECKED_IN):
-                raise BookingError("only confirmed bookings have a confirmation to resend")
+                raise BookingError("only a confirmed booking has a confirmation to resend")
             email_resend(booking=booking)
 
-        self._apply(request, queryset, resend, "queued for resending", "view_booking")
+        self._apply(request, queryset, "bookings.change_booking", resend, "queued for resending")
 
     def _mark(self, request, queryset, to: str, done: str):
         self._apply(
-            request, queryset, lambda b: booking_mark(booking=b, to=to, actor=request.user), done, "mark_booking"
+            request,
+            queryset,
+            "bookings.mark_booking",
+            lambda b: booking_mark(booking=b, to=to, actor=request.user),
+            done,
         )
 
-    @admin.action(description="Mark checked in")
+    @admin.action(description="Mark checked in", permissions=["mark"])
     def mark_checked_in(self, request, queryset):
         self._mark(request, queryset, Booking.Status.CHECKED_IN, "checked in")
 
-    @admin.action(description="Mark checked out")
+    @admin.action(description="Mark checked out", permissions=["mark"])
     def mark_checked_out(self, request, queryset):
         self._mark(request, queryset, Booking.Status.CHECKED_OUT, "checked out")
 
-    @admin.action(description="Mark no-show")
+    @admin.action(description="Mark no-show", permissions=["mark"])
     def mark_no_show(self, request, queryset):
         self._mark(request, queryset, Booking.Status.NO_SHOW, "marked no-show")

@@ -1,36 +1,49 @@
-"""Staff console pages of the bookings: today's dashboard, CSV exports, refunds and receipts."""
+"""Staff console pages of the bookings: today's dashboard, CSV exports, refunds and receipts.
+
+Each page asks for a permission (403 without it) and finds its booking among those of the hotels where the user's
+role grants that permission (404 otherwise, as for an object that doesn't exist).
+"""
 
 import csv
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import FormView, TemplateView
 
 from hotels.models import NightInventory
-from hotels.staff import scope, staff_hotels
+from hotels.staff import scope, staff_can, staff_hotel_ids, staff_hotels
 from payments.models import Payment
-from payments.receipts import receipt_issue
+from payments.receipts import ReceiptError, receipt_issue
 from payments.services import PaymentError, booking_refund
 
 from .models import Booking
 
 S = Booking.Status
-ACTIVE = [S.CONFIRMED, S.CHECKED_IN, S.CHECKED_OUT]
+PRICES = "bookings.view_booking_prices"
+DASHBOARD_DAYS = 30
+HOTEL_CHOICES_SHOWN = 300
+
+# Room revenue per night of the coming days, from the nightly lines of the price snapshot of every booking that
+# is (or was) staying: one aggregate, grouped by night. Stays are at most BOOKING_MAX_NIGHTS long, which bounds
+# the check-in range so the (hotel, check_in) index does the work.
 REVENUE_SQL = """
 SELECT (night->>'date')::date AS day, SUM((night->>'amount')::numeric) AS revenue
 FROM bookings_booking AS b, jsonb_array_elements(b.price_snapshot->'nights') AS night
-WHERE b.hotel_id = %s AND b.status = ANY(%s) AND b.check_out > %s AND b.check_in <= %s
+WHERE b.hotel_id = %(hotel)s AND b.status = ANY(%(statuses)s)
+  AND b.check_in > %(earliest)s AND b.check_in <= %(end)s AND b.check_out > %(start)s
+  AND (night->>'date')::date BETWEEN %(start)s AND %(end)s
 GROUP BY day
 """
+REVENUE_STATUSES = [S.CONFIRMED, S.CHECKED_IN, S.CHECKED_OUT, S.NO_SHOW]
 
 
 class StaffViewMixin:
@@ -50,77 +63,136 @@ class StaffViewMixin:
         }
 
 
+def occupancy_and_revenue(hotel, start: date, days: int) -> list[dict]:
+    """Per night from ``start``: rooms sold and for sale (all room types) and room revenue, from two aggregates."""
+    end = start + timedelta(days=days - 1)
+    inventory = {
+        row["date"]: row
+        for row in NightInventory.objects.filter(room_type__hotel=hotel, date__gte=start, date__lte=end)
+        .values("date")
+        .annotate(sold=Sum("rooms_sold"), for_sale=Sum("rooms_for_sale"))
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            REVENUE_SQL,
+            {
+                "hotel": hotel.pk,
+                "statuses": [str(s) for s in REVENUE_STATUSES],
+                "earliest": start - timedelta(days=settings.BOOKING_MAX_NIGHTS + 1),
+                "start": start,
+                "end": end,
+            },
+        )
+        revenue = dict(cursor.fetchall())
+    nights = []
+    for i in range(days):
+        day = start + timedelta(days=i)
+        row = inventory.get(day) or {"sold": 0, "for_sale": 0}
+        sold, for_sale = row["sold"] or 0, row["for_sale"] or 0
+        nights.append(
+            {
+                "date": day,
+                "sold": sold,
+                "for_sale": for_sale,
+                "occupancy": round(sold * 100 / for_sale, 1) if for_sale else 0.0,
+                "revenue": revenue.get(day, Decimal("0.00")),
+            }
+        )
+    return nights
+
+
+def _chart(nights: list[dict]) -> list[dict]:
+    """Bar geometry for the inline SVG (130 px of height for 100 % or for the best day's revenue)."""
+    top = max((n["revenue"] for n in nights), default=Decimal("0")) or Decimal("1")
+    bars = []
+    for i, n in enumerate(nights):
+        occ = round(n["occupancy"] * 1.3, 1)
+        rev = round(float(n["revenue"] / top) * 130, 1)
+        bars.append({**n, "x": 40 + i * 28, "occ_h": occ, "occ_y": 140 - occ, "rev_h": rev, "rev_y": 140 - rev})
+    return bars
+
+
 class TodayView(StaffViewMixin, TemplateView):
+    """Arrivals, departures and guests in house today (the hotel's date), and the next 30 nights as a chart."""
+
     template_name = "admin/staybook/today.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        hotels = list(staff_hotels(self.request.user).order_by("name"))
+        user = self.request.user
+        hotels = staff_hotels(user, self.permission).order_by("name").only("pk", "name", "timezone", "currency")
         wanted = self.request.GET.get("hotel", "")
-        hotel = next((h for h in hotels if str(h.pk) == wanted), hotels[0] if hotels else None)
-        context.update(title="Today", hotels=hotels, hotel=hotel)
+        hotel = hotels.filter(pk=int(wanted)).first() if wanted.isdigit() else None
+        hotel = hotel or hotels.first()
+        context.update(title="Today", hotel=hotel, hotels=hotels[:HOTEL_CHOICES_SHOWN])
         if hotel is None:
             return context
         today = timezone.now().astimezone(hotel.tzinfo).date()
         bookings = Booking.objects.filter(hotel=hotel).select_related("room_type").order_by("guest_last_name")
+        nights = occupancy_and_revenue(hotel, today, DASHBOARD_DAYS)
+        for_sale = sum(n["for_sale"] for n in nights)
         context.update(
             today=today,
-            arrivals=bookings.filter(check_in=today, status__in=[S.CONFIRMED, S.CHECKED_IN]),
-            departures=bookings.filter(check_out=today, status__in=[S.CHECKED_IN, S.CONFIRMED]),
-            in_house=bookings.filter(status=S.CHECKED_IN, check_in__lte=today, check_out__gt=today),
-            show_prices=self.request.user.has_perm("bookings.view_booking_prices"),
+            arrivals=list(bookings.filter(check_in=today, status__in=[S.CONFIRMED, S.CHECKED_IN, S.NO_SHOW])),
+            departures=list(bookings.filter(check_out=today, status__in=[S.CHECKED_IN, S.CHECKED_OUT])),
+            in_house=list(bookings.filter(status=S.CHECKED_IN, check_in__lte=today).order_by("check_out")),
+            show_prices=staff_can(user, PRICES, hotel.pk),
+            days=_chart(nights),
+            occupancy_avg=sum(n["sold"] for n in nights) * 100 / for_sale if for_sale else 0,
+            revenue_total=sum((n["revenue"] for n in nights), Decimal("0.00")),
         )
-        context["days"] = self._next_30_days(hotel, today)
-        context["occupancy_avg"] = (
-            sum(d["occupancy"] for d in context["days"]) / len(context["days"]) if context["days"] else 0
-        )
-        context["revenue_total"] = sum((d["revenue"] for d in context["days"]), Decimal("0"))
         return context
 
-    def _next_30_days(self, hotel, today):
-        end = today + timedelta(days=29)
-        inventory = {
-            row["date"]: row
-            for row in NightInventory.objects.filter(room_type__hotel=hotel, date__gte=today, date__lte=end)
-            .values("date")
-            .annotate(sold=Sum("rooms_sold"), for_sale=Sum("rooms_for_sale"))
+
+# --- exports ------------------------------------------------------------------------------------------------
+MAX_EXPORT_DAYS = 800
+
+
+class ExportForm(forms.Form):
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), required=False, help_text="Inclusive; 30 days on if blank."
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and not end:
+            end = data["end"] = start + timedelta(days=30)
+        if start and end and not 0 <= (end - start).days <= MAX_EXPORT_DAYS:
+            raise forms.ValidationError(f"Choose an end on or after the start, at most {MAX_EXPORT_DAYS} days later.")
+        return data
+
+
+class ExportView(StaffViewMixin, TemplateView):
+    """The export page: a date range and two download links (the CSVs are plain GET endpoints)."""
+
+    template_name = "admin/staybook/export.html"
+
+    def get_context_data(self, **kwargs):
+        today = timezone.now().date()
+        first = today.replace(day=1)
+        return {
+            **super().get_context_data(**kwargs),
+            "title": "Export bookings and payments",
+            "form": ExportForm(initial={"start": first, "end": (first + timedelta(days=32)).replace(day=1)}),
+            "show_payments": bool(staff_hotel_ids(self.request.user, PRICES)) or self.request.user.is_superuser,
         }
-        with connection.cursor() as cursor:
-            cursor.execute(REVENUE_SQL, [hotel.pk, list(ACTIVE), today, end])
-            revenue = dict(cursor.fetchall())
-        top = max(revenue.values(), default=Decimal("0")) or Decimal("1")
-        days = []
-        for i in range(30):
-            day = today + timedelta(days=i)
-            row = inventory.get(day, {"sold": 0, "for_sale": 0})
-            occupancy = (row["sold"] or 0) / row["for_sale"] * 100 if row["for_sale"] else 0
-            amount = revenue.get(day, Decimal("0"))
-            days.append(
-                {
-                    "date": day,
-                    "occupancy": round(occupancy, 1),
-                    "revenue": amount,
-                    "x": i * 30,
-                    "occ_height": round(occupancy * 1.2, 1),
-                    "occ_y": round(130 - occupancy * 1.2, 1),
-                    "rev_height": round(float(amount / top) * 120, 1),
-                    "rev_y": round(130 - float(amount / top) * 120, 1),
-                }
-            )
-        return days
 
 
-def _range(request) -> tuple[date, date]:
-    today = timezone.now().date()
-    try:
-        start = date.fromisoformat(request.GET.get("start", ""))
-    except ValueError:
-        start = today.replace(day=1)
-    try:
-        end = date.fromisoformat(request.GET.get("end", ""))
-    except ValueError:
-        end = start + timedelta(days=90)
-    return start, min(end, start + timedelta(days=800))
+def _export_range(request) -> tuple[date, date] | None:
+    form = ExportForm(request.GET)
+    if not form.is_valid():
+        errors = "; ".join(e for field_errors in form.errors.values() for e in field_errors)
+        messages.error(request, f"Choose the dates to export: {errors}")
+        return None
+    return form.cleaned_data["start"], form.cleaned_data["end"]
+
+
+def _cell(value):
+    """Spreadsheet-safe text: a guest can type "=HYPERLINK(...)" as their name; it must stay text."""
+    text = "" if value is None else value.isoformat() if isinstance(value, datetime) else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class _Echo:
@@ -128,126 +200,151 @@ class _Echo:
         return value
 
 
-def _csv(filename, header, rows):
+def _csv(filename: str, header: list[str], rows) -> StreamingHttpResponse:
+    """Stream ``rows`` as CSV: the rows come from a server-side cursor, so a year of bookings never sits in
+    memory."""
     writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(r) for r in [header, *rows]), content_type="text/csv")
+
+    def lines():
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow([_cell(v) for v in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
-def bookings_csv(model_admin):
-    def view(request):
-        if not request.user.has_perm("bookings.view_booking"):
-            raise PermissionDenied
-        start, end = _range(request)
-        prices = request.user.has_perm("bookings.view_booking_prices")
-        qs = scope(Booking.objects.filter(check_in__gte=start, check_in__lte=end), request.user, "hotel")
-        qs = qs.select_related("hotel", "room_type").order_by("check_in", "reference")
-        header = [
-            "reference",
+# CSV column -> the value read from the database (plain tuples: no model instance per row).
+BOOKING_COLUMNS = {
+    "reference": "reference",
+    "hotel": "hotel__name",
+    "room_type": "room_type__name",
+    "check_in": "check_in",
+    "check_out": "check_out",
+    "rooms": "rooms",
+    "adults": "adults",
+    "children": "children",
+    "first_name": "guest_first_name",
+    "last_name": "guest_last_name",
+    "email": "guest_email",
+    "phone": "guest_phone",
+    "status": "status",
+    "source": "source",
+    "partner_reference": "partner_reference",
+    "created_at": "created_at",
+}
+BOOKING_MONEY_COLUMNS = {"total": "total", "refunded": "refunded_amount", "currency": "currency"}
+
+
+def bookings_csv(request):
+    """Bookings arriving between ``start`` and ``end`` (inclusive) at the user's hotels; the money columns are
+    filled only for the hotels where the user's role sees prices."""
+    if not request.user.has_perm("bookings.view_booking"):
+        raise PermissionDenied
+    dates = _export_range(request)
+    if dates is None:
+        return redirect("admin:bookings_booking_exports")
+    start, end = dates
+    priced = None if request.user.is_superuser else staff_hotel_ids(request.user, PRICES)
+    with_money = priced is None or bool(priced)
+    columns = {**BOOKING_COLUMNS, **(BOOKING_MONEY_COLUMNS if with_money else {})}
+    rows = (
+        scope(
+            Booking.objects.filter(check_in__gte=start, check_in__lte=end),
+            request.user,
             "hotel",
-            "room_type",
-            "check_in",
-            "check_out",
-            "rooms",
-            "adults",
-            "children",
-            "guest",
-            "email",
-            "status",
-            "source",
-            "created_at",
-        ] + (["total", "currency"] if prices else [])
-        rows = (
-            [
-                b.reference,
-                b.hotel.name,
-                b.room_type.name,
-                b.check_in,
-                b.check_out,
-                b.rooms,
-                b.adults,
-                b.children,
-                b.guest_name,
-                b.guest_email,
-                b.status,
-                b.source,
-                b.created_at.isoformat(),
-            ]
-            + ([b.total, b.currency] if prices else [])
-            for b in qs.iterator(chunk_size=2000)
+            "bookings.view_booking",
         )
-        return _csv(f"bookings-{start}-{end}.csv", header, rows)
+        .order_by("check_in", "reference")
+        .values_list("hotel_id", *columns.values())
+        .iterator(chunk_size=2000)
+    )
+    money = len(BOOKING_MONEY_COLUMNS) if with_money else 0
 
-    return view
+    def shown(row):
+        hotel_id, *values = row
+        if money and priced is not None and hotel_id not in priced:
+            values[-money:] = [""] * money
+        return values
+
+    return _csv(f"bookings-{start}-{end}.csv", list(columns), map(shown, rows))
 
 
-def payments_csv(model_admin):
-    def view(request):
-        if not request.user.has_perm("bookings.view_booking_prices"):
-            raise PermissionDenied
-        start, end = _range(request)
-        qs = (
-            scope(
-                Payment.objects.filter(created_at__date__gte=start, created_at__date__lte=end),
-                request.user,
-                "booking__hotel",
-            )
-            .select_related("booking__hotel")
-            .order_by("created_at")
+def payments_csv(request):
+    """Payments created between ``start`` and ``end`` (inclusive, UTC dates) at the hotels where the user's role
+    sees prices."""
+    if not request.user.has_perm(PRICES):
+        raise PermissionDenied
+    dates = _export_range(request)
+    if dates is None:
+        return redirect("admin:bookings_booking_exports")
+    start, end = dates
+    payments = (
+        scope(
+            Payment.objects.filter(created_at__date__gte=start, created_at__date__lte=end),
+            request.user,
+            "booking__hotel",
+            PRICES,
         )
-        header = [
-            "booking",
-            "hotel",
-            "created_at",
-            "status",
-            "amount",
-            "currency",
-            "refunded",
-            "card_brand",
-            "card_last4",
-            "authorization_code",
-            "bank_transaction_id",
+        .select_related("booking__hotel")
+        .order_by("created_at", "pk")
+    )
+    header = [
+        "booking",
+        "hotel",
+        "created_at",
+        "paid_at",
+        "status",
+        "amount",
+        "refunded",
+        "currency",
+        "card_brand",
+        "card_last4",
+        "authorization_code",
+        "bank_transaction_id",
+    ]
+    rows = (
+        [
+            p.booking.reference,
+            p.booking.hotel.name,
+            p.created_at.isoformat(),
+            p.paid_at.isoformat() if p.paid_at else "",
+            p.status,
+            p.amount,
+            p.refunded_amount,
+            p.currency,
+            p.card_brand,
+            p.card_last4,
+            p.authorization_code,
+            p.bank_transaction_id,
         ]
-        rows = (
-            [
-                p.booking.reference,
-                p.booking.hotel.name,
-                p.created_at.isoformat(),
-                p.status,
-                p.amount,
-                p.currency,
-                p.refunded_amount,
-                p.card_brand,
-                p.card_last4,
-                p.authorization_code,
-                p.bank_transaction_id,
-            ]
-            for p in qs.iterator(chunk_size=2000)
-        )
-        return _csv(f"payments-{start}-{end}.csv", header, rows)
-
-    return view
+        for p in payments.iterator(chunk_size=2000)
+    )
+    return _csv(f"payments-{start}-{end}.csv", header, rows)
 
 
-def _scoped_booking(request, booking_id) -> Booking:
-    return get_object_or_404(scope(Booking.objects.select_related("hotel"), request.user, "hotel"), pk=booking_id)
+# --- one booking --------------------------------------------------------------------------------------------
+def _scoped_booking(request, booking_id, perm: str) -> Booking:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+    return get_object_or_404(scope(Booking.objects.select_related("hotel"), request.user, "hotel", perm), pk=booking_id)
 
 
-def receipt_download(model_admin):
-    def view(request, booking_id):
-        if not request.user.has_perm("bookings.view_booking_prices"):
-            raise PermissionDenied
-        booking = _scoped_booking(request, booking_id)
-        if booking.confirmed_at is None:
-            messages.error(request, "Only a confirmed booking has a receipt.")
-            return redirect("admin:bookings_booking_change", booking.pk)
+def receipt_download(request, booking_id):
+    """The receipt PDF of a confirmed booking, issued now if it hasn't been yet (issued once, never redone)."""
+    booking = _scoped_booking(request, booking_id, PRICES)
+    if booking.confirmed_at is None:
+        messages.error(request, "Only a confirmed booking has a receipt.")
+        return redirect("admin:bookings_booking_change", booking.pk)
+    try:
         receipt = receipt_issue(booking=booking)
-        response = HttpResponse(bytes(receipt.pdf), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{booking.reference}-{receipt.number}.pdf"'
-        return response
-
-    return view
+    except ReceiptError as exc:
+        messages.error(request, f"The receipt could not be produced: {exc}")
+        return redirect("admin:bookings_booking_change", booking.pk)
+    response = HttpResponse(bytes(receipt.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{booking.reference}-{receipt.number}.pdf"'
+    return response
 
 
 class RefundForm(forms.Form):
@@ -256,20 +353,22 @@ class RefundForm(forms.Form):
 
 
 class RefundView(StaffViewMixin, FormView):
+    """Refund part or all of a booking's card payment through the bank (``payments.services.payment_refund``)."""
+
     template_name = "admin/staybook/refund.html"
     form_class = RefundForm
     permission = "bookings.refund_booking"
 
     def dispatch(self, request, *args, **kwargs):
-        self.booking = _scoped_booking(request, kwargs["booking_id"])
+        self.booking = _scoped_booking(request, kwargs["booking_id"], self.permission)
+        self.payment = self.booking.payments.filter(
+            status__in=[Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED]
+        ).first()
         return super().dispatch(request, *args, **kwargs)
 
-    def _payment(self):
-        return self.booking.payments.filter(Q(status="paid") | Q(status="partially_refunded")).first()
-
     def get_initial(self):
-        payment = self._payment()
-        return {"amount": payment.amount - payment.refunded_amount if payment else None, "reason": "goodwill"}
+        left = self.payment.amount - self.payment.refunded_amount if self.payment else None
+        return {"amount": left, "reason": ""}
 
     def form_valid(self, form):
         try:
@@ -287,12 +386,12 @@ class RefundView(StaffViewMixin, FormView):
             )
             return self.form_invalid(form)
         messages.success(self.request, f"Refunded {refund.amount} {self.booking.currency} through the bank.")
-        return redirect(reverse("admin:bookings_booking_change", args=[self.booking.pk]))
+        return redirect("admin:bookings_booking_change", self.booking.pk)
 
     def get_context_data(self, **kwargs):
         return {
             **super().get_context_data(**kwargs),
             "booking": self.booking,
-            "payment": self._payment(),
+            "payment": self.payment,
             "title": f"Refund {self.booking.reference}",
         }

@@ -1,5 +1,9 @@
+"""The catalogue in the staff console: hotels with their room types, taxes, photos and staff; inventory (read-only
+here: it is changed through the bulk editor, which checks what is sold); the audit trail of each."""
+
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -7,7 +11,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import admin_views
 from .models import Amenity, Hotel, HotelPhoto, HotelStaff, HotelTax, NightInventory, RoomType, RoomTypePhoto
 from .photos import PhotoForm
-from .staff import HotelListFilter, HotelScopedAdminMixin, HotelScopedInlineMixin
+from .services import staff_member_invite, staff_member_remove
+from .staff import EstimatedCountPaginator, HotelListFilter, HotelScopedAdminMixin, HotelScopedInlineMixin
 
 
 class HotelPhotoInline(HotelScopedInlineMixin, admin.TabularInline):
@@ -23,9 +28,46 @@ class HotelTaxInline(HotelScopedInlineMixin, admin.TabularInline):
 
 class RoomTypeInline(HotelScopedInlineMixin, admin.TabularInline):
     model = RoomType
-    fields = ["name", "max_adults", "max_children", "max_occupancy", "total_rooms", "is_active"]
+    fields = ["name", "max_adults", "max_children", "max_occupancy", "beds", "total_rooms", "is_active"]
     show_change_link = True
     extra = 0
+
+
+class HotelStaffForm(forms.ModelForm):
+    """A manager names a colleague by e-mail; an unknown address gets an account (they set a password through
+    "forgot password"). The list of users is never shown, so no other hotel's people leak. Saved through the
+    staff services (``ModelAdmin.save_model``/``save_formset``), never by ``form.save()``."""
+
+    email = forms.EmailField(label="E-mail")
+
+    class Meta:
+        model = HotelStaff
+        fields = ["role"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["email"].initial = self.instance.user.email
+            self.fields["email"].disabled = True  # another person is another row
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].lower()
+        if get_user_model().objects.filter(email__iexact=email, is_active=False).exists():
+            raise forms.ValidationError("This account is disabled.")
+        return email
+
+
+class HotelStaffInline(HotelScopedInlineMixin, admin.TabularInline):
+    """Staff of the hotel, shown only to its managers (the hotelstaff permissions, held at this hotel)."""
+
+    model = HotelStaff
+    form = HotelStaffForm
+    fields = ["email", "role"]
+    extra = 0
+    verbose_name_plural = "Staff"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
 
 
 @admin.register(Hotel)
@@ -36,7 +78,7 @@ class HotelAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
     search_fields = ["name", "city", "slug"]
     prepopulated_fields = {"slug": ["name", "city"]}
     filter_horizontal = ["amenities"]
-    inlines = [RoomTypeInline, HotelTaxInline, HotelPhotoInline]
+    inlines = [RoomTypeInline, HotelTaxInline, HotelPhotoInline, HotelStaffInline]
     show_full_result_count = False
 
     def has_add_permission(self, request):
@@ -45,30 +87,47 @@ class HotelAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not HotelStaff:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # fills new/changed/deleted_objects for the change message; writes nothing
+        for member in formset.deleted_objects:
+            staff_member_remove(member=member)
+        for staff_form in formset.forms:
+            if staff_form in formset.deleted_forms or not staff_form.has_changed():
+                continue
+            member = staff_member_invite(
+                hotel=form.instance, email=staff_form.cleaned_data["email"], role=staff_form.cleaned_data["role"]
+            )
+            staff_form.instance.pk, staff_form.instance.user = member.pk, member.user
 
-class RoomTypePhotoInline(admin.TabularInline):
+
+class RoomTypePhotoInline(HotelScopedInlineMixin, admin.TabularInline):
     model = RoomTypePhoto
     form = PhotoForm
+    parent_hotel_path = "hotel"
     extra = 0
 
 
 @admin.register(RoomType)
 class RoomTypeAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
-    list_display = ["name", "hotel", "max_adults", "max_children", "total_rooms", "is_active", "inventory_links"]
+    list_display = ["name", "hotel", "max_adults", "max_children", "total_rooms", "is_active"]
     list_filter = [HotelListFilter, "is_active"]
     list_select_related = ["hotel"]
     search_fields = ["name", "hotel__name"]
+    autocomplete_fields = ["hotel"]
     filter_horizontal = ["amenities"]
     inlines = [RoomTypePhotoInline]
     show_full_result_count = False
 
-    @admin.display(description="Inventory")
+    def get_list_display(self, request):
+        if request.user.has_perm("hotels.view_nightinventory"):
+            return [*self.list_display, "inventory_links"]
+        return self.list_display
+
+    @admin.display(description="Inventory and rates")
     def inventory_links(self, obj):
-        return format_html(
-            '<a href="{}">Calendar</a> · <a href="{}">Bulk edit</a>',
-            reverse("admin:hotels_roomtype_calendar", args=[obj.pk]),
-            reverse("admin:hotels_roomtype_bulk", args=[obj.pk]),
-        )
+        return format_html('<a href="{}">Calendar</a>', reverse("admin:hotels_roomtype_calendar", args=[obj.pk]))
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -88,21 +147,37 @@ class RoomTypeAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
 
 @admin.register(NightInventory)
 class NightInventoryAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
+    """Read-only list and history of the nights; rooms and rates are changed with the bulk editor (one night:
+    the same start and end), which refuses to sell fewer rooms than are sold and locks against bookings."""
+
     hotel_path = "room_type__hotel"
-    list_display = ["room_type", "date", "rooms_for_sale", "rooms_sold", "price", "stop_sell", "min_stay"]
-    list_filter = [HotelListFilter, "stop_sell"]
+    list_display = ["room_type", "date", "rooms_for_sale", "rooms_sold", "price", "stop_sell", "min_stay", "edit"]
+    list_filter = [HotelListFilter, ("date", admin.DateFieldListFilter), "stop_sell"]
     list_select_related = ["room_type__hotel"]
-    date_hierarchy = "date"
-    readonly_fields = ["rooms_sold"]
     search_fields = ["room_type__name", "room_type__hotel__name"]
+    ordering = ["room_type_id", "date"]  # the (room_type, date) unique index
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False  # give nights zero rooms or stop-sell instead: bookings point at them
 
+    @admin.display(description="")
+    def edit(self, obj):
+        url = reverse("admin:hotels_roomtype_bulk", args=[obj.room_type_id])
+        return format_html('<a href="{}?start={}&amp;end={}">Edit</a>', url, obj.date, obj.date)
+
 
 @admin.register(Amenity)
 class AmenityAdmin(admin.ModelAdmin):
+    """Amenities are one shared list (hotels pick from it); only superusers add to it."""
+
     list_display = ["name", "code"]
     search_fields = ["name"]
 
@@ -112,50 +187,35 @@ class HotelTaxAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "hotel", "kind", "amount", "included_in_price"]
     list_filter = [HotelListFilter, "kind"]
     list_select_related = ["hotel"]
+    search_fields = ["name", "hotel__name"]
+    autocomplete_fields = ["hotel"]
 
 
-class HotelStaffForm(forms.ModelForm):
-    """A manager adds a colleague by e-mail; an unknown address gets an account (they set a password through
-    "forgot password"). The user list itself is never shown, so no other tenant's people leak."""
-
-    email = forms.EmailField(label="Staff member's e-mail")
-
-    class Meta:
-        model = HotelStaff
+class HotelStaffAdminForm(HotelStaffForm):
+    class Meta(HotelStaffForm.Meta):
         fields = ["hotel", "role"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["email"].initial = self.instance.user.email
 
 
 @admin.register(HotelStaff)
 class HotelStaffAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
-    form = HotelStaffForm
+    """Staff of the hotels the user manages (only managers hold the hotelstaff permissions)."""
+
+    form = HotelStaffAdminForm
     list_display = ["user", "hotel", "role"]
     list_filter = [HotelListFilter, "role"]
     list_select_related = ["user", "hotel"]
+    search_fields = ["=user__email", "user__last_name"]
 
-    def _managed_hotels(self, request):
-        if request.user.is_superuser:
-            return Hotel.objects.all()
-        return Hotel.objects.filter(staff__user=request.user, staff__role=HotelStaff.Role.MANAGER)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(hotel__in=self._managed_hotels(request))
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "hotel":
-            kwargs["queryset"] = self._managed_hotels(request)
-        return super(HotelScopedAdminMixin, self).formfield_for_foreignkey(db_field, request, **kwargs)
+    def get_readonly_fields(self, request, obj=None):
+        return ["hotel"] if obj else []
 
     def save_model(self, request, obj, form, change):
-        from accounts.models import User
+        member = staff_member_invite(hotel=obj.hotel, email=form.cleaned_data["email"], role=obj.role)
+        obj.pk, obj.user = member.pk, member.user
 
-        from .services import staff_member_add
+    def delete_model(self, request, obj):
+        staff_member_remove(member=obj)
 
-        email = form.cleaned_data["email"].lower()
-        user = User.objects.filter(email__iexact=email).first() or User.objects.create_user(email=email)
-        member = staff_member_add(hotel=obj.hotel, user=user, role=obj.role)
-        obj.pk, obj.user = member.pk, user
+    def delete_queryset(self, request, queryset):
+        for member in queryset.select_related("user"):
+            staff_member_remove(member=member)

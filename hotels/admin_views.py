@@ -8,16 +8,20 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.generic import FormView, TemplateView
 
 from .models import NightInventory, RoomType
 from .services import InventoryError, inventory_bulk_update
-from .staff import scope
+from .staff import scope, staff_can
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 
 
 class RoomTypeStaffMixin:
+    """A page about one room type: 403 without the permission at all, 404 for a room type of a hotel where the
+    user's role doesn't grant it."""
+
     model_admin = None
     permission = "hotels.view_nightinventory"
 
@@ -25,17 +29,24 @@ class RoomTypeStaffMixin:
         if not request.user.has_perm(self.permission):
             raise PermissionDenied
         self.room_type = get_object_or_404(
-            scope(RoomType.objects.select_related("hotel"), request.user, "hotel"), pk=kwargs["room_type_id"]
+            scope(RoomType.objects.select_related("hotel"), request.user, "hotel", self.permission),
+            pk=kwargs["room_type_id"],
         )
+        self.hotel_today = timezone.now().astimezone(self.room_type.hotel.tzinfo).date()
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        user, hotel_id = self.request.user, self.room_type.hotel_id
         context.update(
             self.model_admin.admin_site.each_context(self.request),
             room_type=self.room_type,
             hotel=self.room_type.hotel,
             opts=RoomType._meta,
+            today=self.hotel_today,
+            can_edit=staff_can(user, "hotels.change_nightinventory", hotel_id),
+            show_prices=staff_can(user, "hotels.view_nightinventory", hotel_id)
+            and staff_can(user, "bookings.view_booking_prices", hotel_id),
         )
         return context
 
@@ -48,8 +59,10 @@ class InventoryCalendarView(RoomTypeStaffMixin, TemplateView):
         try:
             year, month = (int(x) for x in self.request.GET.get("month", "").split("-"))
             first = date(year, month, 1)
+            if abs(year - self.hotel_today.year) > 50:
+                raise ValueError("too far")
         except ValueError:
-            first = date.today().replace(day=1)
+            first = self.hotel_today.replace(day=1)
         days_in_month = calendar.monthrange(first.year, first.month)[1]
         nights = {
             n.date: n
@@ -75,7 +88,6 @@ class InventoryCalendarView(RoomTypeStaffMixin, TemplateView):
             next=f"{following:%Y-%m}",
             weekdays=[name for _, name in WEEKDAYS],
             title=f"{self.room_type.name}: {first:%B %Y}",
-            show_prices=self.request.user.has_perm("bookings.view_booking_prices"),
         )
         return context
 
@@ -107,7 +119,14 @@ class InventoryBulkView(RoomTypeStaffMixin, FormView):
     permission = "hotels.change_nightinventory"
 
     def get_initial(self):
-        return {"start": date.today(), "end": date.today() + timedelta(days=30)}
+        """Today and the next 30 days, or the nights given in the query string (the calendar's links)."""
+        initial = {"start": self.hotel_today, "end": self.hotel_today + timedelta(days=30)}
+        for name in ("start", "end"):
+            try:
+                initial[name] = date.fromisoformat(self.request.GET.get(name, ""))
+            except ValueError:
+                pass
+        return initial
 
     def form_valid(self, form):
         data = form.cleaned_data

@@ -4,13 +4,21 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from .models import HotelStaff, NightInventory, RoomType
+from .staff import ROLE_GROUPS, staff_scope_forget
 
-ROLE_GROUPS = {HotelStaff.Role.MANAGER: "Hotel manager", HotelStaff.Role.FRONT_DESK: "Front desk"}
+MAX_BULK_DAYS = 731
+
+
+class StaffError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 class InventoryError(Exception):
@@ -19,21 +27,62 @@ class InventoryError(Exception):
         self.message = message
 
 
+def _role_groups_sync(user) -> None:
+    """Put ``user`` in exactly the role groups of the roles they hold somewhere (other groups are left alone)."""
+    held = set(HotelStaff.objects.filter(user=user).values_list("role", flat=True))
+    groups = {g.name: g for g in Group.objects.filter(name__in=ROLE_GROUPS.values())}
+    missing = [name for name in ROLE_GROUPS.values() if name not in groups]
+    if missing:
+        raise StaffError(f"The staff groups are missing ({', '.join(missing)}): run the migrations.")
+    user.groups.add(*(groups[ROLE_GROUPS[role]] for role in held))
+    user.groups.remove(*(groups[name] for role, name in ROLE_GROUPS.items() if role not in held))
+    staff_scope_forget(user)
+
+
 def staff_member_add(*, hotel, user, role: str) -> HotelStaff:
-    """Give ``user`` a role at ``hotel``: a staff account in the role's group (Django permissions)."""
+    """Give ``user`` ``role`` at ``hotel`` (replacing any role they had there): a staff account, in the role's
+    group, whose permissions the console narrows to the hotels where the role is held. Raises ``StaffError``."""
+    if role not in ROLE_GROUPS:
+        raise StaffError(f"Unknown role {role!r}.")
+    if not user.is_active:
+        raise StaffError(f"{user.email} is a disabled account.")
     with transaction.atomic():
         member, _ = HotelStaff.objects.update_or_create(user=user, hotel=hotel, defaults={"role": role})
         if not user.is_staff:
             user.is_staff = True
             user.save(update_fields=["is_staff"])
-        user.groups.add(Group.objects.get(name=ROLE_GROUPS[role]))
+        _role_groups_sync(user)
     return member
+
+
+def staff_member_invite(*, hotel, email: str, role: str) -> HotelStaff:
+    """Give the account with ``email`` a role at ``hotel``, opening one if there is none (with no password: the
+    new colleague sets one with "forgot password"). Raises ``StaffError``."""
+    User = get_user_model()
+    email = User.objects.normalize_email(email).lower()
+    with transaction.atomic():
+        user = User.objects.filter(email__iexact=email).first() or User.objects.create_user(email=email)
+        return staff_member_add(hotel=hotel, user=user, role=role)
+
+
+def staff_member_remove(*, member: HotelStaff) -> None:
+    """Take a role away: the user leaves the role's group unless they hold the role at another hotel. Their
+    account and ``is_staff`` stay as they are; with no hotel left, the console shows them nothing."""
+    user = member.user
+    with transaction.atomic():
+        member.delete()
+        _role_groups_sync(user)
 
 
 @dataclass
 class BulkResult:
     updated: int
     created: int
+
+
+def _nights_listed(dates: list[date]) -> str:
+    shown = ", ".join(f"{d:%a %d %b %Y}" for d in dates[:5])
+    return shown + (f" and {len(dates) - 5} more" if len(dates) > 5 else "")
 
 
 def inventory_bulk_update(
@@ -49,17 +98,31 @@ def inventory_bulk_update(
     user=None,
 ) -> BulkResult:
     """Set rooms, price, stop-sell and/or minimum stay on the nights ``start``..``end`` (inclusive) that fall on
-    ``weekdays`` (0 = Monday; all days when empty). Fields left as None are unchanged. Missing nights are created
-    when both rooms and price are given. Refuses (``InventoryError``, nothing changed) to set fewer rooms than are
-    already sold on any night. Rows are locked in date order, like bookings lock them, so the two can't race.
+    ``weekdays`` (0 = Monday; every day when empty). Fields left as None are unchanged. Missing nights are
+    created when both rooms and price are given (others are left off sale).
+
+    Refuses with ``InventoryError``, changing nothing, to sell fewer rooms on a night than are already sold there
+    (the message names the nights). Rows are locked in date order, as bookings
+    lock them, so the check and the write can't race a booking; the ``night_never_oversold`` CHECK constraint is
+    the backstop. Every changed or created night gets a history record by ``user``.
     """
+    changes = {
+        field: value
+        for field, value in (
+            ("rooms_for_sale", rooms_for_sale),
+            ("price", price),
+            ("stop_sell", stop_sell),
+            ("min_stay", min_stay),
+        )
+        if value is not None
+    }
+    if not changes:
+        raise InventoryError("Nothing to change: fill in at least one field.")
     if end < start:
         raise InventoryError("The end date must be on or after the start date.")
-    if (end - start).days > 730:
+    if (end - start).days >= MAX_BULK_DAYS:
         raise InventoryError("Edit at most two years at once.")
-    if rooms_for_sale is None and price is None and stop_sell is None and min_stay is None:
-        raise InventoryError("Nothing to change: fill in at least one field.")
-    if price is not None and price < 0 or rooms_for_sale is not None and rooms_for_sale < 0:
+    if (price is not None and price < 0) or (rooms_for_sale is not None and rooms_for_sale < 0):
         raise InventoryError("Prices and rooms can't be negative.")
     if min_stay is not None and min_stay < 1:
         raise InventoryError("The minimum stay is at least one night.")
@@ -69,43 +132,23 @@ def inventory_bulk_update(
         raise InventoryError("No date in that range falls on the chosen weekdays.")
     try:
         with transaction.atomic():
-            rows = {
-                n.date: n
-                for n in NightInventory.objects.select_for_update()
-                .filter(room_type=room_type, date__in=days)
-                .order_by("date")
-            }
+            nights = list(
+                NightInventory.objects.select_for_update().filter(room_type=room_type, date__in=days).order_by("date")
+            )
             if rooms_for_sale is not None:
-                short = [n.date for n in rows.values() if n.rooms_sold > rooms_for_sale]
+                short = [n.date for n in nights if n.rooms_sold > rooms_for_sale]
                 if short:
-                    listed = ", ".join(f"{d:%a %d %b %Y}" for d in short[:5]) + (" …" if len(short) > 5 else "")
-                    raise InventoryError(f"Can't set {rooms_for_sale} rooms: more are already sold on {listed}.")
-            changed = []
-            for night in rows.values():
-                for field, value in (
-                    ("rooms_for_sale", rooms_for_sale),
-                    ("price", price),
-                    ("stop_sell", stop_sell),
-                    ("min_stay", min_stay),
-                ):
-                    if value is not None:
-                        setattr(night, field, value)
-                changed.append(night)
-            fields = [
-                f
-                for f, v in (
-                    ("rooms_for_sale", rooms_for_sale),
-                    ("price", price),
-                    ("stop_sell", stop_sell),
-                    ("min_stay", min_stay),
-                )
-                if v is not None
-            ]
-            if changed:
-                bulk_update_with_history(changed, NightInventory, fields, default_user=user, batch_size=500)
-            missing = [d for d in days if d not in rows]
+                    raise InventoryError(
+                        f"Can't set {rooms_for_sale} rooms for sale: more are already sold on {_nights_listed(short)}."
+                    )
+            for night in nights:
+                for field, value in changes.items():
+                    setattr(night, field, value)
+            if nights:
+                bulk_update_with_history(nights, NightInventory, list(changes), default_user=user, batch_size=500)
             created = []
-            if missing and rooms_for_sale is not None and price is not None:
+            if rooms_for_sale is not None and price is not None:
+                existing = {n.date for n in nights}
                 created = [
                     NightInventory(
                         room_type=room_type,
@@ -115,9 +158,16 @@ def inventory_bulk_update(
                         stop_sell=bool(stop_sell),
                         min_stay=min_stay or 1,
                     )
-                    for d in missing
+                    for d in days
+                    if d not in existing
                 ]
-                bulk_create_with_history(created, NightInventory, default_user=user, batch_size=500)
-    except IntegrityError as exc:  # the CHECK constraint: someone sold a room between our check and the write
-        raise InventoryError("Rooms were sold while you edited: fewer rooms than sold is not allowed.") from exc
-    return BulkResult(updated=len(changed), created=len(created))
+                if created:
+                    bulk_create_with_history(created, NightInventory, default_user=user, batch_size=500)
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or ""
+        if constraint == "night_never_oversold":  # a booking between our check and the write: can't happen, locked
+            raise InventoryError("Rooms were sold while you edited: fewer rooms than sold is not allowed.") from exc
+        if constraint == "night_roomtype_date_unique":
+            raise InventoryError("Someone else opened some of these nights at the same time: try again.") from exc
+        raise
+    return BulkResult(updated=len(nights), created=len(created))

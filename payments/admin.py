@@ -1,12 +1,18 @@
-from django.contrib import admin
+"""Money in the staff console, read-only: payments, refunds and receipts are written only by the payment services
+(refunds from the booking's page, receipts issued on download)."""
 
-from hotels.staff import HotelListFilter, HotelScopedAdminMixin
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from hotels.staff import EstimatedCountPaginator, HotelListFilter, HotelScopedAdminMixin
 
 from .models import Payment, Receipt, Refund
 
 
 class ReadOnlyAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
-    """Money records are written only by the payment services; staff read them."""
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request):
         return False
@@ -21,26 +27,51 @@ class ReadOnlyAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     hotel_path = "booking__hotel"
-    list_display = ["booking", "amount", "currency", "status", "card_brand", "card_last4", "created_at", "paid_at"]
+    list_display = [
+        "booking",
+        "hotel_name",
+        "amount",
+        "currency",
+        "status",
+        "refunded_amount",
+        "card_brand",
+        "card_last4",
+        "created_at",
+        "paid_at",
+    ]
     list_filter = ["status", HotelListFilter]
-    list_select_related = ["booking"]
+    list_select_related = ["booking__hotel"]
     search_fields = ["=booking__reference", "=bank_transaction_id"]
-    show_full_result_count = False
+    ordering = ["-id"]
     exclude = ["bank_redirect_url"]
+
+    @admin.display(description="Hotel", ordering="booking__hotel__name")
+    def hotel_name(self, obj):
+        return obj.booking.hotel.name
 
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
     hotel_path = "payment__booking__hotel"
-    list_display = ["payment", "amount", "status", "reason", "created_at"]
-    list_filter = ["status"]
+    list_display = ["payment", "amount", "status", "reason", "bank_refund_id", "created_at"]
+    list_filter = ["status", HotelListFilter]
     list_select_related = ["payment__booking"]
+    search_fields = ["=payment__booking__reference", "=bank_refund_id"]
+    ordering = ["-id"]
 
 
 @admin.register(Receipt)
 class ReceiptAdmin(ReadOnlyAdmin):
     hotel_path = "booking__hotel"
-    list_display = ["number", "booking", "issued_at"]
+    list_display = ["number", "booking", "issued_at", "download"]
+    list_filter = [HotelListFilter]
     list_select_related = ["booking"]
     search_fields = ["=number", "=booking__reference"]
+    ordering = ["-id"]
     exclude = ["pdf"]
+
+    @admin.display(description="PDF")
+    def download(self, obj):
+        return format_html(
+            '<a href="{}">Download</a>', reverse("admin:bookings_booking_receipt", args=[obj.booking_id])
+        )
