@@ -1,8 +1,16 @@
-"""Client of the bank's web service (the sandbox bank speaks the same protocol as production)."""
+"""Client of the bank's web service. The sandbox bank speaks the same protocol as the production bank, so this
+class serves both; only ``base_url`` and the secrets (from settings) differ.
+
+Failure contract: a refusal the bank explains (4xx with its JSON error) raises :class:`GatewayError` with the
+bank's code; anything that leaves the outcome unknown (timeout, connection error, 5xx after retries, a body
+that isn't the JSON we expect) raises :class:`GatewayUnavailable`. Callers must never guess an outcome from the
+latter: they ask again later.
+"""
 
 import hashlib
 import hmac
 import json
+import re
 import time
 from decimal import Decimal, InvalidOperation
 
@@ -22,122 +30,193 @@ from .base import (
 )
 
 WEBHOOK_TOLERANCE_SECONDS = 300
+SESSION_STATUSES = ("open", "paid", "failed")
+SESSION_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _decimal(value) -> Decimal:
+    amount = Decimal(value) if isinstance(value, str) else None
+    if amount is None or not amount.is_finite():
+        raise InvalidOperation(value)
+    return amount
+
+
+def _optional_str(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def status_from_json(data) -> PaymentStatus:
+    """A :class:`PaymentStatus` from the bank's session object; raises GatewayUnavailable if it isn't one."""
+    try:
+        card = data.get("card") or {}
+        status = PaymentStatus(
+            session_id=str(data["id"]),
+            status=str(data["status"]),
+            amount=_decimal(data["amount"]),
+            currency=str(data["currency"]),
+            reference=str(data.get("reference") or ""),
+            transaction_id=_optional_str(data.get("transaction_id")),
+            authorization_code=_optional_str(data.get("authorization_code")),
+            card_brand=_optional_str(card.get("brand")),
+            card_last4=_optional_str(card.get("last4")),
+            failure_code=_optional_str(data.get("failure_code")),
+            raw=data,
+        )
+    except (KeyError, TypeError, AttributeError, ArithmeticError) as exc:
+        raise GatewayUnavailable("the bank answered an unexpected session shape", code="garbage") from exc
+    if status.status not in SESSION_STATUSES or (status.status == "paid" and not status.transaction_id):
+        raise GatewayUnavailable(f"the bank answered an unknown session status {status.status!r}", code="garbage")
+    return status
 
 
 class SandboxBankGateway(PaymentGateway):
-    def __init__(self, *, base_url: str, api_key: str, webhook_secret: str, timeout=(3.05, 10), retries: int = 2):
+    """One pooled ``requests.Session`` per instance; every call has connect and read timeouts.
+
+    Retries (exponential backoff) cover connection errors, read timeouts and 429/5xx answers, for GETs and for
+    our POSTs, which all carry an Idempotency-Key: the bank answers a repeated key with the first result, so a
+    repeated POST can't pay or refund twice. ``retries=0`` turns them off."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        webhook_secret: str,
+        timeout: float | tuple[float, float] = (3.05, 10),
+        retries: int = 2,
+        webhook_tolerance: int = WEBHOOK_TOLERANCE_SECONDS,
+    ):
         self.base_url = base_url.rstrip("/")
         self.webhook_secret = webhook_secret
         self.timeout = tuple(timeout) if isinstance(timeout, list | tuple) else timeout
-        self.session = requests.Session()
-        # GETs are safe to repeat; our POSTs carry an Idempotency-Key, so repeating them is safe too.
+        self.webhook_tolerance = webhook_tolerance
         retry = Retry(
             total=retries,
             connect=retries,
             read=retries,
             status=retries,
+            other=0,
             backoff_factor=0.3,
-            status_forcelist=(502, 503, 504),
-            allowed_methods=frozenset({"GET", "POST"}),
+            status_forcelist=(429, 500, 502, 503, 504),
+            allowed_methods=frozenset({"GET", "POST"}),  # POST: only ever sent with an Idempotency-Key (_post)
+            respect_retry_after_header=False,  # our timeouts bound a call, not the bank's Retry-After
             raise_on_status=False,
         )
-        self.session.mount("http://", HTTPAdapter(max_retries=retry))
-        self.session.mount("https://", HTTPAdapter(max_retries=retry))
-        self.session.headers.update({"Authorization": f"Bearer {api_key}", "Accept": "application/json"})
+        self.http = requests.Session()
+        adapter = HTTPAdapter(max_retries=retry)
+        self.http.mount("http://", adapter)
+        self.http.mount("https://", adapter)
+        self.http.headers.update({"Authorization": f"Bearer {api_key}", "Accept": "application/json"})
 
+    def close(self) -> None:
+        self.http.close()
+
+    # --- HTTP --------------------------------------------------------------------------------------------------
     def _call(self, method: str, path: str, **kwargs) -> dict:
         try:
-            response = self.session.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
+            response = self.http.request(
+                method, self.base_url + path, timeout=self.timeout, allow_redirects=False, **kwargs
+            )
         except requests.RequestException as exc:
             raise GatewayUnavailable(f"bank unreachable: {type(exc).__name__}", code="unavailable") from exc
+        if response.status_code >= 500:
+            raise GatewayUnavailable(f"bank error HTTP {response.status_code}", code="unavailable")
         try:
             data = response.json()
         except ValueError:
             raise GatewayUnavailable(
-                f"bank answered {response.status_code} with a non-JSON body", code="garbage"
+                f"the bank answered HTTP {response.status_code} with a non-JSON body", code="garbage"
             ) from None
         if not isinstance(data, dict):
-            raise GatewayUnavailable("bank answered JSON that is not an object", code="garbage")
-        if response.status_code >= 500:
-            raise GatewayUnavailable(f"bank error {response.status_code}", code="unavailable")
+            raise GatewayUnavailable("the bank answered JSON that is not an object", code="garbage")
         if response.status_code >= 400:
-            error = data.get("error") or {}
-            raise GatewayError(str(error.get("message", "refused")), code=str(error.get("code", "refused")))
+            error = data.get("error")
+            if not isinstance(error, dict) or not error.get("code"):
+                raise GatewayUnavailable(f"the bank answered HTTP {response.status_code} unexplained", code="garbage")
+            raise GatewayError(str(error.get("message") or error["code"]), code=str(error["code"]))
+        if response.status_code not in (200, 201):
+            raise GatewayUnavailable(f"the bank answered HTTP {response.status_code}", code="garbage")
         return data
 
-    @staticmethod
-    def _status(data: dict) -> PaymentStatus:
-        try:
-            card = data.get("card") or {}
-            return PaymentStatus(
-                session_id=str(data["id"]),
-                status=str(data["status"]),
-                amount=Decimal(str(data["amount"])),
-                currency=str(data["currency"]),
-                reference=str(data.get("reference") or ""),
-                transaction_id=data.get("transaction_id"),
-                authorization_code=data.get("authorization_code"),
-                card_brand=card.get("brand"),
-                card_last4=card.get("last4"),
-                failure_code=data.get("failure_code"),
-                raw=data,
-            )
-        except (KeyError, TypeError, AttributeError, InvalidOperation) as exc:
-            raise GatewayUnavailable("bank answered an unexpected session shape", code="garbage") from exc
+    def _post(self, path: str, body: dict, idempotency_key: str) -> dict:
+        if not idempotency_key:
+            raise ValueError("every POST to the bank needs an idempotency key")
+        return self._call("POST", path, json=body, headers={"Idempotency-Key": idempotency_key})
 
-    def create_session(self, *, amount, currency, reference, return_url, webhook_url, idempotency_key, description=""):
-        data = self._call(
-            "POST",
-            "/api/v1/sessions",
-            headers={"Idempotency-Key": idempotency_key},
-            json={
-                "amount": str(amount),
-                "currency": currency,
-                "reference": reference,
-                "return_url": return_url,
-                "webhook_url": webhook_url,
-                "description": description,
-            },
-        )
-        if "id" not in data or "url" not in data:
-            raise GatewayUnavailable("bank answered an unexpected session shape", code="garbage")
-        return PaymentSession(session_id=str(data["id"]), redirect_url=str(data["url"]), raw=data)
+    # --- the interface -----------------------------------------------------------------------------------------
+    def create_session(
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        reference: str,
+        return_url: str,
+        webhook_url: str | None,
+        idempotency_key: str,
+        description: str = "",
+    ) -> PaymentSession:
+        if not isinstance(amount, Decimal):
+            raise TypeError("amount must be a Decimal")
+        body = {
+            "amount": str(amount),
+            "currency": currency,
+            "reference": reference,
+            "return_url": return_url,
+            "webhook_url": webhook_url,
+            "description": description,
+        }
+        data = self._post("/api/v1/sessions", body, idempotency_key)
+        if not isinstance(data.get("id"), str) or not str(data.get("url", "")).startswith(("http://", "https://")):
+            raise GatewayUnavailable("the bank answered an unexpected session shape", code="garbage")
+        return PaymentSession(session_id=data["id"], redirect_url=data["url"], raw=data)
 
     def get_status(self, session_id: str) -> PaymentStatus:
-        if not session_id.replace("_", "").replace("-", "").isalnum():
+        if not isinstance(session_id, str) or not SESSION_ID_RE.fullmatch(session_id):
             raise GatewayError("malformed session id", code="invalid_session")
-        return self._status(self._call("GET", f"/api/v1/sessions/{session_id}"))
+        status = status_from_json(self._call("GET", f"/api/v1/sessions/{session_id}"))
+        if status.session_id != session_id:
+            raise GatewayUnavailable("the bank answered about another session", code="garbage")
+        return status
 
-    def refund(self, *, transaction_id, amount, currency, idempotency_key) -> RefundResult:
-        data = self._call(
-            "POST",
-            "/api/v1/refunds",
-            headers={"Idempotency-Key": idempotency_key},
-            json={"transaction_id": transaction_id, "amount": str(amount), "currency": currency},
-        )
+    def refund(self, *, transaction_id: str, amount: Decimal, currency: str, idempotency_key: str) -> RefundResult:
+        if not isinstance(amount, Decimal):
+            raise TypeError("amount must be a Decimal")
+        body = {"transaction_id": transaction_id, "amount": str(amount), "currency": currency}
+        data = self._post("/api/v1/refunds", body, idempotency_key)
         try:
             return RefundResult(
-                refund_id=str(data["id"]), status=str(data["status"]), amount=Decimal(str(data["amount"])), raw=data
+                refund_id=str(data["id"]), status=str(data["status"]), amount=_decimal(data["amount"]), raw=data
             )
-        except (KeyError, InvalidOperation) as exc:
-            raise GatewayUnavailable("bank answered an unexpected refund shape", code="garbage") from exc
+        except (KeyError, ArithmeticError) as exc:
+            raise GatewayUnavailable("the bank answered an unexpected refund shape", code="garbage") from exc
 
     def parse_webhook(self, *, body: bytes, signature_header: str | None) -> WebhookEvent:
+        """Verify ``Bank-Signature: t=<ts>,v1=<hex>`` (several v1 allowed, for secret rotation) and parse the event.
+
+        Raises :class:`InvalidSignature` when the header is missing, malformed or wrong, or its timestamp is more
+        than ``webhook_tolerance`` seconds away from now (a replay). Raises ``ValueError`` for a correctly signed
+        body that isn't an event."""
         if not signature_header:
             raise InvalidSignature("missing signature")
-        parts = dict(item.split("=", 1) for item in signature_header.split(",") if "=" in item)
-        timestamp, given = parts.get("t", ""), parts.get("v1", "")
-        if not timestamp.isdigit() or not given:
+        timestamp, candidates = None, []
+        for item in signature_header.split(","):
+            key, _, value = item.strip().partition("=")
+            if key == "t":
+                timestamp = value
+            elif key == "v1":
+                candidates.append(value)
+        if timestamp is None or not re.fullmatch(r"[0-9]{1,12}", timestamp) or not candidates:
             raise InvalidSignature("malformed signature")
-        if abs(time.time() - int(timestamp)) > WEBHOOK_TOLERANCE_SECONDS:
-            raise InvalidSignature("stale signature")
+        if abs(time.time() - int(timestamp)) > self.webhook_tolerance:
+            raise InvalidSignature("signature timestamp outside the tolerance")
         expected = hmac.new(self.webhook_secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, given):
+        # Compare every candidate (no early exit); non-hex candidates can't match but are compared as bytes anyway.
+        matches = [hmac.compare_digest(expected.encode(), c.encode("utf-8", "replace")) for c in candidates]
+        if not any(matches):
             raise InvalidSignature("wrong signature")
         try:
             event = json.loads(body)
-            return WebhookEvent(
-                event_id=str(event["id"]), type=str(event["type"]), session=self._status(event["data"]), raw=event
-            )
+            session = status_from_json(event["data"])
+            return WebhookEvent(event_id=str(event["id"]), type=str(event["type"]), session=session, raw=event)
         except (ValueError, KeyError, TypeError, GatewayUnavailable) as exc:
             raise ValueError("malformed event") from exc

@@ -39,14 +39,14 @@ def card_form(session: dict, error: str = "", values: dict | None = None) -> byt
     err = f'<p class="err" role="alert">{escape(error)}</p>' if error else ""
     name = escape(values.get("name", ""))
     expiry = escape(values.get("expiry", ""))
-    body = f"""<div class="card"><h1>Pay {escape(session["reference"])}</h1>
+    body = f"""<div class="card"><p class="muted">Merchant reference</p><h1>{escape(session["reference"])}</h1>
 <p class="muted">{escape(session.get("description") or "")}</p>
 <p class="amount">{escape(session["amount"])} {escape(session["currency"])}</p>{err}
 <form method="post" autocomplete="off">
-<label for="card_number">Card number</label><input id="card_number" name="card_number" inputmode="numeric" required>
-<div class="row"><div><label for="expiry">Expiry (MM/YY)</label><input id="expiry" name="expiry" value="{expiry}" required></div>
-<div><label for="cvc">CVC</label><input id="cvc" name="cvc" inputmode="numeric" required></div></div>
-<label for="name">Name on card</label><input id="name" name="name" value="{name}">
+<label for="card_number">Card number</label><input id="card_number" name="card_number" inputmode="numeric" maxlength="23" required>
+<div class="row"><div><label for="expiry">Expiry (MM/YY)</label><input id="expiry" name="expiry" value="{expiry}" placeholder="MM/YY" maxlength="7" required></div>
+<div><label for="cvc">CVC</label><input id="cvc" name="cvc" inputmode="numeric" maxlength="4" required></div></div>
+<label for="name">Name on card</label><input id="name" name="name" value="{name}" maxlength="100">
 <button class="btn pay" type="submit" name="action" value="pay">Pay {escape(session["amount"])} {escape(session["currency"])}</button>
 <button class="btn cancel" type="submit" name="action" value="cancel" formnovalidate>Cancel and go back</button>
 </form></div>
@@ -56,10 +56,17 @@ def card_form(session: dict, error: str = "", values: dict | None = None) -> byt
 
 
 def already_done(session: dict, back: str) -> bytes:
-    word = "paid" if session["status"] == "paid" else "closed"
+    """Shown instead of the form once a session is settled: nothing can be charged twice."""
+    if session["status"] == "paid":
+        title, text = "This payment is already complete", "Your card was charged once; nothing more will be charged."
+    else:
+        title, text = "This payment is closed", "It was cancelled or declined; nothing was charged."
     return _page(
         "Sandbox Bank",
-        f'<div class="card"><h1>This payment is already {word}</h1>'
-        f'<p>Nothing more will be charged.</p><p><a href="{escape(back)}">Back to the merchant</a>'
-        f"</p></div>",
+        f'<div class="card"><h1>{title}</h1><p>{text}</p>'
+        f'<p><a href="{escape(back)}">Back to {escape(session["reference"])}</a></p></div>',
     )
+
+
+def message_page(message: str) -> bytes:
+    return _page("Sandbox Bank", f'<div class="card"><h1>Sorry</h1><p>{escape(message)}</p></div>')

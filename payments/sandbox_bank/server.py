@@ -1,92 +1,107 @@
-"""HTTP front of the sandbox bank: JSON API for the merchant, hosted card page for the customer."""
+"""HTTP front of the sandbox bank: a JSON API for the merchant's server, a hosted card page for the customer.
 
-import hashlib
+Routes::
+
+    GET  /healthz                  "ok"
+    POST /api/v1/sessions          open a payment session (Bearer API key, Idempotency-Key)
+    GET  /api/v1/sessions/<id>     a session's outcome (Bearer API key)
+    POST /api/v1/refunds           refund part or all of a transaction (Bearer API key, Idempotency-Key)
+    GET  /pay/<id>                 the card page
+    POST /pay/<id>                 the card form: pay or cancel, then 303 back to the merchant's return_url
+
+The request log shows method, path and status only: never a query string or a body, so never a card number.
+"""
+
 import hmac
 import json
 import logging
 import re
-import threading
 import time
-import urllib.request
+import traceback
+from dataclasses import dataclass
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlencode, urlparse, urlunparse
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlparse, urlunparse
 
 from . import pages
 from .store import BankError, BankStore, luhn_ok, public_session
+from .webhooks import deliver_webhook
 
 log = logging.getLogger("sandbox_bank")
 MAX_BODY = 64 * 1024
+MAX_DRAIN = 1024 * 1024
+ID_RE = r"[A-Za-z0-9_-]{1,64}"
+SESSION_API_RE = re.compile(rf"/api/v1/sessions/({ID_RE})")
+PAY_RE = re.compile(rf"/pay/({ID_RE})")
+HOST_RE = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+HTML = "text/html; charset=utf-8"
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    # No form-action: the card form posts to this page, and its answer redirects to the merchant.
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
+}
 
 
+@dataclass(kw_only=True)
 class BankConfig:
-    def __init__(self, *, api_key: str, webhook_secret: str, hang_seconds: float, store: BankStore):
-        self.api_key, self.webhook_secret, self.hang_seconds, self.store = api_key, webhook_secret, hang_seconds, store
+    api_key: str
+    webhook_secret: str
+    hang_seconds: float
+    store: BankStore
+    public_url: str | None = None  # where customers reach the bank; by default, the Host the API was called on
 
 
-def sign(secret: str, body: bytes, timestamp: int) -> str:
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
-
-
-def deliver_webhook(config: BankConfig, session: dict, attempts: int = 4) -> None:
-    """POST the signed event to the merchant, retrying with backoff, in a background thread."""
-    if not session.get("webhook_url"):
-        return
-    event = {
-        "id": "evt_" + session["id"][3:],
-        "type": f"payment.{'succeeded' if session['status'] == 'paid' else 'failed'}",
-        "created": int(time.time()),
-        "data": public_session(session),
-    }
-    body = json.dumps(event).encode()
-
-    def run():
-        for attempt in range(attempts):
-            request = urllib.request.Request(
-                session["webhook_url"],
-                data=body,
-                method="POST",
-                headers={  # noqa: S310
-                    "Content-Type": "application/json",
-                    "Bank-Signature": sign(config.webhook_secret, body, int(time.time())),
-                },
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - http(s) checked at creation  # nosec B310 - webhook_url was checked to be http(s) when the session was created
-                    if 200 <= response.status < 300:
-                        return
-            except Exception as exc:  # noqa: BLE001 - any failure is retried
-                log.info("webhook attempt %s for %s failed: %s", attempt + 1, session["id"], type(exc).__name__)
-            time.sleep(0.5 * 2**attempt)
-
-    threading.Thread(target=run, daemon=True).start()
-
-
-def _with_session_id(url: str, session_id: str) -> str:
+def with_session_id(url: str, session_id: str) -> str:
+    """``url`` with ``session_id=<id>`` added to its query string, keeping the merchant's own parameters."""
     parts = urlparse(url)
-    query = parse_qs(parts.query)
-    query["session_id"] = [session_id]
-    return urlunparse(parts._replace(query=urlencode(query, doseq=True)))
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "session_id"]
+    query.append(("session_id", session_id))
+    return urlunparse(parts._replace(query=urlencode(query)))
 
 
-def _expiry_ok(value: str) -> bool:
-    match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2})\s*", value)
+def expiry_ok(value: str, today: date | None = None) -> bool:
+    """MM/YY, this month or later (a card is valid until the end of its expiry month)."""
+    match = re.fullmatch(r"\s*([0-9]{1,2})\s*/\s*([0-9]{2})\s*", value)
     if not match:
         return False
     month, year = int(match.group(1)), 2000 + int(match.group(2))
-    today = date.today()
+    today = today or date.today()
     return 1 <= month <= 12 and (year, month) >= (today.year, today.month)
+
+
+def card_form_error(form: dict) -> str:
+    """The first problem with the submitted card, as a message for the customer ("" when it is acceptable)."""
+    number = re.sub(r"[\s-]", "", form.get("card_number", ""))
+    if not re.fullmatch(r"[0-9]{12,19}", number) or not luhn_ok(number):
+        return "That card number is not valid: please check the digits."
+    if not expiry_ok(form.get("expiry", "")):
+        return "The expiry date must be this month or later, written MM/YY."
+    if not re.fullmatch(r"[0-9]{3,4}", form.get("cvc", "").strip()):
+        return "The CVC is the 3 or 4 digits on the back of the card."
+    return ""
 
 
 class Handler(BaseHTTPRequestHandler):
     server_version = "SandboxBank/1.0"
-    config: BankConfig
+    timeout = 30  # seconds a client may take to send its request; a stalled one doesn't hold a thread forever
+    config: BankConfig  # set on the subclass make_server() builds
 
-    def log_message(self, fmt, *args):  # the path only: never a form body, so never a card number
-        log.info("%s %s", self.command, self.path.split("?")[0])
+    # --- logging: method, path and status; never the query string, never the body ---------------------------
+    def log_request(self, code="-", size="-"):
+        path = (getattr(self, "path", None) or "").split("?", 1)[0][:200]
+        log.info("%s %s %s", getattr(self, "command", None) or "-", path, getattr(code, "value", code))
 
-    def _send(self, status: int, body: bytes, content_type: str = "application/json", headers: dict | None = None):
+    def log_error(self, format, *args):  # noqa: A002 - the base class's signature
+        log.info("bad request: %s", args[0] if args and isinstance(args[0], int) else "-")
+
+    def log_message(self, format, *args):  # noqa: A002
+        log.info("%s", format.split("%", 1)[0].strip() or "message")
+
+    # --- responses ---------------------------------------------------------------------------------------------
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict | None = None):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -95,114 +110,155 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _json(self, status: int, data: dict):
-        self._send(status, json.dumps(data).encode())
+    def _json(self, status: int, data: dict, headers: dict | None = None):
+        self._send(
+            status, json.dumps(data).encode(), "application/json", {"Cache-Control": "no-store", **(headers or {})}
+        )
 
-    def _error(self, exc: BankError):
-        self._json(exc.status, {"error": {"code": exc.code, "message": exc.message}})
+    def _html(self, status: int, body: bytes):
+        self._send(status, body, HTML, PAGE_HEADERS)
 
+    def _redirect(self, location: str):
+        self._send(303, b"", "text/plain", {"Location": location, "Cache-Control": "no-store"})
+
+    # --- request helpers ---------------------------------------------------------------------------------------
     def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.headers.get("Content-Length") or "0"
+        if not raw.strip().isdigit() or not raw.strip().isascii():
+            raise BankError(400, "invalid_request", "bad Content-Length")
+        length = int(raw)
         if length > MAX_BODY:
+            # Drain (a bounded amount) before refusing: closing on unread data would reset the connection and
+            # the client would never see the 413.
+            remaining = min(length, MAX_DRAIN)
+            while remaining > 0 and (chunk := self.rfile.read(min(remaining, 65536))):
+                remaining -= len(chunk)
             raise BankError(413, "too_large", "request body too large")
         return self.rfile.read(length) if length else b""
 
-    def _authorized(self) -> bool:
-        given = self.headers.get("Authorization", "")
-        return hmac.compare_digest(given.encode(), f"Bearer {self.config.api_key}".encode())
+    def _json_body(self):
+        try:
+            return json.loads(self.request_body or b"null")
+        except (ValueError, RecursionError):
+            raise BankError(400, "invalid_json", "the body must be a JSON object") from None
+
+    def _require_api_key(self):
+        given = self.headers.get("Authorization", "").encode("utf-8", "replace")
+        if not hmac.compare_digest(given, f"Bearer {self.config.api_key}".encode()):
+            raise BankError(401, "unauthorized", "missing or wrong API key")
 
     def _base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{self.headers.get('Host') or f'{host}:{port}'}"
+        if self.config.public_url:
+            return self.config.public_url.rstrip("/")
+        host = self.headers.get("Host", "")
+        if not HOST_RE.fullmatch(host):
+            address, port = self.server.server_address[:2]
+            host = f"{address}:{port}"
+        return f"http://{host}"
 
-    def do_GET(self):  # noqa: N802
+    # --- dispatch ----------------------------------------------------------------------------------------------
+    def _dispatch(self):
         path = urlparse(self.path).path
-        store = self.config.store
         try:
-            if path == "/healthz":
-                return self._send(200, b"ok", "text/plain")
-            if path.startswith("/pay/"):
-                session = store.session_get(path[5:])
-                if session["status"] != "open":
-                    return self._send(
-                        200,
-                        pages.already_done(session, _with_session_id(session["return_url"], session["id"])),
-                        "text/html",
-                    )
-                return self._send(200, pages.card_form(session), "text/html; charset=utf-8")
-            if path.startswith("/api/v1/sessions/"):
-                if not self._authorized():
-                    raise BankError(401, "unauthorized", "bad API key")
-                session_id = path.rsplit("/", 1)[-1]
-                session = store.session_get(session_id)
-                behaviour = store.behaviour.get(session_id)
-                if behaviour == "hang":
-                    time.sleep(self.config.hang_seconds)
-                elif behaviour == "garbage":
-                    return self._send(200, b"<html>502 upstream garbage", "text/html")
-                return self._json(200, public_session(session))
-            raise BankError(404, "not_found", "no such endpoint")
+            self.request_body = self._body()  # read before answering, even a refusal: no reset on close
+            self._route(self.command, path)
         except BankError as exc:
-            self._error(exc)
+            if path.startswith("/pay/"):  # the customer's browser gets a page, the merchant's server JSON
+                self._html(exc.status, pages.message_page(exc.message))
+            else:
+                self._json(exc.status, {"error": {"code": exc.code, "message": exc.message}})
         except (BrokenPipeError, ConnectionResetError):
             pass
+        except TimeoutError:
+            log.info("%s %s: client too slow, connection dropped", self.command, path)
+        except Exception as exc:  # noqa: BLE001 - a bug answers 500 and leaves the server up
+            # The frames and the exception's type, not its message: a message could quote what the client sent.
+            trace = "".join(traceback.format_tb(exc.__traceback__))
+            log.error("internal error on %s %s: %s\n%s", self.command, path, type(exc).__name__, trace)
+            self._json(500, {"error": {"code": "internal_error", "message": "the bank had a problem"}})
 
-    def do_POST(self):  # noqa: N802
-        path = urlparse(self.path).path
-        store = self.config.store
-        try:
-            body = self._body()
-            if path.startswith("/pay/"):
-                return self._pay(path[5:], body)
-            if not self._authorized():
-                raise BankError(401, "unauthorized", "bad API key")
-            try:
-                data = json.loads(body or b"null")
-            except (ValueError, UnicodeDecodeError):
-                raise BankError(400, "invalid_json", "body must be JSON") from None
-            key = self.headers.get("Idempotency-Key", "")
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch  # noqa: N815 - http.server's naming
+
+    def _route(self, method: str, path: str):
+        if path == "/healthz":
+            self._only(method, "GET")
+            return self._send(200, b"ok", "text/plain")
+        if path in ("/api/v1/sessions", "/api/v1/refunds"):
+            self._only(method, "POST")
+            self._require_api_key()
+            body, key = self._json_body(), self.headers.get("Idempotency-Key", "")
             if path == "/api/v1/sessions":
-                session, _ = store.session_create(data, key, self._base_url())
+                session, _ = self.config.store.session_create(body, key, self._base_url())
                 return self._json(201, public_session(session))
-            if path == "/api/v1/refunds":
-                refund, _ = store.refund_create(data, key)
-                return self._json(201, refund)
-            raise BankError(404, "not_found", "no such endpoint")
-        except BankError as exc:
-            self._error(exc)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+            refund, _ = self.config.store.refund_create(body, key)
+            return self._json(201, refund)
+        if match := SESSION_API_RE.fullmatch(path):
+            self._only(method, "GET")
+            self._require_api_key()
+            return self._session_status(match.group(1))
+        if match := PAY_RE.fullmatch(path):
+            self._only(method, "GET", "POST")
+            if method == "POST":
+                return self._pay(match.group(1))
+            return self._card_page(match.group(1))
+        raise BankError(404, "not_found", "no such page")
 
-    def _pay(self, session_id: str, body: bytes):
+    def _only(self, method: str, *allowed: str):
+        if method not in allowed:
+            raise BankError(405, "method_not_allowed", f"use {' or '.join(allowed)}")
+
+    # --- the merchant's API ------------------------------------------------------------------------------------
+    def _session_status(self, session_id: str):
+        session = self.config.store.session_get(session_id)
+        behaviour = self.config.store.behaviour.get(session_id)
+        if behaviour == "hang":
+            time.sleep(self.config.hang_seconds)
+        elif behaviour == "garbage":
+            return self._send(200, b"<html><body>upstream timeout\x00\xff", "text/html")
+        return self._json(200, public_session(session))
+
+    # --- the customer's card page ------------------------------------------------------------------------------
+    def _card_page(self, session_id: str):
+        session = self.config.store.session_get(session_id)
+        if session["status"] != "open":
+            back = with_session_id(session["return_url"], session_id)
+            return self._html(200, pages.already_done(session, back))
+        return self._html(200, pages.card_form(session))
+
+    def _pay(self, session_id: str):
         store = self.config.store
         session = store.session_get(session_id)
-        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-        back = _with_session_id(session["return_url"], session_id)
+        try:
+            form = {
+                k: v[0] for k, v in parse_qs(self.request_body.decode("utf-8", "replace"), max_num_fields=20).items()
+            }
+        except ValueError:
+            raise BankError(400, "invalid_request", "bad form") from None
+        back = with_session_id(session["return_url"], session_id)
         if session["status"] != "open":
-            return self._send(303, b"", "text/plain", {"Location": back})
+            return self._html(200, pages.already_done(session, back))
         if form.get("action") == "cancel":
-            store.session_cancel(session_id)
-            deliver_webhook(self.config, store.session_get(session_id))
-            return self._send(303, b"", "text/plain", {"Location": back})
-        number = re.sub(r"[\s-]", "", form.get("card_number", ""))
-        error = ""
-        if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_ok(number):
-            error = "That card number is not valid."
-        elif not _expiry_ok(form.get("expiry", "")):
-            error = "The expiry date must be a future month, as MM/YY."
-        elif not re.fullmatch(r"\d{3,4}", form.get("cvc", "")):
-            error = "The CVC is the 3 or 4 digits on the back of the card."
-        if error:
-            safe = {"name": form.get("name", "")[:100], "expiry": form.get("expiry", "")[:7]}
-            return self._send(422, pages.card_form(session, error, safe), "text/html; charset=utf-8")
-        session = store.session_pay(session_id, number)
-        if store.behaviour.get(session_id) != "hang":
-            deliver_webhook(self.config, session)
-        return self._send(303, b"", "text/plain", {"Location": back})
+            session, changed = store.session_cancel(session_id)
+        else:
+            error = card_form_error(form)
+            if error:
+                kept = {"name": form.get("name", "")[:100], "expiry": form.get("expiry", "")[:7]}
+                return self._html(422, pages.card_form(session, error, kept))
+            number = re.sub(r"[\s-]", "", form["card_number"])
+            session, changed = store.session_pay(session_id, number)
+        if not changed:  # settled meanwhile by another request: nothing charged now
+            return self._html(200, pages.already_done(session, back))
+        if store.behaviour.get(session_id) != "hang":  # the "never answers" card sends no webhook either
+            deliver_webhook(session, secret=self.config.webhook_secret)
+        return self._redirect(back)
 
 
-def make_server(host: str, port: int, config: BankConfig) -> ThreadingHTTPServer:
+class BankHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 drops connections when a few customers pay at the same moment
+
+
+def make_server(host: str, port: int, config: BankConfig) -> BankHTTPServer:
+    """A threaded HTTP server bound to (host, port); port 0 picks a free one (see ``server.server_address``)."""
     handler = type("BoundHandler", (Handler,), {"config": config})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    return BankHTTPServer((host, port), handler)

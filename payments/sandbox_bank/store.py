@@ -1,13 +1,19 @@
-"""The sandbox bank's state: payment sessions and refunds, in memory behind a lock, optionally persisted."""
+"""The sandbox bank's state: payment sessions and refunds, in memory behind a lock, optionally persisted.
+
+Only a card's brand and last four digits are ever kept; the full number and the CVC never reach this module's
+state, so they can't reach the state file either.
+"""
 
 import json
 import os
+import re
 import secrets
 import string
 import tempfile
 import threading
 import time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from urllib.parse import urlparse
 
 TEST_CARDS = {
     "4242424242424242": ("approve", "Approved (Visa)"),
@@ -17,46 +23,92 @@ TEST_CARDS = {
     "4000000000000119": ("hang", "Approved, but the status API never answers"),
     "4000000000000259": ("garbage", "Approved, but the status API returns garbage"),
 }
+DECLINES = ("card_declined", "insufficient_funds")
+MAX_AMOUNT = Decimal("10000000")
+AMOUNT_RE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,2})?")
+CURRENCY_RE = re.compile(r"[A-Za-z]{3}")
 
 
 class BankError(Exception):
+    """A request the bank refuses; ``status`` and ``code`` become the JSON error answer."""
+
     def __init__(self, status: int, code: str, message: str):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
 
 
 def luhn_ok(number: str) -> bool:
-    digits = [int(d) for d in number]
     checksum = 0
-    for i, d in enumerate(reversed(digits)):
+    for i, char in enumerate(reversed(number)):
+        digit = int(char)
         if i % 2 == 1:
-            d = d * 2 - 9 if d * 2 > 9 else d * 2
-        checksum += d
+            digit = digit * 2 - 9 if digit * 2 > 9 else digit * 2
+        checksum += digit
     return checksum % 10 == 0
 
 
 def card_brand(number: str) -> str:
     if number.startswith("4"):
         return "visa"
-    if number[:2] in {"51", "52", "53", "54", "55"} or number[:4].isdigit() and 2221 <= int(number[:4]) <= 2720:
+    if number[:2] in {"51", "52", "53", "54", "55"} or 2221 <= int(number[:4]) <= 2720:
         return "mastercard"
     if number[:2] in {"34", "37"}:
         return "amex"
+    if number.startswith(("6011", "65")):
+        return "discover"
     return "card"
 
 
 def _money(value) -> Decimal:
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        raise BankError(422, "invalid_amount", "amount must be a decimal string") from None
-    if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2 or amount > Decimal("10000000"):
-        raise BankError(422, "invalid_amount", "amount must be positive with at most 2 decimals")
-    return amount
+    """Amounts travel as decimal strings ("123.45"): a JSON number is refused, so no float ever gets in."""
+    if not isinstance(value, str) or not AMOUNT_RE.fullmatch(value):
+        raise BankError(422, "invalid_amount", 'amount must be a decimal string such as "123.45"')
+    amount = Decimal(value)
+    if amount <= 0 or amount > MAX_AMOUNT:
+        raise BankError(422, "invalid_amount", "amount must be positive and at most 10000000")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _currency(value) -> str:
+    if not isinstance(value, str) or not CURRENCY_RE.fullmatch(value):
+        raise BankError(422, "invalid_currency", "currency must be a 3-letter ISO code")
+    return value.upper()
+
+
+def _text(body: dict, key: str, *, max_length: int, required: bool) -> str:
+    value = body.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value) or len(value) > max_length:
+        raise BankError(422, f"invalid_{key}", f"{key} must be a string of at most {max_length} characters")
+    return value
+
+
+def _http_url(value, key: str) -> str:
+    parts = urlparse(value) if isinstance(value, str) and len(value) <= 2000 else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BankError(422, f"invalid_{key}", f"{key} must be an http(s) URL")
+    return value
 
 
 def _token(prefix: str, n: int = 18) -> str:
     return prefix + secrets.token_urlsafe(n)[:n]
+
+
+def _authorization_code() -> str:
+    return "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(6))
+
+
+def public_session(session: dict) -> dict:
+    """The session as the API and the webhook show it (no return/webhook URLs, never card data beyond last4)."""
+    keys = ("id", "status", "amount", "currency", "reference", "transaction_id", "authorization_code")
+    return {
+        **{k: session.get(k) for k in keys},
+        "card": dict(session["card"]) if session.get("card") else None,
+        "failure_code": session.get("failure_code"),
+        "paid_at": session.get("paid_at"),
+        "url": session.get("url"),
+    }
 
 
 class BankStore:
@@ -65,69 +117,77 @@ class BankStore:
         self.state_file = state_file
         self.sessions: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
-        self.idempotency: dict[str, tuple[str, str]] = {}  # key -> (fingerprint, object id)
+        self.idempotency: dict[str, list[str]] = {}  # "<endpoint>:<key>" -> [fingerprint, object id]
         self.behaviour: dict[str, str] = {}  # session id -> "hang" | "garbage"
         if state_file and os.path.exists(state_file):
             with open(state_file) as fh:
                 data = json.load(fh)
             self.sessions, self.refunds = data.get("sessions", {}), data.get("refunds", {})
-            self.idempotency = {k: tuple(v) for k, v in data.get("idempotency", {}).items()}
+            self.idempotency = data.get("idempotency", {})
             self.behaviour = data.get("behaviour", {})
 
     def _save(self) -> None:
+        """Write the whole state to a temporary file and rename it over the old one, so a crash never leaves a
+        half-written file. Called with the lock held."""
         if not self.state_file:
             return
         directory = os.path.dirname(os.path.abspath(self.state_file))
         os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(
-                {
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".sandbox-bank-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                state = {
                     "sessions": self.sessions,
                     "refunds": self.refunds,
                     "idempotency": self.idempotency,
                     "behaviour": self.behaviour,
-                },
-                fh,
-            )
-        os.replace(tmp, self.state_file)
+                }
+                json.dump(state, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.state_file)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
 
-    def _idempotent(self, key: str, fingerprint: str) -> str | None:
-        if not key or len(key) > 200:
-            raise BankError(400, "idempotency_key_missing", "Idempotency-Key header is required")
-        seen = self.idempotency.get(key)
+    def _replayed(self, scope: str, key: str, fingerprint: str) -> str | None:
+        """The id of the object an earlier request with this Idempotency-Key created, if any.
+
+        The same key with another body is refused: it is a client bug, and answering with the old object would
+        hide it."""
+        if not key or len(key) > 255:
+            raise BankError(400, "idempotency_key_missing", "an Idempotency-Key header (1-255 chars) is required")
+        seen = self.idempotency.get(f"{scope}:{key}")
         if seen is None:
             return None
         if seen[0] != fingerprint:
             raise BankError(422, "idempotency_key_reused", "this Idempotency-Key was used with another request")
         return seen[1]
 
-    def session_create(self, body: dict, idempotency_key: str, base_url: str) -> tuple[dict, bool]:
+    def session_create(self, body, idempotency_key: str, base_url: str) -> tuple[dict, bool]:
+        """Open a payment session; returns (session, created). Raises :class:`BankError` on invalid input."""
         if not isinstance(body, dict):
-            raise BankError(400, "invalid_request", "JSON object expected")
+            raise BankError(400, "invalid_request", "a JSON object is expected")
         amount = _money(body.get("amount"))
-        currency = str(body.get("currency", ""))
-        if len(currency) != 3 or not currency.isalpha():
-            raise BankError(422, "invalid_currency", "currency must be a 3-letter ISO code")
-        return_url = str(body.get("return_url", ""))
-        if not return_url.startswith(("http://", "https://")) or len(return_url) > 1000:
-            raise BankError(422, "invalid_return_url", "return_url must be an http(s) URL")
-        webhook_url = body.get("webhook_url") or None
-        if webhook_url is not None and not str(webhook_url).startswith(("http://", "https://")):
-            raise BankError(422, "invalid_webhook_url", "webhook_url must be an http(s) URL")
-        fingerprint = json.dumps(body, sort_keys=True, default=str)
+        currency = _currency(body.get("currency"))
+        reference = _text(body, "reference", max_length=80, required=True)
+        description = _text(body, "description", max_length=1000, required=False)[:200]  # cosmetic: shortened
+        return_url = _http_url(body.get("return_url"), "return_url")
+        webhook_url = _http_url(body["webhook_url"], "webhook_url") if body.get("webhook_url") is not None else None
+        fingerprint = json.dumps(body, sort_keys=True)
         with self.lock:
-            existing = self._idempotent(idempotency_key, fingerprint)
+            existing = self._replayed("sessions", idempotency_key, fingerprint)
             if existing:
-                return self.sessions[existing], False
+                return dict(self.sessions[existing]), False
             session_id = _token("cs_")
             session = {
                 "id": session_id,
                 "status": "open",
                 "amount": str(amount),
-                "currency": currency.upper(),
-                "reference": str(body.get("reference", ""))[:80],
-                "description": str(body.get("description", ""))[:200],
+                "currency": currency,
+                "reference": reference,
+                "description": description,
                 "return_url": return_url,
                 "webhook_url": webhook_url,
                 "url": f"{base_url}/pay/{session_id}",
@@ -139,9 +199,9 @@ class BankStore:
                 "created": int(time.time()),
             }
             self.sessions[session_id] = session
-            self.idempotency[idempotency_key] = (fingerprint, session_id)
+            self.idempotency[f"sessions:{idempotency_key}"] = [fingerprint, session_id]
             self._save()
-            return session, True
+            return dict(session), True
 
     def session_get(self, session_id: str) -> dict:
         with self.lock:
@@ -150,84 +210,83 @@ class BankStore:
                 raise BankError(404, "not_found", "no such session")
             return dict(session)
 
-    def session_pay(self, session_id: str, number: str) -> dict:
-        """Apply a card to an open session; returns the session. Only brand and last four are kept."""
+    def session_pay(self, session_id: str, number: str) -> tuple[dict, bool]:
+        """Apply a (valid) card number to an open session; returns (session, charged).
+
+        ``charged`` is False when the session was already settled, e.g. by a double-clicked "Pay" racing the
+        first: a session is charged at most once. Only brand and last four digits are stored."""
         outcome = TEST_CARDS.get(number, ("approve", ""))[0]
         with self.lock:
-            session = self.sessions[session_id]
+            session = self.sessions.get(session_id)
+            if session is None:
+                raise BankError(404, "not_found", "no such session")
             if session["status"] != "open":
-                return session
-            if outcome in ("card_declined", "insufficient_funds"):
+                return dict(session), False
+            if outcome in DECLINES:
                 session.update(status="failed", failure_code=outcome)
             else:
                 session.update(
                     status="paid",
                     transaction_id=_token("tx_"),
-                    authorization_code="".join(
-                        secrets.choice(string.ascii_uppercase + string.digits) for _ in range(6)
-                    ),
+                    authorization_code=_authorization_code(),
                     paid_at=int(time.time()),
                 )
                 if outcome in ("hang", "garbage"):
                     self.behaviour[session_id] = outcome
             session["card"] = {"brand": card_brand(number), "last4": number[-4:]}
             self._save()
-            return dict(session)
+            return dict(session), True
 
-    def session_cancel(self, session_id: str) -> dict:
+    def session_cancel(self, session_id: str) -> tuple[dict, bool]:
+        """The customer pressed Cancel: the session fails with ``cancelled``. Returns (session, changed)."""
         with self.lock:
-            session = self.sessions[session_id]
-            if session["status"] == "open":
-                session.update(status="failed", failure_code="cancelled")
-                self._save()
-            return dict(session)
+            session = self.sessions.get(session_id)
+            if session is None:
+                raise BankError(404, "not_found", "no such session")
+            if session["status"] != "open":
+                return dict(session), False
+            session.update(status="failed", failure_code="cancelled")
+            self._save()
+            return dict(session), True
 
-    def refund_create(self, body: dict, idempotency_key: str) -> tuple[dict, bool]:
+    def refund_create(self, body, idempotency_key: str) -> tuple[dict, bool]:
+        """Refund part or all of a paid transaction; returns (refund, created).
+
+        Refused with 404 for an unknown transaction, 422 when the currency differs or the amount is more than
+        what is left to refund. A replayed Idempotency-Key returns the first refund, never a second one."""
         if not isinstance(body, dict):
-            raise BankError(400, "invalid_request", "JSON object expected")
+            raise BankError(400, "invalid_request", "a JSON object is expected")
         amount = _money(body.get("amount"))
-        fingerprint = json.dumps(body, sort_keys=True, default=str)
+        currency = _currency(body.get("currency"))
+        transaction_id = body.get("transaction_id")
+        if not isinstance(transaction_id, str) or not transaction_id:
+            raise BankError(422, "invalid_transaction_id", "transaction_id must be a non-empty string")
+        fingerprint = json.dumps(body, sort_keys=True)
         with self.lock:
-            existing = self._idempotent(idempotency_key, fingerprint)
+            existing = self._replayed("refunds", idempotency_key, fingerprint)
             if existing:
-                return self.refunds[existing], False
-            tx = str(body.get("transaction_id", ""))
-            session = next((s for s in self.sessions.values() if s["transaction_id"] == tx and tx), None)
+                return dict(self.refunds[existing]), False
+            session = next((s for s in self.sessions.values() if s["transaction_id"] == transaction_id), None)
             if session is None:
                 raise BankError(404, "transaction_not_found", "no such transaction")
-            if str(body.get("currency", "")).upper() != session["currency"]:
+            if currency != session["currency"]:
                 raise BankError(422, "currency_mismatch", "refund currency differs from the payment's")
             refunded = sum(
-                (Decimal(r["amount"]) for r in self.refunds.values() if r["transaction_id"] == tx), Decimal(0)
+                (Decimal(r["amount"]) for r in self.refunds.values() if r["transaction_id"] == transaction_id),
+                Decimal(0),
             )
-            if amount > Decimal(session["amount"]) - refunded:
-                raise BankError(422, "amount_too_large", "amount exceeds what remains refundable")
+            remaining = Decimal(session["amount"]) - refunded
+            if amount > remaining:
+                raise BankError(422, "amount_too_large", f"amount exceeds what remains refundable ({remaining})")
             refund = {
                 "id": _token("re_"),
                 "status": "succeeded",
-                "transaction_id": tx,
+                "transaction_id": transaction_id,
                 "amount": str(amount),
-                "currency": session["currency"],
+                "currency": currency,
                 "created": int(time.time()),
             }
             self.refunds[refund["id"]] = refund
-            self.idempotency[idempotency_key] = (fingerprint, refund["id"])
+            self.idempotency[f"refunds:{idempotency_key}"] = [fingerprint, refund["id"]]
             self._save()
-            return refund, True
-
-
-def public_session(session: dict) -> dict:
-    keys = (
-        "id",
-        "status",
-        "amount",
-        "currency",
-        "reference",
-        "transaction_id",
-        "authorization_code",
-        "card",
-        "failure_code",
-        "paid_at",
-        "url",
-    )
-    return {k: session.get(k) for k in keys}
+            return dict(refund), True
