@@ -1,8 +1,21 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.urls import reverse
+from django.utils.html import format_html
 
 from .models import User
+
+
+def email_taken_error(login_url: str | None = None) -> forms.ValidationError:
+    """The sign-up error for an e-mail that already has an account, with a link to log in instead."""
+    return forms.ValidationError(
+        format_html(
+            'An account with this e-mail already exists. <a href="{}">Log in instead?</a>',
+            login_url or reverse("accounts:login"),
+        ),
+        code="exists",
+    )
 
 
 class LoginForm(AuthenticationForm):
@@ -19,6 +32,8 @@ class LoginForm(AuthenticationForm):
 
 
 class SignupForm(forms.Form):
+    """Sign-up fields and friendly errors; :func:`accounts.services.user_create` holds the rules."""
+
     email = forms.EmailField(label="E-mail", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     first_name = forms.CharField(
         label="First name", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
@@ -40,10 +55,14 @@ class SignupForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
+    def __init__(self, *args, login_url: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.login_url = login_url
+
     def clean_email(self):
         email = self.cleaned_data["email"].lower()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this e-mail already exists.", code="exists")
+            raise email_taken_error(self.login_url)
         return email
 
     def clean(self):

@@ -11,29 +11,46 @@ class AccountExists(Exception):
 
 
 def user_create(*, email: str, password: str, first_name: str, last_name: str, phone: str = "") -> User:
-    """Create a customer account and queue the welcome e-mail. Raises :class:`AccountExists` if the e-mail is
-    taken and ``ValidationError`` if the password is too weak."""
-    email = User.objects.normalize_email(email).strip().lower()
-    validate_password(password, User(email=email, first_name=first_name, last_name=last_name))
+    """Create a customer account (Argon2 password hash) and queue the welcome e-mail, in one transaction.
+
+    Raises :class:`AccountExists` if the e-mail is taken (compared case-insensitively; the database constraint
+    settles a race) and ``ValidationError`` if the password is too weak or a field is invalid or too long, so
+    every caller (sign-up page, booking flow) gets the same rules."""
+    user = User(
+        email=User.objects.normalize_email(email.strip()).lower(),
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        phone=phone.strip(),
+    )
+    validate_password(password, user)
+    user.set_password(password)
+    # uniqueness is checked below, under the transaction, to raise AccountExists rather than a ValidationError
+    user.full_clean(validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
-            if User.objects.filter(email__iexact=email).exists():
-                raise AccountExists(email)
-            user = User.objects.create_user(
-                email=email,
-                password=password,
-                first_name=first_name.strip(),
-                last_name=last_name.strip(),
-                phone=phone.strip(),
-            )
-            transaction.on_commit(lambda: welcome_email_send(user))
+            if User.objects.filter(email__iexact=user.email).exists():
+                raise AccountExists(user.email)
+            user.save()
+            welcome_email_send(user)
     except IntegrityError as exc:  # a concurrent sign-up with the same e-mail won the race
-        raise AccountExists(email) from exc
+        raise AccountExists(user.email) from exc
     return user
 
 
 def welcome_email_send(user: User) -> None:
-    """Queue the welcome e-mail (through the notifications outbox when it is installed)."""
+    """Queue the welcome e-mail in the notifications outbox.
+
+    Called inside :func:`user_create`'s transaction: the outbox row commits (or rolls back) with the account, and
+    the outbox enqueues its Celery task with ``transaction.on_commit``, so nothing is sent for an account that was
+    never committed and a crash after the commit cannot lose the message (the outbox sweep delivers it)."""
     from notifications.services import account_email_queue
 
     account_email_queue(kind="welcome", user=user)
+
+
+def user_lockout_clear(*, user: User) -> int:
+    """Forget the failed logins django-axes counts against this account (called once the guest has proved they own
+    the mailbox by resetting the password). Returns how many attempt records were removed."""
+    from axes.utils import reset
+
+    return reset(username=user.email)

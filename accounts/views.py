@@ -5,12 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from .forms import LoginForm, ProfileForm, SignupForm
-from .services import AccountExists, user_create
+from .forms import LoginForm, ProfileForm, SignupForm, email_taken_error
+from .services import AccountExists, user_create, user_lockout_clear
 
 # Forms that send e-mail are limited per IP (and the reset form per target address).
 EMAIL_FORM_RATE = "10/h"
@@ -30,7 +30,9 @@ def safe_next(request, default: str) -> str:
 def signup(request):
     if request.user.is_authenticated:
         return redirect(safe_next(request, reverse("bookings:my_bookings")))
-    form = SignupForm(request.POST or None)
+    next_url = safe_next(request, "")
+    login_url = reverse("accounts:login") + (f"?{urlencode({'next': next_url})}" if next_url else "")
+    form = SignupForm(request.POST or None, login_url=login_url)
     if request.method == "POST" and getattr(request, "limited", False):
         return render(request, "429.html", status=429)
     if request.method == "POST" and form.is_valid():
@@ -42,13 +44,13 @@ def signup(request):
                 first_name=data["first_name"],
                 last_name=data["last_name"],
             )
-        except AccountExists:
-            form.add_error("email", "An account with this e-mail already exists.")
+        except AccountExists:  # taken between the form's check and the insert
+            form.add_error("email", email_taken_error(login_url))
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to Staybook, {user.first_name}!")
-            return redirect(safe_next(request, reverse("bookings:my_bookings")))
-    return render(request, "accounts/signup.html", {"form": form, "next": safe_next(request, "")})
+            return redirect(next_url or reverse("bookings:my_bookings"))
+    return render(request, "accounts/signup.html", {"form": form, "next": next_url})
 
 
 @method_decorator(ratelimit(key="ip", rate=LOGIN_IP_RATE, method="POST", block=False), name="dispatch")
@@ -78,6 +80,19 @@ def password_reset(request, *args, **kwargs):
         subject_template_name="accounts/email/password_reset_subject.txt",
         success_url=reverse_lazy("accounts:password_reset_done"),
     )(request, *args, **kwargs)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Choosing a new password through the e-mailed link also lifts an axes lockout on the account: the link proves
+    the guest owns the mailbox, and the locked-out page sends them here."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user_lockout_clear(user=form.user)
+        return response
 
 
 @login_required

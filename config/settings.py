@@ -127,13 +127,18 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "bookings:my_bookings"
 LOGOUT_REDIRECT_URL = "hotels:home"
-# django-axes: lock out an account+IP pair after repeated failures (per account and per IP).
 # Staff console: two-factor authentication (TOTP, django-otp); on unless turned off for local development.
 ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=not DEBUG)
 OTP_TOTP_ISSUER = "Staybook"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+# django-axes locks an *account* (whatever the IP) after AXES_FAILURE_LIMIT failures within the cool-off. Axes counts
+# each lockout parameter separately and takes the largest count, so ["username", "ip_address"] alongside "username"
+# added nothing, and "ip_address" alone would share the same small limit, locking out a hotel's or office's whole
+# NAT. One address trying many accounts is limited instead by django-ratelimit on the login view
+# (accounts.views.LOGIN_IP_RATE). Usernames are lower-cased so "Ada@" and "ada@" share one failure count.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "accounts.lockout.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
