@@ -58,7 +58,9 @@ class WebhookDeliveryAdmin(SuperuserOnly, admin.ModelAdmin):
 
     @admin.action(description="Redeliver now")
     def redeliver(self, request, queryset):
-        for delivery in queryset:
-            last = WebhookDelivery.objects.filter(event_id=delivery.event_id).order_by("-attempt").first()
+        """A new attempt of each selected event (once per event), numbered after its last one."""
+        events = {delivery.event_id: delivery for delivery in queryset}
+        for event_id, delivery in events.items():
+            last = WebhookDelivery.objects.filter(event_id=event_id).order_by("-attempt").first()
             deliver_webhook.delay(delivery.partner_id, delivery.payload, last.attempt + 1, delivery.booking_id)
-        self.message_user(request, f"{queryset.count()} event(s) queued for redelivery.", messages.SUCCESS)
+        self.message_user(request, f"{len(events)} event(s) queued for redelivery.", messages.SUCCESS)

@@ -49,7 +49,11 @@ class PartnerAPIKey(AbstractAPIKey):
 
 
 class IdempotencyRecord(models.Model):
-    """The first response to (partner, Idempotency-Key), replayed to retries for at least 24 hours."""
+    """The first response to (partner, Idempotency-Key), replayed to retries for at least 24 hours.
+
+    The row is committed "in_progress" before any work starts (the unique constraint decides which of two
+    concurrent requests proceeds), then locked by the request doing the work and marked "done" in the same
+    transaction as the booking."""
 
     class State(models.TextChoices):
         IN_PROGRESS = "in_progress", "In progress"
@@ -61,6 +65,14 @@ class IdempotencyRecord(models.Model):
     state = models.CharField(max_length=20, choices=State.choices, default=State.IN_PROGRESS)
     status_code = models.PositiveSmallIntegerField(null=True)
     response_body = models.JSONField(null=True)
+    booking = models.ForeignKey(
+        "bookings.Booking",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The booking this key made, set in the booking's own transaction.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,25 +1,20 @@
-"""Writes of the partner API: partner bookings are paid on the partner's account, so they are held and
+"""Writes of the partner API. Partner bookings are paid on the partner's account (no card), so they are held and
 confirmed in one transaction."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.utils import timezone
 
 from bookings.models import Booking, BookingStatusChange
 from bookings.services import GuestDetails, booking_cancel, booking_confirm, booking_hold
-from hotels.models import Hotel, RoomType
+from hotels.models import RoomType
 from hotels.selectors import Stay
 
-from .models import Partner, PartnerAPIKey
+from .models import IdempotencyRecord, Partner, PartnerAPIKey
 
-
-def partner_hotels(partner: Partner) -> QuerySet:
-    """The hotels a partner may sell: its list, or every active hotel when the list is empty."""
-    hotels = Hotel.objects.filter(is_active=True)
-    if partner.hotels.exists():
-        hotels = hotels.filter(partners=partner)
-    return hotels
+IDEMPOTENCY_KEEP = timedelta(hours=48)  # the contract says at least 24 hours
 
 
 def partner_booking_create(
@@ -30,9 +25,20 @@ def partner_booking_create(
     guest: GuestDetails,
     expected_total: Decimal | None = None,
     partner_reference: str = "",
+    idempotency_key: str = "",
 ) -> Booking:
-    """Hold and confirm in one transaction; raises the booking errors (SoldOut, PriceChanged, StayInvalid)."""
+    """Hold and confirm in one transaction; raises the booking errors (SoldOut, PriceChanged, StayInvalid).
+
+    With ``idempotency_key``, the partner's :class:`IdempotencyRecord` for that key (created beforehand by the API,
+    in its own transaction) is locked for the transaction and pointed at the booking when it commits: a key never
+    makes two bookings, and calling again with a key that already made one returns that booking.
+    """
     with transaction.atomic():
+        record = None
+        if idempotency_key:
+            record = IdempotencyRecord.objects.select_for_update().get(partner=partner, key=idempotency_key)
+            if record.booking_id is not None:
+                return record.booking
         booking = booking_hold(
             room_type=room_type,
             stay=stay,
@@ -43,18 +49,30 @@ def partner_booking_create(
             partner=partner,
             partner_reference=partner_reference,
         )
-        return booking_confirm(
+        booking = booking_confirm(
             booking=booking, actor_kind=BookingStatusChange.Actor.PARTNER, note=f"partner {partner.name}"
         )
+        if record is not None:
+            record.booking = booking
+            record.save(update_fields=["booking"])
+        return booking
 
 
 def partner_booking_cancel(*, partner: Partner, booking: Booking) -> Booking:
+    """Cancel under the booking's own policy (the penalty is kept); cancelling twice returns it unchanged."""
     return booking_cancel(
         booking=booking, actor_kind=BookingStatusChange.Actor.PARTNER, note=f"cancelled by partner {partner.name}"
     )
 
 
 def partner_key_issue(*, partner: Partner, name: str = "") -> str:
-    """Issue a new API key and return it (the only time it is ever visible)."""
-    _, key = PartnerAPIKey.objects.create_key(partner=partner, name=name or f"{partner.name} key")
+    """Issue a new API key and return it: the only time it is ever visible (only its hash is stored)."""
+    _, key = PartnerAPIKey.objects.create_key(partner=partner, name=(name or f"{partner.name} key")[:50])
     return key
+
+
+def idempotency_records_purge(*, now=None) -> int:
+    """Forget stored responses older than :data:`IDEMPOTENCY_KEEP`; returns how many were deleted."""
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_KEEP
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

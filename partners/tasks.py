@@ -1,27 +1,21 @@
 from celery import shared_task
 
-from .webhooks import RETRY_SCHEDULE, webhook_deliver
+from .services import idempotency_records_purge as purge
+from .webhooks import webhook_deliver, webhook_retry_countdown
 
 
 @shared_task(acks_late=True)
 def deliver_webhook(partner_id: int, event: dict, attempt: int = 1, booking_id: int | None = None) -> bool:
-    """One attempt; on failure the next attempt is scheduled with backoff until the schedule (a day) runs out."""
+    """One attempt; after a failure the next one is scheduled with backoff until the schedule (a day) runs out.
+    Safe to run twice: an attempt already made is not made again, and the next one is claimed once."""
     delivery = webhook_deliver(partner_id=partner_id, event=event, attempt=attempt, booking_id=booking_id)
-    if not delivery.delivered and attempt <= len(RETRY_SCHEDULE):
-        deliver_webhook.apply_async(
-            args=[partner_id, event, attempt + 1, booking_id], countdown=RETRY_SCHEDULE[attempt - 1]
-        )
+    countdown = webhook_retry_countdown(delivery)
+    if countdown is not None:
+        deliver_webhook.apply_async(args=[partner_id, event, attempt + 1, booking_id], countdown=countdown)
     return delivery.delivered
 
 
 @shared_task(acks_late=True)
 def idempotency_records_purge() -> int:
-    """Periodic: replayed responses are kept at least 24 hours (48 here), then forgotten."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from .models import IdempotencyRecord
-
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - timedelta(hours=48)).delete()
-    return deleted
+    """Periodic: stored responses are replayed for at least 24 hours (kept 48), then forgotten."""
+    return purge()

@@ -1,21 +1,31 @@
-"""Partner webhooks: booking events POSTed to the partner, signed, retried with backoff for a day, every attempt
-recorded. Header ``Staybook-Signature: t=<unix ts>,v1=<hex HMAC-SHA256 of "<ts>.<body>">`` with the partner's
-webhook secret; partners should refuse timestamps older than a few minutes (replays)."""
+"""Partner webhooks: booking events POSTed to the partner, signed, retried with backoff for about a day, every
+attempt recorded.
+
+Header ``Staybook-Signature: t=<unix ts>,v1=<hex HMAC-SHA256 of "<ts>.<body>">`` keyed with the partner's webhook
+secret; partners should compare in constant time and refuse timestamps more than a few minutes old (replays).
+``Staybook-Event-Id`` is the event's id: the same event may arrive twice (a retry after a lost answer), so
+partners should ignore an id they have already handled.
+"""
 
 import hashlib
 import hmac
 import json
 import secrets
 import time
+from datetime import timedelta
 
 import requests
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .models import Partner, WebhookDelivery
 
-RETRY_SCHEDULE = [60, 300, 1800, 7200, 21600, 43200, 86400]  # seconds after each failed attempt: ~1.5 days
+# Seconds to wait after failed attempt n before attempt n + 1: 1 min, 5 min, 30 min, 2 h, 6 h, 12 h; the seventh
+# and last attempt comes about 21 hours after the first.
+RETRY_SCHEDULE = [60, 300, 1800, 7200, 21600, 43200]
 EVENT_TYPES = {"confirmed": "booking.confirmed", "cancelled": "booking.cancelled", "modified": "booking.modified"}
-TIMEOUT = (3.05, 10)
+TIMEOUT = (3.05, 10)  # connect, read
+UNFINISHED_AFTER = timedelta(minutes=5)  # an attempt with no outcome after this long: its worker died
 
 
 def sign(secret: str, body: bytes, timestamp: int) -> str:
@@ -24,14 +34,15 @@ def sign(secret: str, body: bytes, timestamp: int) -> str:
 
 
 def webhook_event_build(*, booking, event: str) -> dict | None:
-    """The event for a booking change, or None when it concerns no partner with a webhook."""
+    """The event for a booking change, or None when it concerns no partner with a webhook URL (only a partner's
+    own bookings are ever sent, and only to that partner)."""
     from .api.serializers import BookingSerializer
 
     partner = booking.partner
     if partner is None or not partner.webhook_url or event not in EVENT_TYPES:
         return None
     return {
-        "id": "evt_" + secrets.token_urlsafe(12),
+        "id": "evt_" + secrets.token_urlsafe(16),
         "type": EVENT_TYPES[event],
         "created": int(time.time()),
         "booking": json.loads(json.dumps(BookingSerializer(booking).data, default=str)),
@@ -39,42 +50,73 @@ def webhook_event_build(*, booking, event: str) -> dict | None:
 
 
 def webhook_deliver(*, partner_id: int, event: dict, attempt: int, booking_id: int | None = None) -> WebhookDelivery:
-    """Make one delivery attempt and record it. Safe to run twice: an attempt already recorded is not repeated."""
-    existing = WebhookDelivery.objects.filter(event_id=event["id"], attempt=attempt).first()
-    if existing is not None:
-        return existing
+    """Make attempt number ``attempt`` of ``event`` and record it.
+
+    Safe to run twice, even at the same time: the attempt's row is claimed (unique event id + attempt) before the
+    POST, so a second run returns the recorded attempt without sending anything.
+    """
     partner = Partner.objects.get(pk=partner_id)
+    try:
+        with transaction.atomic():
+            delivery = WebhookDelivery.objects.create(
+                partner=partner,
+                booking_id=booking_id,
+                event_id=event["id"],
+                event_type=event["type"],
+                payload=event,
+                attempt=attempt,
+            )
+    except IntegrityError:
+        return _recorded_attempt(event["id"], attempt)
     body = json.dumps(event, separators=(",", ":")).encode()
     started = time.monotonic()
     status, error = None, ""
-    try:
-        response = requests.post(
-            partner.webhook_url,
-            data=body,
-            timeout=TIMEOUT,
-            allow_redirects=False,
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "Staybook-Webhooks/1.0",
-                "Staybook-Signature": sign(partner.webhook_secret, body, int(time.time())),
-                "Staybook-Event-Id": event["id"],
-            },
-        )
-        status = response.status_code
-        if not 200 <= status < 300:
-            error = f"HTTP {status}"
-    except requests.RequestException as exc:
-        error = f"{type(exc).__name__}"
-    return WebhookDelivery.objects.create(
-        partner=partner,
-        booking_id=booking_id,
-        event_id=event["id"],
-        event_type=event["type"],
-        payload=event,
+    if not partner.webhook_url:
+        error = "The partner has no webhook URL."
+    else:
+        try:
+            with requests.post(
+                partner.webhook_url,
+                data=body,
+                timeout=TIMEOUT,
+                allow_redirects=False,
+                stream=True,  # the answer's body is never read
+                headers={
+                    "Content-Type": "application/json",
+                    "User-Agent": "Staybook-Webhooks/1.0",
+                    "Staybook-Signature": sign(partner.webhook_secret, body, int(time.time())),
+                    "Staybook-Event-Id": event["id"],
+                },
+            ) as response:
+                status = response.status_code
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
+        except requests.RequestException as exc:
+            error = f"{type(exc).__name__}: {exc}"
+    delivery.delivered = not error
+    delivery.response_status = status
+    delivery.error = error[:500]
+    delivery.duration_ms = int((time.monotonic() - started) * 1000)
+    delivery.save(update_fields=["delivered", "response_status", "error", "duration_ms"])
+    return delivery
+
+
+def _recorded_attempt(event_id: str, attempt: int) -> WebhookDelivery:
+    """An attempt already claimed; one left without an outcome by a dead worker is closed as failed, so that the
+    retry schedule goes on."""
+    WebhookDelivery.objects.filter(
+        event_id=event_id,
         attempt=attempt,
-        delivered=not error,
-        response_status=status,
-        error=error[:500],
-        duration_ms=int((time.monotonic() - started) * 1000),
-        created_at=timezone.now(),
-    )
+        duration_ms__isnull=True,
+        created_at__lt=timezone.now() - UNFINISHED_AFTER,
+    ).update(error="No outcome recorded (the worker stopped).", duration_ms=0)
+    return WebhookDelivery.objects.get(event_id=event_id, attempt=attempt)
+
+
+def webhook_retry_countdown(delivery: WebhookDelivery) -> int | None:
+    """Seconds until the next attempt after ``delivery``, or None: delivered, still under way elsewhere, or the
+    schedule is over."""
+    finished = delivery.duration_ms is not None
+    if delivery.delivered or not finished or delivery.attempt > len(RETRY_SCHEDULE):
+        return None
+    return RETRY_SCHEDULE[delivery.attempt - 1]

@@ -1,8 +1,12 @@
+import re
+
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, throttling
 
 from partners.models import PartnerAPIKey
+
+KEY_SHAPE = re.compile(r"[A-Za-z0-9]{1,16}\.[A-Za-z0-9]{1,64}")  # prefix.secret, as djangorestframework-api-key makes
 
 
 class PartnerKeyAuthentication(authentication.BaseAuthentication):
@@ -15,8 +19,10 @@ class PartnerKeyAuthentication(authentication.BaseAuthentication):
         if not header:
             return None
         keyword, _, key = header.partition(" ")
-        if keyword != self.keyword or not key.strip() or len(key) > 200:
+        if keyword != self.keyword or not key.strip():
             raise exceptions.AuthenticationFailed("Use the header Authorization: Api-Key <your key>.")
+        if not KEY_SHAPE.fullmatch(key.strip()):
+            raise exceptions.AuthenticationFailed("This API key is not valid or was revoked.")
         try:
             api_key = PartnerAPIKey.objects.get_from_key(key.strip())
         except PartnerAPIKey.DoesNotExist:

@@ -24,6 +24,13 @@ def error_body(code: str, message: str, fields=None, **extra) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}, **extra}}
 
 
+def error_response(exc: APIError) -> Response:
+    response = Response(error_body(exc.code, exc.message, exc.fields, **exc.extra), status=exc.status_code)
+    for key, value in exc.headers.items():
+        response[key] = value
+    return response
+
+
 DEFAULT_CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
     exceptions.AuthenticationFailed: "invalid_api_key",
@@ -53,10 +60,7 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
 
 def api_exception_handler(exc, context):
     if isinstance(exc, APIError):
-        response = Response(error_body(exc.code, exc.message, exc.fields, **exc.extra), status=exc.status_code)
-        for key, value in exc.headers.items():
-            response[key] = value
-        return response
+        return error_response(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -99,8 +103,19 @@ def json_500(request):
 
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable code, e.g. sold_out, price_changed.")
-    message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+    message = serializers.CharField(help_text="For people; may change.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text='Invalid input by field, nested fields dotted: {"guest.email": ["Enter a valid email address."]}',
+    )
+    total = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text="price_changed only: the current total of the stay.",
+    )
+    currency = serializers.CharField(required=False, allow_null=True, help_text="price_changed only.")
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -1,12 +1,12 @@
-from datetime import date, timedelta
-
 from django.conf import settings
-from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bookings.models import Booking
-from bookings.policy import policy_summary
+from hotels.forms import StayForm
 from hotels.models import Hotel, RoomType
+from partners.selectors import policy_data
 
 
 class StrictSerializer(serializers.Serializer):
@@ -21,6 +21,17 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class StrictSerializerSchema(OpenApiSerializerExtension):
+    """The schema says what the serializer does: properties it does not list are refused."""
+
+    target_class = StrictSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "additionalProperties": False}
+
+
 class StaySerializer(StrictSerializer):
     check_in = serializers.DateField()
     check_out = serializers.DateField()
@@ -29,22 +40,20 @@ class StaySerializer(StrictSerializer):
     rooms = serializers.IntegerField(min_value=1, max_value=settings.BOOKING_MAX_ROOMS, default=1)
 
     def validate(self, data):
-        earliest = timezone.now().date() - timedelta(days=1)
-        if data["check_in"] < earliest:
-            raise serializers.ValidationError({"check_in": ["Check-in can't be in the past."]})
-        if data["check_in"] > earliest + timedelta(days=settings.BOOKING_MAX_DAYS_AHEAD):
-            raise serializers.ValidationError({"check_in": ["Stays are sold up to 500 days ahead."]})
-        if data["check_out"] <= data["check_in"]:
-            raise serializers.ValidationError({"check_out": ["Check-out must be after check-in."]})
-        if (data["check_out"] - data["check_in"]).days > settings.BOOKING_MAX_NIGHTS:
-            raise serializers.ValidationError({"check_out": [f"At most {settings.BOOKING_MAX_NIGHTS} nights."]})
-        if data["rooms"] > data["adults"]:
-            raise serializers.ValidationError({"rooms": ["Each room needs at least one adult."]})
+        """The site's own stay rules (hotels.forms.StayForm), so the API and the search form never disagree."""
+        form = StayForm(data={name: data[name] for name in ("check_in", "check_out", "adults", "children", "rooms")})
+        if not form.is_valid():
+            raise serializers.ValidationError(
+                {
+                    "non_field_errors" if name == "__all__" else name: [e["message"] for e in errors]
+                    for name, errors in form.errors.get_json_data().items()
+                }
+            )
         return data
 
 
 class AvailabilityQuerySerializer(StaySerializer):
-    city = serializers.CharField(max_length=100, required=False)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
     hotel = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
     page = serializers.IntegerField(min_value=1, max_value=10000, default=1)
 
@@ -56,25 +65,52 @@ class AvailabilityQuerySerializer(StaySerializer):
 
 
 class GuestSerializer(StrictSerializer):
+    """The guest who will stay."""
+
     first_name = serializers.CharField(max_length=100)
     last_name = serializers.CharField(max_length=100)
     email = serializers.EmailField(max_length=254)
     phone = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d{1,10}(\.\d{1,2})?$", "example": "208.00"})
+class AmountField(serializers.DecimalField):
+    """A non-negative amount of money, as a string with up to two decimals."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=12, decimal_places=2, min_value=0, **kwargs)
+
+
 class BookingCreateSerializer(StaySerializer):
+    """A booking request: the stay, the guest, and optionally the total the partner expects to pay (from
+    availability); unknown properties are refused."""
+
     room_type = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     guest = GuestSerializer()
-    expected_total = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+    expected_total = AmountField(
+        required=False, help_text="The offer's total from availability; if the price is no longer that, 409."
+    )
     partner_reference = serializers.CharField(max_length=80, required=False, default="", allow_blank=True)
     special_requests = serializers.CharField(max_length=1000, required=False, default="", allow_blank=True)
 
 
-class BookingListQuerySerializer(StrictSerializer):
-    status = serializers.ChoiceField(choices=Booking.Status.choices, required=False)
-    check_in_from = serializers.DateField(required=False)
-    check_in_to = serializers.DateField(required=False)
+class PageSerializer(StrictSerializer):
     page = serializers.IntegerField(min_value=1, max_value=100000, default=1)
+
+
+class HotelListQuerySerializer(PageSerializer):
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    country = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, help_text="Country name, e.g. France."
+    )
+
+
+class BookingListQuerySerializer(PageSerializer):
+    status = serializers.ChoiceField(choices=Booking.Status.choices, required=False)
+    check_in_from = serializers.DateField(required=False, help_text="Inclusive.")
+    check_in_to = serializers.DateField(required=False, help_text="Inclusive.")
+    created_from = serializers.DateField(required=False, help_text="Inclusive, UTC date.")
+    created_to = serializers.DateField(required=False, help_text="Inclusive, UTC date.")
 
 
 # --- output ------------------------------------------------------------------------------------------------------
@@ -127,17 +163,6 @@ class HotelSerializer(serializers.ModelSerializer):
         ]
 
 
-class HotelDetailSerializer(HotelSerializer):
-    room_types = serializers.SerializerMethodField()
-    description = serializers.CharField()
-
-    class Meta(HotelSerializer.Meta):
-        fields = [*HotelSerializer.Meta.fields, "description", "room_types"]
-
-    def get_room_types(self, hotel) -> list[dict]:
-        return RoomTypeSerializer([rt for rt in hotel.room_types.all() if rt.is_active], many=True).data
-
-
 class NightPriceSerializer(serializers.Serializer):
     date = serializers.DateField()
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -187,7 +212,39 @@ class AvailabilitySerializer(serializers.Serializer):
     results = HotelOffersSerializer(many=True)
 
 
+class HotelDetailSerializer(HotelSerializer):
+    room_types = serializers.SerializerMethodField()
+    description = serializers.CharField()
+
+    class Meta(HotelSerializer.Meta):
+        fields = [*HotelSerializer.Meta.fields, "description", "room_types"]
+
+    @extend_schema_field(RoomTypeSerializer(many=True))
+    def get_room_types(self, hotel) -> list[dict]:
+        return RoomTypeSerializer([rt for rt in hotel.room_types.all() if rt.is_active], many=True).data
+
+
+class HotelRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    city = serializers.CharField()
+
+
+class RoomTypeRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class GuestOutSerializer(serializers.Serializer):
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    email = serializers.EmailField()
+    phone = serializers.CharField(allow_blank=True)
+
+
 class BookingSerializer(serializers.ModelSerializer):
+    """A booking as partners see it (GET, POST responses and webhook events): all read from its snapshot."""
+
     hotel = serializers.SerializerMethodField()
     room_type = serializers.SerializerMethodField()
     guest = serializers.SerializerMethodField()
@@ -222,12 +279,15 @@ class BookingSerializer(serializers.ModelSerializer):
             "cancelled_at",
         ]
 
+    @extend_schema_field(HotelRefSerializer)
     def get_hotel(self, booking) -> dict:
         return {"id": booking.hotel_id, "name": booking.hotel.name, "city": booking.hotel.city}
 
+    @extend_schema_field(RoomTypeRefSerializer)
     def get_room_type(self, booking) -> dict:
         return {"id": booking.room_type_id, "name": booking.room_type.name}
 
+    @extend_schema_field(GuestOutSerializer)
     def get_guest(self, booking) -> dict:
         return {
             "first_name": booking.guest_first_name,
@@ -236,14 +296,17 @@ class BookingSerializer(serializers.ModelSerializer):
             "phone": booking.guest_phone,
         }
 
+    @extend_schema_field(NightPriceSerializer(many=True))
     def get_nights(self, booking) -> list[dict]:
         return booking.price_snapshot.get("nights", [])
 
+    @extend_schema_field(TaxLineSerializer(many=True))
     def get_taxes(self, booking) -> list[dict]:
         return booking.price_snapshot.get("taxes", [])
 
+    @extend_schema_field(PolicySerializer)
     def get_cancellation_policy(self, booking) -> dict:
-        return {**booking.cancellation_policy, "summary": policy_summary(booking.cancellation_policy)}
+        return policy_data(booking.cancellation_policy)
 
 
 class PaginatedBookingsSerializer(serializers.Serializer):
@@ -258,11 +321,3 @@ class PaginatedHotelsSerializer(serializers.Serializer):
     page = serializers.IntegerField()
     pages = serializers.IntegerField()
     results = HotelSerializer(many=True)
-
-
-def policy_data(policy: dict) -> dict:
-    return {**policy, "summary": policy_summary(policy)}
-
-
-def today() -> date:
-    return timezone.now().date()

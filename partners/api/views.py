@@ -1,43 +1,54 @@
 """Partner API endpoints: thin — validate with an input serializer, call a selector or service, serialize."""
 
+import re
+
 from django.conf import settings
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions
+from rest_framework import exceptions, permissions
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bookings.exceptions import BookingError, PriceChanged, SoldOut
-from bookings.models import Booking
 from bookings.services import GuestDetails
-from hotels.pricing import stay_quote
 from hotels.selectors import Stay, hotel_search, hotels_offers, known_cities
-from partners.services import partner_booking_cancel, partner_booking_create, partner_hotels
+from partners.selectors import (
+    offer_policy,
+    offer_quote,
+    partner_bookings,
+    partner_hotel_ids,
+    partner_hotels,
+    partner_room_type,
+    room_type_quote,
+)
+from partners.services import partner_booking_cancel, partner_booking_create
 from payments.services import PaymentError
 
 from . import serializers as s
 from .auth import PartnerKeyAuthentication, PartnerRateThrottle
 from .errors import APIError, ErrorSerializer
-from .idempotency import idempotent
+from .idempotency import idempotency_key, idempotent
 
 PAGE_SIZE = 20
 TEST_OUTCOMES = ("sold_out", "price_changed", "service_unavailable")
+REFERENCE = re.compile(r"HB-[A-Z0-9]{6}")
 
 
 def errors(*statuses):
     descriptions = {
-        400: "Invalid input",
-        401: "Missing or bad API key",
-        404: "Not found (or not yours)",
-        409: "Conflict: sold_out, price_changed or idempotency_key_in_use",
-        413: "Body too large",
-        415: "Not JSON",
-        422: "idempotency_key_reused or invalid_stay",
-        429: "Throttled (see Retry-After)",
-        503: "Service unavailable (Test header)",
+        400: "Invalid input (validation_error, unknown_field, invalid_json, idempotency_key_missing, "
+        "test_header_not_allowed…)",
+        401: "Missing, bad or revoked API key (not_authenticated, invalid_api_key)",
+        404: "Not found, or not yours (not_found, room_type_not_found)",
+        409: "Conflict: sold_out, price_changed (with the current total), idempotency_key_in_use, cannot_cancel",
+        413: "Body larger than 32 KB (payload_too_large)",
+        415: "Body is not application/json (unsupported_media_type)",
+        422: "idempotency_key_reused, or a stay the hotel does not sell (invalid_stay)",
+        429: "Too many requests for this partner (throttled); see Retry-After",
+        503: "Temporarily unavailable (service_unavailable); see Retry-After",
     }
     return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in statuses}
 
@@ -48,145 +59,186 @@ TEST_HEADER = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     enum=list(TEST_OUTCOMES),
-    description="Test keys only: simulate an outcome.",
+    description="Test partners only (anyone else gets 400 test_header_not_allowed): answer as in that situation, "
+    "touching nothing. On availability, sold_out answers with no offers and price_changed answers normally.",
 )
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    response=[409, 429, 503],
+    description="Seconds to wait before retrying (throttled, service_unavailable, idempotency_key_in_use).",
+)
+REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed",
+    {"type": "string", "enum": ["true"]},
+    OpenApiParameter.HEADER,
+    response=[201, 409, 422],
+    description="Present when this is the stored response to an earlier request with the same Idempotency-Key.",
+)
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Unique per booking attempt, e.g. a UUID (1-255 printable ASCII characters). A retry with the same "
+    "key and body replays the first response with the header Idempotent-Replayed: true; keys are kept 24 hours.",
+)
+
+
+class JSONBodyParser(JSONParser):
+    """JSON whose nesting is too deep for Python's decoder is a parse error too, not a server error."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON nested too deeply.") from None
 
 
 class PartnerAPIView(APIView):
     authentication_classes = [PartnerKeyAuthentication]
     permission_classes = [permissions.IsAuthenticated]
     throttle_classes = [PartnerRateThrottle]
-    parser_classes = [JSONParser]
+    parser_classes = [JSONBodyParser]
     renderer_classes = [JSONRenderer]
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # Django reads such a body as empty
         if length > settings.PARTNER_API_MAX_BODY:
             raise APIError(413, "payload_too_large", f"Bodies are limited to {settings.PARTNER_API_MAX_BODY} bytes.")
 
-    def simulated(self, request):
-        """A test key's Test header: answer exactly as that situation would, touching nothing."""
-        outcome = request.headers.get("Test")
+    def test_outcome(self, request) -> str:
+        """A test partner's Test header ('' when absent); 400 for anyone else or an unknown outcome."""
+        outcome = request.headers.get("Test", "")
         if not outcome:
-            return
+            return ""
         if not request.user.is_test:
-            raise APIError(400, "test_header_not_allowed", "Only test keys may send the Test header.")
-        if outcome == "sold_out":
-            raise APIError(409, "sold_out", "This room type is no longer available on the night of the stay.")
-        if outcome == "price_changed":
-            raise APIError(409, "price_changed", "The price for this stay has changed.", extra={"total": "0.00"})
+            raise APIError(400, "test_header_not_allowed", "Only test partners may send the Test header.")
+        if outcome not in TEST_OUTCOMES:
+            raise APIError(400, "invalid_test_header", f"Test must be one of {', '.join(TEST_OUTCOMES)}.")
         if outcome == "service_unavailable":
             raise APIError(
                 503, "service_unavailable", "Temporarily unavailable; retry later.", headers={"Retry-After": "30"}
             )
-        raise APIError(400, "invalid_test_header", f"Test must be one of {', '.join(TEST_OUTCOMES)}.")
+        return outcome
 
 
-def _pages(count: int) -> int:
-    return max(1, -(-count // PAGE_SIZE))
+def page_of(items, count: int, page: int, serializer) -> dict:
+    start = (page - 1) * PAGE_SIZE
+    return {
+        "count": count,
+        "page": page,
+        "pages": max(1, -(-count // PAGE_SIZE)),
+        "results": serializer(items[start : start + PAGE_SIZE], many=True).data,
+    }
+
+
+def stay_from(data: dict) -> Stay:
+    return Stay(
+        check_in=data["check_in"],
+        check_out=data["check_out"],
+        adults=data["adults"],
+        children=data["children"],
+        rooms=data["rooms"],
+    )
+
+
+def validated(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 class HotelListView(PartnerAPIView):
     @extend_schema(
-        parameters=[OpenApiParameter("city", str), OpenApiParameter("country", str), OpenApiParameter("page", int)],
+        parameters=[s.HotelListQuerySerializer, RETRY_AFTER],
         responses={200: s.PaginatedHotelsSerializer, **errors(400, 401, 429)},
         tags=["hotels"],
         operation_id="hotels_list",
     )
     def get(self, request):
+        q = validated(s.HotelListQuerySerializer, request.query_params.dict())
         hotels = partner_hotels(request.user).prefetch_related("amenities").order_by("name", "id")
-        city, country = request.query_params.get("city", "")[:100], request.query_params.get("country", "")[:100]
-        if city:
-            hotels = hotels.filter(city__iexact=city)
-        if country:
-            hotels = hotels.filter(country__iexact=country)
-        page = s.BookingListQuerySerializer().fields["page"].run_validation(request.query_params.get("page", 1))
-        count = hotels.count()
-        start = (page - 1) * PAGE_SIZE
-        return Response(
-            {
-                "count": count,
-                "page": page,
-                "pages": _pages(count),
-                "results": s.HotelSerializer(hotels[start : start + PAGE_SIZE], many=True).data,
-            }
-        )
+        if q.get("city"):
+            hotels = hotels.filter(city__iexact=q["city"])
+        if q.get("country"):
+            hotels = hotels.filter(country__iexact=q["country"])
+        return Response(page_of(hotels, hotels.count(), q["page"], s.HotelSerializer))
 
 
 class HotelDetailView(PartnerAPIView):
-    @extend_schema(responses={200: s.HotelDetailSerializer, **errors(401, 404, 429)}, tags=["hotels"])
-    def get(self, request, hotel_id: int):
-        hotel = get_object_or_404(partner_hotels(request.user).prefetch_related("amenities", "room_types"), pk=hotel_id)
-        return Response(s.HotelDetailSerializer(hotel).data)
-
-
-def offer_data(offer, stay: Stay, hotel, room_type_data: dict) -> dict:
-    from bookings.policy import cancellation_policy_snapshot
-
-    quote = stay_quote(
-        currency=hotel.currency,
-        nightly_prices=[(n.date, n.price) for n in offer.nights],
-        rooms=stay.rooms,
-        adults=stay.adults,
-        children=stay.children,
-        taxes=hotel.taxes.all(),
+    @extend_schema(
+        parameters=[RETRY_AFTER], responses={200: s.HotelDetailSerializer, **errors(401, 404, 429)}, tags=["hotels"]
     )
-    snap = quote.as_snapshot()
-    return {
-        "room_type": room_type_data,
-        "rooms_available": offer.rooms_available,
-        "currency": quote.currency,
-        "nights": snap["nights"],
-        "taxes": snap["taxes"],
-        "total": snap["total"],
-        "cancellation_policy": s.policy_data(cancellation_policy_snapshot(hotel, stay.check_in)),
-    }
+    def get(self, request, hotel_id: int):
+        hotel = partner_hotels(request.user).prefetch_related("amenities", "room_types").filter(pk=hotel_id).first()
+        if hotel is None:
+            raise Http404
+        return Response(s.HotelDetailSerializer(hotel).data)
 
 
 class AvailabilityView(PartnerAPIView):
     @extend_schema(
-        parameters=[s.AvailabilityQuerySerializer, TEST_HEADER],
-        responses={200: s.AvailabilitySerializer, **errors(400, 401, 409, 429, 503)},
+        parameters=[s.AvailabilityQuerySerializer, TEST_HEADER, RETRY_AFTER],
+        responses={200: s.AvailabilitySerializer, **errors(400, 401, 429, 503)},
         tags=["availability"],
     )
     def get(self, request):
-        query = s.AvailabilityQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        self.simulated(request)
-        q = query.validated_data
-        stay = Stay(
-            check_in=q["check_in"],
-            check_out=q["check_out"],
-            adults=q["adults"],
-            children=q["children"],
-            rooms=q["rooms"],
-        )
-        allowed = partner_hotels(request.user)
-        if q.get("hotel"):
-            hotels = list(allowed.filter(pk=q["hotel"]).prefetch_related("taxes", "amenities"))
-            count = len(hotels)
+        q = validated(s.AvailabilityQuerySerializer, request.query_params.dict())
+        outcome = self.test_outcome(request)
+        stay = stay_from(q)
+        if outcome == "sold_out":
+            hotels = []
+        elif q.get("hotel"):
+            hotels = list(partner_hotels(request.user).filter(pk=q["hotel"]).prefetch_related("taxes", "amenities"))
         else:
             city = next((c for c in known_cities() if c.casefold() == q["city"].strip().casefold()), None)
-            limited = list(allowed.values_list("pk", flat=True)) if request.user.hotels.exists() else None
             start = (q["page"] - 1) * PAGE_SIZE
             hotels = (
-                hotel_search(city=city, stay=stay, hotel_ids=limited, limit=PAGE_SIZE, offset=start) if city else []
+                hotel_search(
+                    city=city,
+                    stay=stay,
+                    hotel_ids=partner_hotel_ids(request.user),
+                    limit=PAGE_SIZE,
+                    offset=start,
+                )
+                if city
+                else []
             )
-            count = hotels[0].result_count if hotels else 0
         offers = hotels_offers(hotel_ids=[h.pk for h in hotels], stay=stay)
         # Serialize each list once: a ModelSerializer per object rebuilds its fields every time (measured 5x slower).
         hotel_data = {h["id"]: h for h in s.HotelSerializer(hotels, many=True).data}
         room_types = [o.room_type for hotel_offers in offers.values() for o in hotel_offers]
         room_type_data = {r["id"]: r for r in s.RoomTypeSerializer(room_types, many=True).data}
-        results = [
-            {
-                "hotel": hotel_data[h.pk],
-                "offers": [offer_data(o, stay, h, room_type_data[o.room_type.pk]) for o in offers[h.pk]],
-            }
-            for h in hotels
-            if offers[h.pk]
-        ]
+        results = []
+        for hotel in hotels:
+            if not offers[hotel.pk]:
+                continue
+            policy = offer_policy(hotel, stay)
+            hotel_offers = []
+            for offer in offers[hotel.pk]:
+                quote = offer_quote(offer, stay=stay, hotel=hotel).as_snapshot()
+                hotel_offers.append(
+                    {
+                        "room_type": room_type_data[offer.room_type.pk],
+                        "rooms_available": offer.rooms_available,
+                        "currency": quote["currency"],
+                        "nights": quote["nights"],
+                        "taxes": quote["taxes"],
+                        "total": quote["total"],
+                        "cancellation_policy": policy,
+                    }
+                )
+            results.append({"hotel": hotel_data[hotel.pk], "offers": hotel_offers})
+        if q.get("hotel") or not hotels:
+            count = len(results)
+        else:
+            count = hotels[0].result_count
         return Response(
             {
                 "check_in": stay.check_in,
@@ -195,84 +247,62 @@ class AvailabilityView(PartnerAPIView):
                 "adults": stay.adults,
                 "children": stay.children,
                 "rooms": stay.rooms,
-                "count": count if q.get("city") else len(results),
+                "count": count,
                 "page": q["page"],
-                "pages": _pages(count),
+                "pages": max(1, -(-count // PAGE_SIZE)),
                 "results": results,
             }
         )
 
 
-BOOKINGS = Booking.objects.select_related("hotel", "room_type")
-
-
 class BookingListCreateView(PartnerAPIView):
     @extend_schema(
-        parameters=[s.BookingListQuerySerializer],
+        parameters=[s.BookingListQuerySerializer, RETRY_AFTER],
         responses={200: s.PaginatedBookingsSerializer, **errors(400, 401, 429)},
         tags=["bookings"],
         operation_id="bookings_list",
     )
     def get(self, request):
-        query = s.BookingListQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        q = query.validated_data
-        bookings = BOOKINGS.filter(partner=request.user).order_by("-created_at", "-id")
-        if q.get("status"):
-            bookings = bookings.filter(status=q["status"])
-        if q.get("check_in_from"):
-            bookings = bookings.filter(check_in__gte=q["check_in_from"])
-        if q.get("check_in_to"):
-            bookings = bookings.filter(check_in__lte=q["check_in_to"])
-        count = bookings.count()
-        start = (q["page"] - 1) * PAGE_SIZE
-        return Response(
-            {
-                "count": count,
-                "page": q["page"],
-                "pages": _pages(count),
-                "results": s.BookingSerializer(bookings[start : start + PAGE_SIZE], many=True).data,
-            }
-        )
+        q = validated(s.BookingListQuerySerializer, request.query_params.dict())
+        page = q.pop("page")
+        bookings = partner_bookings(request.user, **q)
+        return Response(page_of(bookings, bookings.count(), page, s.BookingSerializer))
 
     @extend_schema(
         request=s.BookingCreateSerializer,
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                str,
-                OpenApiParameter.HEADER,
-                required=True,
-                description="Unique per booking attempt; retries with the same key replay the response.",
-            ),
-            TEST_HEADER,
-        ],
-        responses={201: s.BookingSerializer, **errors(400, 401, 404, 409, 413, 415, 422, 429, 503)},
+        parameters=[IDEMPOTENCY_HEADER, TEST_HEADER, RETRY_AFTER, REPLAYED],
+        responses={
+            201: OpenApiResponse(s.BookingSerializer, description="Booked and confirmed."),
+            **errors(400, 401, 404, 409, 413, 415, 422, 429, 503),
+        },
         tags=["bookings"],
+        description="Book and confirm at once (paid on the partner's account). Send `expected_total` from "
+        "availability to be told (409 price_changed, nothing booked) if the price moved.",
     )
     def post(self, request):
-        data = s.BookingCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        self.simulated(request)
-        return idempotent(request, lambda: self._create(request, data.validated_data))
-
-    def _create(self, request, d) -> Response:
-        from hotels.models import RoomType
-
-        room_type = (
-            RoomType.objects.select_related("hotel")
-            .filter(pk=d["room_type"], is_active=True, hotel__in=partner_hotels(request.user))
-            .first()
-        )
+        key = idempotency_key(request)
+        d = validated(s.BookingCreateSerializer, request.data)
+        room_type = partner_room_type(request.user, d["room_type"])
         if room_type is None:
             raise APIError(404, "room_type_not_found", "No such room type among the hotels you sell.")
-        stay = Stay(
-            check_in=d["check_in"],
-            check_out=d["check_out"],
-            adults=d["adults"],
-            children=d["children"],
-            rooms=d["rooms"],
-        )
+        stay = stay_from(d)
+        outcome = self.test_outcome(request)
+        if outcome == "sold_out":
+            raise APIError(
+                409,
+                "sold_out",
+                f"{room_type.name} is no longer available on the night of {stay.check_in:%A %-d %B %Y}.",
+            )
+        if outcome == "price_changed":
+            quote = room_type_quote(room_type, stay=stay)
+            if quote is None:  # nothing to price: what the real call would answer
+                raise APIError(409, "sold_out", f"{room_type.name} can't be booked for these dates.")
+            raise price_changed(
+                f"The price for this stay is now {quote.total} {quote.currency}.", quote.total, quote.currency
+            )
+        return idempotent(request, key, lambda: self.create(request, key, room_type, stay, d))
+
+    def create(self, request, key: str, room_type, stay: Stay, d: dict) -> Response:
         guest = GuestDetails(
             first_name=d["guest"]["first_name"],
             last_name=d["guest"]["last_name"],
@@ -288,35 +318,61 @@ class BookingListCreateView(PartnerAPIView):
                 guest=guest,
                 expected_total=d.get("expected_total"),
                 partner_reference=d["partner_reference"],
+                idempotency_key=key,
             )
         except SoldOut as exc:
             raise APIError(409, "sold_out", exc.message) from exc
         except PriceChanged as exc:
-            total = exc.details.get("total")
-            raise APIError(
-                409,
-                "price_changed",
-                exc.message,
-                extra={"total": str(total) if total is not None else None, "currency": exc.details.get("currency")},
-            ) from exc
+            raise price_changed(exc.message, exc.details.get("total"), exc.details.get("currency")) from exc
         except BookingError as exc:
             raise APIError(422, exc.code, exc.message) from exc
         return Response(s.BookingSerializer(booking).data, status=201)
 
 
+def price_changed(message: str, total, currency) -> APIError:
+    """409 price_changed with the current total (None when the service could not say)."""
+    return APIError(
+        409,
+        "price_changed",
+        message,
+        extra={"total": None if total is None else str(total), "currency": currency},
+    )
+
+
+def partner_booking(request, reference: str):
+    """The partner's own booking, or 404 (never 403: another partner's references are not disclosed)."""
+    if not REFERENCE.fullmatch(reference):
+        raise Http404
+    booking = partner_bookings(request.user).filter(reference=reference).first()
+    if booking is None:
+        raise Http404
+    return booking
+
+
 class BookingDetailView(PartnerAPIView):
-    @extend_schema(responses={200: s.BookingSerializer, **errors(401, 404, 429)}, tags=["bookings"])
+    @extend_schema(
+        parameters=[RETRY_AFTER], responses={200: s.BookingSerializer, **errors(401, 404, 429)}, tags=["bookings"]
+    )
     def get(self, request, reference: str):
-        booking = get_object_or_404(BOOKINGS, partner=request.user, reference=reference[:12])
-        return Response(s.BookingSerializer(booking).data)
+        return Response(s.BookingSerializer(partner_booking(request, reference)).data)
 
 
 class BookingCancelView(PartnerAPIView):
-    @extend_schema(request=None, responses={200: s.BookingSerializer, **errors(401, 404, 409, 429)}, tags=["bookings"])
+    @extend_schema(
+        request=None,
+        parameters=[RETRY_AFTER],
+        responses={
+            200: OpenApiResponse(s.BookingSerializer, description="Cancelled (now or before)."),
+            **errors(401, 404, 409, 413, 429),
+        },
+        tags=["bookings"],
+        description="Cancel under the policy agreed at booking; `cancellation_penalty` is what is kept. "
+        "Cancelling a cancelled booking returns it unchanged (200).",
+    )
     def post(self, request, reference: str):
-        booking = get_object_or_404(BOOKINGS, partner=request.user, reference=reference[:12])
+        booking = partner_booking(request, reference)
         try:
             booking = partner_booking_cancel(partner=request.user, booking=booking)
         except (BookingError, PaymentError) as exc:
             raise APIError(409, getattr(exc, "code", "cannot_cancel"), exc.message) from exc
-        return Response(s.BookingSerializer(BOOKINGS.get(pk=booking.pk)).data)
+        return Response(s.BookingSerializer(partner_booking(request, reference)).data)
