@@ -124,7 +124,7 @@ def account_email_queue(*, kind: str, user) -> OutboundEmail | None:
 
 
 def _message(email: OutboundEmail) -> EmailMultiAlternatives:
-    context = _context(kind=email.kind, booking=email.booking, user=email.user)
+    context = {**_context(kind=email.kind, booking=email.booking, user=email.user), "email": email}
     if email.booking is not None:
         # brand and last four digits at most: the payment row never holds more
         context["payment"] = email.booking.payments.filter(paid_at__isnull=False).order_by("-paid_at").first()

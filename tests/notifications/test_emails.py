@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.template.loader import get_template
 from django.utils import timezone
+from django.utils.html import escape
 
 from bookings.models import Booking
 from bookings.services import Actor, GuestDetails, booking_cancel, booking_confirm, booking_hold, booking_payment_failed
@@ -99,6 +100,7 @@ def test_each_event_mails_the_right_people(django_capture_on_commit_callbacks, e
         assert message.subject == email.subject and booking.reference in message.subject
         assert booking.reference in message.body and booking.reference in html_of(message)
         assert html_of(message).lstrip().startswith("<!doctype html>")
+        assert f"<title>{escape(message.subject)}</title>" in html_of(message)
         assert "<" not in message.body  # the text part is text
 
 
