@@ -135,6 +135,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     # No date_hierarchy: its links cost a DISTINCT over every booking on every page; the arrival filters don't.
     ordering = ["-id"]  # the creation order, on the primary key's index
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # a COUNT per filter choice: seconds over the whole catalogue
     paginator = EstimatedCountPaginator
     list_per_page = 50
     inlines = [StatusChangeInline, PaymentInline, EmailInline]
@@ -228,6 +229,13 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # bookings are cancelled, never deleted: the legal record stays
+
+    def save_model(self, request, obj, form, change):
+        """Write only the fields staff may edit: a full save would put back the status, counters and money as they
+        were when the page was opened, undoing a cancellation or payment made meanwhile."""
+        fields = [f for f in form.changed_data if f in self.editable_fields]
+        if change and fields:
+            obj.save(update_fields=[*fields, "updated_at"])
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.confirmed_at is not None:

@@ -157,6 +157,7 @@ class NightInventoryAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
     search_fields = ["room_type__name", "room_type__hotel__name"]
     ordering = ["room_type_id", "date"]  # the (room_type, date) unique index
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request):

@@ -99,18 +99,28 @@ class BulkInventoryForm(forms.Form):
         choices=WEEKDAYS,
         coerce=int,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "sb-choices"}),
         help_text="None ticked: every day.",
     )
-    rooms_for_sale = forms.IntegerField(min_value=0, max_value=10000, required=False)
-    price = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2, required=False)
+    rooms_for_sale = forms.IntegerField(min_value=0, max_value=10000, required=False, help_text="Blank: unchanged.")
+    price = forms.DecimalField(
+        label="Price per night",
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        help_text="Blank: unchanged.",
+    )
     stop_sell = forms.TypedChoiceField(
+        label="Stop-sell",
         choices=[("", "unchanged"), ("1", "stop selling"), ("0", "sell")],
         coerce=lambda v: v == "1",
         empty_value=None,
         required=False,
     )
-    min_stay = forms.IntegerField(min_value=1, max_value=30, required=False)
+    min_stay = forms.IntegerField(
+        label="Minimum stay", min_value=1, max_value=30, required=False, help_text="Nights. Blank: unchanged."
+    )
 
 
 class InventoryBulkView(RoomTypeStaffMixin, FormView):

@@ -80,9 +80,9 @@ class BulkResult:
     created: int
 
 
-def _nights_listed(dates: list[date]) -> str:
-    shown = ", ".join(f"{d:%a %d %b %Y}" for d in dates[:5])
-    return shown + (f" and {len(dates) - 5} more" if len(dates) > 5 else "")
+def _nights_listed(nights: list[NightInventory]) -> str:
+    shown = ", ".join(f"{n.date:%a %d %b %Y} ({n.rooms_sold} sold)" for n in nights[:5])
+    return shown + (f" and {len(nights) - 5} more nights" if len(nights) > 5 else "")
 
 
 def inventory_bulk_update(
@@ -136,7 +136,7 @@ def inventory_bulk_update(
                 NightInventory.objects.select_for_update().filter(room_type=room_type, date__in=days).order_by("date")
             )
             if rooms_for_sale is not None:
-                short = [n.date for n in nights if n.rooms_sold > rooms_for_sale]
+                short = [n for n in nights if n.rooms_sold > rooms_for_sale]
                 if short:
                     raise InventoryError(
                         f"Can't set {rooms_for_sale} rooms for sale: more are already sold on {_nights_listed(short)}."

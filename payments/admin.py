@@ -12,6 +12,7 @@ from .models import Payment, Receipt, Refund
 
 class ReadOnlyAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request):

@@ -292,3 +292,62 @@ class TestListsStayCheap:
         with CaptureQueriesContext(connection) as queries:
             client.get(reverse("admin:bookings_booking_changelist"), {"status__exact": "confirmed"})
         assert [q["sql"] for q in queries if "COUNT(" in q["sql"]]  # a filtered list is counted exactly
+
+
+class TestFindingBookings:
+    def test_by_reference_email_or_name(self, client, two_hotels, front_desk_a):
+        a = two_hotels[0]
+        wanted = booking_at(a, email="Found.Me@example.com", last_name="Lovelace")
+        client.force_login(front_desk_a)
+        url = reverse("admin:bookings_booking_changelist")
+        for term in (wanted.reference, wanted.reference.lower(), "found.me@example.com", "lovel"):
+            rows = client.get(url, {"q": term}).context["cl"].result_list
+            assert [b.pk for b in rows] == [wanted.pk], term
+
+    def test_by_arrival(self, client, two_hotels, front_desk_a):
+        a = two_hotels[0]
+        today = booking_at(a, email="t@example.com", check_in=0, nights=1)
+        client.force_login(front_desk_a)
+        url = reverse("admin:bookings_booking_changelist")
+        rows = client.get(url, {"arrival": "today"}).context["cl"].result_list
+        assert [b.pk for b in rows] == [today.pk]
+        rows = client.get(url, {"arrival": "next30"}).context["cl"].result_list
+        assert {b.pk for b in rows} == {today.pk, two_hotels[2].pk}
+
+    def test_the_hotel_filter_stays_usable_for_a_big_catalogue(self, client, two_hotels, superuser, monkeypatch):
+        from hotels.staff import HotelListFilter
+
+        monkeypatch.setattr(HotelListFilter, "max_choices", 1)
+        client.force_login(superuser)
+        url = reverse("admin:bookings_booking_changelist")
+        assert "Beta Hotel</a>" not in client.get(url).content.decode()  # too many to list
+        hotel_page = client.get(reverse("admin:hotels_hotel_change", args=[two_hotels[1].pk])).content.decode()
+        assert f"{url}?hotel={two_hotels[1].pk}" in hotel_page
+        rows = client.get(url, {"hotel": two_hotels[1].pk}).context["cl"].result_list
+        assert [b.pk for b in rows] == [two_hotels[3].pk]  # the link from the hotel's page still filters
+
+
+def test_editing_guest_details_does_not_undo_a_change_made_meanwhile(client, two_hotels, front_desk_a, monkeypatch):
+    from bookings.admin import BookingAdmin
+
+    booking = two_hotels[2]
+    client.force_login(front_desk_a)
+    url = reverse("admin:bookings_booking_change", args=[booking.pk])
+    page = client.get(url)
+    loaded = BookingAdmin.get_object
+
+    def get_object_then_guest_cancels(self, request, object_id, from_field=None):
+        obj = loaded(self, request, object_id, from_field)
+        if request.method == "POST":  # the guest cancels between the admin's read and its write
+            Booking.objects.filter(pk=obj.pk).update(status="cancelled", nights_held=False)
+        return obj
+
+    monkeypatch.setattr(BookingAdmin, "get_object", get_object_then_guest_cancels)
+    data = {"guest_phone": "+33 1 23 45 67 89", "special_requests": "Late arrival"}
+    for inline in page.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({management.add_prefix(k): v for k, v in management.initial.items()})
+    assert client.post(url, data).status_code == 302
+    booking.refresh_from_db()
+    assert (booking.guest_phone, booking.special_requests) == ("+33 1 23 45 67 89", "Late arrival")
+    assert booking.status == "cancelled" and not booking.nights_held
