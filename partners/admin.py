@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey
 
 from .models import Partner, PartnerAPIKey, WebhookDelivery
 from .tasks import deliver_webhook
@@ -20,6 +21,12 @@ class SuperuserOnly:
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+# The library registers its own partner-less APIKey model, which authenticates nobody here: keys are issued per
+# partner below.
+if admin.site.is_registered(APIKey):
+    admin.site.unregister(APIKey)
 
 
 @admin.register(Partner)

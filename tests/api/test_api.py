@@ -1,6 +1,7 @@
 """The partner API through DRF's APIClient: keys, hotels, availability, bookings, isolation, throttling, Test
 header, the partner_create command."""
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -322,3 +323,24 @@ def test_the_test_header_is_refused_to_real_partners(api, room):
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "test_header_not_allowed"
     assert api.get("/api/v1/availability/", stay_query(), HTTP_TEST="sold_out").status_code == 400
     assert not Booking.objects.exists()
+
+
+def test_staff_issue_a_key_in_the_admin_see_it_once_and_revoke_it(client, partner, room):
+    from django.conf import settings
+
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = f"/{settings.ADMIN_URL}partners/partnerapikey/"
+    response = client.post(f"{url}add/", {"name": "Rotation 2026", "partner": partner.pk}, follow=True)
+    assert response.status_code == 200
+    [message] = [str(m) for m in response.context["messages"] if "store it somewhere safe" in str(m)]
+    key = re.search(r"is: (\S+)\. ", message).group(1)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert api.get("/api/v1/hotels/").status_code == 200
+    stored = PartnerAPIKey.objects.get()
+    assert key.encode() not in client.get(f"{url}{stored.pk}/change/").content
+    client.post(f"{url}{stored.pk}/change/", {"name": stored.name, "partner": partner.pk, "revoked": "on"})
+    assert api.get("/api/v1/hotels/").status_code == 401
+    assert client.get(f"/{settings.ADMIN_URL}rest_framework_api_key/apikey/").status_code == 404
