@@ -1,15 +1,16 @@
 """Reads of the partner API: which hotels a partner sells, its bookings, and offers priced by the one pricing
 function (``hotels.pricing.stay_quote``)."""
 
+from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 
 from bookings.models import Booking
 from bookings.policy import cancellation_policy_snapshot, policy_summary
 from hotels.models import Hotel, RoomType
 from hotels.pricing import Quote, stay_quote
-from hotels.selectors import RoomOffer, Stay, hotels_offers
+from hotels.selectors import RoomOffer, Stay, hotel_search, hotels_offers, known_cities
 
 from .models import Partner
 
@@ -89,3 +90,48 @@ def policy_data(policy: dict) -> dict:
 
 def offer_policy(hotel: Hotel, stay: Stay) -> dict:
     return policy_data(cancellation_policy_snapshot(hotel, stay.check_in))
+
+
+@dataclass
+class HotelAvailability:
+    hotel: Hotel
+    offers: list[tuple[RoomOffer, Quote]]  # cheapest first
+    cancellation_policy: dict  # with its summary
+
+
+def partner_availability(
+    partner: Partner, *, stay: Stay, city: str = "", hotel_id: int | None = None, page: int = 1, page_size: int = 20
+) -> tuple[list[HotelAvailability], int]:
+    """One page of the hotels ``partner`` sells that can host ``stay`` (in ``city``, or the one hotel
+    ``hotel_id``), each with its offers priced by ``stay_quote``; and the number of such hotels over all pages.
+
+    A handful of queries whatever the page holds: the search page, its amenities and taxes, then the offers
+    (``hotels_offers``: availability, room types, nights); nothing per hotel.
+    """
+    if hotel_id:
+        hotels = list(partner_hotels(partner).filter(pk=hotel_id))
+    else:
+        known = next((c for c in known_cities() if c.casefold() == city.strip().casefold()), None)
+        hotels = []
+        if known:
+            hotels = hotel_search(
+                city=known,
+                stay=stay,
+                hotel_ids=partner_hotel_ids(partner),
+                limit=page_size,
+                offset=(page - 1) * page_size,
+                prefetch=False,  # the API shows no photos
+            )
+    prefetch_related_objects(hotels, "amenities", "taxes")
+    offers = hotels_offers(hotel_ids=[h.pk for h in hotels], stay=stay)
+    page_of_hotels = [
+        HotelAvailability(
+            hotel=hotel,
+            offers=[(offer, offer_quote(offer, stay=stay, hotel=hotel)) for offer in offers[hotel.pk]],
+            cancellation_policy=offer_policy(hotel, stay),
+        )
+        for hotel in hotels
+        if offers[hotel.pk]
+    ]
+    count = hotels[0].result_count if hotels and not hotel_id else len(page_of_hotels)
+    return page_of_hotels, count

@@ -3,7 +3,6 @@
 import re
 
 from django.conf import settings
-from django.db.models import prefetch_related_objects
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -15,12 +14,10 @@ from rest_framework.views import APIView
 
 from bookings.exceptions import BookingError, PriceChanged, SoldOut
 from bookings.services import GuestDetails
-from hotels.selectors import Stay, hotel_search, hotels_offers, known_cities
+from hotels.selectors import Stay
 from partners.selectors import (
-    offer_policy,
-    offer_quote,
+    partner_availability,
     partner_bookings,
-    partner_hotel_ids,
     partner_hotels,
     partner_room_type,
     room_type_quote,
@@ -193,55 +190,37 @@ class AvailabilityView(PartnerAPIView):
         q = validated(s.AvailabilityQuerySerializer, request.query_params.dict())
         outcome = self.test_outcome(request)
         stay = stay_from(q)
-        if outcome == "sold_out":
-            hotels = []
-        elif q.get("hotel"):
-            hotels = list(partner_hotels(request.user).filter(pk=q["hotel"]).prefetch_related("taxes", "amenities"))
-        else:
-            city = next((c for c in known_cities() if c.casefold() == q["city"].strip().casefold()), None)
-            start = (q["page"] - 1) * PAGE_SIZE
-            hotels = (
-                hotel_search(
-                    city=city,
-                    stay=stay,
-                    hotel_ids=partner_hotel_ids(request.user),
-                    limit=PAGE_SIZE,
-                    offset=start,
-                    prefetch=False,  # the API shows no photos
-                )
-                if city
-                else []
+        page, count = [], 0
+        if outcome != "sold_out":
+            page, count = partner_availability(
+                request.user,
+                stay=stay,
+                city=q.get("city", ""),
+                hotel_id=q.get("hotel"),
+                page=q["page"],
+                page_size=PAGE_SIZE,
             )
-            prefetch_related_objects(hotels, "amenities", "taxes")
-        offers = hotels_offers(hotel_ids=[h.pk for h in hotels], stay=stay)
         # Serialize each list once: a ModelSerializer per object rebuilds its fields every time (measured 5x slower).
-        hotel_data = {h["id"]: h for h in s.HotelSerializer(hotels, many=True).data}
-        room_types = [o.room_type for hotel_offers in offers.values() for o in hotel_offers]
+        hotel_data = s.HotelSerializer([h.hotel for h in page], many=True).data
+        room_types = [offer.room_type for h in page for offer, _ in h.offers]
         room_type_data = {r["id"]: r for r in s.RoomTypeSerializer(room_types, many=True).data}
         results = []
-        for hotel in hotels:
-            if not offers[hotel.pk]:
-                continue
-            policy = offer_policy(hotel, stay)
+        for hotel, data in zip(page, hotel_data, strict=True):
             hotel_offers = []
-            for offer in offers[hotel.pk]:
-                quote = offer_quote(offer, stay=stay, hotel=hotel).as_snapshot()
+            for offer, quote in hotel.offers:
+                snapshot = quote.as_snapshot()
                 hotel_offers.append(
                     {
                         "room_type": room_type_data[offer.room_type.pk],
                         "rooms_available": offer.rooms_available,
-                        "currency": quote["currency"],
-                        "nights": quote["nights"],
-                        "taxes": quote["taxes"],
-                        "total": quote["total"],
-                        "cancellation_policy": policy,
+                        "currency": snapshot["currency"],
+                        "nights": snapshot["nights"],
+                        "taxes": snapshot["taxes"],
+                        "total": snapshot["total"],
+                        "cancellation_policy": hotel.cancellation_policy,
                     }
                 )
-            results.append({"hotel": hotel_data[hotel.pk], "offers": hotel_offers})
-        if q.get("hotel") or not hotels:
-            count = len(results)
-        else:
-            count = hotels[0].result_count
+            results.append({"hotel": data, "offers": hotel_offers})
         return Response(
             {
                 "check_in": stay.check_in,
