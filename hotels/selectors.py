@@ -148,8 +148,18 @@ def hotel_search(
     """One page of the hotels in ``city`` that can host ``stay``, each with ``best_total`` (cheapest room type,
     all nights and rooms, before added taxes) and ``result_count`` (matches over all pages). One query for the
     page, plus three small ones for its photos, amenities and taxes when ``prefetch``."""
-    sql, params = hotel_search_sql(city=city, stay=stay, sort=sort, min_total=min_total, max_total=max_total,
-                                   stars=stars, amenities=amenities, hotel_ids=hotel_ids, limit=limit, offset=offset)
+    sql, params = hotel_search_sql(
+        city=city,
+        stay=stay,
+        sort=sort,
+        min_total=min_total,
+        max_total=max_total,
+        stars=stars,
+        amenities=amenities,
+        hotel_ids=hotel_ids,
+        limit=limit,
+        offset=offset,
+    )
     hotels = list(Hotel.objects.raw(sql, params))
     if prefetch:
         prefetch_related_objects(
@@ -186,14 +196,35 @@ def hotel_search_cached(**kwargs) -> list[Hotel]:
     return hotels
 
 
-def hotel_search_sql(*, city, stay, sort="price", min_total=None, max_total=None, stars=None, amenities=None,
-                     hotel_ids=None, limit=None, offset=0) -> tuple[str, dict]:
+def hotel_search_sql(
+    *,
+    city,
+    stay,
+    sort="price",
+    min_total=None,
+    max_total=None,
+    stars=None,
+    amenities=None,
+    hotel_ids=None,
+    limit=None,
+    offset=0,
+) -> tuple[str, dict]:
     params = {
-        "city": city, "check_in": stay.check_in, "check_out": stay.check_out, "nights": stay.nights,
-        "adults": stay.adults, "children": stay.children, "people": stay.adults + stay.children, "rooms": stay.rooms,
-        "stars": list(stars) if stars else None, "amenities": list(amenities) if amenities else None,
+        "city": city,
+        "check_in": stay.check_in,
+        "check_out": stay.check_out,
+        "nights": stay.nights,
+        "adults": stay.adults,
+        "children": stay.children,
+        "people": stay.adults + stay.children,
+        "rooms": stay.rooms,
+        "stars": list(stars) if stars else None,
+        "amenities": list(amenities) if amenities else None,
         "hotel_ids": list(hotel_ids) if hotel_ids is not None else None,
-        "min_total": min_total, "max_total": max_total, "limit": limit, "offset": offset,
+        "min_total": min_total,
+        "max_total": max_total,
+        "limit": limit,
+        "offset": offset,
     }
     return SEARCH_SQL.format(order=ORDERS.get(sort, ORDERS["price"])), params
 
@@ -216,8 +247,9 @@ def search_amenities() -> list[tuple[str, str]]:
     """(code, name) of the amenities hotels offer, for the filters; cached briefly (a DISTINCT over the join)."""
     choices = cache.get("hotels:amenities")
     if choices is None:
-        choices = list(Amenity.objects.filter(hotels__isnull=False).distinct().order_by("name")
-                       .values_list("code", "name"))
+        choices = list(
+            Amenity.objects.filter(hotels__isnull=False).distinct().order_by("name").values_list("code", "name")
+        )
         cache.set("hotels:amenities", choices, 300)
     return choices
 
@@ -248,8 +280,12 @@ def hotels_offers(*, hotel_ids: list[int], stay: Stay) -> dict[int, list[RoomOff
         nights[night.room_type_id].append(night)
     for rt_id, r in rows.items():
         result[r["hotel_id"]].append(
-            RoomOffer(room_type=room_types[rt_id], total=r["total"], rooms_available=r["rooms_available"],
-                      nights=nights[rt_id])
+            RoomOffer(
+                room_type=room_types[rt_id],
+                total=r["total"],
+                rooms_available=r["rooms_available"],
+                nights=nights[rt_id],
+            )
         )
     for offers in result.values():
         offers.sort(key=lambda o: (o.total, o.room_type.name))
