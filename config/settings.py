@@ -137,7 +137,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 # added nothing, and "ip_address" alone would share the same small limit, locking out a hotel's or office's whole
 # NAT. One address trying many accounts is limited instead by django-ratelimit on the login view
 # (accounts.views.LOGIN_IP_RATE). Usernames are lower-cased so "Ada@" and "ada@" share one failure count.
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# The (username, ip) pair is listed too so axes' own deploy check (axes.W006) sees IP-based throttling; it is a
+# subset of the username count and changes nothing else.
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "accounts.lockout.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
