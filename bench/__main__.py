@@ -1,61 +1,147 @@
-"""``make bench``: performance figures printed as a table (recorded by hand in docs/performance.md).
+"""``make bench`` (``python -m bench``): performance figures printed as a table, recorded in docs/performance.md.
 
-Uses its own database so dev data is never touched: the embedded PostgreSQL's ``staybook_bench`` database, or the
-server named by ``DATABASE_URL``. The 10,000-hotel catalogue is built once and reused.
+The bench has its own database, so dev data is never touched: the embedded PostgreSQL's ``staybook_bench``, or,
+when ``DATABASE_URL`` is set, that server with ``_bench`` appended to the database name unless the name already
+says "bench" (``DATABASE_URL=postgres://postgres@127.0.0.1:5432/staybook_bench make bench``). The catalogue of
+``--hotels`` hotels is built once (``seed_demo --no-photos``) and reused while it is big enough.
+
+Sections run in the order of ``SECTIONS``; ``--only NAME`` (repeatable) picks some. A section is a module whose
+``run(options)`` (or ``run()``) returns rows (see bench/common.py). Missed targets are printed as "TARGET MISSED"
+lines; the exit status is non-zero only when a section fails with an error.
 """
 
 import argparse
+import importlib
+import inspect
 import os
 import sys
 import time
+import traceback
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+SECTIONS = [
+    ("search", "bench.search", "hotel search: service vs raw SQL, results page under load"),
+    ("booking", "bench.booking", "holds under contention, receipt PDFs"),
+    ("api", "bench.api", "partner API under load"),
+]
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def main():
-    parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--only", choices=["search", "booking", "api"], action="append")
-    parser.add_argument("--hotels", type=int, default=10000)
-    parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the search query")
-    args = parser.parse_args()
+def _bench_name(name: str) -> str:
+    return name if "bench" in name else f"{name}_bench"
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("EMBEDDED_PG_NAME", "staybook_bench")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
 
-    django.setup()
+def _use_bench_database() -> str:
+    """Point Django at the bench database before settings load; returns a description for the header."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        os.environ["EMBEDDED_PG_NAME"] = _bench_name(os.environ.get("EMBEDDED_PG_NAME", "staybook_bench"))
+        return f"embedded PostgreSQL, database {os.environ['EMBEDDED_PG_NAME']}"
+    parts = urlsplit(url)
+    name = _bench_name(parts.path.lstrip("/") or "staybook")
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+    _create_database(parts, name)
+    return f"{parts.hostname}:{parts.port or 5432}, database {name}"
+
+
+def _create_database(parts, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    maintenance = urlunsplit(parts._replace(path="/postgres", scheme="postgresql"))
+    try:
+        with psycopg.connect(maintenance, autocommit=True) as conn:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.OperationalError as error:  # no maintenance database: Django says so if the bench's is missing
+        print(f"Could not check for database {name} ({error}); using it as it is.", file=sys.stderr)
+
+
+def _catalogue(hotels: int) -> None:
     from django.core.management import call_command
+    from django.db import connection
 
     from hotels.models import Hotel
 
     call_command("migrate", verbosity=0)
     have = Hotel.objects.count()
-    if have < args.hotels:
+    if have < hotels:
+        print(f"Building the catalogue: {hotels - have} hotels with a year of nights (COPY)…", flush=True)
         started = time.monotonic()
-        print(f"Building the catalogue: {args.hotels - have} hotels with a year of nights…", flush=True)
-        call_command("seed_demo", hotels=args.hotels - have, no_photos=True, verbosity=0)
+        call_command("seed_demo", hotels=hotels - have, no_photos=True, verbosity=0)
         print(f"  built in {time.monotonic() - started:.0f} s", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sum(n), count(*), min(n), percentile_disc(0.5) WITHIN GROUP (ORDER BY n), max(n)"
+            " FROM (SELECT count(*) AS n FROM hotels_hotel WHERE is_active GROUP BY city) AS per_city"
+        )
+        count, cities, low, median, high = cursor.fetchone()
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'hotels_nightinventory'")
+        (nights,) = cursor.fetchone()
+        cursor.execute("SELECT max(date) FROM hotels_nightinventory")
+        (last_night,) = cursor.fetchone()
+        cursor.execute("SHOW server_version")
+        (version,) = cursor.fetchone()
+    print(
+        f"Catalogue: {count} active hotels in {cities} cities ({low}/{median}/{high} hotels per city min/median/max),"
+        f" ~{nights:,} room-nights up to {last_night}; PostgreSQL {version}"
+    )
 
-    sections = args.only or ["search", "booking", "api"]
-    rows = []
-    if "search" in sections:
-        from bench import search
 
-        rows += search.run(explain=args.explain)
-    if "booking" in sections:
-        from bench import booking
+def main(argv=None) -> int:
+    names = [name for name, _, _ in SECTIONS]
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", epilog="sections: " + "; ".join(f"{n}: {d}" for n, _, d in SECTIONS)
+    )
+    parser.add_argument("--only", choices=names, action="append", help="run only this section (repeatable)")
+    parser.add_argument("--hotels", type=int, default=10000, help="catalogue size to build or reuse (10000)")
+    parser.add_argument("--explain", action="store_true", help="print EXPLAIN (ANALYZE, BUFFERS) of the search")
+    parser.add_argument("--runs", type=int, default=300, help="searches timed by the search section (300)")
+    parser.add_argument("--seconds", type=int, default=15, help="duration of each HTTP load run (15)")
+    options = parser.parse_args(argv)
 
-        rows += booking.run()
-    if "api" in sections:
-        from bench import api
+    import environ
 
-        rows += api.run()
-    width = max(len(r[0]) for r in rows) + 2
-    print()
-    print(f"{'measure':<{width}}{'value':>14}   target")
-    for name, value, target in rows:
-        print(f"{name:<{width}}{value:>14}   {target}")
-    return 0
+    environ.Env.read_env(ROOT / ".env", overwrite=False)  # as settings will, so a DATABASE_URL there is seen here
+    database = _use_bench_database()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    print(f"Bench database: {database}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
+    _catalogue(options.hotels)
+
+    from bench.common import Row
+
+    rows, failed = [], []
+    for name, module_name, _ in SECTIONS:
+        if options.only and name not in options.only:
+            continue
+        print(f"\n== {name} ==", flush=True)
+        try:
+            run = importlib.import_module(module_name).run
+            result = run(options) if inspect.signature(run).parameters else run()
+            rows += [Row(*row) for row in result]
+        except Exception:
+            traceback.print_exc()
+            failed.append(name)
+
+    if rows:
+        width = max(len(r.measure) for r in rows) + 2
+        value_width = max(14, *(len(r.value) + 2 for r in rows))
+        print(f"\n{'measure':<{width}}{'value':>{value_width}}   target")
+        for row in rows:
+            print(f"{row.measure:<{width}}{row.value:>{value_width}}   {row.target}")
+        print(f"(load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    for row in rows:
+        if row.ok is False:
+            print(f"TARGET MISSED: {row.measure} = {row.value} (target {row.target})")
+    for name in failed:
+        print(f"ERROR: section {name} failed (traceback above)")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -1,16 +1,36 @@
+"""What every bench section shares: result rows with targets, percentiles, the site under gunicorn, an HTTP load.
+
+A section is a module with ``run(options)`` (or ``run()``) returning a list of rows: ``Row`` or plain
+``(measure, value, target)`` tuples. A row whose ``ok`` is False is printed again as "TARGET MISSED".
+"""
+
 import contextlib
+import http.client
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class Row(NamedTuple):
+    measure: str
+    value: str
+    target: str = ""
+    ok: bool | None = None  # None: nothing to compare; False: printed as "TARGET MISSED"
+
+
 def percentile(values, pct):
+    """Nearest-rank percentile of ``values`` (no interpolation)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
@@ -21,47 +41,107 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Server(str):
+    """The base URL of a running gunicorn (a ``str``), with what :func:`server_cpu` needs to find its processes."""
+
+    master_pid: int
+    app_name: str
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def server_cpu(server: Server) -> dict[str, float]:
+    """CPU seconds used so far by the gunicorn workers and by their PostgreSQL backends (Linux /proc, found
+    through ``application_name``), so a figure can be split into Python and database time per request and
+    read even when other work shares the machine. Backends on another host are not counted."""
+    from django.db import connection
+
+    children = Path(f"/proc/{server.master_pid}/task/{server.master_pid}/children")
+    workers = [int(pid) for pid in children.read_text().split()] if children.exists() else []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [server.app_name])
+        backends = [pid for (pid,) in cursor.fetchall()]
+    return {
+        **{f"worker {pid}": _cpu_seconds(pid) for pid in workers},
+        **{f"postgres {pid}": _cpu_seconds(pid) for pid in backends},
+    }
+
+
+def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds of the workers and of PostgreSQL between two :func:`server_cpu` readings."""
+    used = {"worker": 0.0, "postgres": 0.0}
+    for name, seconds in after.items():
+        used[name.split()[0]] += seconds - before.get(name, 0.0)
+    return used
+
+
+_collected = False
+
+
+def _collectstatic(env):
+    """Once per bench run: with DEBUG=0 the manifest storage needs the collected files for ``{% static %}``."""
+    global _collected
+    if not _collected:
+        command = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
+        subprocess.run(command, cwd=ROOT, env={**env, "LOG_LEVEL": "WARNING"}, check=True)
+        _collected = True
+
+
 @contextlib.contextmanager
 def gunicorn(workers: int = 2, extra_env: dict | None = None):
-    """The site under gunicorn on a free loopback port, with the bench database; stopped on exit."""
+    """The site under gunicorn on a free loopback port, with the bench database; always stopped on exit.
+
+    Production settings (DEBUG=0, request log at INFO, written to a temporary file) except for the HTTPS redirect.
+    """
     port = free_port()
     env = {
         **os.environ,
         "DEBUG": "0",
         "SECURE_SSL_REDIRECT": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "INFO",
+        "PGAPPNAME": f"bench-gunicorn-{port}",  # libpq: lets server_cpu() find this server's database backends
         **(extra_env or {}),
     }
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)  # noqa: S603
+    _collectstatic(env)
+    log = tempfile.NamedTemporaryFile("w+", prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
+    command = [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-w", str(workers)]
     process = subprocess.Popen(  # noqa: S603
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "config.wsgi",
-            "-w",
-            str(workers),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
+        [*command, "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = Server(f"http://127.0.0.1:{port}")
+    url.master_pid, url.app_name = process.pid, env["PGAPPNAME"]
     try:
-        for _ in range(200):
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {process.returncode}; log: {log.name}")
             try:
-                urllib.request.urlopen(f"{url}/healthz", timeout=1)  # noqa: S310 - loopback
+                urllib.request.urlopen(f"{url}/healthz", timeout=2)
                 break
             except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not answer /healthz in 30 s; log: {log.name}") from None
                 time.sleep(0.1)
         yield url
     finally:
         process.terminate()
-        process.wait(10)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
 
 
 def wrk(
@@ -75,8 +155,18 @@ def wrk(
     method: str = "GET",
     body: str | None = None,
 ) -> dict:
-    """Drive ``base`` with wrk, rotating through the paths in ``url_file``; returns rps, p50, p95, non-2xx."""
-    script = ROOT / "bench" / "rotate.lua"
+    """Drive ``base`` for ``seconds``, rotating through the paths in ``url_file`` (one per line).
+
+    Uses wrk when installed (``apt-get install wrk``), else :func:`python_load` (slower: the client shares the
+    GIL and the two cores, so it understates the server). Returns ``rps``, ``p50``/``p95`` ("12.3ms"),
+    ``p50_ms``/``p95_ms``, ``requests``, ``non2xx`` (status >= 400 — wrk counts 3xx as success too),
+    ``socket_errors`` and ``tool``.
+    """
+    if shutil.which("wrk") is None:
+        paths = Path(url_file).read_text().split()
+        return python_load(
+            paths, base, seconds=seconds, connections=connections, headers=headers, method=method, body=body
+        )
     env = {
         **os.environ,
         "BENCH_PATHS": url_file,
@@ -84,34 +174,109 @@ def wrk(
         "BENCH_BODY": body or "",
         "BENCH_HEADERS": "\n".join(f"{k}: {v}" for k, v in (headers or {}).items()),
     }
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t",
-            str(threads),
-            "-c",
-            str(connections),
-            "-d",
-            f"{seconds}s",
-            "--latency",  # noqa: S603, S607
-            "-s",
-            str(script),
-            base,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    ).stdout
-    result = {"rps": 0.0, "p50": "?", "p95": "?", "non2xx": 0, "raw": out}
+    script = ROOT / "bench" / "rotate.lua"
+    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", str(script), base]
+    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    stats = {}
     for line in out.splitlines():
         parts = line.split()
-        if line.startswith("Requests/sec:"):
-            result["rps"] = float(parts[1])
-        elif parts[:1] == ["50%"]:
-            result["p50"] = parts[1]
-        elif line.strip().startswith("Non-2xx"):
-            result["non2xx"] = int(parts[-1])
-        elif line.strip().startswith("STAT p95"):
-            result["p95"] = parts[-1]
-    return result
+        if parts[:1] == ["STAT"] and len(parts) == 3:
+            stats[parts[1]] = float(parts[2])
+    if "requests" not in stats:
+        raise RuntimeError(f"wrk printed no statistics:\n{out}")
+    return _result(
+        requests=int(stats["requests"]),
+        elapsed=stats["duration_us"] / 1e6,
+        p50_ms=stats["p50_ms"],
+        p95_ms=stats["p95_ms"],
+        non2xx=int(stats["non2xx"]),
+        socket_errors=int(stats["socket_errors"]),
+        tool=f"wrk -t {threads} -c {connections}",
+        raw=out,
+    )
+
+
+def _result(*, requests, elapsed, p50_ms, p95_ms, non2xx, socket_errors, tool, raw=""):
+    return {
+        "rps": requests / elapsed if elapsed else 0.0,
+        "requests": requests,
+        "p50_ms": p50_ms,
+        "p95_ms": p95_ms,
+        "p50": f"{p50_ms:.1f}ms",
+        "p95": f"{p95_ms:.1f}ms",
+        "non2xx": non2xx,
+        "socket_errors": socket_errors,
+        "tool": tool,
+        "raw": raw,
+    }
+
+
+def python_load(
+    paths: list[str],
+    base: str,
+    *,
+    seconds: int = 15,
+    connections: int = 8,
+    headers: dict | None = None,
+    method: str = "GET",
+    body: str | None = None,
+    max_requests: int = 200_000,
+) -> dict:
+    """A bounded load generator for machines without wrk: ``connections`` threads, one keep-alive connection
+    each, rotating through ``paths``; stops after ``seconds`` or ``max_requests``, loopback only."""
+    target = urlsplit(base)
+    if target.hostname not in ("127.0.0.1", "localhost"):
+        raise ValueError("the load generator only drives loopback servers")
+    deadline = time.monotonic() + seconds
+    lock = threading.Lock()
+    latencies, failures = [], {"status": 0, "socket": 0}
+    counter = iter(range(max_requests))
+    payload = body.encode() if body else None
+
+    def worker(offset):
+        conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+        mine, status_errors, socket_errors = [], 0, 0
+        n = offset
+        while time.monotonic() < deadline:
+            with lock:
+                if next(counter, None) is None:
+                    break
+            n += 1
+            request_headers = dict(headers or {})
+            if method == "POST":
+                request_headers.setdefault("Content-Type", "application/json")
+                request_headers["Idempotency-Key"] = f"bench-{offset}-{n}-{time.monotonic_ns()}"
+            started = time.perf_counter()
+            try:
+                conn.request(method, paths[n % len(paths)], body=payload, headers=request_headers)
+                response = conn.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                socket_errors += 1
+                conn.close()
+                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                continue
+            mine.append((time.perf_counter() - started) * 1000)
+            status_errors += response.status >= 400
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            failures["status"] += status_errors
+            failures["socket"] += socket_errors
+
+    started = time.monotonic()
+    workers = [threading.Thread(target=worker, args=(i * 7919,)) for i in range(connections)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    elapsed = time.monotonic() - started
+    return _result(
+        requests=len(latencies),
+        elapsed=elapsed,
+        p50_ms=percentile(latencies, 50) if latencies else 0.0,
+        p95_ms=percentile(latencies, 95) if latencies else 0.0,
+        non2xx=failures["status"],
+        socket_errors=failures["socket"],
+        tool=f"python threads x {connections} (wrk not installed)",
+    )

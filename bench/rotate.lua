@@ -1,9 +1,16 @@
--- wrk script: rotate through the request paths listed in $BENCH_PATHS; report p95 latency.
+-- wrk script: rotate through the request paths listed in $BENCH_PATHS (each thread from its own starting point);
+-- print the figures bench/common.py reads as "STAT <name> <value>" lines.
 local paths = {}
 local counter = 0
 local method = os.getenv("BENCH_METHOD") or "GET"
 local body = os.getenv("BENCH_BODY") or ""
 local headers = {}
+local thread_number = 0
+
+function setup(thread)
+  thread:set("offset", thread_number * 7919)
+  thread_number = thread_number + 1
+end
 
 function init(args)
   for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
@@ -11,6 +18,7 @@ function init(args)
     local k, v = string.match(line, "^([^:]+):%s*(.*)$")
     if k then headers[k] = v end
   end
+  counter = offset or 0
 end
 
 function request()
@@ -27,5 +35,11 @@ function request()
 end
 
 function done(summary, latency, requests)
-  io.write(string.format("STAT p95 %.1fms\n", latency:percentile(95) / 1000))
+  local e = summary.errors
+  io.write(string.format("STAT requests %d\n", summary.requests))
+  io.write(string.format("STAT duration_us %d\n", summary.duration))
+  io.write(string.format("STAT p50_ms %.2f\n", latency:percentile(50) / 1000))
+  io.write(string.format("STAT p95_ms %.2f\n", latency:percentile(95) / 1000))
+  io.write(string.format("STAT non2xx %d\n", e.status))
+  io.write(string.format("STAT socket_errors %d\n", e.connect + e.read + e.write + e.timeout))
 end
