@@ -134,6 +134,11 @@ def gunicorn(workers: int = 2, extra_env: dict | None = None):
                     raise RuntimeError(f"gunicorn did not answer /healthz in 30 s; log: {log.name}") from None
                 time.sleep(0.1)
         yield url
+    except BaseException:
+        print(f"gunicorn's log is kept in {log.name}", file=sys.stderr)
+        raise
+    else:
+        os.unlink(log.name)
     finally:
         process.terminate()
         try:

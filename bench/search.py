@@ -195,6 +195,7 @@ def results_page(seconds: int) -> list[Row]:
             before, client_before = server_cpu(base), resource.getrusage(resource.RUSAGE_CHILDREN)
             result = wrk(url_file, base, seconds=seconds)
             used, client_after = cpu_used(before, server_cpu(base)), resource.getrusage(resource.RUSAGE_CHILDREN)
+        os.unlink(url_file)
         requests = max(result["requests"], 1)
         client = client_after.ru_utime + client_after.ru_stime - client_before.ru_utime - client_before.ru_stime
         per_request = {k: v * 1000 / requests for k, v in {**used, "client": client}.items()}
