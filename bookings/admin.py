@@ -10,6 +10,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from hotels.policy import policy_summary
 from hotels.staff import (
     EstimatedCountPaginator,
     HotelListFilter,
@@ -25,7 +26,6 @@ from payments.services import PaymentError
 from . import admin_views
 from .exceptions import BookingError
 from .models import Booking, BookingStatusChange
-from .policy import policy_summary
 from .services import Actor, booking_cancel, booking_cancel_quote, booking_mark
 
 PRICES = "bookings.view_booking_prices"

@@ -10,17 +10,18 @@ SESSION_KEY = "booking_drafts"
 MAX_DRAFTS = 5
 
 
-def draft_create(session, *, room_type_id: int, stay: Stay) -> str:
+def draft_create(session, *, rate_plan_id: int, stay: Stay) -> str:
     drafts = session.get(SESSION_KEY, {})
     while len(drafts) >= MAX_DRAFTS:
         drafts.pop(next(iter(drafts)))
     token = secrets.token_urlsafe(9)
     drafts[token] = {
-        "room_type": room_type_id,
+        "rate_plan": rate_plan_id,
         "check_in": stay.check_in.isoformat(),
         "check_out": stay.check_out.isoformat(),
         "adults": stay.adults,
         "children": stay.children,
+        "children_ages": list(stay.children_ages),
         "rooms": stay.rooms,
         "guest": None,
         "booking": None,
@@ -46,4 +47,5 @@ def draft_stay(draft: dict) -> Stay:
         adults=draft["adults"],
         children=draft["children"],
         rooms=draft["rooms"],
+        children_ages=tuple(draft.get("children_ages", ())),
     )

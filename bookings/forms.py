@@ -2,13 +2,33 @@ from django import forms
 from django.contrib.auth import password_validation
 
 from hotels.forms import StayForm
-from hotels.models import RoomType
+from hotels.models import RatePlan, RoomType
+from hotels.selectors import default_rate_plan
 
 
 class BookingStartForm(StayForm):
-    room_type = forms.ModelChoiceField(
-        queryset=RoomType.objects.filter(is_active=True, hotel__is_active=True).select_related("hotel")
+    """The offer chosen on a hotel page: a rate plan (or, from older pages, a room type and its default plan)."""
+
+    rate_plan = forms.ModelChoiceField(
+        queryset=RatePlan.objects.filter(
+            is_active=True, room_type__is_active=True, room_type__hotel__is_active=True
+        ).select_related("room_type__hotel"),
+        required=False,
     )
+    room_type = forms.ModelChoiceField(
+        queryset=RoomType.objects.filter(is_active=True, hotel__is_active=True).select_related("hotel"),
+        required=False,
+    )
+
+    def clean(self):
+        data = super().clean()
+        plan, room_type = data.get("rate_plan"), data.get("room_type")
+        if plan is None and room_type is not None:
+            plan = default_rate_plan(room_type)
+        if plan is None or (room_type is not None and plan.room_type_id != room_type.pk):
+            raise forms.ValidationError("Choose a room and rate.")
+        data["rate_plan"], data["room_type"] = plan, plan.room_type
+        return data
 
 
 class GuestDetailsForm(forms.Form):

@@ -37,6 +37,9 @@ class Booking(models.Model):
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
     hotel = models.ForeignKey("hotels.Hotel", on_delete=models.PROTECT, related_name="bookings")
     room_type = models.ForeignKey("hotels.RoomType", on_delete=models.PROTECT, related_name="bookings")
+    rate_plan = models.ForeignKey(
+        "hotels.RatePlan", on_delete=models.PROTECT, null=True, blank=True, related_name="bookings"
+    )
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="bookings"
     )
@@ -51,6 +54,7 @@ class Booking(models.Model):
     check_out = models.DateField()
     adults = models.PositiveSmallIntegerField()
     children = models.PositiveSmallIntegerField(default=0)
+    children_ages = models.JSONField(default=list, blank=True, help_text="Ages as given; null where not given.")
     rooms = models.PositiveSmallIntegerField(default=1)
 
     guest_first_name = models.CharField(max_length=100)

@@ -12,14 +12,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from hotels.models import RoomType
-from hotels.pricing import stay_quote
-from hotels.selectors import Stay
+from hotels.models import RatePlan, RoomType
+from hotels.policy import cancellation_penalty, cancellation_policy_snapshot
+from hotels.pricing import RateClosed
+from hotels.selectors import Stay, default_rate_plan, rate_plan_quote
 
 from .exceptions import InvalidTransition, PriceChanged, SoldOut, StayInvalid
 from .inventory import NightsUnavailable, nights_check, nights_give_back, nights_take
 from .models import Booking, BookingStatusChange
-from .policy import cancellation_penalty, cancellation_policy_snapshot
 from .signals import booking_event
 
 Status = Booking.Status
@@ -85,6 +85,7 @@ def booking_hold(
     *,
     room_type: RoomType,
     stay: Stay,
+    rate_plan: RatePlan | None = None,
     guest: GuestDetails,
     customer=None,
     source: str = Booking.Source.WEBSITE,
@@ -93,27 +94,28 @@ def booking_hold(
     actor_kind: str = Actor.CUSTOMER,
     **extra,
 ) -> Booking:
-    """Create a booking in ``pending_payment`` holding its room-nights until ``hold_expires_at``.
+    """Create a booking in ``pending_payment`` holding its room-nights until ``hold_expires_at``, sold under
+    ``rate_plan`` (the room type's default plan when not given).
 
-    Raises :class:`StayInvalid`, :class:`SoldOut` (naming the night) or :class:`PriceChanged` (when
-    ``expected_total`` no longer matches); in every failure nothing is held.
+    Raises :class:`StayInvalid` (also when the plan's rules refuse the stay), :class:`SoldOut` (naming the night)
+    or :class:`PriceChanged` (when ``expected_total`` no longer matches); in every failure nothing is held.
     """
     stay_validate(room_type=room_type, stay=stay)
     hotel = room_type.hotel
+    if rate_plan is None:
+        rate_plan = default_rate_plan(room_type)
+    if rate_plan is None or rate_plan.room_type_id != room_type.pk or not rate_plan.is_active:
+        raise StayInvalid(f"This rate is not sold for {room_type.name}.")
     nights = {"room_type_id": room_type.pk, "check_in": stay.check_in, "check_out": stay.check_out, "rooms": stay.rooms}
     with transaction.atomic():
         try:
             prices = nights_check(**nights)
         except NightsUnavailable as exc:
             raise _sold_out(room_type, exc) from exc
-        quote = stay_quote(
-            currency=hotel.currency,
-            nightly_prices=prices,
-            rooms=stay.rooms,
-            adults=stay.adults,
-            children=stay.children,
-            taxes=hotel.taxes.all(),
-        )
+        try:
+            quote = rate_plan_quote(rate_plan=rate_plan, stay=stay, base_prices=prices)
+        except RateClosed as exc:
+            raise StayInvalid(exc.message) from exc
         if expected_total is not None and Decimal(expected_total) != quote.total:
             raise PriceChanged(
                 f"The price for this stay is now {quote.total} {quote.currency}.",
@@ -124,12 +126,14 @@ def booking_hold(
         booking = Booking(
             hotel=hotel,
             room_type=room_type,
+            rate_plan=rate_plan,
             customer=customer,
             source=source,
             check_in=stay.check_in,
             check_out=stay.check_out,
             adults=stay.adults,
             children=stay.children,
+            children_ages=list(stay.ages),
             rooms=stay.rooms,
             guest_first_name=guest.first_name,
             guest_last_name=guest.last_name,
@@ -138,8 +142,17 @@ def booking_hold(
             special_requests=guest.special_requests,
             currency=quote.currency,
             total=quote.total,
-            price_snapshot=quote.as_snapshot(),
-            cancellation_policy=cancellation_policy_snapshot(hotel, stay.check_in),
+            price_snapshot={
+                **quote.as_snapshot(),
+                "rate_plan": {
+                    "id": rate_plan.pk,
+                    "name": rate_plan.name,
+                    "meal_plan": rate_plan.meal_plan,
+                    "meal_plan_label": rate_plan.get_meal_plan_display(),
+                },
+                "children_ages": list(stay.ages),
+            },
+            cancellation_policy=cancellation_policy_snapshot(rate_plan, hotel, stay.check_in),
             nights_held=True,
             hold_expires_at=timezone.now() + timedelta(minutes=minutes),
             **extra,

@@ -14,9 +14,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from accounts.services import AccountExists, user_create
-from hotels.models import RoomType
-from hotels.pricing import stay_quote
-from hotels.selectors import room_type_offers
+from hotels.forms import stay_query
+from hotels.models import RatePlan, RoomType
+from hotels.policy import policy_summary
+from hotels.selectors import default_rate_plan, hotel_offers
 from payments.receipts import receipt_issue
 from payments.services import PaymentError, payment_start
 
@@ -24,16 +25,12 @@ from .drafts import draft_create, draft_get, draft_stay, draft_update
 from .exceptions import BookingError, PriceChanged, SoldOut
 from .forms import BookingStartForm, GuestDetailsForm, GuestSignupForm
 from .models import Booking
-from .policy import cancellation_policy_snapshot, policy_summary
 from .selectors import customer_bookings
 from .services import Actor, GuestDetails, booking_cancel, booking_cancel_quote, booking_hold, stay_validate
 
 
 def _hotel_url(room_type, stay) -> str:
-    return (
-        f"{room_type.hotel.get_absolute_url()}?check_in={stay.check_in:%Y-%m-%d}&check_out={stay.check_out:%Y-%m-%d}"
-        f"&adults={stay.adults}&children={stay.children}&rooms={stay.rooms}"
-    )
+    return f"{room_type.hotel.get_absolute_url()}?{stay_query(stay)}"
 
 
 def _too_many(request):
@@ -59,13 +56,13 @@ def booking_start(request):
             else None
         )
         return redirect(room_type.hotel.get_absolute_url() if room_type else "hotels:home")
-    room_type, stay = form.cleaned_data["room_type"], form.stay
+    rate_plan, room_type, stay = form.cleaned_data["rate_plan"], form.cleaned_data["room_type"], form.stay
     try:
         stay_validate(room_type=room_type, stay=stay)
     except BookingError as exc:
         messages.error(request, exc.message)
         return redirect(_hotel_url(room_type, stay))
-    token = draft_create(request.session, room_type_id=room_type.pk, stay=stay)
+    token = draft_create(request.session, rate_plan_id=rate_plan.pk, stay=stay)
     return redirect("bookings:guest", token=token)
 
 
@@ -73,28 +70,22 @@ def _draft_or_404(request, token):
     draft = draft_get(request.session, token)
     if draft is None:
         raise Http404("This booking draft has expired.")
-    room_type = get_object_or_404(RoomType.objects.select_related("hotel"), pk=draft["room_type"])
-    return draft, room_type, draft_stay(draft)
+    if "rate_plan" not in draft:  # a draft started before rate plans: its room type's default plan
+        room_type = get_object_or_404(RoomType, pk=draft.get("room_type") or 0)
+        draft["rate_plan"] = getattr(default_rate_plan(room_type), "pk", 0)
+    rate_plan = get_object_or_404(RatePlan.objects.select_related("room_type__hotel"), pk=draft["rate_plan"] or 0)
+    return draft, rate_plan, draft_stay(draft)
 
 
-def _quote(room_type, stay):
-    """The price the guest reviews, from the same pricing function the hold uses, or None if sold out."""
-    if not room_type_offers(stay=stay, hotel=room_type.hotel_id).filter(room_type_id=room_type.pk).exists():
-        return None
-    nights = room_type.nights.filter(date__gte=stay.check_in, date__lt=stay.check_out).order_by("date")
-    return stay_quote(
-        currency=room_type.hotel.currency,
-        nightly_prices=[(n.date, n.price) for n in nights],
-        rooms=stay.rooms,
-        adults=stay.adults,
-        children=stay.children,
-        taxes=room_type.hotel.taxes.all(),
-    )
+def _offer(rate_plan, stay):
+    """The offer the guest reviews, priced as on the hotel page and by the hold, or None if no longer sold."""
+    offers = hotel_offers(hotel=rate_plan.room_type.hotel, stay=stay)
+    return next((o for o in offers if o.rate_plan.pk == rate_plan.pk), None)
 
 
 @require_http_methods(["GET", "POST"])
 def booking_guest(request, token):
-    draft, room_type, stay = _draft_or_404(request, token)
+    draft, rate_plan, stay = _draft_or_404(request, token)
     if draft["booking"]:
         return redirect("bookings:detail", reference=draft["booking"])
     form_class = GuestDetailsForm if request.user.is_authenticated else GuestSignupForm
@@ -115,7 +106,7 @@ def booking_guest(request, token):
                     form.add_error(
                         "email", "An account with this e-mail already exists: log in to continue your booking."
                     )
-                    return render(request, "bookings/guest.html", _guest_context(request, form, room_type, stay, token))
+                    return render(request, "bookings/guest.html", _guest_context(request, form, rate_plan, stay, token))
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             guest = {k: data[k] for k in ("first_name", "last_name", "email", "phone", "special_requests")}
             draft_update(request.session, token, guest=guest)
@@ -128,18 +119,21 @@ def booking_guest(request, token):
             else {}
         )
         form = form_class(initial=initial)
-    return render(request, "bookings/guest.html", _guest_context(request, form, room_type, stay, token))
+    return render(request, "bookings/guest.html", _guest_context(request, form, rate_plan, stay, token))
 
 
-def _guest_context(request, form, room_type, stay, token):
+def _guest_context(request, form, rate_plan, stay, token):
     login_url = f"{reverse('accounts:login')}?next={reverse('bookings:guest', kwargs={'token': token})}"
+    offer = _offer(rate_plan, stay)
     return {
         "form": form,
-        "room_type": room_type,
-        "hotel": room_type.hotel,
+        "room_type": rate_plan.room_type,
+        "rate_plan": rate_plan,
+        "hotel": rate_plan.room_type.hotel,
         "stay": stay,
         "login_url": login_url,
-        "quote": _quote(room_type, stay),
+        "quote": offer.quote if offer else None,
+        "policy_line": offer.policy_line if offer else "",
         "step": 2,
     }
 
@@ -151,7 +145,8 @@ def _guest_context(request, form, room_type, stay, token):
 def booking_review(request, token):
     if getattr(request, "limited", False):
         return _too_many(request)
-    draft, room_type, stay = _draft_or_404(request, token)
+    draft, rate_plan, stay = _draft_or_404(request, token)
+    room_type = rate_plan.room_type
     if not draft["guest"]:
         return redirect("bookings:guest", token=token)
     if draft["booking"]:  # "Pay" pressed twice, or back button after paying: continue with that booking
@@ -159,14 +154,18 @@ def booking_review(request, token):
         if booking and booking.status == Booking.Status.PENDING_PAYMENT:
             return _to_bank(request, booking)
         return redirect("bookings:detail", reference=draft["booking"])
-    quote = _quote(room_type, stay)
-    if quote is None:
-        messages.error(request, f"{room_type.name} is no longer available for these dates. Please choose again.")
+    offer = _offer(rate_plan, stay)
+    if offer is None:
+        messages.error(
+            request,
+            f"{room_type.name}, {rate_plan.name} is no longer available for these dates. Please choose again.",
+        )
         return redirect(_hotel_url(room_type, stay))
     if request.method == "POST":
         try:
             booking = booking_hold(
                 room_type=room_type,
+                rate_plan=rate_plan,
                 stay=stay,
                 guest=GuestDetails(**draft["guest"]),
                 customer=request.user,
@@ -186,17 +185,18 @@ def booking_review(request, token):
             return redirect("bookings:review", token=token)
         draft_update(request.session, token, booking=booking.reference)
         return _to_bank(request, booking)
-    policy = cancellation_policy_snapshot(room_type.hotel, stay.check_in)
     return render(
         request,
         "bookings/review.html",
         {
             "room_type": room_type,
+            "rate_plan": rate_plan,
             "hotel": room_type.hotel,
             "stay": stay,
-            "quote": quote,
+            "quote": offer.quote,
             "guest": draft["guest"],
-            "policy": policy_summary(policy),
+            "policy": policy_summary(offer.policy),
+            "policy_line": offer.policy_line,
             "hold_minutes": settings.BOOKING_HOLD_MINUTES,
             "token": token,
             "step": 3,

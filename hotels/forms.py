@@ -17,10 +17,23 @@ class StayForm(forms.Form):
     )
     adults = forms.IntegerField(label="Adults", min_value=1, max_value=30, initial=2)
     children = forms.IntegerField(label="Children", min_value=0, max_value=10, initial=0, required=False)
+    children_ages = forms.CharField(
+        label="Children's ages",
+        max_length=40,
+        required=False,
+        help_text="Ages on the day of arrival, e.g. 4, 9",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "e.g. 4, 9", "autocomplete": "off"}),
+    )
     rooms = forms.IntegerField(label="Rooms", min_value=1, max_value=settings.BOOKING_MAX_ROOMS, initial=1)
+
+    # The website asks every child's age (prices depend on it); older partner API clients may send a count only.
+    ages_required = True
 
     def clean_children(self):
         return self.cleaned_data.get("children") or 0
+
+    def clean_children_ages(self):
+        return parse_ages(self.cleaned_data.get("children_ages") or "")
 
     def clean(self):
         data = super().clean()
@@ -38,6 +51,14 @@ class StayForm(forms.Form):
         adults, rooms = data.get("adults"), data.get("rooms")
         if adults and rooms and rooms > adults:
             self.add_error("rooms", "Each room needs at least one adult.")
+        ages = data.get("children_ages")
+        if ages is not None and "children" in data:
+            if ages and not data["children"]:
+                data["children"] = len(ages)
+            elif ages and len(ages) != data["children"]:
+                self.add_error("children_ages", f"Give one age for each of the {data['children']} children.")
+            elif data["children"] and not ages and self.ages_required:
+                self.add_error("children_ages", "Give each child's age, e.g. 4, 9: children's prices depend on it.")
         return data
 
     @property
@@ -49,7 +70,31 @@ class StayForm(forms.Form):
             adults=d["adults"],
             children=d["children"],
             rooms=d["rooms"],
+            children_ages=tuple(d["children_ages"]),
         )
+
+
+def parse_ages(text: str) -> list[int]:
+    """"4, 9" → [4, 9]; each age a whole number from 0 to 17, else a form error."""
+    ages = []
+    for part in text.replace(";", ",").replace(" ", ",").split(","):
+        if not part:
+            continue
+        if not part.isdigit() or int(part) > 17:
+            raise forms.ValidationError("Ages are whole numbers from 0 to 17, separated by commas (e.g. 4, 9).")
+        ages.append(int(part))
+    if len(ages) > 10:
+        raise forms.ValidationError("At most 10 children per booking.")
+    return ages
+
+
+def stay_query(stay) -> str:
+    """The stay as a query string, for links from one page to the next."""
+    ages = ",".join(str(a) for a in stay.children_ages)
+    return (
+        f"check_in={stay.check_in:%Y-%m-%d}&check_out={stay.check_out:%Y-%m-%d}&adults={stay.adults}"
+        f"&children={stay.children}&children_ages={ages}&rooms={stay.rooms}"
+    )
 
 
 class SearchForm(StayForm):
@@ -58,7 +103,7 @@ class SearchForm(StayForm):
         max_length=100,
         widget=forms.TextInput(attrs={"list": "destinations", "placeholder": "City", "autocomplete": "off"}),
     )
-    field_order = ["destination", "check_in", "check_out", "adults", "children", "rooms"]
+    field_order = ["destination", "check_in", "check_out", "adults", "children", "children_ages", "rooms"]
 
     def clean_destination(self):
         wanted = " ".join(self.cleaned_data["destination"].split()).casefold()

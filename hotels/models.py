@@ -32,11 +32,6 @@ class Amenity(models.Model):
 
 
 class Hotel(models.Model):
-    class CancellationPenalty(models.TextChoices):
-        FIRST_NIGHT = "first_night", "First night"
-        PERCENT = "percent", "Percentage of the stay"
-        FULL_STAY = "full_stay", "Full stay"
-
     name = models.CharField(max_length=160)
     slug = models.SlugField(max_length=180, unique=True)
     city = models.CharField(max_length=100)
@@ -52,18 +47,6 @@ class Hotel(models.Model):
     timezone = models.CharField(max_length=64, default="Europe/Paris", validators=[validate_timezone])
     reservations_email = models.EmailField()
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
-    # Cancellation policy: free until `free_cancellation_days` before arrival (at check-in time, hotel-local),
-    # then the penalty. No free days at all (null) means non-refundable.
-    free_cancellation_days = models.PositiveSmallIntegerField(null=True, blank=True, default=2)
-    cancellation_penalty = models.CharField(
-        max_length=20, choices=CancellationPenalty.choices, default=CancellationPenalty.FIRST_NIGHT
-    )
-    cancellation_penalty_percent = models.DecimalField(
-        max_digits=5,
-        decimal_places=2,
-        default=Decimal("100"),
-        validators=[MinValueValidator(0), MaxValueValidator(100)],
-    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -150,6 +133,18 @@ class RoomType(models.Model):
     size_m2 = models.PositiveSmallIntegerField(null=True, blank=True)
     amenities = models.ManyToManyField(Amenity, blank=True, related_name="room_types")
     total_rooms = models.PositiveSmallIntegerField(help_text="Physical rooms of this type in the hotel.")
+    # Occupancy pricing: a night's price covers `base_occupancy` adults per room; each adult beyond that pays the
+    # supplement per night. Children pay by the hotel's age bands (ChildAgeBand).
+    base_occupancy = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1)], help_text="Adults per room included in the nightly price."
+    )
+    extra_adult_price = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0)],
+        help_text="Per extra adult per night, on every rate plan.",
+    )
     is_active = models.BooleanField(default=True)
 
     history = HistoricalRecords()
@@ -160,10 +155,182 @@ class RoomType(models.Model):
             models.CheckConstraint(
                 condition=Q(max_occupancy__gte=F("max_adults")), name="roomtype_occupancy_gte_adults"
             ),
+            models.CheckConstraint(condition=Q(extra_adult_price__gte=0), name="roomtype_extra_adult_non_negative"),
         ]
 
     def __str__(self):
         return f"{self.name} — {self.hotel.name}"
+
+
+class ChildAgeBand(models.Model):
+    """What a child of an age pays per night, per hotel (e.g. 0–2 free, 3–11 child rate). A child older than every
+    band pays as an extra adult; a hotel with no bands doesn't charge for children."""
+
+    hotel = models.ForeignKey(Hotel, on_delete=models.CASCADE, related_name="child_bands")
+    min_age = models.PositiveSmallIntegerField(validators=[MaxValueValidator(17)])
+    max_age = models.PositiveSmallIntegerField(validators=[MaxValueValidator(17)])
+    price = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)], help_text="Per night."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["hotel", "min_age"]
+        verbose_name = "child age band"
+        constraints = [
+            models.CheckConstraint(condition=Q(max_age__gte=F("min_age")), name="childband_ages_ordered"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="childband_price_non_negative"),
+        ]
+
+    def __str__(self):
+        return f"Child {self.min_age}–{self.max_age}"
+
+    def clean(self):
+        if self.min_age is None or self.max_age is None or not self.hotel_id:
+            return
+        if self.max_age < self.min_age:
+            raise ValidationError({"max_age": "The oldest age can't be below the youngest."})
+        overlapping = ChildAgeBand.objects.filter(
+            hotel_id=self.hotel_id, min_age__lte=self.max_age, max_age__gte=self.min_age
+        ).exclude(pk=self.pk)
+        if overlapping.exists():
+            raise ValidationError(f"These ages overlap the band {overlapping.first()}.")
+
+
+class RatePlan(models.Model):
+    """One way a room type is sold: its meal plan, cancellation policy, price and stay rules.
+
+    Rate plans of a room type share its rooms (NightInventory); each has its own price per night, which is the
+    room type's night price, or the plan's own price for that night (RatePlanNight), or — for a derived plan — its
+    parent's price for the night changed by a percentage or an amount (``hotels.pricing.derived_price``). A derived
+    plan's parent is never itself derived, so a price is at most one step from a stored one.
+    """
+
+    class MealPlan(models.TextChoices):
+        ROOM_ONLY = "room_only", "Room only"
+        BREAKFAST = "breakfast", "Breakfast included"
+        HALF_BOARD = "half_board", "Half board"
+        FULL_BOARD = "full_board", "Full board"
+        ALL_INCLUSIVE = "all_inclusive", "All inclusive"
+
+    class Penalty(models.TextChoices):
+        FIRST_NIGHT = "first_night", "First night"
+        PERCENT = "percent", "Percentage of the stay"
+        FULL_STAY = "full_stay", "Full stay"
+
+    class Derivation(models.TextChoices):
+        PERCENT = "percent", "Percentage of the parent's price"
+        AMOUNT = "amount", "Amount per room per night"
+
+    room_type = models.ForeignKey(RoomType, on_delete=models.CASCADE, related_name="rate_plans")
+    name = models.CharField(max_length=80, help_text='e.g. "Flexible", "Non-refundable", "Breakfast included".')
+    meal_plan = models.CharField(max_length=20, choices=MealPlan.choices, default=MealPlan.ROOM_ONLY)
+    # Cancellation: free until `free_cancellation_days` before arrival (at check-in time, hotel-local), then the
+    # penalty. No free days at all (null) means non-refundable.
+    free_cancellation_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, default=2, help_text="Empty means non-refundable."
+    )
+    cancellation_penalty = models.CharField(max_length=20, choices=Penalty.choices, default=Penalty.FIRST_NIGHT)
+    cancellation_penalty_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("100"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="derived_plans",
+        help_text="Derive this plan's prices from another plan of the same room type.",
+    )
+    derivation = models.CharField(max_length=10, choices=Derivation.choices, blank=True)
+    derivation_value = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text="e.g. -15 (percent) for 15% off the parent, or 12.00 (amount) for breakfast per room per night.",
+    )
+    min_stay = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    max_stay = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["room_type", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(min_stay__gte=1), name="rateplan_min_stay_positive"),
+            models.CheckConstraint(
+                condition=Q(max_stay__isnull=True) | Q(max_stay__gte=F("min_stay")), name="rateplan_max_gte_min"
+            ),
+            models.CheckConstraint(
+                condition=(Q(parent__isnull=True) & Q(derivation="")) | (Q(parent__isnull=False) & ~Q(derivation="")),
+                name="rateplan_derivation_with_parent",
+            ),
+            models.CheckConstraint(
+                condition=~Q(derivation="percent") | Q(derivation_value__gte=-100), name="rateplan_percent_min_100"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} — {self.room_type.name}"
+
+    def clean(self):
+        errors = {}
+        if self.parent_id:
+            if not self.derivation:
+                errors["derivation"] = "Say how this plan's price follows its parent."
+            parent = self.parent
+            if self.pk and parent.pk == self.pk:
+                errors["parent"] = "A plan can't be derived from itself."
+            elif parent.parent_id:
+                errors["parent"] = "Derive from a plan that has its own prices (it is itself derived)."
+            elif self.room_type_id and parent.room_type_id != self.room_type_id:
+                errors["parent"] = "The parent must be a plan of the same room type."
+            if self.pk and self.derived_plans.exists():
+                errors["parent"] = "Other plans are derived from this one, so it can't be derived itself."
+        elif self.derivation:
+            errors["parent"] = "Choose the plan this one is derived from."
+        if self.derivation == self.Derivation.PERCENT and self.derivation_value < -100:
+            errors["derivation_value"] = "A discount can't be more than 100%."
+        if self.max_stay is not None and self.min_stay and self.max_stay < self.min_stay:
+            errors["max_stay"] = "The maximum stay can't be shorter than the minimum."
+        if errors:
+            raise ValidationError(errors)
+
+
+class RatePlanNight(models.Model):
+    """A rate plan's own terms for one night: a price of its own (non-derived plans only), closed to arrival or
+    departure, stop-sell, and the minimum / maximum stay for stays arriving that night. Rows exist only where a
+    night differs from the plan's defaults."""
+
+    rate_plan = models.ForeignKey(RatePlan, on_delete=models.CASCADE, related_name="nights")
+    date = models.DateField()
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    closed_to_arrival = models.BooleanField(default=False)
+    closed_to_departure = models.BooleanField(default=False)
+    stop_sell = models.BooleanField(default=False)
+    min_stay = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+    max_stay = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["rate_plan", "date"]
+        verbose_name = "rate plan night"
+        constraints = [
+            models.UniqueConstraint(fields=["rate_plan", "date"], name="rateplannight_plan_date_unique"),
+            models.CheckConstraint(
+                condition=Q(price__isnull=True) | Q(price__gte=0), name="rateplannight_price_non_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.rate_plan} on {self.date}"
 
 
 class RoomTypePhoto(Photo):

@@ -26,7 +26,17 @@ from django.db.models import (
 )
 from django.db.models.aggregates import Aggregate
 
-from .models import Amenity, Hotel, HotelPhoto, NightInventory, RoomType
+from .models import Amenity, Hotel, HotelPhoto, NightInventory, RatePlan, RatePlanNight, RoomType
+from .policy import cancellation_policy_snapshot, policy_line
+from .pricing import (
+    ChildBand,
+    Occupancy,
+    Quote,
+    RateClosed,
+    plan_closed_reason,
+    plan_nightly_prices,
+    stay_quote,
+)
 
 
 class BoolOr(Aggregate):
@@ -41,10 +51,17 @@ class Stay:
     adults: int
     children: int = 0
     rooms: int = 1
+    children_ages: tuple = ()  # as given; may be shorter than ``children`` (older API clients)
 
     @property
     def nights(self) -> int:
         return (self.check_out - self.check_in).days
+
+    @property
+    def ages(self) -> tuple:
+        """One entry per child: the age given, or None where it wasn't (priced by ``hotels.pricing.child_charge``)."""
+        given = tuple(self.children_ages[: self.children])
+        return given + (None,) * (self.children - len(given))
 
 
 SORTS = ("price", "stars", "name")
@@ -86,32 +103,71 @@ def room_type_offers(*, stay: Stay, hotel=None) -> QuerySet:
 
 # The results page's query, in SQL because the ORM can't express its shape. Every hotel of the city must be priced
 # to sort by price, so the work is: for each of the city's hotels (~200 in the benchmark catalogue), for each room
-# type that fits the party, aggregate the stay's nights with an index-only scan of the covering unique index on
-# (room_type_id, date), and keep the cheapest. LATERAL joins say exactly that, so PostgreSQL aggregates each room
-# type right above its index scan and never sorts or groups the city's room-nights as a whole; the hotel row is
-# read once and filtered, counted (window) and sorted as a whole. The same 100 searches on the benchmark catalogue
-# (best of 3 each, median): this query 3.7 ms; the previous grouped CTE (sort and GROUP BY all the city's
-# room-nights by room type, then by hotel) 5.7 ms; the ORM's correlated subquery (annotate the cheapest offer,
-# filter with Exists, Window count) 10.7 ms, as PostgreSQL runs one SubPlan per hotel for the annotation and another
-# for the filter, each sorting and grouping its nights. Details in docs/performance.md.
+# type that fits the party, for each of its active rate plans, aggregate the stay's nights with an index scan of
+# the covering unique index on (room_type_id, date), priced as the plan prices them, and keep the cheapest (room
+# type, rate plan). LATERAL joins say exactly that, so PostgreSQL aggregates each plan right above its index scan
+# and never sorts or groups the city's room-nights as a whole; the hotel row is read once and filtered, counted
+# (window) and sorted as a whole. The accommodation total is computed exactly as ``hotels.pricing.stay_quote``
+# computes ``room_total`` (same per-night rounding of derived plans, same supplements), which a test holds equal.
+# History of the query's shape and its timings: docs/performance.md.
 SEARCH_SQL = """
-SELECT h.*, best.best_total, COUNT(*) OVER () AS result_count
+SELECT h.*, best.best_total, best.best_room_type_id, best.best_rate_plan_id, COUNT(*) OVER () AS result_count
 FROM hotels_hotel AS h
 CROSS JOIN LATERAL (
-    SELECT MIN(stay_price.room_total) * %(rooms)s AS best_total
+    SELECT offer.nights_total + party.extras AS best_total, rt.id AS best_room_type_id,
+           offer.rate_plan_id AS best_rate_plan_id
     FROM hotels_roomtype AS rt
     CROSS JOIN LATERAL (
-        SELECT SUM(n.price) AS room_total
-        FROM hotels_nightinventory AS n
-        WHERE n.room_type_id = rt.id AND n.date >= %(check_in)s AND n.date < %(check_out)s
-        HAVING COUNT(*) = %(nights)s AND NOT BOOL_OR(n.stop_sell)
-           AND MIN(n.rooms_for_sale - n.rooms_sold) >= %(rooms)s AND MAX(n.min_stay) <= %(nights)s
-    ) AS stay_price
+        SELECT %(nights)s * (
+            GREATEST(%(adults)s - rt.base_occupancy * %(rooms)s, 0) * rt.extra_adult_price
+            + COALESCE((
+                SELECT SUM(CASE
+                    WHEN NOT EXISTS (SELECT 1 FROM hotels_childageband AS b WHERE b.hotel_id = h.id) THEN 0
+                    WHEN age IS NULL THEN (SELECT MAX(b.price) FROM hotels_childageband AS b WHERE b.hotel_id = h.id)
+                    ELSE COALESCE((SELECT b.price FROM hotels_childageband AS b
+                                   WHERE b.hotel_id = h.id AND age BETWEEN b.min_age AND b.max_age LIMIT 1),
+                                  rt.extra_adult_price)
+                END)
+                FROM unnest(%(ages)s::int[]) AS age
+            ), 0)
+        ) AS extras
+    ) AS party
+    CROSS JOIN LATERAL (
+        SELECT p.id AS rate_plan_id, plan_nights.nights_total
+        FROM hotels_rateplan AS p
+        LEFT JOIN hotels_rateplannight AS arrival ON arrival.rate_plan_id = p.id AND arrival.date = %(check_in)s
+        LEFT JOIN hotels_rateplannight AS departure
+               ON departure.rate_plan_id = p.id AND departure.date = %(check_out)s
+        CROSS JOIN LATERAL (
+            SELECT SUM(CASE p.derivation
+                WHEN 'percent' THEN GREATEST(ROUND(COALESCE(parent_night.price, n.price)
+                                                   * (100 + p.derivation_value) / 100, 2), 0)
+                WHEN 'amount' THEN GREATEST(COALESCE(parent_night.price, n.price) + p.derivation_value, 0)
+                ELSE COALESCE(own.price, n.price)
+            END) * %(rooms)s AS nights_total
+            FROM hotels_nightinventory AS n
+            LEFT JOIN hotels_rateplannight AS own ON own.rate_plan_id = p.id AND own.date = n.date
+            LEFT JOIN hotels_rateplannight AS parent_night
+                   ON parent_night.rate_plan_id = p.parent_id AND parent_night.date = n.date
+            WHERE n.room_type_id = rt.id AND n.date >= %(check_in)s AND n.date < %(check_out)s
+            HAVING COUNT(*) = %(nights)s AND NOT BOOL_OR(n.stop_sell)
+               AND MIN(n.rooms_for_sale - n.rooms_sold) >= %(rooms)s AND MAX(n.min_stay) <= %(nights)s
+               AND NOT COALESCE(BOOL_OR(own.stop_sell), FALSE)
+        ) AS plan_nights
+        WHERE p.room_type_id = rt.id AND p.is_active
+          AND NOT COALESCE(arrival.closed_to_arrival, FALSE) AND NOT COALESCE(departure.closed_to_departure, FALSE)
+          AND COALESCE(arrival.min_stay, p.min_stay) <= %(nights)s
+          AND COALESCE(arrival.max_stay, p.max_stay, 32767) >= %(nights)s
+        ORDER BY plan_nights.nights_total, p.position, p.id
+        LIMIT 1
+    ) AS offer
     WHERE rt.hotel_id = h.id AND rt.is_active
       AND rt.max_adults * %(rooms)s >= %(adults)s AND rt.max_children * %(rooms)s >= %(children)s
       AND rt.max_occupancy * %(rooms)s >= %(people)s
+    ORDER BY offer.nights_total + party.extras, rt.name, rt.id
+    LIMIT 1
 ) AS best
-WHERE h.city = %(city)s AND h.is_active AND best.best_total IS NOT NULL
+WHERE h.city = %(city)s AND h.is_active
   AND (%(stars)s::int[] IS NULL OR h.stars = ANY(%(stars)s::int[]))
   AND (%(hotel_ids)s::bigint[] IS NULL OR h.id = ANY(%(hotel_ids)s::bigint[]))
   AND (%(amenities)s::text[] IS NULL OR h.id IN (
@@ -162,10 +218,19 @@ def hotel_search(
     )
     hotels = list(Hotel.objects.raw(sql, params))
     if prefetch:
-        prefetch_related_objects(
-            hotels, Prefetch("photos", queryset=HotelPhoto.objects.order_by("position", "id")), "amenities", "taxes"
-        )
+        _search_page_prefetch(hotels)
     return hotels
+
+
+def _search_page_prefetch(hotels: list[Hotel]) -> None:
+    """What a results page shows of each hotel: photos, amenities, taxes, and its cheapest offer's rate plan
+    (``best_plan``, with its room type). Four queries for the page."""
+    prefetch_related_objects(
+        hotels, Prefetch("photos", queryset=HotelPhoto.objects.order_by("position", "id")), "amenities", "taxes"
+    )
+    plans = RatePlan.objects.select_related("room_type").in_bulk([h.best_rate_plan_id for h in hotels])
+    for hotel in hotels:
+        hotel.best_plan = plans.get(hotel.best_rate_plan_id)
 
 
 def hotel_search_cached(**kwargs) -> list[Hotel]:
@@ -177,22 +242,20 @@ def hotel_search_cached(**kwargs) -> list[Hotel]:
     seconds = settings.SEARCH_CACHE_SECONDS
     if not seconds:
         return hotel_search(**kwargs)
-    key = "search:" + hashlib.sha256(repr(sorted(kwargs.items())).encode()).hexdigest()
+    key = "search2:" + hashlib.sha256(repr(sorted(kwargs.items())).encode()).hexdigest()
     page = cache.get(key)
     if page is None:
         hotels = hotel_search(**kwargs)
-        cache.set(key, [(h.pk, h.best_total, h.result_count) for h in hotels], seconds)
+        cache.set(key, [(h.pk, h.best_total, h.best_rate_plan_id, h.result_count) for h in hotels], seconds)
         return hotels
-    by_id = Hotel.objects.in_bulk([pk for pk, _, _ in page])
+    by_id = Hotel.objects.in_bulk([row[0] for row in page])
     hotels = []
-    for pk, best_total, result_count in page:
+    for pk, best_total, best_rate_plan_id, result_count in page:
         if pk in by_id:
             hotel = by_id[pk]
-            hotel.best_total, hotel.result_count = best_total, result_count
+            hotel.best_total, hotel.best_rate_plan_id, hotel.result_count = best_total, best_rate_plan_id, result_count
             hotels.append(hotel)
-    prefetch_related_objects(
-        hotels, Prefetch("photos", queryset=HotelPhoto.objects.order_by("position", "id")), "amenities", "taxes"
-    )
+    _search_page_prefetch(hotels)
     return hotels
 
 
@@ -216,6 +279,7 @@ def hotel_search_sql(
         "nights": stay.nights,
         "adults": stay.adults,
         "children": stay.children,
+        "ages": list(stay.ages),
         "people": stay.adults + stay.children,
         "rooms": stay.rooms,
         "stars": list(stars) if stars else None,
@@ -254,44 +318,126 @@ def search_amenities() -> list[tuple[str, str]]:
     return choices
 
 
+def occupancy_of(room_type: RoomType) -> Occupancy:
+    """The room type's occupancy pricing; ``room_type.hotel.child_bands`` should be prefetched for many."""
+    return Occupancy(
+        base_adults=room_type.base_occupancy,
+        extra_adult_price=room_type.extra_adult_price,
+        child_bands=tuple(ChildBand(b.min_age, b.max_age, b.price) for b in room_type.hotel.child_bands.all()),
+    )
+
+
 @dataclass
 class RoomOffer:
+    """One way to book a stay: a room type under one of its rate plans, priced by ``stay_quote``."""
+
     room_type: RoomType
-    total: Decimal
+    rate_plan: RatePlan
+    quote: Quote
     rooms_available: int
-    nights: list  # NightInventory rows of the stay, by date
+    policy: dict  # the cancellation policy snapshot this offer would be booked under
+
+    @property
+    def total(self) -> Decimal:
+        return self.quote.total
+
+    @property
+    def policy_line(self) -> str:
+        return policy_line(self.policy)
+
+
+def _overrides_by_plan(plan_ids, *, check_in: date, check_out: date) -> dict[int, dict]:
+    """The plans' ``RatePlanNight`` rows from arrival to departure day included, by plan and date."""
+    by_plan: dict[int, dict] = {pk: {} for pk in plan_ids}
+    for night in RatePlanNight.objects.filter(rate_plan_id__in=plan_ids, date__gte=check_in, date__lte=check_out):
+        by_plan[night.rate_plan_id][night.date] = night
+    return by_plan
+
+
+def plan_quote(
+    *, rate_plan: RatePlan, room_type: RoomType, stay: Stay, base_prices: list, overrides: dict[int, dict]
+) -> Quote:
+    """Price ``stay`` under ``rate_plan`` from the room type's night prices; raises :class:`RateClosed` when the
+    plan's rules refuse the stay. ``overrides`` holds the plan's and its parent's ``RatePlanNight`` rows."""
+    own = overrides.get(rate_plan.pk, {})
+    reason = plan_closed_reason(rate_plan, check_in=stay.check_in, check_out=stay.check_out, own=own)
+    if reason:
+        raise RateClosed(reason)
+    hotel = room_type.hotel
+    return stay_quote(
+        currency=hotel.currency,
+        nightly_prices=plan_nightly_prices(rate_plan, base_prices, own, overrides.get(rate_plan.parent_id, {})),
+        rooms=stay.rooms,
+        adults=stay.adults,
+        children_ages=stay.ages,
+        occupancy=occupancy_of(room_type),
+        taxes=hotel.taxes.all(),
+    )
+
+
+def rate_plan_quote(*, rate_plan: RatePlan, stay: Stay, base_prices: list) -> Quote:
+    """:func:`plan_quote` for one plan, reading its rules (the booking services' path)."""
+    plan_ids = [rate_plan.pk] + ([rate_plan.parent_id] if rate_plan.parent_id else [])
+    overrides = _overrides_by_plan(plan_ids, check_in=stay.check_in, check_out=stay.check_out)
+    return plan_quote(
+        rate_plan=rate_plan, room_type=rate_plan.room_type, stay=stay, base_prices=base_prices, overrides=overrides
+    )
+
+
+def default_rate_plan(room_type: RoomType) -> RatePlan | None:
+    """The plan an order that names no plan is sold under (older partner API clients): the first active plan
+    with prices of its own."""
+    plans = room_type.rate_plans.filter(is_active=True)
+    return plans.filter(parent__isnull=True).first() or plans.first()
 
 
 def hotels_offers(*, hotel_ids: list[int], stay: Stay) -> dict[int, list[RoomOffer]]:
-    """Bookable room types of several hotels for ``stay``, cheapest first per hotel, each with its nightly rows.
-    Three queries whatever the number of hotels (availability, room types, nights)."""
+    """Bookable (room type, rate plan) offers of several hotels for ``stay``, cheapest first per hotel.
+    Six queries whatever the number of hotels (availability, room types with their plans, taxes and child bands,
+    nights, the plans' own nights); every price from ``stay_quote``."""
     rows = {r["room_type_id"]: r for r in room_type_offers(stay=stay).filter(room_type__hotel_id__in=hotel_ids)}
     result: dict[int, list[RoomOffer]] = {hotel_id: [] for hotel_id in hotel_ids}
     if not rows:
         return result
-    room_types = {
-        rt.id: rt
-        for rt in RoomType.objects.filter(id__in=rows).select_related("hotel").prefetch_related("amenities", "photos")
-    }
+    room_types = list(
+        RoomType.objects.filter(id__in=rows)
+        .select_related("hotel")
+        .prefetch_related(
+            "amenities",
+            "photos",
+            Prefetch("rate_plans", queryset=RatePlan.objects.filter(is_active=True), to_attr="active_plans"),
+        )
+    )
+    prefetch_related_objects([rt.hotel for rt in room_types], "taxes", "child_bands")
     nights: dict[int, list] = {rt_id: [] for rt_id in rows}
     for night in NightInventory.objects.filter(
         room_type_id__in=rows, date__gte=stay.check_in, date__lt=stay.check_out
     ).order_by("date"):
-        nights[night.room_type_id].append(night)
-    for rt_id, r in rows.items():
-        result[r["hotel_id"]].append(
-            RoomOffer(
-                room_type=room_types[rt_id],
-                total=r["total"],
-                rooms_available=r["rooms_available"],
-                nights=nights[rt_id],
+        nights[night.room_type_id].append((night.date, night.price))
+    plan_ids = [plan.pk for rt in room_types for plan in rt.active_plans]
+    overrides = _overrides_by_plan(plan_ids, check_in=stay.check_in, check_out=stay.check_out)
+    for room_type in room_types:
+        for plan in room_type.active_plans:
+            try:
+                quote = plan_quote(
+                    rate_plan=plan, room_type=room_type, stay=stay, base_prices=nights[room_type.pk], overrides=overrides
+                )
+            except RateClosed:
+                continue
+            result[room_type.hotel_id].append(
+                RoomOffer(
+                    room_type=room_type,
+                    rate_plan=plan,
+                    quote=quote,
+                    rooms_available=rows[room_type.pk]["rooms_available"],
+                    policy=cancellation_policy_snapshot(plan, room_type.hotel, stay.check_in),
+                )
             )
-        )
     for offers in result.values():
-        offers.sort(key=lambda o: (o.total, o.room_type.name))
+        offers.sort(key=lambda o: (o.quote.total, o.room_type.name, o.rate_plan.position, o.rate_plan.pk))
     return result
 
 
 def hotel_offers(*, hotel: Hotel, stay: Stay) -> list[RoomOffer]:
-    """Bookable room types of ``hotel`` for ``stay``, cheapest first, each with its nightly rows."""
+    """Bookable (room type, rate plan) offers of ``hotel`` for ``stay``, cheapest first."""
     return hotels_offers(hotel_ids=[hotel.pk], stay=stay)[hotel.pk]

@@ -5,9 +5,10 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from .forms import ResultsFilterForm, SearchForm, StayForm
+from .forms import ResultsFilterForm, SearchForm, StayForm, stay_query
 from .models import Hotel
-from .pricing import stay_quote, stay_total
+from .policy import cancellation_policy_snapshot, policy_line
+from .pricing import stay_total
 from .selectors import city_suggestions, hotel_offers, hotel_search_cached, known_cities, search_amenities
 
 PAGE_SIZE = 10
@@ -50,20 +51,20 @@ def search(request):
     offset = (page - 1) * PAGE_SIZE
     hotels = hotel_search_cached(city=form.cleaned_data["destination"], stay=stay, limit=PAGE_SIZE, offset=offset, **filters)
     total_count = hotels[0].result_count if hotels else 0
-    stay_query = (f"?check_in={stay.check_in:%Y-%m-%d}&check_out={stay.check_out:%Y-%m-%d}&adults={stay.adults}"
-                  f"&children={stay.children}&rooms={stay.rooms}")
+    query = "?" + stay_query(stay)
     for hotel in hotels:
-        hotel.page_url = hotel.get_absolute_url() + stay_query
+        hotel.page_url = hotel.get_absolute_url() + query
         hotel.first_photo = next(iter(hotel.photos.all()), None)
         hotel.top_amenities = list(hotel.amenities.all())[:5]
         hotel.stay_total = stay_total(
             room_total=hotel.best_total,
             night_count=stay.nights,
             rooms=stay.rooms,
-            adults=stay.adults,
-            children=stay.children,
+            people=stay.adults + stay.children,
             taxes=hotel.taxes.all(),
         )
+        if hotel.best_plan is not None:
+            hotel.best_policy = policy_line(cancellation_policy_snapshot(hotel.best_plan, hotel, stay.check_in))
     page_count = max(1, -(-total_count // PAGE_SIZE))
     return render(
         request,
@@ -77,9 +78,9 @@ def search(request):
             "total_count": total_count,
             "page": page,
             "page_count": page_count,
-            "selected_stars": {str(v) for v in (filters["stars"] or [])},
-        "selected_amenities": set(filters["amenities"] or []),
-        "has_previous": page > 1,
+                "selected_stars": {str(v) for v in (filters["stars"] or [])},
+            "selected_amenities": set(filters["amenities"] or []),
+            "has_previous": page > 1,
             "has_next": page < page_count,
             "cities": known_cities(),
         },
@@ -91,25 +92,32 @@ def destination_suggestions(request):
     return JsonResponse({"cities": city_suggestions(request.GET.get("q", "")[:100])})
 
 
+def _by_room_type(offers):
+    """[(room type, its offers)], room types in the order of their cheapest offer; offers come cheapest first."""
+    grouped = {}
+    for offer in offers:
+        grouped.setdefault(offer.room_type.pk, (offer.room_type, []))[1].append(offer)
+    return list(grouped.values())
+
+
 @require_GET
 def hotel_detail(request, slug):
-    hotel = get_object_or_404(Hotel.objects.prefetch_related("photos", "amenities", "taxes"), slug=slug, is_active=True)
+    hotel = get_object_or_404(
+        Hotel.objects.prefetch_related("photos", "amenities", "taxes", "child_bands"), slug=slug, is_active=True
+    )
     stay_form = StayForm(request.GET if "check_in" in request.GET else None, initial=_default_dates())
     offers = []
     stay = None
     if stay_form.is_bound and stay_form.is_valid():
         stay = stay_form.stay
-        taxes = list(hotel.taxes.all())
-        for offer in hotel_offers(hotel=hotel, stay=stay):
-            offer.quote = stay_quote(
-                currency=hotel.currency,
-                nightly_prices=[(n.date, n.price) for n in offer.nights],
-                rooms=stay.rooms,
-                adults=stay.adults,
-                children=stay.children,
-                taxes=taxes,
-            )
-            offers.append(offer)
+        offers = hotel_offers(hotel=hotel, stay=stay)
     return render(
-        request, "hotels/detail.html", {"hotel": hotel, "stay_form": stay_form, "stay": stay, "offers": offers}
+        request,
+        "hotels/detail.html",
+        {
+            "hotel": hotel,
+            "stay_form": stay_form,
+            "stay": stay,
+            "offers_by_room": _by_room_type(offers),
+        },
     )

@@ -25,7 +25,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from bookings.models import Booking
-from bookings.policy import policy_summary
+from hotels.policy import policy_summary
 
 from .models import OutboundEmail
 

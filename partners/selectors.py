@@ -7,10 +7,9 @@ from datetime import date
 from django.db.models import QuerySet, prefetch_related_objects
 
 from bookings.models import Booking
-from bookings.policy import cancellation_policy_snapshot, policy_summary
-from hotels.models import Hotel, RoomType
-from hotels.pricing import Quote, stay_quote
-from hotels.selectors import RoomOffer, Stay, hotel_search, hotels_offers, known_cities
+from hotels.models import Hotel, RatePlan, RoomType
+from hotels.policy import policy_summary
+from hotels.selectors import RoomOffer, Stay, default_rate_plan, hotel_search, hotels_offers, known_cities
 
 from .models import Partner
 
@@ -63,24 +62,19 @@ def partner_bookings(
     return bookings.order_by("-created_at", "-id")
 
 
-def offer_quote(offer: RoomOffer, *, stay: Stay, hotel: Hotel) -> Quote:
-    """The price of ``offer`` for ``stay``, exactly as ``booking_hold`` would compute it now.
-    ``hotel.taxes`` should be prefetched when quoting many offers."""
-    return stay_quote(
-        currency=hotel.currency,
-        nightly_prices=[(n.date, n.price) for n in offer.nights],
-        rooms=stay.rooms,
-        adults=stay.adults,
-        children=stay.children,
-        taxes=hotel.taxes.all(),
-    )
+def rate_plan_offer(rate_plan: RatePlan, *, stay: Stay) -> RoomOffer | None:
+    """Today's offer for one rate plan and ``stay``, priced as ``booking_hold`` would price it, or None when it
+    can't host the stay (sold out, closed)."""
+    offers = hotels_offers(hotel_ids=[rate_plan.room_type.hotel_id], stay=stay)[rate_plan.room_type.hotel_id]
+    return next((o for o in offers if o.rate_plan.pk == rate_plan.pk), None)
 
 
-def room_type_quote(room_type: RoomType, *, stay: Stay) -> Quote | None:
-    """Today's price of one room type for ``stay``, or None when it can't host the stay (sold out, closed)."""
-    offers = hotels_offers(hotel_ids=[room_type.hotel_id], stay=stay)[room_type.hotel_id]
-    offer = next((o for o in offers if o.room_type.pk == room_type.pk), None)
-    return None if offer is None else offer_quote(offer, stay=stay, hotel=room_type.hotel)
+def partner_rate_plan(partner: Partner, room_type: RoomType, rate_plan_id: int | None) -> RatePlan | None:
+    """The active plan ``rate_plan_id`` of ``room_type``, or its default plan when no id is given (requests from
+    before rate plans); None when there is no such plan."""
+    if rate_plan_id is None:
+        return default_rate_plan(room_type)
+    return room_type.rate_plans.filter(pk=rate_plan_id, is_active=True).select_related("room_type__hotel").first()
 
 
 def policy_data(policy: dict) -> dict:
@@ -88,15 +82,10 @@ def policy_data(policy: dict) -> dict:
     return {**policy, "summary": policy_summary(policy)}
 
 
-def offer_policy(hotel: Hotel, stay: Stay) -> dict:
-    return policy_data(cancellation_policy_snapshot(hotel, stay.check_in))
-
-
 @dataclass
 class HotelAvailability:
     hotel: Hotel
-    offers: list[tuple[RoomOffer, Quote]]  # cheapest first
-    cancellation_policy: dict  # with its summary
+    offers: list[RoomOffer]  # cheapest first, one per (room type, rate plan)
 
 
 def partner_availability(
@@ -105,8 +94,8 @@ def partner_availability(
     """One page of the hotels ``partner`` sells that can host ``stay`` (in ``city``, or the one hotel
     ``hotel_id``), each with its offers priced by ``stay_quote``; and the number of such hotels over all pages.
 
-    A handful of queries whatever the page holds: the search page, its amenities and taxes, then the offers
-    (``hotels_offers``: availability, room types, nights); nothing per hotel.
+    A handful of queries whatever the page holds: the search page, its amenities, then the offers
+    (``hotels_offers``); nothing per hotel.
     """
     if hotel_id:
         hotels = list(partner_hotels(partner).filter(pk=hotel_id))
@@ -122,16 +111,8 @@ def partner_availability(
                 offset=(page - 1) * page_size,
                 prefetch=False,  # the API shows no photos
             )
-    prefetch_related_objects(hotels, "amenities", "taxes")
+    prefetch_related_objects(hotels, "amenities")
     offers = hotels_offers(hotel_ids=[h.pk for h in hotels], stay=stay)
-    page_of_hotels = [
-        HotelAvailability(
-            hotel=hotel,
-            offers=[(offer, offer_quote(offer, stay=stay, hotel=hotel)) for offer in offers[hotel.pk]],
-            cancellation_policy=offer_policy(hotel, stay),
-        )
-        for hotel in hotels
-        if offers[hotel.pk]
-    ]
+    page_of_hotels = [HotelAvailability(hotel=hotel, offers=offers[hotel.pk]) for hotel in hotels if offers[hotel.pk]]
     count = hotels[0].result_count if hotels and not hotel_id else len(page_of_hotels)
     return page_of_hotels, count

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from bookings.models import Booking, BookingStatusChange
 from bookings.services import GuestDetails, booking_cancel, booking_confirm, booking_hold
-from hotels.models import RoomType
+from hotels.models import RatePlan, RoomType
 from hotels.selectors import Stay
 
 from .models import IdempotencyRecord, Partner, PartnerAPIKey
@@ -23,6 +23,7 @@ def partner_booking_create(
     room_type: RoomType,
     stay: Stay,
     guest: GuestDetails,
+    rate_plan: RatePlan | None = None,
     expected_total: Decimal | None = None,
     partner_reference: str = "",
     idempotency_key: str = "",
@@ -41,6 +42,7 @@ def partner_booking_create(
                 return record.booking
         booking = booking_hold(
             room_type=room_type,
+            rate_plan=rate_plan,
             stay=stay,
             guest=guest,
             source=Booking.Source.PARTNER,

@@ -8,7 +8,7 @@ from django.utils import timezone
 from xhtml2pdf import pisa
 
 from bookings.models import Booking
-from bookings.policy import policy_summary
+from hotels.policy import policy_summary
 
 from .models import Payment, Receipt, ReceiptSequence
 

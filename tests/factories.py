@@ -5,7 +5,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import User
-from hotels.models import Hotel, HotelTax, NightInventory, RoomType
+from hotels.models import ChildAgeBand, Hotel, HotelTax, NightInventory, RatePlan, RatePlanNight, RoomType
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -39,7 +39,6 @@ class HotelFactory(factory.django.DjangoModelFactory):
     timezone = "Europe/Paris"
     check_in_time = time(15)
     check_out_time = time(11)
-    free_cancellation_days = 2
 
 
 class RoomTypeFactory(factory.django.DjangoModelFactory):
@@ -53,6 +52,40 @@ class RoomTypeFactory(factory.django.DjangoModelFactory):
     max_occupancy = 3
     beds = "1 double bed"
     total_rooms = 5
+
+    @factory.post_generation
+    def plan(obj, create, extracted, **kwargs):
+        """Every room type is sold under a "Standard rate" (free cancellation until 2 days before, then the first
+        night); ``plan__free_cancellation_days=None`` etc. change it, ``plan=False`` creates none."""
+        if create and extracted is not False:
+            RatePlanFactory(room_type=obj, **kwargs)
+
+
+class RatePlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RatePlan
+
+    room_type = factory.SubFactory(RoomTypeFactory, plan=False)
+    name = "Standard rate"
+    free_cancellation_days = 2
+
+
+class ChildBandFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChildAgeBand
+
+    hotel = factory.SubFactory(HotelFactory)
+    min_age = 0
+    max_age = 2
+    price = Decimal("0.00")
+
+
+def standard_plan(room_type) -> RatePlan:
+    return room_type.rate_plans.order_by("position", "id").first()
+
+
+def plan_night(rate_plan, day, **fields) -> RatePlanNight:
+    return RatePlanNight.objects.update_or_create(rate_plan=rate_plan, date=day, defaults=fields)[0]
 
 
 class TaxFactory(factory.django.DjangoModelFactory):

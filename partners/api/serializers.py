@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from bookings.models import Booking
 from hotels.forms import StayForm
-from hotels.models import Hotel, RoomType
+from hotels.models import Hotel, RatePlan, RoomType
 from partners.selectors import policy_data
 
 
@@ -32,16 +32,51 @@ class StrictSerializerSchema(OpenApiSerializerExtension):
         return {**schema, "additionalProperties": False}
 
 
+class ApiStayForm(StayForm):
+    ages_required = False  # older clients send a count of children only
+
+
+@extend_schema_field({"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 17}, "maxItems": 10})
+class AgesField(serializers.Field):
+    """Children's ages: [4, 9] in JSON, "4,9" in a query string."""
+
+    default_error_messages = {"invalid": "Give ages as a list of whole numbers from 0 to 17 (or 4,9 in a query)."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = [part.strip() for part in data.split(",") if part.strip()]
+        if not isinstance(data, list) or len(data) > 10:
+            self.fail("invalid")
+        ages = []
+        for age in data:
+            if isinstance(age, bool) or not isinstance(age, int | str) or not str(age).isdigit():
+                self.fail("invalid")
+            if not 0 <= int(age) <= 17:
+                self.fail("invalid")
+            ages.append(int(age))
+        return ages
+
+    def to_representation(self, value):
+        return list(value)
+
+
 class StaySerializer(StrictSerializer):
     check_in = serializers.DateField()
     check_out = serializers.DateField()
     adults = serializers.IntegerField(min_value=1, max_value=30)
     children = serializers.IntegerField(min_value=0, max_value=10, default=0)
+    children_ages = AgesField(
+        required=False,
+        help_text="Each child's age on arrival (0-17): a list, or in a query string comma-separated (4,9). Prices "
+        "depend on it; children without an age are priced at the hotel's dearest child rate.",
+    )
     rooms = serializers.IntegerField(min_value=1, max_value=settings.BOOKING_MAX_ROOMS, default=1)
 
     def validate(self, data):
         """The site's own stay rules (hotels.forms.StayForm), so the API and the search form never disagree."""
-        form = StayForm(data={name: data[name] for name in ("check_in", "check_out", "adults", "children", "rooms")})
+        fields = {name: data[name] for name in ("check_in", "check_out", "adults", "children", "rooms")}
+        fields["children_ages"] = ",".join(str(a) for a in data.get("children_ages", []))
+        form = ApiStayForm(data=fields)
         if not form.is_valid():
             raise serializers.ValidationError(
                 {
@@ -49,6 +84,8 @@ class StaySerializer(StrictSerializer):
                     for name, errors in form.errors.get_json_data().items()
                 }
             )
+        data["children"] = form.cleaned_data["children"]
+        data["children_ages"] = form.cleaned_data["children_ages"]
         return data
 
 
@@ -86,6 +123,12 @@ class BookingCreateSerializer(StaySerializer):
     availability); unknown properties are refused."""
 
     room_type = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    rate_plan = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        required=False,
+        help_text="The offer's rate plan from availability; without it, the room type's standard plan.",
+    )
     guest = GuestSerializer()
     expected_total = AmountField(
         required=False, help_text="The offer's total from availability; if the price is no longer that, 409."
@@ -170,6 +213,20 @@ class NightPriceSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
+class ExtraLineSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text='e.g. "Extra adult", "Child 3–11".')
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="Per person per night.")
+    quantity = serializers.IntegerField()
+    nights = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class RatePlanRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    meal_plan = serializers.ChoiceField(choices=RatePlan.MealPlan.choices)
+
+
 class TaxLineSerializer(serializers.Serializer):
     name = serializers.CharField()
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -186,9 +243,11 @@ class PolicySerializer(serializers.Serializer):
 
 class OfferSerializer(serializers.Serializer):
     room_type = RoomTypeSerializer()
+    rate_plan = RatePlanRefSerializer()
     rooms_available = serializers.IntegerField()
     currency = serializers.CharField()
     nights = NightPriceSerializer(many=True)
+    extras = ExtraLineSerializer(many=True, help_text="Supplements for the party: extra adults, children.")
     taxes = TaxLineSerializer(many=True)
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
     cancellation_policy = PolicySerializer()
@@ -205,6 +264,7 @@ class AvailabilitySerializer(serializers.Serializer):
     nights = serializers.IntegerField()
     adults = serializers.IntegerField()
     children = serializers.IntegerField()
+    children_ages = serializers.ListField(child=serializers.IntegerField(), help_text="As given.")
     rooms = serializers.IntegerField()
     count = serializers.IntegerField(help_text="Hotels with offers, all pages.")
     page = serializers.IntegerField()
@@ -248,7 +308,9 @@ class BookingSerializer(serializers.ModelSerializer):
     hotel = serializers.SerializerMethodField()
     room_type = serializers.SerializerMethodField()
     guest = serializers.SerializerMethodField()
+    rate_plan = serializers.SerializerMethodField()
     nights = serializers.SerializerMethodField()
+    extras = serializers.SerializerMethodField()
     taxes = serializers.SerializerMethodField()
     cancellation_policy = serializers.SerializerMethodField()
 
@@ -260,16 +322,19 @@ class BookingSerializer(serializers.ModelSerializer):
             "partner_reference",
             "hotel",
             "room_type",
+            "rate_plan",
             "check_in",
             "check_out",
             "adults",
             "children",
+            "children_ages",
             "rooms",
             "guest",
             "special_requests",
             "currency",
             "total",
             "nights",
+            "extras",
             "taxes",
             "cancellation_policy",
             "cancellation_penalty",
@@ -299,6 +364,15 @@ class BookingSerializer(serializers.ModelSerializer):
     @extend_schema_field(NightPriceSerializer(many=True))
     def get_nights(self, booking) -> list[dict]:
         return booking.price_snapshot.get("nights", [])
+
+    @extend_schema_field(RatePlanRefSerializer(allow_null=True))
+    def get_rate_plan(self, booking) -> dict | None:
+        plan = booking.price_snapshot.get("rate_plan")
+        return None if plan is None else {k: plan[k] for k in ("id", "name", "meal_plan")}
+
+    @extend_schema_field(ExtraLineSerializer(many=True))
+    def get_extras(self, booking) -> list[dict]:
+        return booking.price_snapshot.get("extras", [])
 
     @extend_schema_field(TaxLineSerializer(many=True))
     def get_taxes(self, booking) -> list[dict]:

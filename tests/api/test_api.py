@@ -225,7 +225,7 @@ def test_cancel_applies_the_policy_and_twice_is_the_same(api, room):
 
 
 def test_cancel_inside_the_penalty_window_keeps_the_penalty(api):
-    rt = RoomTypeFactory(hotel=HotelFactory(free_cancellation_days=None))  # non-refundable
+    rt = RoomTypeFactory(plan__free_cancellation_days=None)  # non-refundable
     open_nights(rt, future(10), 3)
     reference = book(api, rt).json()["reference"]
     response = api.post(f"/api/v1/bookings/{reference}/cancel/")

@@ -61,9 +61,6 @@ def inline_data(hotel, rows, existing=()):
         "timezone": hotel.timezone,
         "reservations_email": hotel.reservations_email,
         "currency": hotel.currency,
-        "free_cancellation_days": 2,
-        "cancellation_penalty": hotel.cancellation_penalty,
-        "cancellation_penalty_percent": "100",
         "is_active": "on",
     }
     for prefix, model_rows in (

@@ -1,0 +1,65 @@
+"""Cancellation policies: each rate plan has one; a booking keeps a snapshot; deadlines in the hotel's time zone."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from .pricing import money
+
+
+def cancellation_policy_snapshot(rate_plan, hotel, check_in) -> dict:
+    """The rate plan's policy for a stay arriving ``check_in``, as agreed at booking time. The free-cancellation
+    deadline is check-in time on the day ``free_cancellation_days`` before arrival, in the hotel's time zone, stored
+    as an aware ISO timestamp."""
+    if rate_plan.free_cancellation_days is None:
+        deadline = None
+    else:
+        local = datetime.combine(check_in - timedelta(days=rate_plan.free_cancellation_days), hotel.check_in_time)
+        deadline = local.replace(tzinfo=hotel.tzinfo).isoformat()
+    return {
+        "free_until": deadline,
+        "timezone": hotel.timezone,
+        "penalty": "full_stay" if deadline is None else rate_plan.cancellation_penalty,
+        "penalty_percent": str(rate_plan.cancellation_penalty_percent),
+    }
+
+
+def policy_summary(policy: dict) -> str:
+    """The whole policy in a sentence: "Free cancellation until 12 March 2027, 18:00 (hotel time); after that …"."""
+    penalty = {
+        "first_night": "the first night is charged",
+        "full_stay": "the full stay is charged",
+        "percent": f"{Decimal(policy['penalty_percent']).normalize()}% of the stay is charged",
+    }[policy["penalty"]]
+    if not policy.get("free_until"):
+        return "Non-refundable: the full stay is charged if you cancel."
+    deadline = datetime.fromisoformat(policy["free_until"])
+    return f"Free cancellation until {deadline:%-d %B %Y, %H:%M} (hotel time); after that {penalty}."
+
+
+def policy_line(policy: dict) -> str:
+    """The policy in one short line for offer lists: "Free cancellation until 12 March, 18:00" or
+    "Non-refundable"."""
+    if not policy.get("free_until"):
+        return "Non-refundable"
+    deadline = datetime.fromisoformat(policy["free_until"])
+    return f"Free cancellation until {deadline:%-d %B, %H:%M}"
+
+
+def cancellation_penalty(*, policy: dict, snapshot: dict, at: datetime) -> Decimal:
+    """What cancelling at ``at`` costs, never more than the booking's total."""
+    total = Decimal(snapshot["total"])
+    free_until = policy.get("free_until")
+    if free_until and at <= datetime.fromisoformat(free_until):
+        return Decimal("0.00")
+    kind = policy["penalty"]
+    if kind == "first_night":
+        nights = snapshot["nights"]
+        if "first_night" in snapshot:
+            penalty = Decimal(snapshot["first_night"])
+        else:  # snapshots from before supplements existed
+            penalty = Decimal(nights[0]["amount"]) if nights else total
+    elif kind == "percent":
+        penalty = money(total * Decimal(policy["penalty_percent"]) / 100)
+    else:
+        penalty = total
+    return min(penalty, total)
