@@ -142,8 +142,8 @@ ROOM_TYPES = [
     ("Double Room", 2, 1, 3, "1 double bed", 20, 1.0),
     ("Twin Room", 2, 0, 2, "2 single beds", 21, 1.0),
     ("Superior Double", 2, 1, 3, "1 king bed", 26, 1.3),
-    ("Family Room", 2, 2, 4, "1 double bed and 2 single beds", 32, 1.6),
-    ("Junior Suite", 2, 2, 4, "1 king bed and a sofa bed", 40, 2.1),
+    ("Family Room", 3, 2, 4, "1 double bed and 2 single beds", 32, 1.6),
+    ("Junior Suite", 3, 1, 4, "1 king bed and a sofa bed", 40, 2.1),
 ]
 
 DESCRIPTIONS = [

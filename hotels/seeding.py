@@ -10,9 +10,11 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from . import demo_data
-from .models import Amenity, Hotel, HotelPhoto, HotelTax, NightInventory, RoomType
+from .models import Amenity, ChildAgeBand, Hotel, HotelPhoto, HotelTax, NightInventory, RatePlan, RoomType
 
 STAR_BASE_PRICE = {1: 55, 2: 75, 3: 105, 4: 160, 5: 290}
+STAR_EXTRA_ADULT = {1: 15, 2: 20, 3: 25, 4: 40, 5: 60}
+STAR_BREAKFAST = {1: 8, 2: 10, 3: 14, 4: 22, 5: 32}  # per person; a plan adds it for two per room
 
 
 def _amenities() -> tuple[list[Amenity], list[Amenity]]:
@@ -31,6 +33,53 @@ def nightly_price(base: float, day: date) -> Decimal:
         season += 0.25
     weekend = 1.15 if day.weekday() in (4, 5) else 1.0
     return Decimal(round(base * season * weekend))
+
+
+def rate_plans_seed(room_types: list[RoomType], rng: random.Random) -> int:
+    """Three plans per room type, as hotels sell them: a flexible rate with its own prices, a non-refundable one
+    15% below it, and the flexible rate with breakfast for two added per night."""
+    flexible = [
+        RatePlan(
+            room_type=rt,
+            name="Flexible",
+            free_cancellation_days=rng.choice([1, 2, 3, 7]),
+            cancellation_penalty=rng.choice([RatePlan.Penalty.FIRST_NIGHT, RatePlan.Penalty.FIRST_NIGHT, "percent"]),
+            cancellation_penalty_percent=Decimal("50"),
+            position=0,
+        )
+        for rt in room_types
+    ]
+    RatePlan.objects.bulk_create(flexible, batch_size=5000)
+    stars = dict(Hotel.objects.filter(pk__in={rt.hotel_id for rt in room_types}).values_list("pk", "stars"))
+    derived = []
+    for plan in flexible:
+        derived.append(
+            RatePlan(
+                room_type_id=plan.room_type_id,
+                name="Non-refundable",
+                free_cancellation_days=None,
+                parent=plan,
+                derivation=RatePlan.Derivation.PERCENT,
+                derivation_value=Decimal("-15"),
+                position=1,
+            )
+        )
+        derived.append(
+            RatePlan(
+                room_type_id=plan.room_type_id,
+                name="Breakfast included",
+                meal_plan=RatePlan.MealPlan.BREAKFAST,
+                free_cancellation_days=plan.free_cancellation_days,
+                cancellation_penalty=plan.cancellation_penalty,
+                cancellation_penalty_percent=plan.cancellation_penalty_percent,
+                parent=plan,
+                derivation=RatePlan.Derivation.AMOUNT,
+                derivation_value=Decimal(2 * STAR_BREAKFAST[stars[plan.room_type.hotel_id]]),
+                position=2,
+            )
+        )
+    RatePlan.objects.bulk_create(derived, batch_size=5000)
+    return len(flexible) + len(derived)
 
 
 @transaction.atomic
@@ -74,7 +123,6 @@ def demo_catalogue_seed(
                 timezone=tz,
                 reservations_email=f"reservations+{offset + i + 1}@{slugify(name) or 'hotel'}.example",
                 currency=currency,
-                free_cancellation_days=rng.choice([None, 1, 2, 3, 7]),
             )
         )
     Hotel.objects.bulk_create(new_hotels, batch_size=2000)
@@ -133,6 +181,8 @@ def demo_catalogue_seed(
                 size_m2=size + rng.randint(-2, 4),
                 total_rooms=rng.randint(2, 18),
                 description=f"{beds.capitalize()}, {size} m², private bathroom.",
+                base_occupancy=min(2, adults),
+                extra_adult_price=Decimal(STAR_EXTRA_ADULT[h.stars]),
             )
             room_types.append(rt)
             bases[id(rt)] = STAR_BASE_PRICE[h.stars] * factor * rt_factor * rng.uniform(0.85, 1.15)
@@ -143,6 +193,19 @@ def demo_catalogue_seed(
         batch_size=10000,
     )
     log(f"{len(room_types)} room types")
+    plans = rate_plans_seed(room_types, rng)
+    log(f"{plans} rate plans")
+    ChildAgeBand.objects.bulk_create(
+        [
+            band
+            for h in new_hotels
+            for band in (
+                ChildAgeBand(hotel=h, min_age=0, max_age=2, price=Decimal("0")),
+                ChildAgeBand(hotel=h, min_age=3, max_age=11, price=Decimal(STAR_EXTRA_ADULT[h.stars] // 2)),
+            )
+        ],
+        batch_size=10000,
+    )
 
     dates = [start + timedelta(days=d) for d in range(days)]
     table = NightInventory._meta.db_table

@@ -393,8 +393,8 @@ def default_rate_plan(room_type: RoomType) -> RatePlan | None:
 
 def hotels_offers(*, hotel_ids: list[int], stay: Stay) -> dict[int, list[RoomOffer]]:
     """Bookable (room type, rate plan) offers of several hotels for ``stay``, cheapest first per hotel.
-    Six queries whatever the number of hotels (availability, room types with their plans, taxes and child bands,
-    nights, the plans' own nights); every price from ``stay_quote``."""
+    Eight queries whatever the number of hotels (availability, room types, their amenities and plans, the hotels'
+    taxes and child bands, nights, the plans' own nights); every price from ``stay_quote``."""
     rows = {r["room_type_id"]: r for r in room_type_offers(stay=stay).filter(room_type__hotel_id__in=hotel_ids)}
     result: dict[int, list[RoomOffer]] = {hotel_id: [] for hotel_id in hotel_ids}
     if not rows:
@@ -404,7 +404,6 @@ def hotels_offers(*, hotel_ids: list[int], stay: Stay) -> dict[int, list[RoomOff
         .select_related("hotel")
         .prefetch_related(
             "amenities",
-            "photos",
             Prefetch("rate_plans", queryset=RatePlan.objects.filter(is_active=True), to_attr="active_plans"),
         )
     )

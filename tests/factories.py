@@ -44,6 +44,7 @@ class HotelFactory(factory.django.DjangoModelFactory):
 class RoomTypeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = RoomType
+        skip_postgeneration_save = True
 
     hotel = factory.SubFactory(HotelFactory)
     name = "Double Room"

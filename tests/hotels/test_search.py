@@ -95,7 +95,7 @@ def test_hotel_offers_list_nightly_rows_cheapest_first():
     open_nights(b, future(10), 3, price="90")
     offers = hotel_offers(hotel=hotel, stay=stay())
     assert [o.room_type.name for o in offers] == ["Standard", "Deluxe"]
-    assert [n.date for n in offers[0].nights] == [future(10), future(11), future(12)]
+    assert [n.date for n in offers[0].quote.nights] == [future(10), future(11), future(12)]
 
 
 def _search_url(**params):

@@ -30,5 +30,7 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute("VACUUM (ANALYZE) hotels_nightinventory")
             cursor.execute("ANALYZE hotels_roomtype")
+            cursor.execute("ANALYZE hotels_rateplan")
+            cursor.execute("ANALYZE hotels_childageband")
             cursor.execute("ANALYZE hotels_hotel")
         self.stdout.write(self.style.SUCCESS(f"Created {created} hotels."))

@@ -1,0 +1,246 @@
+"""Property-based tests of the one pricing function and of everything that must agree with it.
+
+Pure properties run hundreds of examples; the ones that go through PostgreSQL (search SQL, offers, booking) run
+fewer, each inside a savepoint rolled back at the end so examples don't see each other's rows.
+"""
+
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bookings.services import GuestDetails, booking_hold
+from hotels.models import ChildAgeBand, HotelTax, NightInventory, RatePlan
+from hotels.policy import cancellation_penalty
+from hotels.pricing import ChildBand, Occupancy, derived_price, money, stay_quote
+from hotels.selectors import Stay, hotel_offers, hotel_search
+from tests.factories import HotelFactory, RatePlanFactory, RoomTypeFactory, future, open_nights, plan_night
+
+D = datetime(2027, 3, 1).date()
+
+prices = st.decimals(min_value=Decimal("0"), max_value=Decimal("5000"), places=2)
+ages = st.lists(st.one_of(st.none(), st.integers(min_value=0, max_value=17)), max_size=4)
+percent = st.decimals(min_value=Decimal("-100"), max_value=Decimal("200"), places=2)
+amount = st.decimals(min_value=Decimal("-200"), max_value=Decimal("200"), places=2)
+
+
+@st.composite
+def bands(draw):
+    """Non-overlapping age bands, as ChildAgeBand.clean allows."""
+    cuts = sorted(draw(st.sets(st.integers(min_value=0, max_value=17), max_size=4)))
+    result, start = [], 0
+    for cut in cuts:
+        if cut >= start:
+            result.append(ChildBand(start, cut, draw(prices)))
+            start = cut + 1
+    return tuple(result)
+
+
+taxes = st.lists(
+    st.builds(
+        SimpleNamespace,
+        name=st.sampled_from(["VAT", "City tax", "Cleaning"]),
+        kind=st.sampled_from(["percent", "per_person_night", "per_stay"]),
+        amount=st.decimals(min_value=Decimal("0"), max_value=Decimal("30"), places=2),
+        included_in_price=st.booleans(),
+    ),
+    max_size=3,
+)
+
+
+@st.composite
+def quotes(draw):
+    nights = draw(st.integers(min_value=1, max_value=14))
+    rooms = draw(st.integers(min_value=1, max_value=4))
+    return stay_quote(
+        currency="EUR",
+        nightly_prices=[(D + timedelta(days=i), draw(prices)) for i in range(nights)],
+        rooms=rooms,
+        adults=draw(st.integers(min_value=rooms, max_value=rooms * 3)),
+        children_ages=draw(ages),
+        occupancy=Occupancy(
+            base_adults=draw(st.integers(min_value=1, max_value=3)),
+            extra_adult_price=draw(prices),
+            child_bands=draw(bands()),
+        ),
+        taxes=draw(taxes),
+    )
+
+
+@given(quotes())
+@settings(max_examples=300)
+def test_total_is_the_sum_of_the_lines(quote):
+    lines = [n.amount for n in quote.nights] + [e.amount for e in quote.extras]
+    added = [t.amount for t in quote.taxes if not t.included]
+    assert quote.total == sum(lines, Decimal(0)) + sum(added, Decimal(0))
+    snapshot = quote.as_snapshot()
+    read_back = [Decimal(n["amount"]) for n in snapshot["nights"]] + [Decimal(e["amount"]) for e in snapshot["extras"]]
+    read_back += [Decimal(t["amount"]) for t in snapshot["taxes"] if not t["included"]]
+    assert Decimal(snapshot["total"]) == sum(read_back, Decimal(0)) == quote.total
+    # Every line is whole cents: rounded once, where it was computed.
+    assert all(amount == money(amount) for amount in lines + added)
+
+
+@given(parent=prices, value=percent)
+def test_a_percent_plan_follows_its_parent(parent, value):
+    price = derived_price(parent, "percent", value)
+    assert price == max(money(parent * (100 + value) / 100), Decimal(0))
+    assert (price <= parent) == (value <= 0) or price == parent
+    assert derived_price(parent, "percent", Decimal(0)) == parent
+
+
+@given(parent=prices, raise_by=prices, value=st.one_of(percent, amount), kind=st.sampled_from(["percent", "amount"]))
+def test_a_derived_plan_moves_with_its_parent(parent, raise_by, value, kind):
+    """A dearer parent never makes the derived plan cheaper (for a non-negative percent change it is dearer by at
+    least the rounding), and a fixed amount keeps the same gap while the price stays positive."""
+    if kind == "percent":
+        value = max(value, Decimal("-100"))
+    before = derived_price(parent, kind, value)
+    after = derived_price(parent + raise_by, kind, value)
+    assert after >= before
+    if kind == "amount" and before > 0:
+        assert after - before == raise_by
+
+
+@given(quotes(), st.sampled_from(["first_night", "percent", "full_stay"]), st.integers(0, 100), st.integers(-5, 5))
+@settings(max_examples=300)
+def test_a_cancellation_penalty_never_exceeds_what_was_paid(quote, penalty, percent_kept, days_late):
+    snapshot = quote.as_snapshot()
+    deadline = datetime(2027, 3, 1, 15, tzinfo=UTC)
+    policy = {"free_until": deadline.isoformat(), "penalty": penalty, "penalty_percent": str(percent_kept)}
+    charged = cancellation_penalty(policy=policy, snapshot=snapshot, at=deadline + timedelta(days=days_late))
+    assert Decimal(0) <= charged <= Decimal(snapshot["total"])
+    if days_late <= 0:
+        assert charged == 0
+    non_refundable = {**policy, "free_until": None, "penalty": "full_stay"}
+    assert cancellation_penalty(policy=non_refundable, snapshot=snapshot, at=deadline) == Decimal(snapshot["total"])
+
+
+# --- through PostgreSQL: search, offers and booking agree -------------------------------------------------------
+
+
+@contextmanager
+def rolled_back():
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+@st.composite
+def catalogues(draw):
+    nights = draw(st.integers(min_value=1, max_value=5))
+    return {
+        "nights": nights,
+        "night_prices": [
+            draw(st.lists(prices.filter(lambda p: p > 0), min_size=nights, max_size=nights)) for _ in range(2)
+        ],
+        "plans": draw(
+            st.lists(
+                st.tuples(st.sampled_from(["", "percent", "amount"]), st.one_of(percent, amount), st.booleans()),
+                min_size=1,
+                max_size=3,
+            )
+        ),
+        "own_price": draw(st.one_of(st.none(), prices)),
+        "extra_adult": draw(prices),
+        "bands": draw(bands()),
+        "rooms": (rooms := draw(st.integers(min_value=1, max_value=2))),
+        "adults": draw(st.integers(min_value=rooms, max_value=3 * rooms)),
+        "ages": draw(st.lists(st.one_of(st.none(), st.integers(0, 17)), max_size=2)),
+        "city_tax": draw(st.one_of(st.none(), st.decimals(min_value=Decimal("0"), max_value=Decimal("9"), places=2))),
+    }
+
+
+def build(c) -> tuple:
+    hotel = HotelFactory()
+    if c["city_tax"] is not None:
+        HotelTax.objects.create(hotel=hotel, name="City tax", kind="per_person_night", amount=c["city_tax"])
+    HotelTax.objects.create(hotel=hotel, name="VAT", kind="percent", amount=Decimal("10"), included_in_price=True)
+    for band in c["bands"]:
+        ChildAgeBand.objects.create(hotel=hotel, min_age=band.min_age, max_age=band.max_age, price=band.price)
+    for n, night_prices in enumerate(c["night_prices"]):
+        rt = RoomTypeFactory(
+            hotel=hotel,
+            name=f"Room {n}",
+            max_adults=3,
+            max_children=2,
+            max_occupancy=5,
+            base_occupancy=2,
+            extra_adult_price=c["extra_adult"],
+            plan=False,
+        )
+        NightInventory.objects.bulk_create(
+            NightInventory(room_type=rt, date=future(10 + i), rooms_for_sale=3, price=p)
+            for i, p in enumerate(night_prices)
+        )
+        parent = RatePlanFactory(room_type=rt, name="Flexible")
+        if c["own_price"] is not None:
+            plan_night(parent, future(10), price=c["own_price"])
+        for i, (kind, value, refundable) in enumerate(c["plans"]):
+            if kind == "percent":
+                value = max(value, Decimal("-100"))
+            RatePlanFactory(
+                room_type=rt,
+                name=f"Plan {i}",
+                parent=parent if kind else None,
+                derivation=kind,
+                derivation_value=value if kind else 0,
+                free_cancellation_days=3 if refundable else None,
+            )
+    stay = Stay(
+        check_in=future(10),
+        check_out=future(10 + c["nights"]),
+        adults=c["adults"],
+        rooms=c["rooms"],
+        children=len(c["ages"]),
+        children_ages=tuple(a for a in c["ages"] if a is not None)
+        if None not in c["ages"]
+        else tuple(c["ages"][: c["ages"].index(None)]),
+    )
+    return hotel, stay
+
+
+SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.mark.django_db
+@SLOW
+@given(catalogues())
+def test_search_sql_prices_the_cheapest_offer_exactly_as_the_pricing_function(db, c):
+    with rolled_back():
+        hotel, stay = build(c)
+        offers = hotel_offers(hotel=hotel, stay=stay)
+        found = hotel_search(city=hotel.city, stay=stay, hotel_ids=[hotel.pk])
+        assert len(found) == (1 if offers else 0)
+        if offers:
+            cheapest = min(o.quote.room_total for o in offers)
+            assert found[0].best_total == cheapest
+            best = RatePlan.objects.get(pk=found[0].best_rate_plan_id)
+            assert min(o.quote.room_total for o in offers if o.rate_plan.pk == best.pk) == cheapest
+
+
+@pytest.mark.django_db
+@SLOW
+@given(catalogues(), st.data())
+def test_a_booking_stores_exactly_what_search_showed(db, c, data):
+    with rolled_back():
+        hotel, stay = build(c)
+        offers = hotel_offers(hotel=hotel, stay=stay)
+        if not offers:
+            return
+        offer = data.draw(st.sampled_from(offers))
+        booking = booking_hold(
+            room_type=offer.room_type,
+            rate_plan=offer.rate_plan,
+            stay=stay,
+            guest=GuestDetails(first_name="Ada", last_name="L", email="ada@example.com"),
+            expected_total=offer.quote.total,
+        )
+        snapshot = {k: v for k, v in booking.price_snapshot.items() if k not in ("rate_plan", "children_ages")}
+        assert snapshot == offer.quote.as_snapshot()
+        assert booking.total == offer.quote.total and booking.cancellation_policy == offer.policy
