@@ -75,7 +75,7 @@ class StayForm(forms.Form):
 
 
 def parse_ages(text: str) -> list[int]:
-    """"4, 9" → [4, 9]; each age a whole number from 0 to 17, else a form error."""
+    """ "4, 9" → [4, 9]; each age a whole number from 0 to 17, else a form error."""
     ages = []
     for part in text.replace(";", ",").replace(" ", ",").split(","):
         if not part:

@@ -419,7 +419,11 @@ def hotels_offers(*, hotel_ids: list[int], stay: Stay) -> dict[int, list[RoomOff
         for plan in room_type.active_plans:
             try:
                 quote = plan_quote(
-                    rate_plan=plan, room_type=room_type, stay=stay, base_prices=nights[room_type.pk], overrides=overrides
+                    rate_plan=plan,
+                    room_type=room_type,
+                    stay=stay,
+                    base_prices=nights[room_type.pk],
+                    overrides=overrides,
                 )
             except RateClosed:
                 continue

@@ -49,7 +49,9 @@ def search(request):
     filters = filter_form.filters()
     page = _page_number(request)
     offset = (page - 1) * PAGE_SIZE
-    hotels = hotel_search_cached(city=form.cleaned_data["destination"], stay=stay, limit=PAGE_SIZE, offset=offset, **filters)
+    hotels = hotel_search_cached(
+        city=form.cleaned_data["destination"], stay=stay, limit=PAGE_SIZE, offset=offset, **filters
+    )
     total_count = hotels[0].result_count if hotels else 0
     query = "?" + stay_query(stay)
     for hotel in hotels:
@@ -78,7 +80,7 @@ def search(request):
             "total_count": total_count,
             "page": page,
             "page_count": page_count,
-                "selected_stars": {str(v) for v in (filters["stars"] or [])},
+            "selected_stars": {str(v) for v in (filters["stars"] or [])},
             "selected_amenities": set(filters["amenities"] or []),
             "has_previous": page > 1,
             "has_next": page < page_count,

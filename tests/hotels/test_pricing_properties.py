@@ -19,7 +19,7 @@ from hotels.models import ChildAgeBand, HotelTax, NightInventory, RatePlan
 from hotels.policy import cancellation_penalty
 from hotels.pricing import ChildBand, Occupancy, derived_price, money, stay_quote
 from hotels.selectors import Stay, hotel_offers, hotel_search
-from tests.factories import HotelFactory, RatePlanFactory, RoomTypeFactory, future, open_nights, plan_night
+from tests.factories import HotelFactory, RatePlanFactory, RoomTypeFactory, future, plan_night
 
 D = datetime(2027, 3, 1).date()
 
