@@ -26,14 +26,15 @@ PAGE_SIZE = 10  # hotels.views.PAGE_SIZE
 
 
 def search_mix(count: int, seed: int = 42) -> list[dict]:
-    """``count`` city searches from a fixed seed: 1–14 nights over the next 300 days, 1–4 adults, 0–2 children,
-    1–2 rooms (never more rooms than adults), every sort."""
+    """``count`` city searches from a fixed seed: 1–14 nights over the next 300 days, 1–4 adults, 0–2 children
+    aged 0–15, 1–2 rooms (never more rooms than adults), every sort."""
     rng = random.Random(seed)
     cities = [c for c in known_cities() if c != "Benchville"]  # bench/booking.py's hot hotel
     today = timezone.now().date()
     mix = []
     for _ in range(count):
         adults = rng.randint(1, 4)
+        children = rng.choice([0, 0, 0, 1, 2])
         check_in = today + timedelta(days=rng.randint(1, 300))
         mix.append(
             {
@@ -41,7 +42,8 @@ def search_mix(count: int, seed: int = 42) -> list[dict]:
                 "check_in": check_in,
                 "check_out": check_in + timedelta(days=rng.randint(1, 14)),
                 "adults": adults,
-                "children": rng.choice([0, 0, 0, 1, 2]),
+                "children": children,
+                "children_ages": tuple(rng.randint(0, 15) for _ in range(children)),
                 "rooms": rng.randint(1, min(2, adults)),
                 "sort": rng.choice(list(SORTS)),
             }
@@ -56,6 +58,7 @@ def _stay(params) -> Stay:
         adults=params["adults"],
         children=params["children"],
         rooms=params["rooms"],
+        children_ages=params["children_ages"],
     )
 
 
@@ -162,6 +165,7 @@ def _paths(mix) -> str:
                 "check_out": params["check_out"],
                 "adults": params["adults"],
                 "children": params["children"],
+                "children_ages": ",".join(map(str, params["children_ages"])),
                 "rooms": params["rooms"],
                 "sort": params["sort"],
             }

@@ -160,11 +160,13 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
                     "partner_reference",
                     "hotel",
                     "room_type",
+                    "rate_plan",
                     "check_in",
                     "check_out",
                     "rooms",
                     "adults",
                     "children",
+                    "children_ages",
                 ]
             },
         ),
@@ -259,12 +261,17 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             "<tr><td>{}</td><td>{} × {}</td><td>{}</td></tr>",
             ((n["date"], n["rooms"], n["unit_price"], n["amount"]) for n in snap.get("nights", [])),
         )
+        extras = format_html_join(
+            "",
+            "<tr><td>{}, {} night(s)</td><td>{} × {}</td><td>{}</td></tr>",
+            ((e["name"], e["nights"], e["quantity"], e["unit_price"], e["amount"]) for e in snap.get("extras", [])),
+        )
         taxes = format_html_join(
             "",
             "<tr><td colspan='2'>{}{}</td><td>{}</td></tr>",
             ((t["name"], " (included)" if t["included"] else "", t["amount"]) for t in snap.get("taxes", [])),
         )
-        return format_html("<table><tbody>{}{}</tbody></table>", rows, taxes)
+        return format_html("<table><tbody>{}{}{}</tbody></table>", rows, extras, taxes)
 
     @admin.display(description="Cancellation policy")
     def policy_display(self, obj):
