@@ -261,6 +261,11 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             "<tr><td>{}</td><td>{} × {}</td><td>{}</td></tr>",
             ((n["date"], n["rooms"], n["unit_price"], n["amount"]) for n in snap.get("nights", [])),
         )
+        adjustments = format_html_join(
+            "",
+            "<tr><td colspan='2'>{}</td><td>{}</td></tr>",
+            ((a["name"], a["amount"]) for a in snap.get("adjustments", [])),
+        )
         extras = format_html_join(
             "",
             "<tr><td>{}, {} night(s)</td><td>{} × {}</td><td>{}</td></tr>",
@@ -271,7 +276,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             "<tr><td colspan='2'>{}{}</td><td>{}</td></tr>",
             ((t["name"], " (included)" if t["included"] else "", t["amount"]) for t in snap.get("taxes", [])),
         )
-        return format_html("<table><tbody>{}{}{}</tbody></table>", rows, extras, taxes)
+        return format_html("<table><tbody>{}{}{}{}</tbody></table>", rows, adjustments, extras, taxes)
 
     @admin.display(description="Cancellation policy")
     def policy_display(self, obj):

@@ -98,6 +98,17 @@ else:
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})
+# Session settings for the site's queries (docs/performance.md): no JIT (the search query's cost estimate passes
+# jit_above_cost and LLVM compilation then takes ~200 ms for a query that runs in ~10; short OLTP queries never gain
+# from it), and the random page cost of SSD storage (at the default 4, the search scans all hotels instead of the
+# city's index). DATABASE_SESSION_OPTIONS replaces them, e.g. on spinning disks.
+_db_options = DATABASES["default"].setdefault("OPTIONS", {})
+_db_options["options"] = " ".join(
+    filter(
+        None,
+        [_db_options.get("options", ""), env("DATABASE_SESSION_OPTIONS", default="-c jit=off -c random_page_cost=1.1")],
+    )
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: Redis when configured (shared by every instance), else local memory ------------------------------

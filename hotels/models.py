@@ -257,8 +257,13 @@ class RatePlan(models.Model):
     max_stay = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
     position = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+    # The first and last dates of the plan's own nights (RatePlanNight) and, for a derived plan, its parent's:
+    # kept by database triggers (migration 0005), only ever widened; search prices a plan whose span misses the
+    # stay from the room type's nights alone.
+    nights_from = models.DateField(null=True, blank=True, editable=False)
+    nights_to = models.DateField(null=True, blank=True, editable=False)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["nights_from", "nights_to"])
 
     class Meta:
         ordering = ["room_type", "position", "id"]

@@ -2,16 +2,17 @@
 
 A stay's price is made of lines, each rounded once, half-up to the cent, where it is computed:
 
-- one line per night: the rate plan's price per room for that night times the rooms. A plan's nightly price is a
-  stored price (the room type's night, or the plan's own price for the night) or, for a derived plan, its parent's
-  price changed by a percentage or an amount, rounded to the cent (:func:`derived_price`), the way a hotel prints
-  it on its rate sheet; never below zero;
+- one line per night: the price per room for that night times the rooms. The price is a stored one: the room
+  type's night, or the plan's own price for the night — for a derived plan, its parent's;
+- for a derived plan, one adjustment line: the nights' total changed by the plan's percentage (rounded once) or by
+  its amount per room per night (exact), never taking the nights below zero (:func:`plan_adjustment`);
 - supplement lines for the party: extra adults beyond the room type's base occupancy, and children by the hotel's
   age bands, each "unit price × people × nights" (exact: cents times whole numbers);
 - tax and fee lines (percentage of the accommodation, per person per night, per room per stay), included in the
   price or added.
 
-The accommodation total is the sum of the night and supplement lines; the total is that plus the added tax lines,
+The accommodation total is the sum of the night, adjustment and supplement lines; the total is that plus the added
+tax lines,
 so the total always equals the sum of what the guest reads. The results page's SQL (``hotels.selectors``) computes
 the same accommodation total in PostgreSQL for sorting and filtering, with the same rounding; a test holds them
 equal.
@@ -30,16 +31,26 @@ def money(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def derived_price(parent_price: Decimal, derivation: str, value: Decimal) -> Decimal:
-    """A derived plan's price for a night: the parent's price plus ``value`` percent or plus ``value`` (which may
-    be negative), rounded half-up to the cent, never below zero."""
+def plan_adjustment(
+    *, nights_amount: Decimal, derivation: str, value: Decimal, night_count: int, rooms: int
+) -> Decimal:
+    """A derived plan's adjustment to its parent's nights: ``value`` percent of ``nights_amount`` rounded half-up
+    to the cent, or ``value`` per room per night; never below minus the nights (a plan is never negative)."""
     if derivation == "percent":
-        price = Decimal(parent_price) * (100 + Decimal(value)) / 100
+        amount = money(Decimal(nights_amount) * Decimal(value) / 100)
     elif derivation == "amount":
-        price = Decimal(parent_price) + Decimal(value)
+        amount = Decimal(value) * night_count * rooms
     else:
-        price = Decimal(parent_price)
-    return max(money(price), ZERO)
+        return ZERO
+    return max(amount, -Decimal(nights_amount))
+
+
+def derived_price(parent_price: Decimal, derivation: str, value: Decimal) -> Decimal:
+    """A derived plan's price for one room and one night, as a rate sheet or the staff calendar shows it (a stay is
+    priced with :func:`plan_adjustment` on the whole of its nights, which this agrees with to the cent per night)."""
+    return Decimal(parent_price) + plan_adjustment(
+        nights_amount=Decimal(parent_price), derivation=derivation, value=value, night_count=1, rooms=1
+    )
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,15 @@ class ExtraLine:
 
 
 @dataclass(frozen=True)
+class AdjustmentLine:
+    """A derived plan's change to the nights: "Non-refundable (−15%)", "Breakfast included (+24.00 per room per
+    night)"."""
+
+    name: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class TaxLine:
     name: str
     amount: Decimal
@@ -118,11 +138,16 @@ class Quote:
     nights: list[NightLine]
     taxes: list[TaxLine] = field(default_factory=list)
     extras: list[ExtraLine] = field(default_factory=list)
+    adjustments: list[AdjustmentLine] = field(default_factory=list)
 
     @property
     def room_total(self) -> Decimal:
-        """The accommodation: nights and supplements, before added taxes."""
-        return sum((n.amount for n in self.nights), ZERO) + sum((e.amount for e in self.extras), ZERO)
+        """The accommodation: nights, the plan's adjustment and supplements, before added taxes."""
+        return (
+            sum((n.amount for n in self.nights), ZERO)
+            + sum((a.amount for a in self.adjustments), ZERO)
+            + sum((e.amount for e in self.extras), ZERO)
+        )
 
     @property
     def total(self) -> Decimal:
@@ -130,10 +155,15 @@ class Quote:
 
     @property
     def first_night(self) -> Decimal:
-        """The first night with its share of the supplements (the "first night" cancellation penalty)."""
+        """The first night with its share of the plan's adjustment and of the supplements (the "first night"
+        cancellation penalty), never more than the accommodation."""
         if not self.nights:
             return ZERO
-        return self.nights[0].amount + sum((money(e.unit_price * e.quantity) for e in self.extras), ZERO)
+        nights = sum((n.amount for n in self.nights), ZERO)
+        share = sum((a.amount for a in self.adjustments), ZERO)
+        first = self.nights[0].amount
+        adjusted = first + (money(share * first / nights) if nights else ZERO)
+        return min(adjusted + sum((money(e.unit_price * e.quantity) for e in self.extras), ZERO), self.room_total)
 
     def as_snapshot(self) -> dict:
         """A JSON-safe copy stored on the booking; every later view reads this, never recomputes."""
@@ -143,6 +173,7 @@ class Quote:
                 {"date": n.date.isoformat(), "unit_price": str(n.unit_price), "rooms": n.rooms, "amount": str(n.amount)}
                 for n in self.nights
             ],
+            "adjustments": [{"name": a.name, "amount": str(a.amount)} for a in self.adjustments],
             "extras": [
                 {
                     "name": e.name,
@@ -169,6 +200,7 @@ def stay_quote(
     children_ages=(),
     occupancy: Occupancy = Occupancy(),
     taxes=(),
+    plan=None,
 ) -> Quote:
     """Price a stay: the plan's ``nightly_prices`` per room, times ``rooms``, the party's supplements, and the
     hotel's tax and fee lines.
@@ -176,16 +208,32 @@ def stay_quote(
     ``children_ages`` has one entry per child (None where the age is unknown). The party is spread so that as few
     adults as possible pay the supplement: ``base_adults`` per room are included. ``taxes`` are objects with
     ``name``, ``kind`` ("percent", "per_person_night", "per_stay"), ``amount`` and ``included_in_price``
-    (``hotels.models.HotelTax`` rows).
+    (``hotels.models.HotelTax`` rows). ``plan`` (a ``RatePlan``) adds its adjustment line when it is derived.
     """
     nights = [NightLine(date=d, unit_price=money(p), rooms=rooms) for d, p in nightly_prices]
+    nights_amount = sum((n.amount for n in nights), ZERO)
+    adjustments = []
+    if plan is not None and plan.derivation:
+        adjustments.append(
+            AdjustmentLine(
+                name=adjustment_name(plan),
+                amount=plan_adjustment(
+                    nights_amount=nights_amount,
+                    derivation=plan.derivation,
+                    value=plan.derivation_value,
+                    night_count=len(nights),
+                    rooms=rooms,
+                ),
+            )
+        )
     extras = supplement_lines(
         night_count=len(nights), rooms=rooms, adults=adults, children_ages=children_ages, occupancy=occupancy
     )
-    room_total = sum((n.amount for n in nights), ZERO) + sum((e.amount for e in extras), ZERO)
+    room_total = nights_amount + sum((a.amount for a in adjustments), ZERO) + sum((e.amount for e in extras), ZERO)
     return Quote(
         currency=currency,
         nights=nights,
+        adjustments=adjustments,
         extras=extras,
         taxes=tax_lines(
             room_total=room_total,
@@ -195,6 +243,14 @@ def stay_quote(
             taxes=taxes,
         ),
     )
+
+
+def adjustment_name(plan) -> str:
+    value = Decimal(plan.derivation_value)
+    sign = "−" if value < 0 else "+"
+    if plan.derivation == "percent":
+        return f"{plan.name} ({sign}{abs(value).normalize():f}%)"
+    return f"{plan.name} ({sign}{abs(value):.2f} per room per night)"
 
 
 def supplement_lines(*, night_count: int, rooms: int, adults: int, children_ages, occupancy: Occupancy):
@@ -251,17 +307,14 @@ class RateClosed(Exception):
 
 
 def plan_nightly_prices(plan, base_prices: list[tuple[date, Decimal]], own: dict, parent_own: dict):
-    """A rate plan's price per room for each night, from the room type's night prices ``base_prices`` and the
-    plan's (``own``) and its parent's (``parent_own``) ``RatePlanNight`` rows by date."""
+    """The price per room of each night line of a stay under ``plan``: the plan's own price for the night, else
+    the room type's (``base_prices``); a derived plan's lines are its parent's (its adjustment is a line of its
+    own). ``own`` and ``parent_own`` are the plan's and its parent's ``RatePlanNight`` rows by date."""
+    stored = parent_own if plan.parent_id else own
     prices = []
     for day, base in base_prices:
-        if plan.parent_id:
-            parent_night = parent_own.get(day)
-            parent_price = parent_night.price if parent_night is not None and parent_night.price is not None else base
-            prices.append((day, derived_price(parent_price, plan.derivation, plan.derivation_value)))
-        else:
-            night = own.get(day)
-            prices.append((day, night.price if night is not None and night.price is not None else base))
+        night = stored.get(day)
+        prices.append((day, night.price if night is not None and night.price is not None else base))
     return prices
 
 

@@ -114,60 +114,57 @@ SEARCH_SQL = """
 SELECT h.*, best.best_total, best.best_room_type_id, best.best_rate_plan_id, COUNT(*) OVER () AS result_count
 FROM hotels_hotel AS h
 CROSS JOIN LATERAL (
-    SELECT offer.nights_total + party.extras AS best_total, rt.id AS best_room_type_id,
-           offer.rate_plan_id AS best_rate_plan_id
+    -- The children's charge per night by the hotel's bands, and how many are older than every band (they pay as
+    -- extra adults, at each room type's supplement). No bands: children are not charged.
+    SELECT COALESCE(SUM(charge.price), 0) AS band_price, COUNT(*) FILTER (WHERE charge.over) AS over_bands
+    FROM unnest(%(ages)s::int[]) AS age
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN COUNT(*) = 0 THEN 0
+                    WHEN age IS NULL THEN MAX(b.price)
+                    ELSE COALESCE(MAX(b.price) FILTER (WHERE age BETWEEN b.min_age AND b.max_age), 0)
+               END AS price,
+               COUNT(*) > 0 AND age IS NOT NULL
+                   AND COUNT(*) FILTER (WHERE age BETWEEN b.min_age AND b.max_age) = 0 AS over
+        FROM hotels_childageband AS b WHERE b.hotel_id = h.id
+    ) AS charge
+) AS children
+CROSS JOIN LATERAL (
+    SELECT plan_nights.amount
+           + CASE p.derivation
+                WHEN 'percent' THEN ROUND(plan_nights.amount * p.derivation_value / 100, 2)
+                WHEN 'amount' THEN GREATEST(p.derivation_value * %(nights)s * %(rooms)s, -plan_nights.amount)
+                ELSE 0
+             END
+           + %(nights)s * ((GREATEST(%(adults)s - rt.base_occupancy * %(rooms)s, 0) + children.over_bands)
+                           * rt.extra_adult_price + children.band_price) AS best_total,
+           rt.id AS best_room_type_id, p.id AS best_rate_plan_id
     FROM hotels_roomtype AS rt
     CROSS JOIN LATERAL (
-        SELECT %(nights)s * (
-            GREATEST(%(adults)s - rt.base_occupancy * %(rooms)s, 0) * rt.extra_adult_price
-            + COALESCE((
-                SELECT SUM(CASE
-                    WHEN NOT EXISTS (SELECT 1 FROM hotels_childageband AS b WHERE b.hotel_id = h.id) THEN 0
-                    WHEN age IS NULL THEN (SELECT MAX(b.price) FROM hotels_childageband AS b WHERE b.hotel_id = h.id)
-                    ELSE COALESCE((SELECT b.price FROM hotels_childageband AS b
-                                   WHERE b.hotel_id = h.id AND age BETWEEN b.min_age AND b.max_age LIMIT 1),
-                                  rt.extra_adult_price)
-                END)
-                FROM unnest(%(ages)s::int[]) AS age
-            ), 0)
-        ) AS extras
-    ) AS party
+        SELECT SUM(n.price) AS amount
+        FROM hotels_nightinventory AS n
+        WHERE n.room_type_id = rt.id AND n.date >= %(check_in)s AND n.date < %(check_out)s
+        HAVING COUNT(*) = %(nights)s AND NOT BOOL_OR(n.stop_sell)
+           AND MIN(n.rooms_for_sale - n.rooms_sold) >= %(rooms)s AND MAX(n.min_stay) <= %(nights)s
+    ) AS stay_nights
+    JOIN hotels_rateplan AS p ON p.room_type_id = rt.id AND p.is_active
     CROSS JOIN LATERAL (
-        SELECT p.id AS rate_plan_id, plan_nights.nights_total
-        FROM hotels_rateplan AS p
-        LEFT JOIN hotels_rateplannight AS arrival ON arrival.rate_plan_id = p.id AND arrival.date = %(check_in)s
-        LEFT JOIN hotels_rateplannight AS departure
-               ON departure.rate_plan_id = p.id AND departure.date = %(check_out)s
-        CROSS JOIN LATERAL (
-            SELECT SUM(CASE p.derivation
-                WHEN 'percent' THEN GREATEST(ROUND(COALESCE(parent_night.price, n.price)
-                                                   * (100 + p.derivation_value) / 100, 2), 0)
-                WHEN 'amount' THEN GREATEST(COALESCE(parent_night.price, n.price) + p.derivation_value, 0)
-                ELSE COALESCE(own.price, n.price)
-            END) * %(rooms)s AS nights_total
-            FROM hotels_nightinventory AS n
-            LEFT JOIN hotels_rateplannight AS own ON own.rate_plan_id = p.id AND own.date = n.date
-            LEFT JOIN hotels_rateplannight AS parent_night
-                   ON parent_night.rate_plan_id = p.parent_id AND parent_night.date = n.date
-            WHERE n.room_type_id = rt.id AND n.date >= %(check_in)s AND n.date < %(check_out)s
-            HAVING COUNT(*) = %(nights)s AND NOT BOOL_OR(n.stop_sell)
-               AND MIN(n.rooms_for_sale - n.rooms_sold) >= %(rooms)s AND MAX(n.min_stay) <= %(nights)s
-               AND NOT COALESCE(BOOL_OR(own.stop_sell), FALSE)
-        ) AS plan_nights
-        WHERE p.room_type_id = rt.id AND p.is_active
-          AND NOT COALESCE(arrival.closed_to_arrival, FALSE) AND NOT COALESCE(departure.closed_to_departure, FALSE)
-          AND COALESCE(arrival.min_stay, p.min_stay) <= %(nights)s
-          AND COALESCE(arrival.max_stay, p.max_stay, 32767) >= %(nights)s
-        ORDER BY plan_nights.nights_total, p.position, p.id
-        LIMIT 1
-    ) AS offer
+        SELECT CASE
+        -- A plan whose own nights (or its parent's) miss the stay prices the room type's nights; most do.
+        WHEN p.nights_to IS NULL OR p.nights_to < %(check_in)s OR p.nights_from > %(check_out)s THEN
+            CASE WHEN p.min_stay <= %(nights)s AND COALESCE(p.max_stay, 32767) >= %(nights)s
+                 THEN stay_nights.amount * %(rooms)s END
+        -- Otherwise its nights change prices or rules (a function of migration hotels 0005, planned only then).
+        ELSE hotels_plan_nights_amount(p.id, COALESCE(p.parent_id, p.id), rt.id, p.min_stay, p.max_stay,
+                                       %(check_in)s, %(check_out)s, %(rooms)s)
+        END AS amount
+    ) AS plan_nights
     WHERE rt.hotel_id = h.id AND rt.is_active
       AND rt.max_adults * %(rooms)s >= %(adults)s AND rt.max_children * %(rooms)s >= %(children)s
       AND rt.max_occupancy * %(rooms)s >= %(people)s
-    ORDER BY offer.nights_total + party.extras, rt.name, rt.id
+    ORDER BY 1 NULLS LAST, rt.name, rt.id, p.position, p.id
     LIMIT 1
 ) AS best
-WHERE h.city = %(city)s AND h.is_active
+WHERE h.city = %(city)s AND h.is_active AND best.best_total IS NOT NULL
   AND (%(stars)s::int[] IS NULL OR h.stars = ANY(%(stars)s::int[]))
   AND (%(hotel_ids)s::bigint[] IS NULL OR h.id = ANY(%(hotel_ids)s::bigint[]))
   AND (%(amenities)s::text[] IS NULL OR h.id IN (
@@ -372,6 +369,7 @@ def plan_quote(
         children_ages=stay.ages,
         occupancy=occupancy_of(room_type),
         taxes=hotel.taxes.all(),
+        plan=rate_plan,
     )
 
 

@@ -221,6 +221,11 @@ class ExtraLineSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
+class AdjustmentLineSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text='A derived plan\'s change to the nights, e.g. "Non-refundable (−15%)".')
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
 class RatePlanRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -247,6 +252,7 @@ class OfferSerializer(serializers.Serializer):
     rooms_available = serializers.IntegerField()
     currency = serializers.CharField()
     nights = NightPriceSerializer(many=True)
+    adjustments = AdjustmentLineSerializer(many=True)
     extras = ExtraLineSerializer(many=True, help_text="Supplements for the party: extra adults, children.")
     taxes = TaxLineSerializer(many=True)
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -310,6 +316,7 @@ class BookingSerializer(serializers.ModelSerializer):
     guest = serializers.SerializerMethodField()
     rate_plan = serializers.SerializerMethodField()
     nights = serializers.SerializerMethodField()
+    adjustments = serializers.SerializerMethodField()
     extras = serializers.SerializerMethodField()
     taxes = serializers.SerializerMethodField()
     cancellation_policy = serializers.SerializerMethodField()
@@ -334,6 +341,7 @@ class BookingSerializer(serializers.ModelSerializer):
             "currency",
             "total",
             "nights",
+            "adjustments",
             "extras",
             "taxes",
             "cancellation_policy",
@@ -369,6 +377,10 @@ class BookingSerializer(serializers.ModelSerializer):
     def get_rate_plan(self, booking) -> dict | None:
         plan = booking.price_snapshot.get("rate_plan")
         return None if plan is None else {k: plan[k] for k in ("id", "name", "meal_plan")}
+
+    @extend_schema_field(AdjustmentLineSerializer(many=True))
+    def get_adjustments(self, booking) -> list[dict]:
+        return booking.price_snapshot.get("adjustments", [])
 
     @extend_schema_field(ExtraLineSerializer(many=True))
     def get_extras(self, booking) -> list[dict]:

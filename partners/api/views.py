@@ -220,6 +220,7 @@ class AvailabilityView(PartnerAPIView):
                         "rooms_available": offer.rooms_available,
                         "currency": snapshot["currency"],
                         "nights": snapshot["nights"],
+                        "adjustments": snapshot["adjustments"],
                         "extras": snapshot["extras"],
                         "taxes": snapshot["taxes"],
                         "total": snapshot["total"],

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from bookings.services import GuestDetails, booking_hold
 from hotels.models import ChildAgeBand, HotelTax, NightInventory, RatePlan
 from hotels.policy import cancellation_penalty
-from hotels.pricing import ChildBand, Occupancy, derived_price, money, stay_quote
+from hotels.pricing import ChildBand, Occupancy, money, plan_adjustment, stay_quote
 from hotels.selectors import Stay, hotel_offers, hotel_search
 from tests.factories import HotelFactory, RatePlanFactory, RoomTypeFactory, future, plan_night
 
@@ -86,25 +86,44 @@ def test_total_is_the_sum_of_the_lines(quote):
     assert all(amount == money(amount) for amount in lines + added)
 
 
-@given(parent=prices, value=percent)
-def test_a_percent_plan_follows_its_parent(parent, value):
-    price = derived_price(parent, "percent", value)
-    assert price == max(money(parent * (100 + value) / 100), Decimal(0))
-    assert (price <= parent) == (value <= 0) or price == parent
-    assert derived_price(parent, "percent", Decimal(0)) == parent
+@st.composite
+def derived_plans(draw):
+    kind = draw(st.sampled_from(["percent", "amount"]))
+    value = draw(percent if kind == "percent" else amount)
+    return SimpleNamespace(name="Derived", derivation=kind, derivation_value=value, parent_id=1)
 
 
-@given(parent=prices, raise_by=prices, value=st.one_of(percent, amount), kind=st.sampled_from(["percent", "amount"]))
-def test_a_derived_plan_moves_with_its_parent(parent, raise_by, value, kind):
-    """A dearer parent never makes the derived plan cheaper (for a non-negative percent change it is dearer by at
-    least the rounding), and a fixed amount keeps the same gap while the price stays positive."""
-    if kind == "percent":
-        value = max(value, Decimal("-100"))
-    before = derived_price(parent, kind, value)
-    after = derived_price(parent + raise_by, kind, value)
-    assert after >= before
-    if kind == "amount" and before > 0:
-        assert after - before == raise_by
+@given(
+    st.lists(prices, min_size=1, max_size=14),
+    st.integers(min_value=1, max_value=3),
+    derived_plans(),
+    st.lists(prices, min_size=14, max_size=14),
+)
+@settings(max_examples=300)
+def test_a_derived_plan_follows_its_parent(night_prices, rooms, plan, raises):
+    """Same nights as the parent, plus one adjustment line that depends only on the parent's nights; a dearer
+    parent never makes the derived plan cheaper; a plan is never negative."""
+
+    def quote(prices, plan=None):
+        nights = [(D + timedelta(days=i), p) for i, p in enumerate(prices)]
+        return stay_quote(currency="EUR", nightly_prices=nights, rooms=rooms, adults=1, plan=plan)
+
+    parent, derived = quote(night_prices), quote(night_prices, plan)
+    assert derived.nights == parent.nights
+    [adjustment] = derived.adjustments
+    expected = plan_adjustment(
+        nights_amount=parent.room_total,
+        derivation=plan.derivation,
+        value=plan.derivation_value,
+        night_count=len(night_prices),
+        rooms=rooms,
+    )
+    assert adjustment.amount == expected and derived.room_total == parent.room_total + expected
+    assert derived.room_total >= 0
+    if plan.derivation == "percent":
+        assert expected == money(parent.room_total * plan.derivation_value / 100)
+    dearer = quote([p + r for p, r in zip(night_prices, raises, strict=False)], plan)
+    assert dearer.room_total >= derived.room_total
 
 
 @given(quotes(), st.sampled_from(["first_night", "percent", "full_stay"]), st.integers(0, 100), st.integers(-5, 5))

@@ -144,8 +144,16 @@ def test_a_derived_plan_follows_its_parents_own_price_for_a_night(hotel_with_pla
     plan_night(p["Flexible"], future(11), price=Decimal("140.00"))
     offers = {o.rate_plan.name: o.quote for o in hotel_offers(hotel=hotel_with_plans.hotel, stay=stay())}
     assert [n.unit_price for n in offers["Flexible"].nights] == [Decimal("100.00"), Decimal("140.00")]
-    assert [n.unit_price for n in offers["Non-refundable"].nights] == [Decimal("85.00"), Decimal("119.00")]
-    assert [n.unit_price for n in offers["Breakfast included"].nights] == [Decimal("124.00"), Decimal("164.00")]
+    # A derived plan's nights are its parent's, and its change is a line of its own.
+    for name in ("Non-refundable", "Breakfast included"):
+        assert [n.unit_price for n in offers[name].nights] == [Decimal("100.00"), Decimal("140.00")]
+    assert [(a.name, a.amount) for a in offers["Non-refundable"].adjustments] == [
+        ("Non-refundable (−15%)", Decimal("-36.00"))
+    ]
+    assert [(a.name, a.amount) for a in offers["Breakfast included"].adjustments] == [
+        ("Breakfast included (+24.00 per room per night)", Decimal("48.00"))
+    ]
+    assert offers["Non-refundable"].total == Decimal("212.00")  # 240 − 36 + city tax 2.00 × 2 × 2
 
 
 @pytest.mark.parametrize(
