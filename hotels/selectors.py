@@ -111,7 +111,9 @@ def room_type_offers(*, stay: Stay, hotel=None) -> QuerySet:
 # computes ``room_total`` (same per-night rounding of derived plans, same supplements), which a test holds equal.
 # History of the query's shape and its timings: docs/performance.md.
 SEARCH_SQL = """
-SELECT h.*, best.best_total, best.best_room_type_id, best.best_rate_plan_id, COUNT(*) OVER () AS result_count
+SELECT h.*, best.best_total, best.best_room_type_id, best.best_rate_plan_id, best.best_room_type_name,
+       best.best_plan_name, best.best_meal_plan, best.best_free_days, best.best_penalty, best.best_penalty_percent,
+       COUNT(*) OVER () AS result_count
 FROM hotels_hotel AS h
 CROSS JOIN LATERAL (
     -- The children's charge per night by the hotel's bands, and how many are older than every band (they pay as
@@ -137,7 +139,9 @@ CROSS JOIN LATERAL (
              END
            + %(nights)s * ((GREATEST(%(adults)s - rt.base_occupancy * %(rooms)s, 0) + children.over_bands)
                            * rt.extra_adult_price + children.band_price) AS best_total,
-           rt.id AS best_room_type_id, p.id AS best_rate_plan_id
+           rt.id AS best_room_type_id, p.id AS best_rate_plan_id, rt.name AS best_room_type_name,
+           p.name AS best_plan_name, p.meal_plan AS best_meal_plan, p.free_cancellation_days AS best_free_days,
+           p.cancellation_penalty AS best_penalty, p.cancellation_penalty_percent AS best_penalty_percent
     FROM hotels_roomtype AS rt
     CROSS JOIN LATERAL (
         SELECT SUM(n.price) AS amount
@@ -219,15 +223,59 @@ def hotel_search(
     return hotels
 
 
+BEST_FIELDS = (
+    "best_total",
+    "best_room_type_id",
+    "best_rate_plan_id",
+    "best_room_type_name",
+    "best_plan_name",
+    "best_meal_plan",
+    "best_free_days",
+    "best_penalty",
+    "best_penalty_percent",
+    "result_count",
+)
+CARD_SECONDS = 300
+
+
 def _search_page_prefetch(hotels: list[Hotel]) -> None:
-    """What a results page shows of each hotel: photos, amenities, taxes, and its cheapest offer's rate plan
-    (``best_plan``, with its room type). Four queries for the page."""
-    prefetch_related_objects(
-        hotels, Prefetch("photos", queryset=HotelPhoto.objects.order_by("position", "id")), "amenities", "taxes"
-    )
-    plans = RatePlan.objects.select_related("room_type").in_bulk([h.best_rate_plan_id for h in hotels])
+    """What a results page shows of each hotel: its card (photos, amenities, taxes: :func:`hotel_cards`) and its
+    cheapest offer's rate plan as ``best_plan`` (an unsaved ``RatePlan`` with its room type, from the search's own
+    columns: no query)."""
+    cards = hotel_cards([h.pk for h in hotels])
     for hotel in hotels:
-        hotel.best_plan = plans.get(hotel.best_rate_plan_id)
+        hotel.card_photos, hotel.card_amenities, hotel.card_taxes = cards[hotel.pk]
+        hotel.best_plan = RatePlan(
+            pk=hotel.best_rate_plan_id,
+            name=hotel.best_plan_name,
+            meal_plan=hotel.best_meal_plan,
+            free_cancellation_days=hotel.best_free_days,
+            cancellation_penalty=hotel.best_penalty,
+            cancellation_penalty_percent=hotel.best_penalty_percent,
+            room_type=RoomType(pk=hotel.best_room_type_id, name=hotel.best_room_type_name, hotel=hotel),
+        )
+
+
+def card_key(hotel_id: int) -> str:
+    return f"hotel-card:{hotel_id}"
+
+
+def hotel_cards(hotel_ids: list[int]) -> dict[int, tuple[list, list, list]]:
+    """(photos, amenities, taxes) of each hotel for the results page, through Django's cache (Redis in production)
+    for ``CARD_SECONDS``; the misses in three queries. ``hotels.signals`` drops a hotel's card when its photos,
+    amenities or taxes change, so a price on the results page never uses an old tax."""
+    cached = cache.get_many([card_key(pk) for pk in hotel_ids])
+    cards = {pk: cached[card_key(pk)] for pk in hotel_ids if card_key(pk) in cached}
+    missing = [pk for pk in hotel_ids if pk not in cards]
+    if missing:
+        hotels = list(Hotel.objects.filter(pk__in=missing).only("pk"))
+        prefetch_related_objects(
+            hotels, Prefetch("photos", queryset=HotelPhoto.objects.order_by("position", "id")), "amenities", "taxes"
+        )
+        fresh = {h.pk: (list(h.photos.all()), list(h.amenities.all()), list(h.taxes.all())) for h in hotels}
+        cache.set_many({card_key(pk): card for pk, card in fresh.items()}, CARD_SECONDS)
+        cards.update(fresh)
+    return {pk: cards.get(pk, ([], [], [])) for pk in hotel_ids}
 
 
 def hotel_search_cached(**kwargs) -> list[Hotel]:
@@ -239,18 +287,19 @@ def hotel_search_cached(**kwargs) -> list[Hotel]:
     seconds = settings.SEARCH_CACHE_SECONDS
     if not seconds:
         return hotel_search(**kwargs)
-    key = "search2:" + hashlib.sha256(repr(sorted(kwargs.items())).encode()).hexdigest()
+    key = "search3:" + hashlib.sha256(repr(sorted(kwargs.items())).encode()).hexdigest()
     page = cache.get(key)
     if page is None:
         hotels = hotel_search(**kwargs)
-        cache.set(key, [(h.pk, h.best_total, h.best_rate_plan_id, h.result_count) for h in hotels], seconds)
+        cache.set(key, [(h.pk, [getattr(h, f) for f in BEST_FIELDS]) for h in hotels], seconds)
         return hotels
-    by_id = Hotel.objects.in_bulk([row[0] for row in page])
+    by_id = Hotel.objects.in_bulk([pk for pk, _ in page])
     hotels = []
-    for pk, best_total, best_rate_plan_id, result_count in page:
+    for pk, values in page:
         if pk in by_id:
             hotel = by_id[pk]
-            hotel.best_total, hotel.best_rate_plan_id, hotel.result_count = best_total, best_rate_plan_id, result_count
+            for name, value in zip(BEST_FIELDS, values, strict=True):
+                setattr(hotel, name, value)
             hotels.append(hotel)
     _search_page_prefetch(hotels)
     return hotels

@@ -56,17 +56,16 @@ def search(request):
     query = "?" + stay_query(stay)
     for hotel in hotels:
         hotel.page_url = hotel.get_absolute_url() + query
-        hotel.first_photo = next(iter(hotel.photos.all()), None)
-        hotel.top_amenities = list(hotel.amenities.all())[:5]
+        hotel.first_photo = next(iter(hotel.card_photos), None)
+        hotel.top_amenities = hotel.card_amenities[:5]
         hotel.stay_total = stay_total(
             room_total=hotel.best_total,
             night_count=stay.nights,
             rooms=stay.rooms,
             people=stay.adults + stay.children,
-            taxes=hotel.taxes.all(),
+            taxes=hotel.card_taxes,
         )
-        if hotel.best_plan is not None:
-            hotel.best_policy = policy_line(cancellation_policy_snapshot(hotel.best_plan, hotel, stay.check_in))
+        hotel.best_policy = policy_line(cancellation_policy_snapshot(hotel.best_plan, hotel, stay.check_in))
     page_count = max(1, -(-total_count // PAGE_SIZE))
     return render(
         request,

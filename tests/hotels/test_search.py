@@ -193,3 +193,25 @@ def test_city_suggestions(client):
     HotelFactory(city="Prague")
     HotelFactory(city="Lyon")
     assert client.get(reverse("hotels:destinations"), {"q": "p"}).json() == {"cities": ["Paris", "Prague"]}
+
+
+def test_the_results_page_price_follows_a_tax_change_at_once(client, settings):
+    """Hotel cards (photos, amenities, taxes) are cached for the results page; changing a tax drops the card."""
+    settings.SEARCH_CACHE_SECONDS = 0
+    rt = RoomTypeFactory()
+    open_nights(rt, future(10), 3, price="100.00")
+    tax = TaxFactory(hotel=rt.hotel, amount=Decimal("2.00"))
+    params = {
+        "destination": "Paris",
+        "check_in": future(10).isoformat(),
+        "check_out": future(12).isoformat(),
+        "adults": 2,
+        "children": 0,
+        "rooms": 1,
+    }
+    assert "€208.00" in client.get(reverse("hotels:search"), params).content.decode()
+    tax.amount = Decimal("3.00")
+    tax.save()
+    assert "€212.00" in client.get(reverse("hotels:search"), params).content.decode()
+    tax.delete()
+    assert "€200.00" in client.get(reverse("hotels:search"), params).content.decode()
