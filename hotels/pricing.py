@@ -247,7 +247,7 @@ def stay_quote(
 
 def adjustment_name(plan) -> str:
     value = Decimal(plan.derivation_value)
-    sign = "−" if value < 0 else "+"
+    sign = "-" if value < 0 else "+"  # ASCII: the receipt PDF's Helvetica has no U+2212
     if plan.derivation == "percent":
         return f"{plan.name} ({sign}{abs(value).normalize():f}%)"
     return f"{plan.name} ({sign}{abs(value):.2f} per room per night)"

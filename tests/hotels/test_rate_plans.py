@@ -148,7 +148,7 @@ def test_a_derived_plan_follows_its_parents_own_price_for_a_night(hotel_with_pla
     for name in ("Non-refundable", "Breakfast included"):
         assert [n.unit_price for n in offers[name].nights] == [Decimal("100.00"), Decimal("140.00")]
     assert [(a.name, a.amount) for a in offers["Non-refundable"].adjustments] == [
-        ("Non-refundable (−15%)", Decimal("-36.00"))
+        ("Non-refundable (-15%)", Decimal("-36.00"))
     ]
     assert [(a.name, a.amount) for a in offers["Breakfast included"].adjustments] == [
         ("Breakfast included (+24.00 per room per night)", Decimal("48.00"))
