@@ -9,9 +9,21 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import admin_views
-from .models import Amenity, Hotel, HotelPhoto, HotelStaff, HotelTax, NightInventory, RoomType, RoomTypePhoto
+from .models import (
+    Amenity,
+    ChildAgeBand,
+    Hotel,
+    HotelPhoto,
+    HotelStaff,
+    HotelTax,
+    NightInventory,
+    RatePlan,
+    RatePlanNight,
+    RoomType,
+    RoomTypePhoto,
+)
 from .photos import PhotoForm
-from .services import staff_member_invite, staff_member_remove
+from .services import room_type_default_plan_ensure, staff_member_invite, staff_member_remove
 from .staff import EstimatedCountPaginator, HotelListFilter, HotelScopedAdminMixin, HotelScopedInlineMixin
 
 
@@ -28,9 +40,27 @@ class HotelTaxInline(HotelScopedInlineMixin, admin.TabularInline):
 
 class RoomTypeInline(HotelScopedInlineMixin, admin.TabularInline):
     model = RoomType
-    fields = ["name", "max_adults", "max_children", "max_occupancy", "beds", "total_rooms", "is_active"]
+    fields = [
+        "name",
+        "max_adults",
+        "max_children",
+        "max_occupancy",
+        "base_occupancy",
+        "extra_adult_price",
+        "beds",
+        "total_rooms",
+        "is_active",
+    ]
     show_change_link = True
     extra = 0
+
+
+class ChildAgeBandInline(HotelScopedInlineMixin, admin.TabularInline):
+    """What children pay per night by age; a child older than every band pays as an extra adult."""
+
+    model = ChildAgeBand
+    extra = 0
+    verbose_name_plural = "Children's prices by age (per night; older children pay as extra adults)"
 
 
 class HotelStaffForm(forms.ModelForm):
@@ -78,7 +108,7 @@ class HotelAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
     search_fields = ["name", "city", "slug"]
     prepopulated_fields = {"slug": ["name", "city"]}
     filter_horizontal = ["amenities"]
-    inlines = [RoomTypeInline, HotelTaxInline, HotelPhotoInline, HotelStaffInline]
+    inlines = [RoomTypeInline, ChildAgeBandInline, HotelTaxInline, HotelPhotoInline, HotelStaffInline]
     show_full_result_count = False
 
     def has_add_permission(self, request):
@@ -109,6 +139,28 @@ class RoomTypePhotoInline(HotelScopedInlineMixin, admin.TabularInline):
     extra = 0
 
 
+class RatePlanInline(HotelScopedInlineMixin, admin.StackedInline):
+    """The ways the room type is sold. A derived plan follows its parent's prices (a percentage or an amount per
+    room per night); its own nights (closed to arrival, minimum stay...) are set with the bulk editor."""
+
+    model = RatePlan
+    fk_name = "room_type"
+    parent_hotel_path = "hotel"
+    extra = 0
+    fields = [
+        ("name", "meal_plan", "position", "is_active"),
+        ("free_cancellation_days", "cancellation_penalty", "cancellation_penalty_percent"),
+        ("parent", "derivation", "derivation_value"),
+        ("min_stay", "max_stay"),
+    ]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "parent":
+            room_type_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = RatePlan.objects.filter(room_type_id=room_type_id or 0, parent__isnull=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 @admin.register(RoomType)
 class RoomTypeAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "hotel", "max_adults", "max_children", "total_rooms", "is_active"]
@@ -117,8 +169,13 @@ class RoomTypeAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
     search_fields = ["name", "hotel__name"]
     autocomplete_fields = ["hotel"]
     filter_horizontal = ["amenities"]
-    inlines = [RoomTypePhotoInline]
+    inlines = [RatePlanInline, RoomTypePhotoInline]
     show_full_result_count = False
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if room_type_default_plan_ensure(room_type=form.instance):
+            self.message_user(request, "A room type is sold under rate plans: it was given a “Standard rate”.")
 
     def get_list_display(self, request):
         if request.user.has_perm("hotels.view_nightinventory"):
@@ -173,6 +230,78 @@ class NightInventoryAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
     def edit(self, obj):
         url = reverse("admin:hotels_roomtype_bulk", args=[obj.room_type_id])
         return format_html('<a href="{}?start={}&amp;end={}">Edit</a>', url, obj.date, obj.date)
+
+
+@admin.register(RatePlan)
+class RatePlanAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
+    """Every rate plan of the staff member's hotels; they are edited on their room type's page."""
+
+    hotel_path = "room_type__hotel"
+    list_display = ["name", "room_type", "meal_plan", "policy", "derived_from", "min_stay", "is_active"]
+    list_filter = [HotelListFilter, "meal_plan", "is_active"]
+    list_select_related = ["room_type__hotel", "parent"]
+    search_fields = ["name", "room_type__name", "room_type__hotel__name"]
+    ordering = ["room_type__hotel__name", "room_type__name", "position", "id"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False  # added on the room type's page, where the parent choices make sense
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["room_type", "parent"] if obj else []
+
+    @admin.display(description="Cancellation")
+    def policy(self, obj):
+        if obj.free_cancellation_days is None:
+            return "Non-refundable"
+        return f"Free until {obj.free_cancellation_days} day(s) before, then {obj.get_cancellation_penalty_display()}"
+
+    @admin.display(description="Derived from")
+    def derived_from(self, obj):
+        if not obj.parent_id:
+            return "—"
+        sign = "+" if obj.derivation_value >= 0 else ""
+        unit = "%" if obj.derivation == "percent" else " per room per night"
+        return f"{obj.parent.name} {sign}{obj.derivation_value}{unit}"
+
+    def delete_model(self, request, obj):
+        _plan_delete_or_explain(self, request, [obj])
+
+    def delete_queryset(self, request, queryset):
+        _plan_delete_or_explain(self, request, list(queryset))
+
+
+def _plan_delete_or_explain(model_admin, request, plans):
+    from django.contrib import messages
+    from django.db.models import ProtectedError
+
+    for plan in plans:
+        try:
+            plan.delete()
+        except ProtectedError:
+            model_admin.message_user(
+                request,
+                f"{plan} has bookings or derived plans, so it can't be deleted: untick “active” to stop selling it.",
+                messages.ERROR,
+            )
+
+
+@admin.register(RatePlanNight)
+class RatePlanNightAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
+    """Read-only list and history of the plans' own nights; changed with the bulk editor."""
+
+    hotel_path = "rate_plan__room_type__hotel"
+    list_display = ["rate_plan", "date", "price", "closed_to_arrival", "closed_to_departure", "stop_sell", "min_stay"]
+    list_filter = [HotelListFilter, ("date", admin.DateFieldListFilter)]
+    list_select_related = ["rate_plan__room_type__hotel"]
+    ordering = ["rate_plan_id", "date"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Amenity)

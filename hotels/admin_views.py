@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import FormView, TemplateView
 
-from .models import NightInventory, RoomType
-from .services import InventoryError, inventory_bulk_update
+from .models import NightInventory, RatePlanNight, RoomType
+from .pricing import derived_price
+from .services import InventoryError, inventory_bulk_update, rate_plan_nights_update
 from .staff import scope, staff_can
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
@@ -64,16 +65,19 @@ class InventoryCalendarView(RoomTypeStaffMixin, TemplateView):
         except ValueError:
             first = self.hotel_today.replace(day=1)
         days_in_month = calendar.monthrange(first.year, first.month)[1]
+        last = first.replace(day=days_in_month)
         nights = {
-            n.date: n
-            for n in NightInventory.objects.filter(
-                room_type=self.room_type, date__gte=first, date__lte=first.replace(day=days_in_month)
-            )
+            n.date: n for n in NightInventory.objects.filter(room_type=self.room_type, date__gte=first, date__lte=last)
+        }
+        plans = list(self.room_type.rate_plans.filter(is_active=True))
+        plan_nights = {
+            (n.rate_plan_id, n.date): n
+            for n in RatePlanNight.objects.filter(rate_plan__in=plans, date__gte=first, date__lte=last)
         }
         weeks, week = [], [None] * first.weekday()
         for day in range(1, days_in_month + 1):
             d = first.replace(day=day)
-            week.append({"date": d, "night": nights.get(d)})
+            week.append({"date": d, "night": nights.get(d), "plans": _plan_cells(plans, plan_nights, d, nights.get(d))})
             if len(week) == 7:
                 weeks.append(week)
                 week = []
@@ -92,7 +96,44 @@ class InventoryCalendarView(RoomTypeStaffMixin, TemplateView):
         return context
 
 
+def _plan_cells(plans, plan_nights, day, night) -> list[dict]:
+    """Each active plan's price for one room on ``day`` (own price, else the room type's; a derived plan its
+    parent's changed as ``hotels.pricing.derived_price`` says) and its own terms that night."""
+    cells = []
+    for plan in plans:
+        own = plan_nights.get((plan.pk, day))
+        stored = plan_nights.get((plan.parent_id or plan.pk, day))
+        base = stored.price if stored is not None and stored.price is not None else (night.price if night else None)
+        price = None
+        if base is not None:
+            price = derived_price(base, plan.derivation, plan.derivation_value) if plan.parent_id else base
+        flags = []
+        if own is not None:
+            flags += [label for field, label in PLAN_FLAGS if getattr(own, field)]
+            if own.min_stay:
+                flags.append(f"min {own.min_stay}")
+            if own.max_stay:
+                flags.append(f"max {own.max_stay}")
+        cells.append({"plan": plan, "price": price, "own_price": bool(own and own.price is not None), "flags": flags})
+    return cells
+
+
+PLAN_FLAGS = [("closed_to_arrival", "no arrival"), ("closed_to_departure", "no departure"), ("stop_sell", "closed")]
+TRISTATE = [("", "unchanged"), ("1", "yes"), ("0", "no")]
+
+
+def _tristate(label):
+    return forms.TypedChoiceField(
+        label=label, choices=TRISTATE, coerce=lambda v: v == "1", empty_value=None, required=False
+    )
+
+
 class BulkInventoryForm(forms.Form):
+    target = forms.ChoiceField(
+        label="Apply to",
+        required=False,
+        help_text="Rooms are the room type's, shared by its rates; a rate's own price, rules and closures are its own.",
+    )
     start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text="Inclusive.")
     weekdays = forms.TypedMultipleChoiceField(
@@ -121,6 +162,43 @@ class BulkInventoryForm(forms.Form):
     min_stay = forms.IntegerField(
         label="Minimum stay", min_value=1, max_value=30, required=False, help_text="Nights. Blank: unchanged."
     )
+    max_stay = forms.IntegerField(
+        label="Maximum stay",
+        min_value=1,
+        max_value=365,
+        required=False,
+        help_text="Nights, for stays arriving that day (a rate only). Blank: unchanged.",
+    )
+    closed_to_arrival = _tristate("Closed to arrival (a rate only)")
+    closed_to_departure = _tristate("Closed to departure (a rate only)")
+    reset = forms.BooleanField(
+        label="Reset the rate's own nights",
+        required=False,
+        help_text="A rate only: remove its own price and rules on these nights (back to the room type's price and "
+        "the rate's defaults).",
+    )
+
+    def __init__(self, *args, room_type, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plans = {str(p.pk): p for p in room_type.rate_plans.select_related("parent")}
+        self.fields["target"].choices = [("", f"{room_type.name}: rooms and price (all rates)")] + [
+            (pk, f"Rate: {p.name}" + (f" (derived from {p.parent.name})" if p.parent_id else ""))
+            for pk, p in self.plans.items()
+        ]
+
+    def clean(self):
+        data = super().clean()
+        plan = self.plans.get(data.get("target") or "")
+        data["rate_plan"] = plan
+        if plan is not None and data.get("rooms_for_sale") is not None:
+            self.add_error("rooms_for_sale", "Rooms are shared by all the rates: apply them to the room type.")
+        if plan is None:
+            for name in ("max_stay", "closed_to_arrival", "closed_to_departure"):
+                if data.get(name) not in (None, ""):
+                    self.add_error(name, "This is a rate's rule: choose the rate under “Apply to”.")
+            if data.get("reset"):
+                self.add_error("reset", "Choose the rate whose nights you want to reset.")
+        return data
 
 
 class InventoryBulkView(RoomTypeStaffMixin, FormView):
@@ -128,9 +206,16 @@ class InventoryBulkView(RoomTypeStaffMixin, FormView):
     form_class = BulkInventoryForm
     permission = "hotels.change_nightinventory"
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "room_type": self.room_type}
+
     def get_initial(self):
         """Today and the next 30 days, or the nights given in the query string (the calendar's links)."""
-        initial = {"start": self.hotel_today, "end": self.hotel_today + timedelta(days=30)}
+        initial = {
+            "start": self.hotel_today,
+            "end": self.hotel_today + timedelta(days=30),
+            "target": self.request.GET.get("rate", ""),
+        }
         for name in ("start", "end"):
             try:
                 initial[name] = date.fromisoformat(self.request.GET.get(name, ""))
@@ -141,17 +226,33 @@ class InventoryBulkView(RoomTypeStaffMixin, FormView):
     def form_valid(self, form):
         data = form.cleaned_data
         try:
-            result = inventory_bulk_update(
-                room_type=self.room_type,
-                start=data["start"],
-                end=data["end"],
-                weekdays=set(data["weekdays"]),
-                rooms_for_sale=data["rooms_for_sale"],
-                price=data["price"],
-                stop_sell=data["stop_sell"],
-                min_stay=data["min_stay"],
-                user=self.request.user,
-            )
+            if data["rate_plan"] is None:
+                result = inventory_bulk_update(
+                    room_type=self.room_type,
+                    start=data["start"],
+                    end=data["end"],
+                    weekdays=set(data["weekdays"]),
+                    rooms_for_sale=data["rooms_for_sale"],
+                    price=data["price"],
+                    stop_sell=data["stop_sell"],
+                    min_stay=data["min_stay"],
+                    user=self.request.user,
+                )
+            else:
+                result = rate_plan_nights_update(
+                    rate_plan=data["rate_plan"],
+                    start=data["start"],
+                    end=data["end"],
+                    weekdays=set(data["weekdays"]),
+                    price=data["price"],
+                    closed_to_arrival=data["closed_to_arrival"],
+                    closed_to_departure=data["closed_to_departure"],
+                    stop_sell=data["stop_sell"],
+                    min_stay=data["min_stay"],
+                    max_stay=data["max_stay"],
+                    reset=data["reset"],
+                    user=self.request.user,
+                )
         except InventoryError as exc:
             form.add_error(None, exc.message)
             return self.form_invalid(form)

@@ -1,4 +1,4 @@
-"""Writes on the catalogue by hotel staff: staff roles and the inventory/rates bulk editor."""
+"""Writes on the catalogue by hotel staff: staff roles, the inventory/rates bulk editor, rate plans."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from .models import HotelStaff, NightInventory, RoomType
+from .models import HotelStaff, NightInventory, RatePlan, RatePlanNight, RoomType
 from .staff import ROLE_GROUPS, staff_scope_forget
 
 MAX_BULK_DAYS = 731
@@ -171,3 +171,97 @@ def inventory_bulk_update(
             raise InventoryError("Someone else opened some of these nights at the same time: try again.") from exc
         raise
     return BulkResult(updated=len(nights), created=len(created))
+
+
+def _bulk_days(start: date, end: date, weekdays) -> list[date]:
+    if end < start:
+        raise InventoryError("The end date must be on or after the start date.")
+    if (end - start).days >= MAX_BULK_DAYS:
+        raise InventoryError("Edit at most two years at once.")
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    days = [d for d in days if not weekdays or d.weekday() in weekdays]
+    if not days:
+        raise InventoryError("No date in that range falls on the chosen weekdays.")
+    return days
+
+
+def rate_plan_nights_update(
+    *,
+    rate_plan: RatePlan,
+    start: date,
+    end: date,
+    weekdays: set[int] | None = None,
+    price: Decimal | None = None,
+    closed_to_arrival: bool | None = None,
+    closed_to_departure: bool | None = None,
+    stop_sell: bool | None = None,
+    min_stay: int | None = None,
+    max_stay: int | None = None,
+    reset: bool = False,
+    user=None,
+) -> BulkResult:
+    """Set one rate plan's own terms on the nights ``start``..``end`` (inclusive) that fall on ``weekdays``: its own
+    price (not for a derived plan: its prices follow its parent), closed to arrival / departure, stop-sell, and the
+    minimum / maximum stay for arrivals that day. None leaves a field as it is; ``reset`` removes the plan's own
+    terms on those nights (back to the room type's price and the plan's defaults). Rooms are not a plan's: they are
+    the room type's, shared by its plans (``inventory_bulk_update``). Every change is in the history, by ``user``.
+    """
+    changes = {
+        field: value
+        for field, value in (
+            ("price", price),
+            ("closed_to_arrival", closed_to_arrival),
+            ("closed_to_departure", closed_to_departure),
+            ("stop_sell", stop_sell),
+            ("min_stay", min_stay),
+            ("max_stay", max_stay),
+        )
+        if value is not None
+    }
+    if reset and changes:
+        raise InventoryError("Either reset the nights to the plan's defaults or change them, not both.")
+    if not reset and not changes:
+        raise InventoryError("Nothing to change: fill in at least one field.")
+    if price is not None and rate_plan.parent_id:
+        raise InventoryError(
+            f"{rate_plan.name} is derived from {rate_plan.parent.name}: its prices follow that plan. "
+            "Change the parent's price, or the derivation on the plan."
+        )
+    if price is not None and price < 0:
+        raise InventoryError("Prices can't be negative.")
+    if (min_stay is not None and min_stay < 1) or (max_stay is not None and max_stay < 1):
+        raise InventoryError("A stay is at least one night.")
+    if min_stay is not None and max_stay is not None and max_stay < min_stay:
+        raise InventoryError("The maximum stay can't be shorter than the minimum.")
+    days = _bulk_days(start, end, weekdays)
+    with transaction.atomic():
+        existing = {
+            n.date: n
+            for n in RatePlanNight.objects.select_for_update()
+            .filter(rate_plan=rate_plan, date__in=days)
+            .order_by("date")
+        }
+        if reset:
+            for night in existing.values():
+                night._history_user = user
+                night.delete()
+            return BulkResult(updated=len(existing), created=0)
+        for night in existing.values():
+            for field, value in changes.items():
+                setattr(night, field, value)
+        if existing:
+            bulk_update_with_history(
+                list(existing.values()), RatePlanNight, list(changes), default_user=user, batch_size=500
+            )
+        created = [RatePlanNight(rate_plan=rate_plan, date=d, **changes) for d in days if d not in existing]
+        if created:
+            bulk_create_with_history(created, RatePlanNight, default_user=user, batch_size=500)
+    return BulkResult(updated=len(existing), created=len(created))
+
+
+def room_type_default_plan_ensure(*, room_type: RoomType) -> RatePlan | None:
+    """A room type with no rate plan can't be sold: give it a "Standard rate" (free cancellation until two days
+    before arrival, then the first night). Returns the plan created, or None when it had one."""
+    if room_type.rate_plans.exists():
+        return None
+    return RatePlan.objects.create(room_type=room_type, name="Standard rate")

@@ -65,6 +65,7 @@ def inline_data(hotel, rows, existing=()):
     }
     for prefix, model_rows in (
         ("room_types", list(hotel.room_types.all())),
+        ("child_bands", list(hotel.child_bands.all())),
         ("taxes", list(hotel.taxes.all())),
         ("photos", []),
     ):
@@ -72,7 +73,17 @@ def inline_data(hotel, rows, existing=()):
         for i, obj in enumerate(model_rows):
             data[f"{prefix}-{i}-id"] = obj.pk
             data[f"{prefix}-{i}-hotel"] = hotel.pk
-            for field in ("name", "max_adults", "max_children", "max_occupancy", "beds", "total_rooms", "kind"):
+            for field in (
+                "name",
+                "max_adults",
+                "max_children",
+                "max_occupancy",
+                "base_occupancy",
+                "extra_adult_price",
+                "beds",
+                "total_rooms",
+                "kind",
+            ):
                 if hasattr(obj, field):
                     data[f"{prefix}-{i}-{field}"] = getattr(obj, field)
             if hasattr(obj, "amount"):
