@@ -18,6 +18,7 @@ from hotels.forms import stay_query
 from hotels.models import RatePlan, RoomType
 from hotels.policy import policy_summary
 from hotels.selectors import default_rate_plan, hotel_offers
+from payments.currency import rates_date
 from payments.receipts import receipt_issue
 from payments.services import PaymentError, payment_start
 
@@ -197,6 +198,7 @@ def booking_review(request, token):
             "guest": draft["guest"],
             "policy": policy_summary(offer.policy),
             "policy_line": offer.policy_line,
+            "fx_date": rates_date(),
             "hold_minutes": settings.BOOKING_HOLD_MINUTES,
             "token": token,
             "step": 3,

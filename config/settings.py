@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "payments.context_processors.display_currency",
             ],
         },
     },
@@ -222,6 +223,21 @@ BOOKING_MAX_DAYS_AHEAD = 500
 # Results pages may show prices this many seconds old (the booking flow re-checks under lock); 0 disables.
 SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=30)
 REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=3)
+
+# --- Display currency: indicative conversions for guests (payments/currency.py) ----------------------------------
+EXCHANGE_RATES_PROVIDER = env("EXCHANGE_RATES_PROVIDER", default="payments.currency.FixedRatesProvider")
+EXCHANGE_RATES_OPTIONS = env.json("EXCHANGE_RATES_OPTIONS", default={})
+# Units per one EUR (the fixed table's; the ECB provider replaces them daily).
+EXCHANGE_RATES_FIXED = {
+    "GBP": "0.8450",
+    "USD": "1.0850",
+    "CHF": "0.9400",
+    "JPY": "163.20",
+    "SEK": "11.45",
+    "CAD": "1.4900",
+    "AUD": "1.6600",
+}
+DISPLAY_CURRENCIES = ["EUR", "GBP", "USD", "CHF", "JPY", "SEK", "CAD", "AUD"]
 
 # --- Payment gateway (like EMAIL_BACKEND: a dotted path and its options) --------------------------------------
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="payments.gateways.sandbox.SandboxBankGateway")

@@ -2,6 +2,8 @@ from celery import shared_task
 
 from bookings.models import Booking
 
+from . import currency
+from .currency import RatesUnavailable
 from .receipts import receipt_issue
 from .services import payments_reconcile
 
@@ -18,3 +20,10 @@ def issue_receipt(booking_id: int) -> None:
     booking = Booking.objects.filter(pk=booking_id, confirmed_at__isnull=False).first()
     if booking is not None:
         receipt_issue(booking=booking)
+
+
+@shared_task(acks_late=True, autoretry_for=(RatesUnavailable,), retry_backoff=300, max_retries=6)
+def exchange_rates_refresh() -> int:
+    """Daily: store the display-currency provider's rates (retried for about half a day if it is unavailable;
+    the previous rates stay meanwhile)."""
+    return currency.exchange_rates_refresh()

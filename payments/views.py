@@ -1,13 +1,17 @@
-"""The bank's two ways back to us: the customer's browser (return URL) and the bank's signed webhook."""
+"""The bank's two ways back to us: the customer's browser (return URL) and the bank's signed webhook; and the
+guest's display currency."""
 
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from bookings.models import Booking
 
+from .context_processors import SESSION_KEY
+from .currency import display_currencies
 from .gateways.base import InvalidSignature
 from .models import Payment
 from .services import payment_sync, payment_webhook_receive
@@ -65,3 +69,18 @@ def payment_webhook(request):
     except (ValueError, KeyError):
         return HttpResponseBadRequest("malformed event")
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+def display_currency_set(request):
+    """The header's currency selector (a GET form, no script): remember the choice in the session, back to the
+    page. An unknown code means "each hotel's own currency"; ``next`` must be a path on this site."""
+    code = request.GET.get("currency", "").upper()
+    if code in display_currencies():
+        request.session[SESSION_KEY] = code
+    else:
+        request.session.pop(SESSION_KEY, None)
+    back = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = "/"
+    return HttpResponseRedirect(back)

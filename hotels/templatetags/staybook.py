@@ -20,6 +20,32 @@ def money(amount, currency):
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{currency} {text}"
 
 
+@register.simple_tag(takes_context=True)
+def price(context, amount, currency):
+    """An amount in its own currency and, when the guest chose another display currency, the indicative
+    conversion beside it: ``€208.00 <span>≈ $225.68</span>``."""
+    from django.utils.html import format_html
+
+    from payments.currency import convert, rates_date
+
+    own = money(amount, currency)
+    shown = context.get("display_currency") or ""
+    if not shown or shown == currency or amount in (None, ""):
+        return own
+    converted = convert(amount, currency, shown)
+    if converted is None:
+        return own
+    day = rates_date()
+    title = f"Indicative, at the rate of {day:%-d %B %Y}" if day else "Indicative"
+    return format_html(
+        '{} <span class="price__converted" title="{}">≈ {}<span class="visually-hidden"> ({})</span></span>',
+        own,
+        title,
+        money(converted, shown),
+        title.lower(),
+    )
+
+
 @register.filter
 def stars(count):
     return "★" * int(count or 0)
