@@ -113,7 +113,7 @@ def room_type_offers(*, stay: Stay, hotel=None) -> QuerySet:
 SEARCH_SQL = """
 SELECT h.*, best.best_total, best.best_room_type_id, best.best_rate_plan_id, best.best_room_type_name,
        best.best_plan_name, best.best_meal_plan, best.best_free_days, best.best_penalty, best.best_penalty_percent,
-       COUNT(*) OVER () AS result_count
+       priced.grand_total, COUNT(*) OVER () AS result_count
 FROM hotels_hotel AS h
 CROSS JOIN LATERAL (
     -- The children's charge per night by the hotel's bands, and how many are older than every band (they pay as
@@ -168,6 +168,17 @@ CROSS JOIN LATERAL (
     ORDER BY 1 NULLS LAST, rt.name, rt.id, p.position, p.id
     LIMIT 1
 ) AS best
+CROSS JOIN LATERAL (
+    -- What the guest pays: the added taxes and fees on top (hotels.pricing.tax_lines), for sorting and filtering
+    -- by the total the page shows.
+    SELECT best.best_total + COALESCE(SUM(CASE t.kind
+        WHEN 'percent' THEN ROUND(best.best_total * t.amount / 100, 2)
+        WHEN 'per_person_night' THEN t.amount * %(people)s * %(nights)s
+        ELSE t.amount * %(rooms)s
+    END), 0) AS grand_total
+    FROM hotels_hoteltax AS t
+    WHERE t.hotel_id = h.id AND NOT t.included_in_price
+) AS priced
 WHERE h.city = %(city)s AND h.is_active AND best.best_total IS NOT NULL
   AND (%(stars)s::int[] IS NULL OR h.stars = ANY(%(stars)s::int[]))
   AND (%(hotel_ids)s::bigint[] IS NULL OR h.id = ANY(%(hotel_ids)s::bigint[]))
@@ -175,15 +186,15 @@ WHERE h.city = %(city)s AND h.is_active AND best.best_total IS NOT NULL
         SELECT ha.hotel_id FROM hotels_hotel_amenities AS ha JOIN hotels_amenity AS a ON a.id = ha.amenity_id
         WHERE a.code = ANY(%(amenities)s::text[]) GROUP BY ha.hotel_id
         HAVING COUNT(DISTINCT a.code) = cardinality(%(amenities)s::text[])))
-  AND (%(min_total)s::numeric IS NULL OR best.best_total >= %(min_total)s::numeric)
-  AND (%(max_total)s::numeric IS NULL OR best.best_total <= %(max_total)s::numeric)
+  AND (%(min_total)s::numeric IS NULL OR priced.grand_total >= %(min_total)s::numeric)
+  AND (%(max_total)s::numeric IS NULL OR priced.grand_total <= %(max_total)s::numeric)
 ORDER BY {order}
 LIMIT %(limit)s OFFSET %(offset)s
 """
 
 ORDERS = {
-    "price": "best.best_total, h.name, h.id",
-    "stars": "h.stars DESC, best.best_total, h.id",
+    "price": "priced.grand_total, h.name, h.id",
+    "stars": "h.stars DESC, priced.grand_total, h.id",
     "name": "h.name, h.id",
 }
 
@@ -202,9 +213,11 @@ def hotel_search(
     offset: int = 0,
     prefetch: bool = True,
 ) -> list[Hotel]:
-    """One page of the hotels in ``city`` that can host ``stay``, each with ``best_total`` (cheapest room type,
-    all nights and rooms, before added taxes) and ``result_count`` (matches over all pages). One query for the
-    page, plus three small ones for its photos, amenities and taxes when ``prefetch``."""
+    """One page of the hotels in ``city`` that can host ``stay``, sorted and filtered by what the guest pays, each
+    with ``best_total`` (the cheapest room type and rate plan: nights, plan adjustment and supplements, before added
+    taxes), ``grand_total`` (with the added taxes and fees), the ``best_*`` columns of that offer, and
+    ``result_count`` (matches over all pages). One query for the page; with ``prefetch``, the hotels' cards
+    (:func:`hotel_cards`, cached) and ``best_plan``."""
     sql, params = hotel_search_sql(
         city=city,
         stay=stay,
@@ -233,6 +246,7 @@ BEST_FIELDS = (
     "best_free_days",
     "best_penalty",
     "best_penalty_percent",
+    "grand_total",
     "result_count",
 )
 CARD_SECONDS = 300
@@ -287,7 +301,7 @@ def hotel_search_cached(**kwargs) -> list[Hotel]:
     seconds = settings.SEARCH_CACHE_SECONDS
     if not seconds:
         return hotel_search(**kwargs)
-    key = "search3:" + hashlib.sha256(repr(sorted(kwargs.items())).encode()).hexdigest()
+    key = "search4:" + hashlib.sha256(repr(sorted(kwargs.items())).encode()).hexdigest()
     page = cache.get(key)
     if page is None:
         hotels = hotel_search(**kwargs)

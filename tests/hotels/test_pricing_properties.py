@@ -239,6 +239,8 @@ def test_search_sql_prices_the_cheapest_offer_exactly_as_the_pricing_function(db
         if offers:
             cheapest = min(o.quote.room_total for o in offers)
             assert found[0].best_total == cheapest
+            # The total the results page sorts and filters by is the one the guest pays for that offer.
+            assert found[0].grand_total == min(o.quote.total for o in offers)
             best = RatePlan.objects.get(pk=found[0].best_rate_plan_id)
             assert min(o.quote.room_total for o in offers if o.rate_plan.pk == best.pk) == cheapest
 

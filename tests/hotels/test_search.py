@@ -215,3 +215,18 @@ def test_the_results_page_price_follows_a_tax_change_at_once(client, settings):
     assert "€212.00" in client.get(reverse("hotels:search"), params).content.decode()
     tax.delete()
     assert "€200.00" in client.get(reverse("hotels:search"), params).content.decode()
+
+
+def test_sorting_and_price_filters_use_the_total_with_added_taxes():
+    """A cheaper room with a heavy added tax costs the guest more: it sorts after, and the filter sees its total."""
+    cheap_room = RoomTypeFactory(hotel=HotelFactory(name="Cheap room, heavy tax"))
+    open_nights(cheap_room, future(10), 3, price="100.00")
+    TaxFactory(hotel=cheap_room.hotel, kind="per_person_night", amount=Decimal("20.00"))  # 2 × 2 × 20 = 80
+    dear_room = RoomTypeFactory(hotel=HotelFactory(name="Dearer room, no tax"))
+    open_nights(dear_room, future(10), 3, price="130.00")
+    found = hotel_search(city="Paris", stay=stay(nights=2), sort="price")
+    assert [h.name for h in found] == ["Dearer room, no tax", "Cheap room, heavy tax"]
+    assert [h.grand_total for h in found] == [Decimal("260.00"), Decimal("280.00")]
+    assert [h.name for h in hotel_search(city="Paris", stay=stay(nights=2), max_total=Decimal("270"))] == [
+        "Dearer room, no tax"
+    ]
