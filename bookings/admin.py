@@ -158,6 +158,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
                     "source",
                     "partner",
                     "partner_reference",
+                    "supplier_display",
                     "hotel",
                     "room_type",
                     "rate_plan",
@@ -277,6 +278,14 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             ((t["name"], " (included)" if t["included"] else "", t["amount"]) for t in snap.get("taxes", [])),
         )
         return format_html("<table><tbody>{}{}{}{}</tbody></table>", rows, adjustments, extras, taxes)
+
+    @admin.display(description="Partner hotel booking")
+    def supplier_display(self, obj):
+        link = getattr(obj, "supplier_booking", None)
+        if link is None:
+            return "—"
+        reference = link.remote_reference or "not placed yet"
+        return f"{link.supplier.name}, reference {reference}: {link.get_status_display()}"
 
     @admin.display(description="Cancellation policy")
     def policy_display(self, obj):

@@ -30,6 +30,7 @@ class Booking(models.Model):
         WEBSITE = "website", "Website"
         PARTNER = "partner", "Partner API"
         STAFF = "staff", "Staff"
+        SUPPLIER = "supplier", "Website, partner hotel"  # paid here, placed at a supplier (suppliers app)
 
     # States in which the booking's nights are taken from inventory.
     HOLDING_STATUSES = (Status.PENDING_PAYMENT, Status.CONFIRMED, Status.CHECKED_IN)

@@ -212,7 +212,7 @@ def booking_confirm(*, booking: Booking, actor_kind: str = Actor.SYSTEM, actor=N
             return booking
         if booking.status not in (Status.PENDING_PAYMENT, Status.EXPIRED, Status.PAYMENT_FAILED):
             raise InvalidTransition(f"A {booking.get_status_display().lower()} booking can't be confirmed.")
-        if not booking.nights_held:
+        if not booking.nights_held and booking.source != Booking.Source.SUPPLIER:  # suppliers hold their own
             try:
                 with transaction.atomic():
                     nights_take(

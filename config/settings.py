@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "payments",
     "notifications",
     "partners",
+    "suppliers",
 ]
 
 MIDDLEWARE = [
@@ -223,6 +224,18 @@ BOOKING_MAX_DAYS_AHEAD = 500
 # Results pages may show prices this many seconds old (the booking flow re-checks under lock); 0 disables.
 SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=30)
 REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=3)
+
+# --- Suppliers: other sites' hotels in our search (suppliers app, docs/suppliers.md) ------------------------------
+SUPPLIER_BUDGET_MS = env.int("SUPPLIER_BUDGET_MS", default=800)  # the results page waits no longer for suppliers
+SUPPLIER_CONNECT_TIMEOUT = env.float("SUPPLIER_CONNECT_TIMEOUT", default=0.5)
+SUPPLIER_CACHE_SECONDS = env.int("SUPPLIER_CACHE_SECONDS", default=60)
+SUPPLIER_BREAKER_FAILURES = env.int("SUPPLIER_BREAKER_FAILURES", default=3)
+SUPPLIER_BREAKER_SECONDS = env.int("SUPPLIER_BREAKER_SECONDS", default=60)
+SUPPLIER_MAX_HOTELS = env.int("SUPPLIER_MAX_HOTELS", default=50)  # taken from one answer
+SUPPLIER_MAX_ANSWER_BYTES = env.int("SUPPLIER_MAX_ANSWER_BYTES", default=5_000_000)
+SUPPLIER_POOL_SIZE = env.int("SUPPLIER_POOL_SIZE", default=10)
+SUPPLIER_BOOKING_TIMEOUT = env.float("SUPPLIER_BOOKING_TIMEOUT", default=10)  # placing a booking may take longer
+SUPPLIER_RESERVATIONS_EMAIL = env("SUPPLIER_RESERVATIONS_EMAIL", default="partner-bookings@staybook.example")
 
 # --- Display currency: indicative conversions for guests (payments/currency.py) ----------------------------------
 EXCHANGE_RATES_PROVIDER = env("EXCHANGE_RATES_PROVIDER", default="payments.currency.FixedRatesProvider")

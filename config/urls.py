@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("bookings/", include("bookings.urls")),
     path("payments/", include("payments.urls")),
+    path("partner-hotels/", include("suppliers.urls")),
     path("api/v1/", include("partners.api.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -2,8 +2,11 @@ from datetime import timedelta
 
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+
+from suppliers.search import supplier_offers
 
 from .forms import ResultsFilterForm, SearchForm, StayForm, stay_query
 from .models import Hotel
@@ -66,6 +69,20 @@ def search(request):
             taxes=hotel.card_taxes,
         )
         hotel.best_policy = policy_line(cancellation_policy_snapshot(hotel.best_plan, hotel, stay.check_in))
+    partners = []
+    if page == 1:  # other sites' hotels (issue 8), within the page's time budget; never an error
+        partners = supplier_offers(city=form.cleaned_data["destination"], stay=stay, own_hotels=hotels)
+        for partner in partners:
+            partner.is_partner = True
+            partner.book_url = (
+                reverse("suppliers:book")
+                + f"?supplier={partner.supplier_id}&hotel={partner.remote_id}"
+                + f"&room_type={partner.best.remote_room_type_id}&rate_plan={partner.best.remote_rate_plan_id or ''}"
+                + "&"
+                + stay_query(stay)
+            )
+            partner.best_policy = policy_line(partner.best.policy)
+        hotels = _merged(hotels, partners, by_price=filters["sort"] == "price")
     page_count = max(1, -(-total_count // PAGE_SIZE))
     return render(
         request,
@@ -77,6 +94,7 @@ def search(request):
             "city": form.cleaned_data["destination"],
             "hotels": hotels,
             "total_count": total_count,
+            "partner_count": len(partners),
             "page": page,
             "page_count": page_count,
             "selected_stars": {str(v) for v in (filters["stars"] or [])},
@@ -86,6 +104,18 @@ def search(request):
             "cities": known_cities(),
         },
     )
+
+
+def _merged(hotels, partners, *, by_price: bool):
+    """Our page of hotels with the partners' among them by total (sorted by price), or after them."""
+    if not by_price:
+        return list(hotels) + list(partners)
+    merged, rest = [], list(partners)
+    for hotel in hotels:
+        while rest and rest[0].best.total < hotel.stay_total:
+            merged.append(rest.pop(0))
+        merged.append(hotel)
+    return merged + rest
 
 
 @require_GET

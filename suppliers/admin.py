@@ -1,0 +1,51 @@
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.html import format_html
+
+from .models import Supplier, SupplierBooking
+
+
+@admin.register(Supplier)
+class SupplierAdmin(admin.ModelAdmin):
+    """Other sites whose hotels our search shows (superusers only: no hotel's staff own them)."""
+
+    list_display = ["name", "base_url", "enabled", "health", "last_error", "last_error_at", "last_success_at"]
+    list_filter = ["enabled"]
+    readonly_fields = ["health", "consecutive_failures", "open_until", "last_error", "last_error_at", "last_success_at"]
+    fields = ["name", "base_url", "api_key", "timeout_ms", "enabled", *readonly_fields]
+
+    @admin.display(description="Health")
+    def health(self, obj):
+        if not obj.enabled:
+            return "disabled"
+        if obj.is_open:
+            return format_html(
+                '<strong style="color:#b42318">unhealthy</strong>: skipped until {} ({} left)',
+                timezone.localtime(obj.open_until).strftime("%H:%M:%S"),
+                obj.open_until - timezone.now(),
+            )
+        if obj.consecutive_failures:
+            return f"failing ({obj.consecutive_failures} in a row)"
+        return "healthy"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "api_key":  # the key is a secret: typed in, never shown back
+            from django import forms
+
+            kwargs["widget"] = forms.PasswordInput(render_value=True)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+@admin.register(SupplierBooking)
+class SupplierBookingAdmin(admin.ModelAdmin):
+    list_display = ["booking", "supplier", "remote_reference", "status", "last_error", "updated_at"]
+    list_filter = ["supplier", "status"]
+    search_fields = ["booking__reference", "remote_reference"]
+    list_select_related = ["booking", "supplier"]
+    readonly_fields = [f.name for f in SupplierBooking._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

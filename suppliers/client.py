@@ -1,0 +1,282 @@
+"""Talking to a supplier: our own partner API protocol over ``requests``, one pooled session per supplier.
+
+Availability (GET) may be retried; booking creation (POST) is retried only because it carries an Idempotency-Key
+derived from our booking, so a retry can never book twice. Every answer is parsed strictly: anything that isn't
+what the protocol says raises :class:`SupplierError` (and is logged by the caller), never a 500 on our pages.
+"""
+
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+
+from hotels.models import CURRENCY_CHOICES
+
+KNOWN_CURRENCIES = {code for code, _ in CURRENCY_CHOICES}
+_sessions: dict[int, requests.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+class SupplierError(Exception):
+    """The supplier could not be reached or said something we don't understand."""
+
+
+class SupplierRefused(Exception):
+    """The supplier answered clearly that it won't book (sold out, price changed...): ``message`` is for guests."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+@dataclass
+class SupplierOffer:
+    remote_room_type_id: int
+    room_type: dict
+    remote_rate_plan_id: int | None
+    rate_plan_name: str
+    meal_plan: str
+    currency: str
+    total: Decimal
+    snapshot: dict  # nights, adjustments, extras, taxes, total: our Quote.as_snapshot() shape
+    policy: dict
+    rooms_available: int
+
+
+@dataclass
+class SupplierHotelOffers:
+    supplier_id: int
+    supplier_name: str
+    remote_id: int
+    hotel: dict  # name, city, country, address, stars, currency, timezone, check_in_time, check_out_time
+    offers: list[SupplierOffer] = field(default_factory=list)  # cheapest first
+
+    @property
+    def best(self) -> SupplierOffer:
+        return self.offers[0]
+
+
+def _session(supplier) -> requests.Session:
+    with _sessions_lock:
+        session = _sessions.get(supplier.pk)
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=settings.SUPPLIER_POOL_SIZE, max_retries=0)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            _sessions[supplier.pk] = session
+        return session
+
+
+class SupplierClient:
+    def __init__(self, supplier, *, read_timeout: float | None = None):
+        self.supplier = supplier
+        self.base = supplier.base_url.rstrip("/") + "/api/v1"
+        self.timeout = (settings.SUPPLIER_CONNECT_TIMEOUT, read_timeout or supplier.timeout_ms / 1000)
+
+    def _request(self, method: str, path: str, **kwargs) -> requests.Response:
+        headers = {"Authorization": f"Api-Key {self.supplier.api_key}", "Accept": "application/json"}
+        headers.update(kwargs.pop("headers", {}))
+        try:
+            return _session(self.supplier).request(
+                method, self.base + path, headers=headers, timeout=self.timeout, **kwargs
+            )
+        except requests.RequestException as exc:
+            raise SupplierError(f"{type(exc).__name__}: {str(exc)[:150]}") from exc
+
+    @staticmethod
+    def _json(response: requests.Response):
+        if len(response.content) > settings.SUPPLIER_MAX_ANSWER_BYTES:
+            raise SupplierError("answer too large")
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise SupplierError(f"HTTP {response.status_code}, not JSON") from exc
+
+    def availability(self, *, city: str = "", stay, hotel_id: int | None = None) -> list[SupplierHotelOffers]:
+        params = {
+            "city": city,
+            "check_in": stay.check_in.isoformat(),
+            "check_out": stay.check_out.isoformat(),
+            "adults": stay.adults,
+            "children": stay.children,
+            "rooms": stay.rooms,
+        }
+        if stay.children_ages:
+            params["children_ages"] = ",".join(str(a) for a in stay.children_ages)
+        if hotel_id is not None:
+            params = {k: v for k, v in params.items() if k != "city"} | {"hotel": hotel_id}
+        response = self._request("GET", "/availability/", params=params)
+        if response.status_code != 200:
+            raise SupplierError(f"HTTP {response.status_code}")
+        return parse_availability(self._json(response), supplier=self.supplier)
+
+    def booking_create(self, *, body: dict, idempotency_key: str) -> dict:
+        """Place a booking; retried once on a network error (the key makes it safe). Raises
+        :class:`SupplierRefused` for a clear no, :class:`SupplierError` when we don't know."""
+        last = None
+        for _ in range(2):
+            try:
+                response = self._request("POST", "/bookings/", json=body, headers={"Idempotency-Key": idempotency_key})
+            except SupplierError as exc:
+                last = exc
+                continue
+            data = self._json(response)
+            if response.status_code in (200, 201) and isinstance(data, dict) and isinstance(data.get("reference"), str):
+                return data
+            error = data.get("error") if isinstance(data, dict) else None
+            if response.status_code in (404, 409, 422) and isinstance(error, dict):
+                raise SupplierRefused(str(error.get("code", "refused"))[:40], str(error.get("message", ""))[:300])
+            raise SupplierError(f"HTTP {response.status_code} on booking")
+        raise last
+
+    def booking_cancel(self, *, reference: str) -> dict:
+        response = self._request("POST", f"/bookings/{reference}/cancel/")
+        data = self._json(response)
+        if response.status_code != 200 or not isinstance(data, dict):
+            raise SupplierError(f"HTTP {response.status_code} on cancel")
+        return data
+
+
+# --- strict parsing ----------------------------------------------------------------------------------------------
+
+
+def _money(value) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError) as exc:
+        raise SupplierError(f"not an amount: {str(value)[:20]}") from exc
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")) or abs(amount) > Decimal(10**9):
+        raise SupplierError(f"not an amount: {str(value)[:20]}")
+    return amount
+
+
+def _str(value, limit=200) -> str:
+    if not isinstance(value, str):
+        raise SupplierError("expected text")
+    return value[:limit]
+
+
+def _int(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**62:
+        raise SupplierError("expected a whole number")
+    return value
+
+
+def _lines(items, keys) -> list[dict]:
+    if not isinstance(items, list) or len(items) > 500:
+        raise SupplierError("expected a list of lines")
+    lines = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise SupplierError("expected a line")
+        line = {}
+        for key, kind in keys.items():
+            value = item.get(key)
+            line[key] = (
+                str(_money(value))
+                if kind == "money"
+                else _int(value)
+                if kind == "int"
+                else (bool(value) if kind == "bool" else _str(value))
+            )
+        lines.append(line)
+    return lines
+
+
+def parse_offer(data: dict, hotel_currency: str) -> SupplierOffer:
+    if not isinstance(data, dict):
+        raise SupplierError("offer is not an object")
+    currency = _str(data.get("currency"), 3)
+    if currency != hotel_currency or currency not in KNOWN_CURRENCIES:
+        raise SupplierError(f"offer in {currency}, hotel in {hotel_currency}")
+    room = data.get("room_type") or {}
+    plan = data.get("rate_plan")
+    nights = _lines(data.get("nights"), {"date": "str", "unit_price": "money", "rooms": "int", "amount": "money"})
+    adjustments = _lines(data.get("adjustments", []), {"name": "str", "amount": "money"})
+    extras = _lines(
+        data.get("extras", []),
+        {"name": "str", "unit_price": "money", "quantity": "int", "nights": "int", "amount": "money"},
+    )
+    taxes = _lines(data.get("taxes", []), {"name": "str", "amount": "money", "included": "bool"})
+    total = _money(data.get("total"))
+    room_total = sum((Decimal(x["amount"]) for x in nights + adjustments + extras), Decimal("0.00"))
+    added = sum((Decimal(t["amount"]) for t in taxes if not t["included"]), Decimal("0.00"))
+    if not nights or room_total + added != total or total < 0:
+        raise SupplierError("offer lines don't add up to its total")
+    policy = data.get("cancellation_policy") or {}
+    if not isinstance(policy, dict) or policy.get("penalty") not in ("first_night", "percent", "full_stay"):
+        raise SupplierError("offer without a cancellation policy")
+    return SupplierOffer(
+        remote_room_type_id=_int(room.get("id")),
+        room_type={
+            "name": _str(room.get("name"), 120),
+            "beds": _str(room.get("beds", ""), 120),
+            "max_adults": _int(room.get("max_adults", 2)),
+            "max_children": _int(room.get("max_children", 0)),
+            "max_occupancy": _int(room.get("max_occupancy", 2)),
+        },
+        remote_rate_plan_id=_int(plan.get("id")) if isinstance(plan, dict) else None,
+        rate_plan_name=_str(plan.get("name"), 80) if isinstance(plan, dict) else "Standard rate",
+        meal_plan=_str(plan.get("meal_plan", "room_only"), 20) if isinstance(plan, dict) else "room_only",
+        currency=currency,
+        total=total,
+        snapshot={
+            "currency": currency,
+            "nights": nights,
+            "adjustments": adjustments,
+            "extras": extras,
+            "taxes": taxes,
+            "room_total": str(room_total),
+            "first_night": nights[0]["amount"],
+            "total": str(total),
+        },
+        policy={
+            "free_until": policy.get("free_until") if isinstance(policy.get("free_until"), str) else None,
+            "timezone": _str(policy.get("timezone", "UTC"), 64),
+            "penalty": policy["penalty"],
+            "penalty_percent": str(_money(policy.get("penalty_percent", "100"))),
+        },
+        rooms_available=_int(data.get("rooms_available", 1)),
+    )
+
+
+def parse_availability(data, *, supplier) -> list[SupplierHotelOffers]:
+    """The hotels of an availability answer (at most ``SUPPLIER_MAX_HOTELS``), each with its offers that parse;
+    a malformed answer as a whole raises :class:`SupplierError`."""
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        raise SupplierError("availability answer without results")
+    hotels = []
+    for item in data["results"][: settings.SUPPLIER_MAX_HOTELS]:
+        if not isinstance(item, dict) or not isinstance(item.get("hotel"), dict):
+            raise SupplierError("result without a hotel")
+        h = item["hotel"]
+        currency = _str(h.get("currency"), 3)
+        hotel = SupplierHotelOffers(
+            supplier_id=supplier.pk,
+            supplier_name=supplier.name,
+            remote_id=_int(h.get("id")),
+            hotel={
+                "name": _str(h.get("name"), 160),
+                "city": _str(h.get("city"), 100),
+                "country": _str(h.get("country", ""), 100),
+                "address": _str(h.get("address", ""), 255),
+                "stars": min(max(_int(h.get("stars", 3)), 1), 5),
+                "currency": currency,
+                "timezone": _str(h.get("timezone", "UTC"), 64),
+                "check_in_time": _str(h.get("check_in_time", "15:00"), 5),
+                "check_out_time": _str(h.get("check_out_time", "11:00"), 5),
+            },
+        )
+        for offer in item.get("offers") or []:
+            try:
+                hotel.offers.append(parse_offer(offer, currency))
+            except SupplierError:
+                continue  # one bad offer (another currency, lines that don't add up) doesn't spoil the hotel
+        if hotel.offers:
+            hotel.offers.sort(key=lambda o: o.total)
+            hotels.append(hotel)
+    return hotels

@@ -1,0 +1,75 @@
+"""Other sites whose hotels our search shows and sells (issue 8). A supplier speaks our own partner API protocol,
+so any instance of this site can supply another.
+
+A supplier's hotel is mirrored as an inactive local Hotel / RoomType / RatePlan when a guest books it, so a
+Booking keeps its usual foreign keys; inactive hotels never appear in our own search or hotel pages.
+"""
+
+from django.db import models
+from django.utils import timezone
+
+
+class Supplier(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    base_url = models.URLField(help_text="Where its partner API lives, e.g. https://partner.example (no /api/v1).")
+    api_key = models.CharField(max_length=200, help_text="The partner API key this site was given by the supplier.")
+    timeout_ms = models.PositiveIntegerField(default=700, help_text="Read timeout of one request.")
+    enabled = models.BooleanField(default=True)
+    # Circuit breaker: after SUPPLIER_BREAKER_FAILURES failures in a row, skipped until open_until.
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    open_until = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.CharField(max_length=255, blank=True, editable=False)
+    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        """True while the breaker keeps this supplier out of searches."""
+        return self.open_until is not None and self.open_until > timezone.now()
+
+
+class SupplierHotel(models.Model):
+    """The local mirror of a supplier's hotel, made when a guest books it."""
+
+    hotel = models.OneToOneField("hotels.Hotel", on_delete=models.CASCADE, related_name="supplier_link")
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="hotels")
+    remote_id = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["supplier", "remote_id"], name="supplierhotel_remote_unique")]
+
+    def __str__(self):
+        return f"{self.hotel.name} via {self.supplier}"
+
+
+class SupplierBooking(models.Model):
+    """Our booking of a supplier's hotel and what the supplier said about it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for payment or for the supplier"
+        PLACED = "placed", "Placed at the supplier"
+        REFUSED = "refused", "Refused by the supplier (refunded)"
+        CANCELLED = "cancelled", "Cancelled at the supplier"
+
+    booking = models.OneToOneField("bookings.Booking", on_delete=models.CASCADE, related_name="supplier_booking")
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="bookings")
+    remote_room_type_id = models.PositiveBigIntegerField()
+    remote_rate_plan_id = models.PositiveBigIntegerField(null=True, blank=True)
+    remote_reference = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    last_error = models.CharField(max_length=255, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.booking} at {self.supplier} ({self.get_status_display()})"
+
+    @property
+    def idempotency_key(self) -> str:
+        """Derived from our booking: placing it again can never make a second booking at the supplier."""
+        return f"staybook-{self.booking.reference}"

@@ -1,0 +1,95 @@
+"""Supplier hotels for a results page: every enabled supplier asked at once, within a time budget.
+
+A late answer is dropped for this page, never waited for (its thread still finishes and fills the cache for the
+next page); answers are cached per (supplier, query) for ``SUPPLIER_CACHE_SECONDS``; a supplier that fails
+``SUPPLIER_BREAKER_FAILURES`` times in a row is skipped for ``SUPPLIER_BREAKER_SECONDS`` (circuit breaker, state
+in its database row, so every instance of the site sees it). Every failure is logged with the supplier's name.
+"""
+
+import hashlib
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import F
+from django.utils import timezone
+
+from .client import SupplierClient, SupplierError, SupplierHotelOffers
+from .models import Supplier
+
+logger = logging.getLogger("staybook.suppliers")
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="supplier")
+
+
+def _cache_key(supplier, city: str, stay) -> str:
+    raw = repr((supplier.pk, supplier.base_url, city.casefold(), stay))
+    return "supplier-offers:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def supplier_failed(supplier, reason: str) -> None:
+    logger.warning("supplier %s failed: %s", supplier.name, reason, extra={"supplier": supplier.name})
+    now = timezone.now()
+    Supplier.objects.filter(pk=supplier.pk).update(
+        consecutive_failures=F("consecutive_failures") + 1, last_error=reason[:255], last_error_at=now
+    )
+    Supplier.objects.filter(pk=supplier.pk, consecutive_failures__gte=settings.SUPPLIER_BREAKER_FAILURES).update(
+        open_until=now + timedelta(seconds=settings.SUPPLIER_BREAKER_SECONDS), consecutive_failures=0
+    )
+
+
+def supplier_succeeded(supplier) -> None:
+    Supplier.objects.filter(pk=supplier.pk).update(
+        consecutive_failures=0, open_until=None, last_success_at=timezone.now()
+    )
+
+
+def _ask(supplier, city: str, stay, key: str) -> list[SupplierHotelOffers]:
+    """Runs in a pool thread, with no database: the answer, cached when it comes (even after its page is gone)."""
+    try:
+        hotels = SupplierClient(supplier).availability(city=city, stay=stay)
+    except SupplierError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever a supplier does must not reach our page
+        raise SupplierError(f"{type(exc).__name__}: {str(exc)[:150]}") from exc
+    cache.set(key, hotels, settings.SUPPLIER_CACHE_SECONDS)
+    return hotels
+
+
+def supplier_offers(*, city: str, stay, own_hotels=(), budget: float | None = None) -> list[SupplierHotelOffers]:
+    """The enabled suppliers' hotels in ``city`` for ``stay`` that answered within ``budget`` seconds (the
+    ``SUPPLIER_BUDGET_MS`` setting by default), cheapest first; hotels already in ``own_hotels`` (same name and
+    city) or sent by two suppliers are shown once."""
+    budget = settings.SUPPLIER_BUDGET_MS / 1000 if budget is None else budget
+    started = time.monotonic()
+    suppliers = [s for s in Supplier.objects.filter(enabled=True) if not s.is_open]
+    answers, pending = [], {}
+    for supplier in suppliers:
+        key = _cache_key(supplier, city, stay)
+        cached = cache.get(key)
+        if cached is not None:
+            answers.extend(cached)
+        else:
+            pending[_pool.submit(_ask, supplier, city, stay, key)] = supplier
+    if pending:
+        done, late = wait(pending, timeout=max(0.0, budget - (time.monotonic() - started)))
+        for future in done:
+            supplier = pending[future]
+            if future.exception() is None:
+                answers.extend(future.result())
+                supplier_succeeded(supplier)
+            else:
+                supplier_failed(supplier, str(future.exception()))
+        for future in late:
+            supplier_failed(pending[future], f"no answer within {budget * 1000:.0f} ms: dropped from the page")
+    seen = {(h.name.casefold(), h.city.casefold()) for h in own_hotels}
+    merged = []
+    for hotel in sorted(answers, key=lambda h: (h.best.total, h.hotel["name"])):
+        name_key = (hotel.hotel["name"].casefold(), hotel.hotel["city"].casefold())
+        if name_key in seen:
+            continue
+        seen.add(name_key)
+        merged.append(hotel)
+    return merged

@@ -1,0 +1,229 @@
+"""Booking a supplier's hotel: the guest pays on our site, then the booking is placed at the supplier.
+
+- :func:`supplier_booking_hold` checks the offer again at the supplier, mirrors its hotel, room type and rate
+  locally (inactive, never in our own search) and creates our Booking (``source="supplier"``, no nights held here:
+  the supplier holds its own inventory) waiting for payment, with the supplier's price lines and policy.
+- :func:`supplier_booking_place` (a Celery task once the payment confirms it) places it at the supplier with an
+  Idempotency-Key derived from our booking; a refusal (sold out, price changed) cancels ours with a full refund and
+  tells the guest plainly; an unreachable supplier is retried with the same key.
+- :func:`supplier_booking_cancel_forward` passes a cancellation on.
+"""
+
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from bookings.exceptions import PriceChanged, SoldOut, StayInvalid
+from bookings.models import Booking, BookingStatusChange
+from bookings.services import Actor, GuestDetails, booking_cancel
+from hotels.models import Hotel, RatePlan, RoomType
+
+from .client import SupplierClient, SupplierError, SupplierOffer, SupplierRefused
+from .models import Supplier, SupplierBooking, SupplierHotel
+
+logger = logging.getLogger("staybook.suppliers")
+
+
+def supplier_offer_find(
+    *, supplier: Supplier, remote_hotel_id: int, remote_room_type_id: int, remote_rate_plan_id, stay
+):
+    """(hotel, offer) as the supplier sells it now, or raise SoldOut / SupplierError."""
+    hotels = SupplierClient(supplier, read_timeout=settings.SUPPLIER_BOOKING_TIMEOUT).availability(
+        stay=stay, hotel_id=remote_hotel_id
+    )
+    for hotel in hotels:
+        if hotel.remote_id != remote_hotel_id:
+            continue
+        for offer in hotel.offers:
+            if offer.remote_room_type_id == remote_room_type_id and offer.remote_rate_plan_id == remote_rate_plan_id:
+                return hotel, offer
+    raise SoldOut("This room is no longer available at our partner for these dates.")
+
+
+def _mirror(supplier: Supplier, hotel, offer: SupplierOffer) -> tuple[RoomType, RatePlan]:
+    """The supplier's hotel, room type and rate as inactive local rows (created once, names kept up to date)."""
+    link = SupplierHotel.objects.select_related("hotel").filter(supplier=supplier, remote_id=hotel.remote_id).first()
+    h = hotel.hotel
+    if link is None:
+        local = Hotel.objects.create(
+            name=h["name"],
+            slug=slugify(f"supplier-{supplier.pk}-{hotel.remote_id}-{h['name']}")[:180],
+            city=h["city"],
+            country=h["country"] or "—",
+            address=h["address"] or "—",
+            stars=h["stars"],
+            timezone=h["timezone"] if h["timezone"] else "UTC",
+            currency=h["currency"],
+            reservations_email=settings.SUPPLIER_RESERVATIONS_EMAIL,
+            check_in_time=h["check_in_time"],
+            check_out_time=h["check_out_time"],
+            is_active=False,  # never in our own search or hotel pages
+        )
+        link = SupplierHotel.objects.create(hotel=local, supplier=supplier, remote_id=hotel.remote_id)
+    room = offer.room_type
+    room_type, _ = RoomType.objects.get_or_create(
+        hotel=link.hotel,
+        name=room["name"],
+        defaults={
+            "beds": room["beds"] or "—",
+            "max_adults": max(room["max_adults"], 1),
+            "max_children": room["max_children"],
+            "max_occupancy": max(room["max_occupancy"], room["max_adults"], 1),
+            "total_rooms": 1,
+            "is_active": False,
+        },
+    )
+    plan, _ = RatePlan.objects.get_or_create(
+        room_type=room_type, name=offer.rate_plan_name, defaults={"meal_plan": offer.meal_plan, "is_active": False}
+    )
+    return room_type, plan
+
+
+def supplier_booking_hold(
+    *,
+    supplier: Supplier,
+    remote_hotel_id: int,
+    remote_room_type_id: int,
+    remote_rate_plan_id: int | None,
+    stay,
+    guest: GuestDetails,
+    customer,
+    expected_total: Decimal | None = None,
+) -> Booking:
+    """Our booking of a supplier's offer, waiting for payment (nothing is placed at the supplier before the guest
+    pays). Raises SoldOut, PriceChanged, StayInvalid (guest-facing messages) or SupplierError."""
+    if not supplier.enabled:
+        raise StayInvalid("This partner hotel can't be booked at the moment.")
+    hotel, offer = supplier_offer_find(
+        supplier=supplier,
+        remote_hotel_id=remote_hotel_id,
+        remote_room_type_id=remote_room_type_id,
+        remote_rate_plan_id=remote_rate_plan_id,
+        stay=stay,
+    )
+    if expected_total is not None and Decimal(expected_total) != offer.total:
+        raise PriceChanged(
+            f"The price for this stay is now {offer.total} {offer.currency}.",
+            total=offer.total,
+            currency=offer.currency,
+        )
+    with transaction.atomic():
+        room_type, plan = _mirror(supplier, hotel, offer)
+        booking = Booking(
+            hotel=room_type.hotel,
+            room_type=room_type,
+            rate_plan=plan,
+            customer=customer,
+            source=Booking.Source.SUPPLIER,
+            check_in=stay.check_in,
+            check_out=stay.check_out,
+            adults=stay.adults,
+            children=stay.children,
+            children_ages=list(stay.ages),
+            rooms=stay.rooms,
+            guest_first_name=guest.first_name,
+            guest_last_name=guest.last_name,
+            guest_email=guest.email,
+            guest_phone=guest.phone,
+            special_requests=guest.special_requests,
+            currency=offer.currency,
+            total=offer.total,
+            price_snapshot={
+                **offer.snapshot,
+                "rate_plan": {
+                    "id": plan.pk,
+                    "name": plan.name,
+                    "meal_plan": plan.meal_plan,
+                    "meal_plan_label": plan.get_meal_plan_display(),
+                },
+                "children_ages": list(stay.ages),
+                "supplier": supplier.name,
+            },
+            cancellation_policy=offer.policy,
+            nights_held=False,
+            hold_expires_at=timezone.now() + timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
+        )
+        booking.status = Booking.Status.PENDING_PAYMENT
+        booking.save()
+        BookingStatusChange.objects.create(
+            booking=booking,
+            to_status=Booking.Status.PENDING_PAYMENT,
+            actor_kind=Actor.CUSTOMER,
+            actor=customer,
+            note=f"partner hotel via {supplier.name}",
+        )
+        SupplierBooking.objects.create(
+            booking=booking,
+            supplier=supplier,
+            remote_room_type_id=remote_room_type_id,
+            remote_rate_plan_id=remote_rate_plan_id,
+        )
+    return booking
+
+
+def supplier_booking_place(*, booking: Booking) -> SupplierBooking:
+    """Place a paid booking at its supplier (idempotent: a placed booking is returned as is). A clear refusal
+    cancels ours with a full refund; SupplierError (no answer) is raised for the caller to retry."""
+    link = SupplierBooking.objects.select_related("supplier", "booking").get(booking=booking)
+    if link.status != SupplierBooking.Status.PENDING or booking.status != Booking.Status.CONFIRMED:
+        return link
+    body = {
+        "room_type": link.remote_room_type_id,
+        "check_in": booking.check_in.isoformat(),
+        "check_out": booking.check_out.isoformat(),
+        "adults": booking.adults,
+        "children": booking.children,
+        "rooms": booking.rooms,
+        "guest": {
+            "first_name": booking.guest_first_name,
+            "last_name": booking.guest_last_name,
+            "email": booking.guest_email,
+            "phone": booking.guest_phone,
+        },
+        "expected_total": str(booking.total),
+        "partner_reference": booking.reference,
+        "special_requests": booking.special_requests,
+    }
+    if link.remote_rate_plan_id:
+        body["rate_plan"] = link.remote_rate_plan_id
+    ages = [a for a in booking.children_ages if a is not None]
+    if ages and len(ages) == booking.children:
+        body["children_ages"] = ages
+    client = SupplierClient(link.supplier, read_timeout=settings.SUPPLIER_BOOKING_TIMEOUT)
+    try:
+        answer = client.booking_create(body=body, idempotency_key=link.idempotency_key)
+    except SupplierRefused as exc:
+        link.status, link.last_error = SupplierBooking.Status.REFUSED, f"{exc.code}: {exc.message}"[:255]
+        link.save(update_fields=["status", "last_error", "updated_at"])
+        logger.warning("supplier %s refused %s: %s", link.supplier.name, booking.reference, exc.message)
+        booking_cancel(
+            booking=booking,
+            actor_kind=Actor.SYSTEM,
+            waive_penalty=True,
+            note=f"the partner hotel refused: {exc.message}"[:255],
+        )
+        return link
+    except SupplierError as exc:
+        SupplierBooking.objects.filter(pk=link.pk).update(last_error=str(exc)[:255])
+        raise
+    link.status, link.remote_reference, link.last_error = SupplierBooking.Status.PLACED, answer["reference"][:40], ""
+    link.save(update_fields=["status", "remote_reference", "last_error", "updated_at"])
+    return link
+
+
+def supplier_booking_cancel_forward(*, booking: Booking) -> SupplierBooking:
+    """Cancel at the supplier a booking cancelled here (idempotent; SupplierError for the caller to retry)."""
+    link = SupplierBooking.objects.select_related("supplier").get(booking=booking)
+    if link.status != SupplierBooking.Status.PLACED:
+        return link
+    SupplierClient(link.supplier, read_timeout=settings.SUPPLIER_BOOKING_TIMEOUT).booking_cancel(
+        reference=link.remote_reference
+    )
+    link.status = SupplierBooking.Status.CANCELLED
+    link.save(update_fields=["status", "updated_at"])
+    return link
