@@ -18,8 +18,10 @@ migrate: install
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py setup_periodic_tasks
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo --if-empty
+	DEBUG=$${DEBUG:-1} $(PY) manage.py supplier_demo
 
-## Set everything up and serve the site on http://127.0.0.1:8000 with Celery worker, beat and the sandbox bank.
+## Set everything up and serve the site on http://127.0.0.1:8000 with Celery worker, beat, the sandbox bank and the
+## sandbox supplier (partner hotels in search, port 8002).
 run: migrate
 	mkdir -p var/celery/queue var/celery/processed var/celery/control var/mail
 	DEBUG=$${DEBUG:-1} $(VENV)/bin/honcho start

@@ -24,6 +24,7 @@ SECTIONS = [
     ("search", "bench.search", "hotel search: service vs raw SQL, results page under load"),
     ("booking", "bench.booking", "holds under contention, receipt PDFs"),
     ("api", "bench.api", "partner API under load"),
+    ("suppliers", "bench.suppliers", "results pages with a healthy and a never-answering partner supplier"),
 ]
 ROOT = Path(__file__).resolve().parent.parent
 

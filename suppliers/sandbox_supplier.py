@@ -99,7 +99,7 @@ class SandboxSupplier(ThreadingHTTPServer):
                 "size_m2": 20 + 6 * room,
                 "total_rooms": 10,
             },
-            "rate_plan": {"id": hotel["id"] * 100 + room, "name": "Flexible", "meal_plan": "room_only"},
+            "rate_plan": {"id": hotel["id"] * 100 + room, "name": "Partner saver", "meal_plan": "room_only"},
             "rooms_available": 5,
             "currency": currency,
             "nights": lines,
