@@ -43,7 +43,7 @@ run-prod:
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/bandit -q -r config accounts hotels bookings payments notifications partners -ll
+	$(VENV)/bin/bandit -q -r config accounts hotels bookings payments notifications partners suppliers -ll
 
 ## Production-settings checks CI runs: lint, bandit, `check --deploy`, no missing migrations.
 check: lint
