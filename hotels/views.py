@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from suppliers.search import supplier_offers
+from suppliers.search import SupplierSearch
 
 from .forms import ResultsFilterForm, SearchForm, StayForm, stay_query
 from .models import Hotel
@@ -52,6 +52,8 @@ def search(request):
     filters = filter_form.filters()
     page = _page_number(request)
     offset = (page - 1) * PAGE_SIZE
+    # Other sites' hotels (issue 8) on the first page: asked now, so they travel while our own search runs.
+    partner_search = SupplierSearch(city=form.cleaned_data["destination"], stay=stay) if page == 1 else None
     hotels = hotel_search_cached(
         city=form.cleaned_data["destination"], stay=stay, limit=PAGE_SIZE, offset=offset, **filters
     )
@@ -70,8 +72,8 @@ def search(request):
         )
         hotel.best_policy = policy_line(cancellation_policy_snapshot(hotel.best_plan, hotel, stay.check_in))
     partners = []
-    if page == 1:  # other sites' hotels (issue 8), within the page's time budget; never an error
-        partners = supplier_offers(city=form.cleaned_data["destination"], stay=stay, own_hotels=hotels)
+    if partner_search is not None:  # collected within the page's time budget; never an error
+        partners = partner_search.offers(own_hotels=hotels)
         for partner in partners:
             partner.is_partner = True
             partner.book_url = (

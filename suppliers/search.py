@@ -58,38 +58,55 @@ def _ask(supplier, city: str, stay, key: str) -> list[SupplierHotelOffers]:
     return hotels
 
 
+class SupplierSearch:
+    """The suppliers' answers for one page, asked as soon as it is created (so they travel while our own search
+    runs) and collected by :meth:`offers` within the budget counted from creation."""
+
+    def __init__(self, *, city: str, stay, budget: float | None = None):
+        self.budget = settings.SUPPLIER_BUDGET_MS / 1000 if budget is None else budget
+        self.started = time.monotonic()
+        self.answers, self.pending = [], {}
+        for supplier in Supplier.objects.filter(enabled=True):
+            if supplier.is_open:
+                continue
+            key = _cache_key(supplier, city, stay)
+            cached = cache.get(key)
+            if cached is not None:
+                self.answers.extend(cached)
+            else:
+                self.pending[_pool.submit(_ask, supplier, city, stay, key)] = supplier
+
+    def offers(self, *, own_hotels=()) -> list[SupplierHotelOffers]:
+        """The hotels that answered in time, cheapest first; hotels already in ``own_hotels`` (same name and city)
+        or sent by two suppliers are shown once."""
+        answers = list(self.answers)
+        if self.pending:
+            timeout = max(0.0, self.budget - (time.monotonic() - self.started))
+            done, late = wait(self.pending, timeout=timeout)
+            for future in done:
+                supplier = self.pending[future]
+                if future.exception() is None:
+                    answers.extend(future.result())
+                    supplier_succeeded(supplier)
+                else:
+                    supplier_failed(supplier, str(future.exception()))
+            for future in late:
+                supplier_failed(
+                    self.pending[future], f"no answer within {self.budget * 1000:.0f} ms: dropped from the page"
+                )
+            self.pending = {}
+        seen = {(h.name.casefold(), h.city.casefold()) for h in own_hotels}
+        merged = []
+        for hotel in sorted(answers, key=lambda h: (h.best.total, h.hotel["name"])):
+            name_key = (hotel.hotel["name"].casefold(), hotel.hotel["city"].casefold())
+            if name_key in seen:
+                continue
+            seen.add(name_key)
+            merged.append(hotel)
+        return merged
+
+
 def supplier_offers(*, city: str, stay, own_hotels=(), budget: float | None = None) -> list[SupplierHotelOffers]:
     """The enabled suppliers' hotels in ``city`` for ``stay`` that answered within ``budget`` seconds (the
-    ``SUPPLIER_BUDGET_MS`` setting by default), cheapest first; hotels already in ``own_hotels`` (same name and
-    city) or sent by two suppliers are shown once."""
-    budget = settings.SUPPLIER_BUDGET_MS / 1000 if budget is None else budget
-    started = time.monotonic()
-    suppliers = [s for s in Supplier.objects.filter(enabled=True) if not s.is_open]
-    answers, pending = [], {}
-    for supplier in suppliers:
-        key = _cache_key(supplier, city, stay)
-        cached = cache.get(key)
-        if cached is not None:
-            answers.extend(cached)
-        else:
-            pending[_pool.submit(_ask, supplier, city, stay, key)] = supplier
-    if pending:
-        done, late = wait(pending, timeout=max(0.0, budget - (time.monotonic() - started)))
-        for future in done:
-            supplier = pending[future]
-            if future.exception() is None:
-                answers.extend(future.result())
-                supplier_succeeded(supplier)
-            else:
-                supplier_failed(supplier, str(future.exception()))
-        for future in late:
-            supplier_failed(pending[future], f"no answer within {budget * 1000:.0f} ms: dropped from the page")
-    seen = {(h.name.casefold(), h.city.casefold()) for h in own_hotels}
-    merged = []
-    for hotel in sorted(answers, key=lambda h: (h.best.total, h.hotel["name"])):
-        name_key = (hotel.hotel["name"].casefold(), hotel.hotel["city"].casefold())
-        if name_key in seen:
-            continue
-        seen.add(name_key)
-        merged.append(hotel)
-    return merged
+    ``SUPPLIER_BUDGET_MS`` setting by default): :class:`SupplierSearch` asked and collected at once."""
+    return SupplierSearch(city=city, stay=stay, budget=budget).offers(own_hotels=own_hotels)
