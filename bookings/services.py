@@ -122,50 +122,20 @@ def booking_hold(
                 total=quote.total,
                 currency=quote.currency,
             )
-        minutes = settings.BOOKING_HOLD_MINUTES if hold_minutes is None else hold_minutes
-        booking = Booking(
-            hotel=hotel,
+        booking = booking_pending_create(
             room_type=room_type,
             rate_plan=rate_plan,
+            stay=stay,
+            guest=guest,
             customer=customer,
             source=source,
-            check_in=stay.check_in,
-            check_out=stay.check_out,
-            adults=stay.adults,
-            children=stay.children,
-            children_ages=list(stay.ages),
-            rooms=stay.rooms,
-            guest_first_name=guest.first_name,
-            guest_last_name=guest.last_name,
-            guest_email=guest.email,
-            guest_phone=guest.phone,
-            special_requests=guest.special_requests,
-            currency=quote.currency,
-            total=quote.total,
-            price_snapshot={
-                **quote.as_snapshot(),
-                "rate_plan": {
-                    "id": rate_plan.pk,
-                    "name": rate_plan.name,
-                    "meal_plan": rate_plan.meal_plan,
-                    "meal_plan_label": rate_plan.get_meal_plan_display(),
-                },
-                "children_ages": list(stay.ages),
-            },
-            cancellation_policy=cancellation_policy_snapshot(rate_plan, hotel, stay.check_in),
+            snapshot=quote.as_snapshot(),
+            policy=cancellation_policy_snapshot(rate_plan, hotel, stay.check_in),
             nights_held=True,
-            hold_expires_at=timezone.now() + timedelta(minutes=minutes),
-            **extra,
-        )
-        booking.status = Status.PENDING_PAYMENT
-        booking.save()
-        BookingStatusChange.objects.create(
-            booking=booking,
-            from_status="",
-            to_status=Status.PENDING_PAYMENT,
+            hold_minutes=hold_minutes,
             actor_kind=actor_kind,
-            actor=customer,
             note="nights held",
+            **extra,
         )
         # Last, so the hot inventory rows stay locked only for this UPDATE and the COMMIT.
         try:
@@ -174,6 +144,74 @@ def booking_hold(
             raise _sold_out(room_type, exc) from exc
         if taken != prices:  # a price was edited between our read and the lock: price again from the top
             raise PriceChanged("The price of this room changed a moment ago. Please check it again.")
+    return booking
+
+
+def booking_pending_create(
+    *,
+    room_type: RoomType,
+    rate_plan: RatePlan,
+    stay: Stay,
+    guest: GuestDetails,
+    customer,
+    source: str,
+    snapshot: dict,
+    policy: dict,
+    nights_held: bool,
+    actor_kind: str,
+    note: str,
+    hold_minutes: int | None = None,
+    **extra,
+) -> Booking:
+    """Write a booking waiting for payment until its hold lapses, with its price ``snapshot`` (the
+    ``Quote.as_snapshot()`` shape) and cancellation ``policy``, and record that first state. Callers check
+    availability and price first (``booking_hold``; ``suppliers.services.supplier_booking_hold``) and run this in
+    their transaction."""
+    minutes = settings.BOOKING_HOLD_MINUTES if hold_minutes is None else hold_minutes
+    booking = Booking(
+        hotel=room_type.hotel,
+        room_type=room_type,
+        rate_plan=rate_plan,
+        customer=customer,
+        source=source,
+        check_in=stay.check_in,
+        check_out=stay.check_out,
+        adults=stay.adults,
+        children=stay.children,
+        children_ages=list(stay.ages),
+        rooms=stay.rooms,
+        guest_first_name=guest.first_name,
+        guest_last_name=guest.last_name,
+        guest_email=guest.email,
+        guest_phone=guest.phone,
+        special_requests=guest.special_requests,
+        currency=snapshot["currency"],
+        total=Decimal(snapshot["total"]),
+        price_snapshot={
+            **snapshot,
+            "rate_plan": {
+                "id": rate_plan.pk,
+                "name": rate_plan.name,
+                "meal_plan": rate_plan.meal_plan,
+                "meal_plan_label": rate_plan.get_meal_plan_display(),
+            },
+            "children_ages": list(stay.ages),
+        },
+        cancellation_policy=policy,
+        nights_held=nights_held,
+        hold_expires_at=timezone.now() + timedelta(minutes=minutes),
+        **extra,
+    )
+    booking.status = Status.PENDING_PAYMENT
+    booking.save()
+    BookingStatusChange.objects.create(
+        booking=booking,
+        from_status="",
+        to_status=Status.PENDING_PAYMENT,
+        actor_kind=actor_kind,
+        actor=customer,
+        note=note,
+    )
     return booking
 
 

@@ -10,17 +10,15 @@
 """
 
 import logging
-from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from django.utils.text import slugify
 
 from bookings.exceptions import PriceChanged, SoldOut, StayInvalid
-from bookings.models import Booking, BookingStatusChange
-from bookings.services import Actor, GuestDetails, booking_cancel
+from bookings.models import Booking
+from bookings.services import Actor, GuestDetails, booking_cancel, booking_pending_create
 from hotels.models import Hotel, RatePlan, RoomType
 
 from .client import SupplierClient, SupplierError, SupplierOffer, SupplierRefused
@@ -114,47 +112,17 @@ def supplier_booking_hold(
         )
     with transaction.atomic():
         room_type, plan = _mirror(supplier, hotel, offer)
-        booking = Booking(
-            hotel=room_type.hotel,
+        booking = booking_pending_create(
             room_type=room_type,
             rate_plan=plan,
+            stay=stay,
+            guest=guest,
             customer=customer,
             source=Booking.Source.SUPPLIER,
-            check_in=stay.check_in,
-            check_out=stay.check_out,
-            adults=stay.adults,
-            children=stay.children,
-            children_ages=list(stay.ages),
-            rooms=stay.rooms,
-            guest_first_name=guest.first_name,
-            guest_last_name=guest.last_name,
-            guest_email=guest.email,
-            guest_phone=guest.phone,
-            special_requests=guest.special_requests,
-            currency=offer.currency,
-            total=offer.total,
-            price_snapshot={
-                **offer.snapshot,
-                "rate_plan": {
-                    "id": plan.pk,
-                    "name": plan.name,
-                    "meal_plan": plan.meal_plan,
-                    "meal_plan_label": plan.get_meal_plan_display(),
-                },
-                "children_ages": list(stay.ages),
-                "supplier": supplier.name,
-            },
-            cancellation_policy=offer.policy,
-            nights_held=False,
-            hold_expires_at=timezone.now() + timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
-        )
-        booking.status = Booking.Status.PENDING_PAYMENT
-        booking.save()
-        BookingStatusChange.objects.create(
-            booking=booking,
-            to_status=Booking.Status.PENDING_PAYMENT,
+            snapshot={**offer.snapshot, "supplier": supplier.name},
+            policy=offer.policy,
+            nights_held=False,  # the supplier holds its own rooms
             actor_kind=Actor.CUSTOMER,
-            actor=customer,
             note=f"partner hotel via {supplier.name}",
         )
         SupplierBooking.objects.create(
