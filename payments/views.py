@@ -8,13 +8,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from bookings import workflow
 from bookings.models import Booking
 
 from .context_processors import SESSION_KEY
 from .currency import display_currencies
 from .gateways.base import InvalidSignature
 from .models import Payment
-from .services import payment_sync, payment_webhook_receive
 
 MAX_WEBHOOK_BYTES = 64 * 1024
 
@@ -28,7 +28,7 @@ def payment_return(request, reference):
     if payment is None:
         payment = booking.payments.order_by("-created_at").first()
     if payment is not None:
-        payment = payment_sync(payment=payment)
+        payment = workflow.payment_sync(payment=payment)
         booking.refresh_from_db()
         if booking.status == Booking.Status.CONFIRMED:
             messages.success(
@@ -63,7 +63,7 @@ def payment_webhook(request):
     if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_WEBHOOK_BYTES:
         return HttpResponseBadRequest("too large")
     try:
-        payment_webhook_receive(body=request.body, signature_header=request.headers.get("Bank-Signature"))
+        workflow.payment_webhook_receive(body=request.body, signature_header=request.headers.get("Bank-Signature"))
     except InvalidSignature:
         return HttpResponse("invalid signature", status=400, content_type="text/plain")
     except (ValueError, KeyError):

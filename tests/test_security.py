@@ -6,7 +6,8 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from bookings.services import GuestDetails, booking_confirm, booking_hold
+from bookings.services import GuestDetails, booking_hold
+from bookings.workflow import booking_confirm
 from hotels.models import HotelStaff
 from hotels.selectors import Stay
 from hotels.services import staff_member_add
