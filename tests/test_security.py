@@ -100,7 +100,7 @@ def test_no_url_leaks_another_tenants_booking_or_fails(client, world, who):
             raw = b"".join(response.streaming_content) if response.streaming else response.content
             body = raw.decode(errors="replace")
             assert "alice@example.com" not in body, url
-            assert booking.reference not in body or url.startswith("/payments/"), url
+            assert booking.reference not in body, url
     assert checked > 30
 
 

@@ -227,6 +227,8 @@ class Handler(BaseHTTPRequestHandler):
     # --- the merchant's API ------------------------------------------------------------------------------------
     def _refund(self, body, key: str):
         fault = self.config.store.refund_fault(body, key)
+        if fault:
+            log.info("refund fault met: %s", fault)
         if fault == "refund_dropped":
             self._reset_connection()
         refund, _ = self.config.store.refund_create(body, key)

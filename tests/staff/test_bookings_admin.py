@@ -12,12 +12,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Booking
+from bookings.services import GuestDetails, booking_hold
+from bookings.workflow import booking_confirm
 from hotels.models import NightInventory
+from hotels.selectors import Stay
 from hotels.staff import EstimatedCountPaginator
 from notifications.models import OutboundEmail
 from payments.models import Payment, Receipt, Refund
 from payments.services import refunds_reconcile
-from tests.factories import future
+from tests.factories import RatePlanFactory, RoomTypeFactory, future, open_nights, standard_plan
 
 from .conftest import booking_at, hotel_today, messages_of, paid_booking_at
 
@@ -266,12 +269,36 @@ class TestToday:
         assert [b.pk for b in ctx["arrivals"]] == [arriving.pk]
         assert [b.pk for b in ctx["departures"]] == [staying.pk] and [b.pk for b in ctx["in_house"]] == [staying.pk]
         assert len(ctx["days"]) == 30 and ctx["days"][0]["date"] == hotel_today(a)
-        nights = [b.price_snapshot["nights"] for b in (arriving, two_hotels[2])]  # staying has left by then
-        expected = sum(Decimal(n["amount"]) for stay in nights for n in stay if n["date"] >= str(hotel_today(a)))
+        # staying has left by then; the other two stay wholly within the 30 nights: all they were sold for counts
+        expected = sum(Decimal(b.price_snapshot["room_total"]) for b in (arriving, two_hotels[2]))
         assert ctx["revenue_total"] == expected
         assert ctx["days"][0]["sold"] == 2 and ctx["days"][0]["for_sale"] == 5  # arriving + staying's hold
         body = response.content.decode()
         assert '<svg class="sb-chart"' in body and '<script src="http' not in body  # server-side, no CDN
+
+    def test_revenue_counts_the_rate_adjustment_and_the_supplements(self, client, two_hotels, manager_a):
+        """A double at 100.00 with an extra adult at 30.00 a night, sold under a -15 % rate for three adults: each
+        night earns 85.00 + 30.00 = 115.00 of room revenue (the city tax is not revenue)."""
+        a = two_hotels[0]
+        Booking.objects.filter(hotel=a).delete()
+        NightInventory.objects.filter(room_type__hotel=a).update(rooms_sold=0)
+        rt = RoomTypeFactory(hotel=a, max_adults=3, max_occupancy=3, base_occupancy=2, extra_adult_price="30.00")
+        open_nights(rt, hotel_today(a), 10, price="100.00", rooms=2)
+        flexible = standard_plan(rt)
+        saver = RatePlanFactory(room_type=rt, parent=flexible, derivation="percent", derivation_value=Decimal("-15"))
+        booking = booking_hold(
+            room_type=rt,
+            rate_plan=saver,
+            stay=Stay(
+                check_in=hotel_today(a) + timedelta(days=1), check_out=hotel_today(a) + timedelta(days=3), adults=3
+            ),
+            guest=GuestDetails(first_name="Tri", last_name="O", email="trio@example.com"),
+        )
+        booking_confirm(booking=booking)
+        client.force_login(manager_a)
+        ctx = client.get(reverse("admin:bookings_booking_today"), {"hotel": a.pk}).context
+        assert [d["revenue"] for d in ctx["days"][:4]] == [0, Decimal("115.00"), Decimal("115.00"), 0]
+        assert ctx["revenue_total"] == Decimal("230.00")
 
     def test_front_desk_sees_occupancy_but_no_revenue(self, client, two_hotels, front_desk_a):
         client.force_login(front_desk_a)
