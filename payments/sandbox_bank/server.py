@@ -173,6 +173,7 @@ class Handler(BaseHTTPRequestHandler):
     # --- dispatch ----------------------------------------------------------------------------------------------
     def _dispatch(self):
         path = urlparse(self.path).path
+        log.info("received %s %s", self.command, path[:200])  # before any answer: tests count attempts by it
         try:
             self.request_body = self._body()  # read before answering, even a refusal: no reset on close
             self._route(self.command, path)
