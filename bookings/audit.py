@@ -77,11 +77,17 @@ HAVING p.refunded_amount <> COALESCE(SUM(r.amount) FILTER (WHERE r.status = 'suc
     OR p.refund_pending_amount <> COALESCE(SUM(r.amount) FILTER (WHERE r.status IN ('pending', 'unknown')), 0)
 """
 
+# A booking's refunded amount is what was refunded of the payment that paid for it (its first paid payment; a later
+# one paid it again by mistake and is refunded on its own).
 BOOKING_REFUNDED_SQL = """
-SELECT b.reference, b.refunded_amount, COALESCE(SUM(p.refunded_amount), 0)
-FROM bookings_booking b LEFT JOIN payments_payment p ON p.booking_id = b.id
-GROUP BY b.id
-HAVING b.refunded_amount <> COALESCE(SUM(p.refunded_amount), 0)
+SELECT b.reference, b.refunded_amount, COALESCE(p.refunded_amount, 0)
+FROM bookings_booking b
+LEFT JOIN LATERAL (
+    SELECT refunded_amount FROM payments_payment
+    WHERE booking_id = b.id AND paid_at IS NOT NULL
+    ORDER BY paid_at, id LIMIT 1
+) p ON true
+WHERE b.refunded_amount <> COALESCE(p.refunded_amount, 0)
 """
 
 UNSETTLED_REFUNDS_SQL = """
@@ -132,7 +138,7 @@ def books_findings(*, now=None) -> list[Finding]:
         )
     for reference, booked, paid_back in _rows(BOOKING_REFUNDED_SQL):
         findings.append(
-            Finding("booking_refunded", reference, f"booking says refunded {booked}; its payments say {paid_back}")
+            Finding("booking_refunded", reference, f"booking says refunded {booked}; its payment says {paid_back}")
         )
     for reference, refund_id, amount, status, created in _rows(
         UNSETTLED_REFUNDS_SQL, {"before": now - UNSETTLED_REFUND_LIMIT}

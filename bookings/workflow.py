@@ -183,19 +183,27 @@ def booking_refund(*, booking: Booking, amount: Decimal, reason: str) -> Refund 
 def payment_outcome_apply(*, payment: Payment, outcome: PaymentStatus) -> Payment:
     """Apply the bank's word on a payment to its booking, once, whichever way it arrives (return page, webhook,
     reconciliation) and however often: paid → confirm, or refund in full when the booking can't be confirmed any
-    more (its nights were sold after the hold lapsed, or it was cancelled meanwhile); failed → release the nights."""
+    more (its nights were sold after the hold lapsed, it was cancelled meanwhile, or another payment already paid
+    for it); failed → release the nights.
+
+    Locks are always taken booking first, then payment (as cancelling and refunding do), so two of these paths
+    running at once wait for each other instead of deadlocking."""
     with transaction.atomic():
+        Booking.objects.select_for_update().filter(pk=payment.booking_id).values_list("pk", flat=True).get()
         payment, changed = payment_outcome_record(payment=payment, outcome=outcome)
         if not changed:
             return payment
         booking = payment.booking
         if payment.status == Payment.Status.PAID:
+            paid_before = booking.payments.filter(paid_at__isnull=False).exclude(pk=payment.pk).exists()
             try:
+                if paid_before:
+                    raise InvalidTransition("This booking was already paid by another payment.")
                 with transaction.atomic():
                     booking_confirm(booking=booking, note=f"paid, bank transaction {payment.bank_transaction_id}")
             except (SoldOut, InvalidTransition) as exc:
                 logger.warning("payment %s arrived for %s, which can't be confirmed: %s", payment.pk, booking, exc)
-                refund_request(payment=payment, amount=payment.amount, reason="late payment: rooms no longer available")
+                refund_request(payment=payment, amount=payment.amount, reason=f"paid, not sold: {exc}")
                 _effects_write(booking, "late_payment_refunded")
         else:
             booking, booking_changed = _transition(

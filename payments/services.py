@@ -255,9 +255,11 @@ def _refund_settle(refund_id: int, *, succeeded: bool, response: dict, bank_refu
     """Move a refund to its final state and its amount from "under way" to "refunded" (or back to refundable),
     once: a refund settled already is returned as is."""
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
         if refund.status not in Refund.UNSETTLED:
             return refund
+        # booking, then payment: the order every path takes (cancelling locks the booking, then refunds)
+        Booking.objects.select_for_update().filter(pk=refund.payment.booking_id).values_list("pk", flat=True).get()
         payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
         payment.refund_pending_amount -= refund.amount
         if succeeded:
@@ -277,11 +279,23 @@ def _refund_settle(refund_id: int, *, succeeded: bool, response: dict, bank_refu
         refund.settled_at = timezone.now()
         refund.save()
         payment.save(update_fields=["refund_pending_amount", "refunded_amount", "status", "updated_at"])
-        if succeeded:
+        if succeeded and _pays_for_the_booking(payment):
             Booking.objects.filter(pk=payment.booking_id).update(
                 refunded_amount=F("refunded_amount") + refund.amount, updated_at=timezone.now()
             )
     return refund
+
+
+def _pays_for_the_booking(payment: Payment) -> bool:
+    """True for the booking's first paid payment: its refunds are the booking's. A later one paid the same booking
+    again by mistake, and is refunded on its own, outside the booking's price."""
+    first = (
+        Payment.objects.filter(booking_id=payment.booking_id, paid_at__isnull=False)
+        .order_by("paid_at", "id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return first == payment.pk
 
 
 def refunds_reconcile(*, older_than: timedelta = timedelta(minutes=1)) -> int:

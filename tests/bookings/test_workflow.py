@@ -244,6 +244,32 @@ def test_a_late_payment_refund_whose_answer_is_lost_is_retried_until_settled(no_
     assert Refund.objects.count() == 1
 
 
+def test_a_second_payment_for_a_confirmed_booking_is_refunded_in_full(bank):
+    booking = held()
+    first = payment_start(booking=booking, return_url="http://testserver/r", webhook_url=None)
+    Payment.objects.filter(pk=first.pk).update(bank_redirect_url="")  # e.g. lost with the guest's first tab
+    second = payment_start(booking=booking, return_url="http://testserver/r", webhook_url=None)
+    assert second.pk != first.pk
+    for payment in (first, second):
+        requests.post(
+            payment.bank_redirect_url
+            or second.bank_redirect_url.replace(second.bank_session_id, first.bank_session_id),
+            data={"card_number": APPROVE, "expiry": "12/39", "cvc": "123", "action": "pay"},
+            allow_redirects=False,
+            timeout=5,
+        )
+    with on_commit():
+        workflow.payment_sync(payment=first)
+        workflow.payment_sync(payment=second)
+    booking.refresh_from_db()
+    first.refresh_from_db(), second.refresh_from_db()
+    assert booking.status == "confirmed" and first.status == "paid"
+    assert second.status == "refunded" and booking.refunded_amount == 0  # the booking's own money is untouched
+    [email] = OutboundEmail.objects.filter(kind="late_payment_refunded_guest")
+    assert "paid twice" in mail.outbox[-1].body or any("paid twice" in m.body for m in mail.outbox)
+    assert books_findings() == []
+
+
 # --- one failing part never takes the path down --------------------------------------------------------------------
 
 
