@@ -24,7 +24,7 @@ from tests.factories import (
     standard_plan,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited")]  # the books add up after every flow
 
 
 @pytest.fixture
