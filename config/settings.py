@@ -13,11 +13,35 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="") or ("insecure-dev-key-only-for-debug" if DEBUG else "")
-if not SECRET_KEY:
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for local development).")
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# The payment gateway (like EMAIL_BACKEND: a dotted path and its options). Outside DEBUG there are no defaults:
+# the sandbox bank's published secrets would let anyone sign a "paid" webhook, unless PAYMENT_SANDBOX=1 says this
+# deployment (a demo, a staging site) pays at the sandbox bank on purpose.
+PAYMENT_SANDBOX = env.bool("PAYMENT_SANDBOX", default=DEBUG)
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="payments.gateways.sandbox.SandboxBankGateway")
+PAYMENT_GATEWAY_OPTIONS = {
+    "base_url": env("PAYMENT_BANK_URL", default="http://127.0.0.1:8001" if PAYMENT_SANDBOX else ""),
+    "api_key": env("PAYMENT_BANK_API_KEY", default="sandbox-key" if PAYMENT_SANDBOX else ""),
+    "webhook_secret": env("PAYMENT_WEBHOOK_SECRET", default="sandbox-webhook-secret" if PAYMENT_SANDBOX else ""),
+}
+if not DEBUG:
+    from config.secret_checks import production_settings_problems
+
+    _problems = production_settings_problems(
+        secret_key=SECRET_KEY,
+        secret_key_fallbacks=SECRET_KEY_FALLBACKS,
+        payment_sandbox=PAYMENT_SANDBOX,
+        bank_url=PAYMENT_GATEWAY_OPTIONS["base_url"],
+        bank_api_key=PAYMENT_GATEWAY_OPTIONS["api_key"],
+        webhook_secret=PAYMENT_GATEWAY_OPTIONS["webhook_secret"],
+    )
+    if _problems:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "Refusing to start with DEBUG off (see docs/deploy.md, security settings; DEBUG=1 for local "
+            "development):\n  - " + "\n  - ".join(_problems)
+        )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 ADMIN_URL = env("ADMIN_URL", default="admin/").strip("/") + "/"  # move the staff console off the guessable path
@@ -252,14 +276,6 @@ EXCHANGE_RATES_FIXED = {
     "AUD": "1.6600",
 }
 DISPLAY_CURRENCIES = ["EUR", "GBP", "USD", "CHF", "JPY", "SEK", "CAD", "AUD"]
-
-# --- Payment gateway (like EMAIL_BACKEND: a dotted path and its options) --------------------------------------
-PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="payments.gateways.sandbox.SandboxBankGateway")
-PAYMENT_GATEWAY_OPTIONS = {
-    "base_url": env("PAYMENT_BANK_URL", default="http://127.0.0.1:8001"),
-    "api_key": env("PAYMENT_BANK_API_KEY", default="sandbox-key"),
-    "webhook_secret": env("PAYMENT_WEBHOOK_SECRET", default="sandbox-webhook-secret"),
-}
 
 # --- REST framework -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

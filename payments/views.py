@@ -15,6 +15,7 @@ from .currency import display_currencies
 from .gateways.base import InvalidSignature
 from .models import Payment
 from .services import payment_sync, payment_webhook_receive
+from .webhook_events import webhook_event_handled, webhook_event_id, webhook_event_remember
 
 MAX_WEBHOOK_BYTES = 64 * 1024
 
@@ -62,12 +63,16 @@ def payment_return(request, reference):
 def payment_webhook(request):
     if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_WEBHOOK_BYTES:
         return HttpResponseBadRequest("too large")
+    event_id = webhook_event_id(request.body)
+    if webhook_event_handled(event_id):  # a replay: applied once already
+        return HttpResponse("ok, already handled", content_type="text/plain")
     try:
         payment_webhook_receive(body=request.body, signature_header=request.headers.get("Bank-Signature"))
     except InvalidSignature:
         return HttpResponse("invalid signature", status=400, content_type="text/plain")
     except (ValueError, KeyError):
         return HttpResponseBadRequest("malformed event")
+    webhook_event_remember(event_id)  # the signature covered the body, so its id is the bank's
     return HttpResponse("ok", content_type="text/plain")
 
 
