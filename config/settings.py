@@ -178,6 +178,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 # The (username, ip) pair is listed too so axes' own deploy check (axes.W006) sees IP-based throttling; it is a
 # subset of the username count and changes nothing else.
 AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+# The client's address for every per-IP limit (config/client_ip.py): X-Forwarded-For is read only when the request
+# comes from one of these proxies (addresses or networks, e.g. 10.0.0.0/8), never otherwise.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 AXES_USERNAME_CALLABLE = "accounts.lockout.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
