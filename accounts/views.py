@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from .forms import LoginForm, ProfileForm, SignupForm, email_taken_error
+from .limits import account_create_limited
 from .services import AccountExists, user_create, user_lockout_clear
 
 # Forms that send e-mail are limited per IP (and the reset form per target address).
@@ -26,14 +27,13 @@ def safe_next(request, default: str) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate=EMAIL_FORM_RATE, method="POST", block=False)
 def signup(request):
     if request.user.is_authenticated:
         return redirect(safe_next(request, reverse("bookings:my_bookings")))
     next_url = safe_next(request, "")
     login_url = reverse("accounts:login") + (f"?{urlencode({'next': next_url})}" if next_url else "")
     form = SignupForm(request.POST or None, login_url=login_url)
-    if request.method == "POST" and getattr(request, "limited", False):
+    if account_create_limited(request):
         return render(request, "429.html", status=429)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

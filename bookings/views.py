@@ -10,10 +10,13 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from accounts.limits import account_create_limited
 from accounts.services import AccountExists, user_create
+from accounts.views import safe_next
 from hotels.forms import stay_query
 from hotels.models import RatePlan, RoomType
 from hotels.policy import policy_summary
@@ -25,6 +28,7 @@ from payments.services import PaymentError, payment_start
 from .drafts import draft_create, draft_get, draft_stay, draft_update
 from .exceptions import BookingError, PriceChanged, SoldOut
 from .forms import BookingStartForm, GuestDetailsForm, GuestSignupForm
+from .guest_email import guest_email_code_check, guest_email_code_send, guest_email_pending, guest_email_verified
 from .models import Booking
 from .selectors import customer_bookings
 from .services import Actor, GuestDetails, booking_cancel, booking_cancel_quote, booking_hold, stay_validate
@@ -90,6 +94,8 @@ def booking_guest(request, token):
     if draft["booking"]:
         return redirect("bookings:detail", reference=draft["booking"])
     form_class = GuestDetailsForm if request.user.is_authenticated else GuestSignupForm
+    if request.method == "POST" and not request.user.is_authenticated and account_create_limited(request):
+        return _too_many(request)
     if request.method == "POST":
         form = form_class(request.POST)
         if form.is_valid():
@@ -111,7 +117,13 @@ def booking_guest(request, token):
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             guest = {k: data[k] for k in ("first_name", "last_name", "email", "phone", "special_requests")}
             draft_update(request.session, token, guest=guest)
-            return redirect("bookings:review", token=token)
+            review_url = reverse("bookings:review", kwargs={"token": token})
+            if not guest_email_verified(request, guest["email"]):
+                if guest_email_code_send(request, guest["email"]):
+                    return redirect(guest_email_verify_url(next_url=review_url, change_url=request.path))
+                form.add_error("email", CODES_SPENT)
+                return render(request, "bookings/guest.html", _guest_context(request, form, rate_plan, stay, token))
+            return redirect(review_url)
     else:
         user = request.user
         initial = draft["guest"] or (
@@ -150,6 +162,9 @@ def booking_review(request, token):
     room_type = rate_plan.room_type
     if not draft["guest"]:
         return redirect("bookings:guest", token=token)
+    if not draft["booking"] and not guest_email_verified(request, draft["guest"]["email"]):
+        guest_url = reverse("bookings:guest", kwargs={"token": token})
+        return redirect(guest_email_verify_url(next_url=request.path, change_url=guest_url))
     if draft["booking"]:  # "Pay" pressed twice, or back button after paying: continue with that booking
         booking = Booking.objects.filter(reference=draft["booking"], customer=request.user).first()
         if booking and booking.status == Booking.Status.PENDING_PAYMENT:
@@ -203,6 +218,44 @@ def booking_review(request, token):
             "token": token,
             "step": 3,
         },
+    )
+
+
+CODES_SPENT = "We have sent too many codes from this account for now: use your own address, or try again later."
+
+
+def guest_email_verify_url(*, next_url: str, change_url: str) -> str:
+    return f"{reverse('bookings:guest_email_verify')}?{urlencode({'next': next_url, 'change': change_url})}"
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def guest_email_verify(request):
+    """Enter the code sent to the guest's address (bookings.guest_email), then back to the booking (``next``);
+    ``change`` is where the address can be changed instead."""
+    next_url = safe_next(request, reverse("bookings:my_bookings"))
+    change = request.POST.get("change") or request.GET.get("change") or ""
+    change_url = change if url_has_allowed_host_and_scheme(change, allowed_hosts={request.get_host()}) else next_url
+    pending = guest_email_pending(request)
+    if pending is None:
+        messages.info(request, "There is no address waiting for a code: please enter the guest's details again.")
+        return redirect(change_url)
+    error = ""
+    if request.method == "POST" and "again" in request.POST:
+        if guest_email_code_send(request, pending["email"], again=True):
+            messages.info(request, f"We sent a new code to {pending['email']}.")
+        else:
+            error = CODES_SPENT
+    elif request.method == "POST":
+        if guest_email_code_check(request, request.POST.get("code", "")):
+            messages.success(request, f"Thank you: booking e-mails for this stay will go to {pending['email']}.")
+            return redirect(next_url)
+        error = "That code isn't right or has expired. Check the e-mail, or ask for a new code."
+    return render(
+        request,
+        "bookings/verify_email.html",
+        {"email": pending["email"], "next": next_url, "change": change_url, "error": error},
+        status=400 if error else 200,
     )
 
 

@@ -10,7 +10,7 @@ from config.client_ip import client_ip
 pytestmark = pytest.mark.django_db
 
 PROXY = "10.0.0.7"
-SIGNUP_LIMIT = 10  # accounts.views.EMAIL_FORM_RATE, per hour
+SIGNUP_LIMIT = 10  # accounts.limits.ACCOUNT_CREATE_RATE, per hour
 
 
 @pytest.fixture
