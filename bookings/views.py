@@ -29,6 +29,7 @@ from .drafts import draft_create, draft_get, draft_stay, draft_update
 from .exceptions import BookingError, PriceChanged, SoldOut
 from .forms import BookingStartForm, GuestDetailsForm, GuestSignupForm
 from .guest_email import guest_email_code_check, guest_email_code_send, guest_email_pending, guest_email_verified
+from .holds import hold_allowed_check, hold_made
 from .models import Booking
 from .selectors import customer_bookings
 from .services import Actor, GuestDetails, booking_cancel, booking_cancel_quote, booking_hold, stay_validate
@@ -179,6 +180,7 @@ def booking_review(request, token):
         return redirect(_hotel_url(room_type, stay))
     if request.method == "POST":
         try:
+            hold_allowed_check(request)
             booking = booking_hold(
                 room_type=room_type,
                 rate_plan=rate_plan,
@@ -199,6 +201,7 @@ def booking_review(request, token):
         except ArithmeticError:
             messages.error(request, "Something in the form was not valid. Please check the price and try again.")
             return redirect("bookings:review", token=token)
+        hold_made(request, booking)
         draft_update(request.session, token, booking=booking.reference)
         return _to_bank(request, booking)
     return render(

@@ -248,6 +248,9 @@ CELERY_TIMEZONE = "UTC"
 
 # --- Booking rules --------------------------------------------------------------------------------------------
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=15)
+# Unpaid holds one visitor may keep at once (bookings/holds.py): per account, and per client IP.
+BOOKING_MAX_OPEN_HOLDS_PER_ACCOUNT = env.int("BOOKING_MAX_OPEN_HOLDS_PER_ACCOUNT", default=2)
+BOOKING_MAX_OPEN_HOLDS_PER_IP = env.int("BOOKING_MAX_OPEN_HOLDS_PER_IP", default=5)
 BOOKING_MAX_NIGHTS = 30
 BOOKING_MAX_ROOMS = 9
 BOOKING_MAX_DAYS_AHEAD = 500

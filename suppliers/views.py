@@ -9,6 +9,7 @@ from django_ratelimit.decorators import ratelimit
 
 from bookings.exceptions import BookingError, PriceChanged
 from bookings.guest_email import guest_details_typed, guest_email_code_send, guest_email_verified
+from bookings.holds import hold_allowed_check, hold_made
 from bookings.services import GuestDetails
 from bookings.views import BOOKING_RATE, CODES_SPENT, _to_bank, _too_many, guest_email_verify_url
 from hotels.policy import policy_summary
@@ -75,6 +76,7 @@ def supplier_book(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
+            hold_allowed_check(request)
             booking = supplier_booking_hold(
                 supplier=supplier,
                 remote_hotel_id=choice["hotel"],
@@ -96,6 +98,7 @@ def supplier_book(request):
         except SupplierError:
             messages.error(request, f"{supplier.name} stopped answering. Nothing has been charged; please try again.")
             return redirect(request.get_full_path())
+        hold_made(request, booking)
         return _to_bank(request, booking)
     return render(
         request,
