@@ -57,4 +57,4 @@ check: lint
 		$(PY) manage.py makemigrations --check --dry-run
 
 bench: install
-	DEBUG=0 SECRET_KEY=$(RANDOM_KEY) PAYMENT_SANDBOX=1 $(PY) -m bench $(BENCH_ARGS)
+	DEBUG=0 SECRET_KEY=$(RANDOM_KEY) PAYMENT_SANDBOX=1 SEARCH_RATE_ANONYMOUS= $(PY) -m bench $(BENCH_ARGS)

@@ -256,6 +256,8 @@ BOOKING_MAX_ROOMS = 9
 BOOKING_MAX_DAYS_AHEAD = 500
 # Results pages may show prices this many seconds old (the booking flow re-checks under lock); 0 disables.
 SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=30)
+# Search and hotel pages per anonymous client IP (django-ratelimit's "60/m" form; empty turns the limit off).
+SEARCH_RATE_ANONYMOUS = env("SEARCH_RATE_ANONYMOUS", default="60/m")
 REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=3)
 
 # --- Suppliers: other sites' hotels in our search (suppliers app, docs/suppliers.md) ------------------------------
@@ -264,6 +266,9 @@ SUPPLIER_CONNECT_TIMEOUT = env.float("SUPPLIER_CONNECT_TIMEOUT", default=0.5)
 SUPPLIER_CACHE_SECONDS = env.int("SUPPLIER_CACHE_SECONDS", default=60)
 SUPPLIER_BREAKER_FAILURES = env.int("SUPPLIER_BREAKER_FAILURES", default=3)
 SUPPLIER_BREAKER_SECONDS = env.int("SUPPLIER_BREAKER_SECONDS", default=60)
+# A supplier answering 429 (our quota) is skipped for its Retry-After (this without one), at most the maximum.
+SUPPLIER_BACKOFF_SECONDS = env.int("SUPPLIER_BACKOFF_SECONDS", default=30)
+SUPPLIER_BACKOFF_MAX_SECONDS = env.int("SUPPLIER_BACKOFF_MAX_SECONDS", default=600)
 SUPPLIER_MAX_HOTELS = env.int("SUPPLIER_MAX_HOTELS", default=50)  # taken from one answer
 SUPPLIER_MAX_ANSWER_BYTES = env.int("SUPPLIER_MAX_ANSWER_BYTES", default=5_000_000)
 SUPPLIER_POOL_SIZE = env.int("SUPPLIER_POOL_SIZE", default=10)
