@@ -23,6 +23,7 @@ from hotels.policy import policy_summary
 from hotels.selectors import default_rate_plan, hotel_offers
 from payments.currency import rates_date
 from payments.receipts import receipt_issue
+from payments.return_tokens import payment_return_url
 from payments.services import PaymentError, payment_start
 
 from .drafts import draft_create, draft_get, draft_stay, draft_update
@@ -263,7 +264,7 @@ def guest_email_verify(request):
 
 
 def _to_bank(request, booking):
-    return_url = request.build_absolute_uri(reverse("payments:return", kwargs={"reference": booking.reference}))
+    return_url = payment_return_url(booking.reference)
     webhook_url = settings.SITE_URL + reverse("payments:webhook")
     try:
         payment = payment_start(booking=booking, return_url=return_url, webhook_url=webhook_url)
