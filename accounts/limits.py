@@ -12,3 +12,9 @@ def account_create_limited(request) -> bool:
     return is_ratelimited(
         request, group="accounts.create", key="ip", rate=ACCOUNT_CREATE_RATE, method="POST", increment=True
     )
+
+
+def reset_address_key(group, request) -> str:
+    """The password-reset form's per-address budget is keyed on the address as accounts store it (trimmed,
+    lower-cased): ``Ada@x``, ``ADA@x`` and `` ada@x`` are one address with one budget."""
+    return str(request.POST.get("email", "")).strip().lower()

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from .forms import LoginForm, ProfileForm, SignupForm, email_taken_error
-from .limits import account_create_limited
+from .limits import account_create_limited, reset_address_key
 from .services import AccountExists, user_create, user_lockout_clear
 
 # Forms that send e-mail are limited per IP (and the reset form per target address).
@@ -69,7 +70,7 @@ class LoginView(auth_views.LoginView):
 
 
 @ratelimit(key="ip", rate=EMAIL_FORM_RATE, method="POST", block=False)
-@ratelimit(key="post:email", rate="3/h", method="POST", block=False)
+@ratelimit(key=reset_address_key, rate="3/h", method="POST", block=False)
 def password_reset(request, *args, **kwargs):
     if getattr(request, "limited", False):
         return render(request, "429.html", status=429)
@@ -79,6 +80,7 @@ def password_reset(request, *args, **kwargs):
         html_email_template_name="accounts/email/password_reset.html",
         subject_template_name="accounts/email/password_reset_subject.txt",
         success_url=reverse_lazy("accounts:password_reset_done"),
+        extra_email_context={"site_url": settings.SITE_URL},  # the link's domain is ours, never the Host header's
     )(request, *args, **kwargs)
 
 
