@@ -47,8 +47,10 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/bandit -q -r config accounts hotels bookings payments notifications partners suppliers -ll
 
-## Production-settings checks CI runs: lint, bandit, `check --deploy`, no missing migrations.
+## Production-settings checks CI runs: lint, bandit, `check --deploy`, no missing migrations, and pip-audit over the
+## pinned requirements (a warning, not a failure, when no advisory source can be reached).
 check: lint
+	$(PY) scripts/audit_requirements.py
 	DEBUG=0 SECRET_KEY=$(RANDOM_KEY) ALLOWED_HOSTS=staybook.example \
 		PAYMENT_BANK_URL=https://bank.example PAYMENT_BANK_API_KEY=$(RANDOM_KEY) PAYMENT_WEBHOOK_SECRET=$(RANDOM_KEY) \
 		EMBEDDED_PG_DIR=$${EMBEDDED_PG_DIR:-$(CURDIR)/var/postgres-test} \
