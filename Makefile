@@ -16,7 +16,11 @@ $(STAMP): requirements/base.txt requirements/dev.txt requirements/prod.txt
 
 install: $(STAMP)
 
-migrate: install
+## A development checkout's .env (DEBUG=1, a generated SECRET_KEY), written once; an existing .env is never touched.
+.env:
+	$(PYTHON) scripts/dev_env.py .env
+
+migrate: install .env
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py setup_periodic_tasks
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo --if-empty
