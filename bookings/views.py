@@ -1,5 +1,6 @@
 """The website's booking flow: choose → guest details (and account) → review → pay at the bank → booking page."""
 
+import math
 from decimal import Decimal
 
 from django.conf import settings
@@ -216,6 +217,7 @@ def booking_review(request, token):
             "quote": offer.quote,
             "guest": draft["guest"],
             "policy": policy_summary(offer.policy),
+            "offer_policy": offer.policy,
             "policy_line": offer.policy_line,
             "fx_date": rates_date(),
             "hold_minutes": settings.BOOKING_HOLD_MINUTES,
@@ -319,8 +321,22 @@ def booking_detail(request, reference):
             "hold_active": booking.status == Booking.Status.PENDING_PAYMENT
             and booking.hold_expires_at
             and booking.hold_expires_at > timezone.now(),
+            **_hold_in_hotel_time(booking),
         },
     )
+
+
+def _hold_in_hotel_time(booking) -> dict:
+    """When the hold lapses, in the guest's terms: minutes left, and the time at the hotel with the zone's name."""
+    if not booking.hold_expires_at:
+        return {}
+    until = booking.hold_expires_at.astimezone(booking.hotel.tzinfo)
+    seconds = (booking.hold_expires_at - timezone.now()).total_seconds()
+    return {
+        "hold_minutes_left": max(1, math.ceil(seconds / 60)),
+        # Formatted here: templates would show an aware datetime in the site's zone (UTC), not the hotel's.
+        "hold_until": f"{until:%H:%M} {booking.hotel.timezone.rsplit('/', 1)[-1].replace('_', ' ')} time ({until:%Z})",
+    }
 
 
 @login_required
