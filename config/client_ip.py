@@ -14,7 +14,8 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-UNKNOWN = "0.0.0.0"  # noqa: S104 - not a bind address: the bucket of requests whose address can't be known
+# Not a bind address (Bandit B104, ruff S104): the one bucket of requests whose address cannot be known.
+UNKNOWN = "0.0.0.0"  # noqa: S104  # nosec B104
 
 
 @lru_cache(maxsize=8)
