@@ -23,10 +23,11 @@ from notifications.models import OutboundEmail
 from payments.models import Payment, Refund
 from payments.services import PaymentError
 
-from . import admin_views
+from . import admin_views, workflow
 from .exceptions import BookingError
-from .models import Booking, BookingStatusChange
-from .services import Actor, booking_cancel, booking_cancel_quote, booking_mark
+from .models import Booking, BookingEffect, BookingStatusChange, BooksAudit
+from .outbox import effect_retry_now
+from .services import Actor, booking_cancel_quote
 
 PRICES = "bookings.view_booking_prices"
 
@@ -64,13 +65,100 @@ class PricesInline(ReadOnlyInline):
 
 class PaymentInline(PricesInline):
     model = Payment
-    fields = ["created_at", "amount", "currency", "status", "card_brand", "card_last4", "refunded_amount", "paid_at"]
+    fields = [
+        "created_at",
+        "amount",
+        "currency",
+        "status",
+        "card_brand",
+        "card_last4",
+        "refunded_amount",
+        "refund_pending_amount",
+        "paid_at",
+    ]
 
 
 class EmailInline(ReadOnlyInline):
     model = OutboundEmail
     fields = ["created_at", "kind", "recipient", "status", "attempts", "sent_at", "last_error"]
     verbose_name_plural = "E-mails"
+
+
+class EffectInline(ReadOnlyInline):
+    model = BookingEffect
+    fields = ["created_at", "kind", "status", "attempts", "next_attempt_at", "done_at", "last_error"]
+    verbose_name_plural = "What followed (receipt, partner webhook, supplier)"
+
+
+@admin.register(BookingEffect)
+class BookingEffectAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
+    """The side-effect outbox: what is waiting, what was done, what gave up (and can be run again)."""
+
+    hotel_path = "booking__hotel"
+    list_display = ["booking", "kind", "status", "attempts", "next_attempt_at", "done_at", "last_error"]
+    list_filter = ["status", "kind", HotelListFilter]
+    list_select_related = ["booking"]
+    search_fields = ["=booking__reference"]
+    ordering = ["-id"]
+    readonly_fields = [f.name for f in BookingEffect._meta.fields]
+    actions = ["run_again"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_run_permission(self, request):
+        return request.user.has_perm("bookings.change_bookingeffect")
+
+    @admin.action(description="Run again now", permissions=["run"])
+    def run_again(self, request, queryset):
+        effects = list(queryset.filter(status__in=[BookingEffect.Status.FAILED, BookingEffect.Status.PENDING]))
+        for effect in effects:
+            effect_retry_now(effect=effect)
+        self.message_user(request, f"{len(effects)} side effect(s) queued to run again.", messages.SUCCESS)
+
+
+@admin.register(BooksAudit)
+class BooksAuditAdmin(admin.ModelAdmin):
+    """Runs of the books audit (superusers: findings name bookings of every hotel)."""
+
+    list_display = ["ran_at", "finding_count"]
+    readonly_fields = ["ran_at", "findings_table"]
+    fields = readonly_fields
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Findings")
+    def finding_count(self, obj):
+        return len(obj.findings) or "none: the books add up"
+
+    @admin.display(description="What does not add up")
+    def findings_table(self, obj):
+        if not obj.findings:
+            return "Nothing: the books add up."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((f["check"], f["subject"], f["detail"]) for f in obj.findings),
+        )
+        return format_html("<table><tbody>{}</tbody></table>", rows)
 
 
 class ArrivalFilter(admin.SimpleListFilter):
@@ -140,7 +228,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER  # a COUNT per filter choice: seconds over the whole catalogue
     paginator = EstimatedCountPaginator
     list_per_page = 50
-    inlines = [StatusChangeInline, PaymentInline, EmailInline]
+    inlines = [StatusChangeInline, PaymentInline, EmailInline, EffectInline]
     view_on_site = False  # a booking's page is its customer's: staff see it here
     actions = [
         "cancel_with_penalty",
@@ -374,12 +462,14 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
 
     def _cancel(self, request, queryset, waive_penalty: bool):
         def cancel(booking):
-            try:
-                booking_cancel(booking=booking, actor_kind=Actor.STAFF, actor=request.user, waive_penalty=waive_penalty)
-            except PaymentError as exc:  # the cancellation stands; the money didn't go back
-                raise PaymentError(f"cancelled, but the refund failed ({exc.message}) — use Refund… to retry") from exc
+            # No bank call here: the refund is written with the cancellation and sent by a worker.
+            workflow.booking_cancel(
+                booking=booking, actor_kind=Actor.STAFF, actor=request.user, waive_penalty=waive_penalty
+            )
 
-        self._apply(request, queryset, "bookings.cancel_booking", cancel, "cancelled")
+        self._apply(
+            request, queryset, "bookings.cancel_booking", cancel, "cancelled (refunds, if any, are on their way)"
+        )
 
     @admin.action(description="Cancel (apply the cancellation policy)", permissions=["cancel"])
     def cancel_with_penalty(self, request, queryset):
@@ -405,7 +495,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             request,
             queryset,
             "bookings.mark_booking",
-            lambda b: booking_mark(booking=b, to=to, actor=request.user),
+            lambda b: workflow.booking_mark(booking=b, to=to, actor=request.user),
             done,
         )
 

@@ -21,23 +21,33 @@ from django.views.generic import FormView, TemplateView
 
 from hotels.models import NightInventory
 from hotels.staff import scope, staff_can, staff_hotel_ids, staff_hotels
-from payments.models import Payment
+from payments.models import Payment, Refund
 from payments.receipts import ReceiptError, receipt_issue
-from payments.services import PaymentError, booking_refund
+from payments.services import PaymentError, refundable_amount
 
-from .models import Booking
+from . import workflow
+from .models import Booking, BooksAudit
 
 S = Booking.Status
 PRICES = "bookings.view_booking_prices"
 DASHBOARD_DAYS = 30
 HOTEL_CHOICES_SHOWN = 300
 
-# Room revenue per night of the coming days, from the nightly lines of the price snapshot of every booking that
-# is (or was) staying: one aggregate, grouped by night. Stays are at most BOOKING_MAX_NIGHTS long, which bounds
-# the check-in range so the (hotel, check_in) index does the work.
+# Room revenue per night of the coming days, from the price snapshot of every booking that is (or was) staying: the
+# accommodation (nights, the rate's adjustment such as "-15%", supplements; not taxes) spread over its nights in
+# proportion to their prices, so a stay's nights add up to what it was sold for. One aggregate, grouped by night.
+# Stays are at most BOOKING_MAX_NIGHTS long, which bounds the check-in range so the (hotel, check_in) index does the
+# work.
 REVENUE_SQL = """
-SELECT (night->>'date')::date AS day, SUM((night->>'amount')::numeric) AS revenue
-FROM bookings_booking AS b, jsonb_array_elements(b.price_snapshot->'nights') AS night
+SELECT (night->>'date')::date AS day,
+       ROUND(SUM((night->>'amount')::numeric
+                 * COALESCE((b.price_snapshot->>'room_total')::numeric, stay.nights_total)
+                 / NULLIF(stay.nights_total, 0)), 2) AS revenue
+FROM bookings_booking AS b
+CROSS JOIN LATERAL (
+    SELECT SUM((n->>'amount')::numeric) AS nights_total FROM jsonb_array_elements(b.price_snapshot->'nights') AS n
+) AS stay
+CROSS JOIN LATERAL jsonb_array_elements(b.price_snapshot->'nights') AS night
 WHERE b.hotel_id = %(hotel)s AND b.status = ANY(%(statuses)s)
   AND b.check_in > %(earliest)s AND b.check_in <= %(end)s AND b.check_out > %(start)s
   AND (night->>'date')::date BETWEEN %(start)s AND %(end)s
@@ -140,6 +150,8 @@ class TodayView(StaffViewMixin, TemplateView):
             days=_chart(nights),
             occupancy_avg=sum(n["sold"] for n in nights) * 100 / for_sale if for_sale else 0,
             revenue_total=sum((n["revenue"] for n in nights), Decimal("0.00")),
+            unsettled_refunds=Refund.objects.filter(payment__booking__hotel=hotel, status__in=Refund.UNSETTLED).count(),
+            audit=BooksAudit.objects.first() if user.is_superuser else None,
         )
         return context
 
@@ -353,7 +365,8 @@ class RefundForm(forms.Form):
 
 
 class RefundView(StaffViewMixin, FormView):
-    """Refund part or all of a booking's card payment through the bank (``payments.services.payment_refund``)."""
+    """Refund part or all of a booking's card payment through the bank (``bookings.workflow.booking_refund``): the
+    amount is reserved at once and the bank asked by a worker, so the page never waits on the bank."""
 
     template_name = "admin/staybook/refund.html"
     form_class = RefundForm
@@ -367,12 +380,12 @@ class RefundView(StaffViewMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_initial(self):
-        left = self.payment.amount - self.payment.refunded_amount if self.payment else None
+        left = refundable_amount(self.payment) if self.payment else None
         return {"amount": left, "reason": ""}
 
     def form_valid(self, form):
         try:
-            refund = booking_refund(
+            refund = workflow.booking_refund(
                 booking=self.booking,
                 amount=form.cleaned_data["amount"],
                 reason=f"staff {self.request.user.email}: {form.cleaned_data['reason']}",
@@ -385,7 +398,11 @@ class RefundView(StaffViewMixin, FormView):
                 None, "This booking has no card payment to refund (partner bookings are settled with the partner)."
             )
             return self.form_invalid(form)
-        messages.success(self.request, f"Refunded {refund.amount} {self.booking.currency} through the bank.")
+        messages.success(
+            self.request,
+            f"Refund of {refund.amount} {self.booking.currency} sent to the bank; it shows as succeeded once the bank"
+            " confirms it.",
+        )
         return redirect("admin:bookings_booking_change", self.booking.pk)
 
     def get_context_data(self, **kwargs):

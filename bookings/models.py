@@ -32,6 +32,10 @@ class Booking(models.Model):
         STAFF = "staff", "Staff"
         SUPPLIER = "supplier", "Website, partner hotel"  # paid here, placed at a supplier (suppliers app)
 
+    class Inventory(models.TextChoices):
+        HOTEL = "hotel", "Our hotel's inventory"
+        SUPPLIER = "supplier", "The supplier's inventory"
+
     # States in which the booking's nights are taken from inventory.
     HOLDING_STATUSES = (Status.PENDING_PAYMENT, Status.CONFIRMED, Status.CHECKED_IN)
 
@@ -69,6 +73,9 @@ class Booking(models.Model):
     price_snapshot = models.JSONField(help_text="Nightly lines, taxes and total as quoted when the booking was made.")
     cancellation_policy = models.JSONField(help_text="The policy as agreed when the booking was made.")
 
+    # Whose rooms these are: ours (counted in NightInventory, taken again by a late payment) or a supplier's (held
+    # and sold there; nothing is counted here).
+    inventory = models.CharField(max_length=10, choices=Inventory.choices, default=Inventory.HOTEL)
     # True while the booking's room-nights are counted in NightInventory.rooms_sold; flipped in the same
     # transaction as the counters, so releasing twice is a no-op.
     nights_held = models.BooleanField(default=False)
@@ -139,3 +146,63 @@ class BookingStatusChange(models.Model):
 
     def __str__(self):
         return f"{self.booking}: {self.from_status or '—'} → {self.to_status}"
+
+
+class BookingEffect(models.Model):
+    """Something that must follow a booking's change, written in the same transaction as the change (a
+    transactional outbox): the receipt, a partner webhook, placing or cancelling the booking at its supplier.
+
+    ``key`` is deterministic (``<reference>:<event>:<kind>``), so the same change can't write the same effect
+    twice. A dispatcher task runs it after the commit and the beat sweep runs whatever is left behind (a crashed
+    process, a broker that was down); every handler is idempotent, so running one twice does it once. E-mails are
+    rows of their own outbox (``notifications.OutboundEmail``), written in the same transaction too.
+    See ``bookings/outbox.py`` and ``bookings/workflow.py``."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", "Issue the receipt"
+        PARTNER_WEBHOOK = "partner_webhook", "Tell the partner (webhook)"
+        SUPPLIER_PLACE = "supplier_place", "Place the booking at the supplier"
+        SUPPLIER_CANCEL = "supplier_cancel", "Cancel the booking at the supplier"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Gave up"
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="effects")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    key = models.CharField(max_length=120, unique=True)
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Counted in its own committed transaction before each run, so a worker that dies mid-run counts too.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "side effect"
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="effect_status_next_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.booking_id} ({self.status})"
+
+
+class BooksAudit(models.Model):
+    """One run of the books audit (``bookings/audit.py``): what it found, shown on the staff dashboard."""
+
+    ran_at = models.DateTimeField(auto_now_add=True)
+    findings = models.JSONField(default=list, help_text="One object per discrepancy: check, subject, detail.")
+
+    class Meta:
+        ordering = ["-ran_at"]
+        verbose_name = "books audit"
+
+    def __str__(self):
+        return f"{self.ran_at:%Y-%m-%d %H:%M}: {len(self.findings)} finding(s)"
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings

@@ -1,7 +1,10 @@
-"""Writes on bookings. Every path (website, partner API, staff console, Celery) goes through these functions.
+"""The booking's own state machine: hold nights, confirm, end a hold, cancel, front-desk marks.
 
 Each function is keyword-only, runs in one transaction, locks the booking row before changing it, records the
-transition in ``BookingStatusChange`` and raises a :mod:`bookings.exceptions` error on failure.
+transition in ``BookingStatusChange`` and raises a :mod:`bookings.exceptions` error on failure. These functions
+change the booking and its inventory only: what must follow a change (a refund, e-mails, the receipt, webhooks,
+the supplier) is decided by ``bookings.workflow``, which calls them — views, the API, admin actions and tasks
+call the workflow for every change that has consequences.
 """
 
 from dataclasses import dataclass
@@ -9,7 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hotels.models import RatePlan, RoomType
@@ -19,8 +22,7 @@ from hotels.selectors import Stay, default_rate_plan, rate_plan_quote
 
 from .exceptions import InvalidTransition, PriceChanged, SoldOut, StayInvalid
 from .inventory import NightsUnavailable, nights_check, nights_give_back, nights_take
-from .models import Booking, BookingStatusChange
-from .signals import booking_event
+from .models import Booking, BookingStatusChange, new_reference
 
 Status = Booking.Status
 Actor = BookingStatusChange.Actor
@@ -35,9 +37,10 @@ class GuestDetails:
     special_requests: str = ""
 
 
-def _record(
-    booking: Booking, *, to: str, actor_kind: str, actor=None, note: str = "", event: str | None = None
-) -> None:
+REFERENCE_TRIES = 5
+
+
+def _record(booking: Booking, *, to: str, actor_kind: str, actor=None, note: str = "") -> None:
     BookingStatusChange.objects.create(
         booking=booking,
         from_status=booking.status if booking.pk else "",
@@ -47,10 +50,6 @@ def _record(
         note=note[:255],
     )
     booking.status = to
-    if event:
-        transaction.on_commit(
-            lambda: booking_event.send(sender=Booking, booking=booking, event=event, actor_kind=actor_kind)
-        )
 
 
 def stay_validate(*, room_type: RoomType, stay: Stay) -> None:
@@ -168,7 +167,9 @@ def booking_pending_create(
     availability and price first (``booking_hold``; ``suppliers.services.supplier_booking_hold``) and run this in
     their transaction."""
     minutes = settings.BOOKING_HOLD_MINUTES if hold_minutes is None else hold_minutes
+    inventory = Booking.Inventory.HOTEL if source != Booking.Source.SUPPLIER else Booking.Inventory.SUPPLIER
     booking = Booking(
+        inventory=inventory,
         hotel=room_type.hotel,
         room_type=room_type,
         rate_plan=rate_plan,
@@ -203,7 +204,7 @@ def booking_pending_create(
         **extra,
     )
     booking.status = Status.PENDING_PAYMENT
-    booking.save()
+    _save_with_fresh_reference(booking)
     BookingStatusChange.objects.create(
         booking=booking,
         from_status="",
@@ -213,6 +214,20 @@ def booking_pending_create(
         note=note,
     )
     return booking
+
+
+def _save_with_fresh_reference(booking: Booking) -> None:
+    """Insert a new booking; a reference drawn twice (one in 30^6 per pair) is drawn again, not a 500."""
+    for attempt in range(REFERENCE_TRIES):
+        try:
+            with transaction.atomic():
+                booking.save(force_insert=True)
+            return
+        except IntegrityError as exc:
+            if "reference" not in str(exc) or attempt == REFERENCE_TRIES - 1:
+                raise
+            booking.pk = None
+            booking.reference = new_reference()
 
 
 def _sold_out(room_type: RoomType, exc: NightsUnavailable) -> SoldOut:
@@ -241,8 +256,8 @@ def _release(booking: Booking) -> None:
 def booking_confirm(*, booking: Booking, actor_kind: str = Actor.SYSTEM, actor=None, note: str = "") -> Booking:
     """Confirm a paid booking; idempotent (a confirmed booking is returned as is).
 
-    A payment that arrives after the hold lapsed re-takes the nights if they are still free; if they were sold
-    meanwhile it raises :class:`SoldOut` and the caller refunds.
+    A payment that arrives after the hold lapsed re-takes the nights of our own inventory if they are still free;
+    if they were sold meanwhile it raises :class:`SoldOut` (``bookings.workflow`` then refunds).
     """
     with transaction.atomic():
         booking = _locked(booking)
@@ -250,7 +265,7 @@ def booking_confirm(*, booking: Booking, actor_kind: str = Actor.SYSTEM, actor=N
             return booking
         if booking.status not in (Status.PENDING_PAYMENT, Status.EXPIRED, Status.PAYMENT_FAILED):
             raise InvalidTransition(f"A {booking.get_status_display().lower()} booking can't be confirmed.")
-        if not booking.nights_held and booking.source != Booking.Source.SUPPLIER:  # suppliers hold their own
+        if not booking.nights_held and booking.inventory == Booking.Inventory.HOTEL:
             try:
                 with transaction.atomic():
                     nights_take(
@@ -264,45 +279,33 @@ def booking_confirm(*, booking: Booking, actor_kind: str = Actor.SYSTEM, actor=N
             booking.nights_held = True
         booking.confirmed_at = timezone.now()
         booking.hold_expires_at = None
-        _record(booking, to=Status.CONFIRMED, actor_kind=actor_kind, actor=actor, note=note, event="confirmed")
+        _record(booking, to=Status.CONFIRMED, actor_kind=actor_kind, actor=actor, note=note)
         booking.save()
     return booking
 
 
-def _end_hold(booking: Booking, *, to: str, event: str, actor_kind: str, note: str) -> Booking:
+def _end_hold(booking: Booking, *, to: str, actor_kind: str, note: str) -> Booking:
     with transaction.atomic():
         booking = _locked(booking)
         if booking.status != Status.PENDING_PAYMENT:
             return booking  # already settled one way or another: nothing to do
         _release(booking)
         booking.hold_expires_at = None
-        _record(booking, to=to, actor_kind=actor_kind, note=note, event=event)
+        _record(booking, to=to, actor_kind=actor_kind, note=note)
         booking.save()
     return booking
 
 
 def booking_payment_failed(*, booking: Booking, note: str = "") -> Booking:
     """The bank declined or the guest abandoned: release the nights. Idempotent."""
-    return _end_hold(booking, to=Status.PAYMENT_FAILED, event="payment_failed", actor_kind=Actor.SYSTEM, note=note)
+    return _end_hold(booking, to=Status.PAYMENT_FAILED, actor_kind=Actor.SYSTEM, note=note)
 
 
 def booking_expire(*, booking: Booking) -> Booking:
     """An unpaid hold ran out: release the nights. Idempotent; a hold that has not lapsed is left alone."""
     if booking.hold_expires_at and booking.hold_expires_at > timezone.now():
         return booking
-    return _end_hold(booking, to=Status.EXPIRED, event="expired", actor_kind=Actor.SYSTEM, note="hold expired")
-
-
-def holds_expire(*, now=None) -> int:
-    """Expire every lapsed hold (the periodic task); returns how many were expired."""
-    now = now or timezone.now()
-    count = 0
-    for booking in Booking.objects.filter(status=Status.PENDING_PAYMENT, hold_expires_at__lt=now).only(
-        "pk", "hold_expires_at"
-    ):
-        if booking_expire(booking=booking).status == Status.EXPIRED:
-            count += 1
-    return count
+    return _end_hold(booking, to=Status.EXPIRED, actor_kind=Actor.SYSTEM, note="hold expired")
 
 
 def booking_cancel_quote(*, booking: Booking, at=None) -> Decimal:
@@ -315,60 +318,39 @@ def booking_cancel_quote(*, booking: Booking, at=None) -> Decimal:
 def booking_cancel(
     *, booking: Booking, actor_kind: str, actor=None, waive_penalty: bool = False, note: str = ""
 ) -> Booking:
-    """Cancel a confirmed booking: nights go back on sale, the penalty is kept and the rest is refunded through
-    the bank. Cancelling an already cancelled booking returns it unchanged."""
-    from payments.services import booking_refund  # payments depends on bookings, not the reverse at import
-
+    """Cancel a booking waiting for payment or confirmed: its nights go back on sale and the penalty due under its
+    policy is recorded (``cancellation_penalty``). Cancelling an already cancelled booking returns it unchanged.
+    Giving back the rest of the money is the workflow's part (``bookings.workflow.booking_cancel``)."""
     with transaction.atomic():
         booking = _locked(booking)
         if booking.status == Status.CANCELLED:
             return booking
         if booking.status == Status.PENDING_PAYMENT:
-            _release(booking)
-            booking.cancellation_penalty = Decimal("0.00")
-            booking.cancelled_at = timezone.now()
-            _record(
-                booking,
-                to=Status.CANCELLED,
-                actor_kind=actor_kind,
-                actor=actor,
-                note=note or "cancelled before payment",
-                event="cancelled",
-            )
-            booking.save()
-            return booking
-        if booking.status != Status.CONFIRMED:
+            penalty, default_note = Decimal("0.00"), "cancelled before payment"
+        elif booking.status == Status.CONFIRMED:
+            penalty = Decimal("0.00") if waive_penalty else booking_cancel_quote(booking=booking)
+            default_note = f"penalty {penalty} {booking.currency}"
+        else:
             raise InvalidTransition(f"A {booking.get_status_display().lower()} booking can't be cancelled.")
-        penalty = Decimal("0.00") if waive_penalty else booking_cancel_quote(booking=booking)
         _release(booking)
+        booking.hold_expires_at = None
         booking.cancellation_penalty = penalty
         booking.cancelled_at = timezone.now()
-        _record(
-            booking,
-            to=Status.CANCELLED,
-            actor_kind=actor_kind,
-            actor=actor,
-            note=note or f"penalty {penalty} {booking.currency}",
-            event="cancelled",
-        )
+        _record(booking, to=Status.CANCELLED, actor_kind=actor_kind, actor=actor, note=note or default_note)
         booking.save()
-        refund_due = booking.total - penalty - booking.refunded_amount
-    if refund_due > 0:
-        booking_refund(booking=booking, amount=refund_due, reason="cancellation")
-    booking.refresh_from_db()
     return booking
 
 
 STAY_TRANSITIONS = {
-    Status.CHECKED_IN: ({Status.CONFIRMED}, "checked_in"),
-    Status.CHECKED_OUT: ({Status.CHECKED_IN}, "checked_out"),
-    Status.NO_SHOW: ({Status.CONFIRMED}, "no_show"),
+    Status.CHECKED_IN: {Status.CONFIRMED},
+    Status.CHECKED_OUT: {Status.CHECKED_IN},
+    Status.NO_SHOW: {Status.CONFIRMED},
 }
 
 
 def booking_mark(*, booking: Booking, to: str, actor=None, actor_kind: str = Actor.STAFF) -> Booking:
     """Front-desk transitions: checked in, checked out, no-show (whose nights stay sold: the room was kept)."""
-    allowed_from, event = STAY_TRANSITIONS[to]
+    allowed_from = STAY_TRANSITIONS[to]
     with transaction.atomic():
         booking = _locked(booking)
         if booking.status == to:
@@ -377,6 +359,6 @@ def booking_mark(*, booking: Booking, to: str, actor=None, actor_kind: str = Act
             raise InvalidTransition(
                 f"A {booking.get_status_display().lower()} booking can't be marked {Status(to).label.lower()}."
             )
-        _record(booking, to=to, actor_kind=actor_kind, actor=actor, event=event)
+        _record(booking, to=to, actor_kind=actor_kind, actor=actor)
         booking.save()
     return booking

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.db.models import Sum
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,10 +24,12 @@ from hotels.models import RatePlan, RoomType
 from hotels.policy import policy_summary
 from hotels.selectors import default_rate_plan, hotel_offers
 from payments.currency import rates_date
-from payments.receipts import receipt_issue
+from payments.models import Refund
+from payments.receipts import ReceiptError, receipt_issue
 from payments.return_tokens import payment_return_url
 from payments.services import PaymentError, payment_start
 
+from . import workflow
 from .drafts import draft_create, draft_get, draft_stay, draft_update
 from .exceptions import BookingError, PriceChanged, SoldOut
 from .forms import BookingStartForm, GuestDetailsForm, GuestSignupForm
@@ -34,7 +37,7 @@ from .guest_email import guest_email_code_check, guest_email_code_send, guest_em
 from .holds import hold_allowed_check, hold_made
 from .models import Booking
 from .selectors import customer_bookings
-from .services import Actor, GuestDetails, booking_cancel, booking_cancel_quote, booking_hold, stay_validate
+from .services import Actor, GuestDetails, booking_cancel_quote, booking_hold, stay_validate
 
 
 def _hotel_url(room_type, stay) -> str:
@@ -305,6 +308,9 @@ def my_bookings(request):
 def booking_detail(request, reference):
     booking = _own_booking(request, reference)
     payment = booking.payments.order_by("-created_at").first()
+    refund_in_progress = Refund.objects.filter(payment__booking=booking, status__in=Refund.UNSETTLED).aggregate(
+        total=Sum("amount")
+    )["total"]
     return render(
         request,
         "bookings/detail.html",
@@ -313,6 +319,7 @@ def booking_detail(request, reference):
             "hotel": booking.hotel,
             "snapshot": booking.price_snapshot,
             "payment": payment,
+            "refund_in_progress": refund_in_progress,
             "policy": policy_summary(booking.cancellation_policy),
             "can_cancel": booking.status in (Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT),
             "has_receipt": booking.status
@@ -344,7 +351,11 @@ def booking_receipt(request, reference):
     booking = _own_booking(request, reference)
     if not hasattr(booking, "receipt") and booking.confirmed_at is None:
         raise Http404("No receipt for an unpaid booking.")
-    receipt = receipt_issue(booking=booking)
+    try:
+        receipt = receipt_issue(booking=booking)
+    except ReceiptError:
+        messages.info(request, "Your receipt is being prepared. Please try again in a few minutes.")
+        return redirect(booking)
     response = HttpResponse(bytes(receipt.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="staybook-{booking.reference}-{receipt.number}.pdf"'
     return response
@@ -363,15 +374,17 @@ def booking_cancel_view(request, reference):
     penalty = booking_cancel_quote(booking=booking) if booking.status == Booking.Status.CONFIRMED else Decimal("0.00")
     if request.method == "POST":
         try:
-            booking = booking_cancel(booking=booking, actor_kind=Actor.CUSTOMER, actor=request.user)
-        except (BookingError, PaymentError) as exc:
+            booking = workflow.booking_cancel(booking=booking, actor_kind=Actor.CUSTOMER, actor=request.user)
+        except BookingError as exc:
             messages.error(request, exc.message)
             return redirect(booking)
-        refunded = booking.total - (booking.cancellation_penalty or 0)
+        refunding = Refund.objects.filter(payment__booking=booking, status__in=Refund.UNSETTLED).aggregate(
+            total=Sum("amount")
+        )["total"]
         messages.success(
             request,
             f"Your booking {booking.reference} is cancelled."
-            + (f" {refunded} {booking.currency} will be refunded to your card." if booking.refunded_amount else ""),
+            + (f" {refunding} {booking.currency} is being refunded to your card." if refunding else ""),
         )
         return redirect(booking)
     return render(

@@ -25,6 +25,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from bookings.models import Booking
+from config.celery import enqueue_on_commit
 from hotels.policy import policy_summary
 
 from .models import OutboundEmail
@@ -71,8 +72,9 @@ def _subject(*, kind: str, booking: Booking | None, user=None) -> str:
 def email_queue(
     *, kind: str, recipient: str, dedupe_key: str, booking: Booking | None = None, user=None
 ) -> OutboundEmail | None:
-    """Record a message and enqueue its sending once the current transaction commits. Returns None when a
-    message with this ``dedupe_key`` exists already: the same event never queues the same e-mail twice."""
+    """Record a message in the caller's transaction and enqueue its sending once it commits (a broker that is down
+    then is logged, never raised: the sweep sends the row later). Returns None when a message with this
+    ``dedupe_key`` exists already: the same event never queues the same e-mail twice."""
     email, created = OutboundEmail.objects.get_or_create(
         dedupe_key=dedupe_key[:120],
         defaults={
@@ -87,7 +89,7 @@ def email_queue(
         return None
     from .tasks import send_email
 
-    transaction.on_commit(lambda: send_email.delay(email.pk))
+    enqueue_on_commit(send_email, email.pk)
     return email
 
 
@@ -128,16 +130,28 @@ def _message(email: OutboundEmail) -> EmailMultiAlternatives:
     if email.booking is not None:
         # brand and last four digits at most: the payment row never holds more
         context["payment"] = email.booking.payments.filter(paid_at__isnull=False).order_by("-paid_at").first()
+    context["receipt"] = _receipt_for(email) if email.kind == Kind.BOOKING_CONFIRMED_GUEST else None
     text = render_to_string(f"notifications/email/{email.kind}.txt", context)
     html = render_to_string(f"notifications/email/{email.kind}.html", context)
     message = EmailMultiAlternatives(subject=email.subject, body=text, to=[email.recipient])
     message.attach_alternative(html, "text/html")
-    if email.kind == Kind.BOOKING_CONFIRMED_GUEST:
-        from payments.receipts import receipt_issue
-
-        receipt = receipt_issue(booking=email.booking)
+    if email.kind == Kind.BOOKING_CONFIRMED_GUEST and context["receipt"] is not None:
+        receipt = context["receipt"]
         message.attach(f"receipt-{receipt.number}.pdf", bytes(receipt.pdf), "application/pdf")
     return message
+
+
+def _receipt_for(email: OutboundEmail):
+    """The booking's receipt, issued now if it hasn't been; None when it can't be rendered right now. The message
+    goes out anyway, with a link to the booking page, where the receipt appears once the booking's receipt
+    effect (retried until it exists) has issued it: one failing part never holds up the guest's confirmation."""
+    from payments.receipts import receipt_issue
+
+    try:
+        return receipt_issue(booking=email.booking)
+    except Exception:  # noqa: BLE001 - whatever the renderer raises, the confirmation still goes out
+        logger.warning("receipt of %s not ready for its e-mail", email.booking.reference, exc_info=True)
+        return None
 
 
 def _error_text(exc: BaseException) -> str:

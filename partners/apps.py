@@ -6,5 +6,4 @@ class PartnersConfig(AppConfig):
     verbose_name = "Partners (API)"
 
     def ready(self):
-        from . import receivers  # noqa: F401
         from .api import auth  # noqa: F401 - registers the OpenAPI security scheme

@@ -7,8 +7,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from bookings import workflow
 from bookings.models import Booking, BookingStatusChange
-from bookings.services import GuestDetails, booking_cancel, booking_confirm, booking_hold
+from bookings.services import GuestDetails, booking_hold
 from hotels.models import RatePlan, RoomType
 from hotels.selectors import Stay
 
@@ -51,7 +52,7 @@ def partner_booking_create(
             partner=partner,
             partner_reference=partner_reference,
         )
-        booking = booking_confirm(
+        booking = workflow.booking_confirm(
             booking=booking, actor_kind=BookingStatusChange.Actor.PARTNER, note=f"partner {partner.name}"
         )
         if record is not None:
@@ -62,7 +63,7 @@ def partner_booking_create(
 
 def partner_booking_cancel(*, partner: Partner, booking: Booking) -> Booking:
     """Cancel under the booking's own policy (the penalty is kept); cancelling twice returns it unchanged."""
-    return booking_cancel(
+    return workflow.booking_cancel(
         booking=booking, actor_kind=BookingStatusChange.Actor.PARTNER, note=f"cancelled by partner {partner.name}"
     )
 

@@ -1,5 +1,6 @@
 """Partner webhooks: booking events POSTed to the partner, signed, retried with backoff for about a day, every
-attempt recorded.
+attempt recorded. The event is written in the booking change's own transaction (a ``BookingEffect`` of
+``bookings.workflow``) and delivered by the outbox, which schedules the retries below.
 
 Header ``Staybook-Signature: t=<unix ts>,v1=<hex HMAC-SHA256 of "<ts>.<body>">`` keyed with the partner's webhook
 secret; partners should compare in constant time and refuse timestamps more than a few minutes old (replays).
@@ -10,7 +11,6 @@ partners should ignore an id they have already handled.
 import hashlib
 import hmac
 import json
-import secrets
 import time
 from datetime import timedelta
 
@@ -33,16 +33,17 @@ def sign(secret: str, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def webhook_event_build(*, booking, event: str) -> dict | None:
+def webhook_event_build(*, booking, event: str, event_id: str) -> dict | None:
     """The event for a booking change, or None when it concerns no partner with a webhook URL (only a partner's
-    own bookings are ever sent, and only to that partner)."""
+    own bookings are ever sent, and only to that partner). ``event_id`` is derived from the change by the caller,
+    so a repeat of the same change carries the same id."""
     from .api.serializers import BookingSerializer
 
     partner = booking.partner
     if partner is None or not partner.webhook_url or event not in EVENT_TYPES:
         return None
     return {
-        "id": "evt_" + secrets.token_urlsafe(16),
+        "id": event_id,
         "type": EVENT_TYPES[event],
         "created": int(time.time()),
         "booking": json.loads(json.dumps(BookingSerializer(booking).data, default=str)),
@@ -111,12 +112,3 @@ def _recorded_attempt(event_id: str, attempt: int) -> WebhookDelivery:
         created_at__lt=timezone.now() - UNFINISHED_AFTER,
     ).update(error="No outcome recorded (the worker stopped).", duration_ms=0)
     return WebhookDelivery.objects.get(event_id=event_id, attempt=attempt)
-
-
-def webhook_retry_countdown(delivery: WebhookDelivery) -> int | None:
-    """Seconds until the next attempt after ``delivery``, or None: delivered, still under way elsewhere, or the
-    schedule is over."""
-    finished = delivery.duration_ms is not None
-    if delivery.delivered or not finished or delivery.attempt > len(RETRY_SCHEDULE):
-        return None
-    return RETRY_SCHEDULE[delivery.attempt - 1]

@@ -35,6 +35,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         "currency",
         "status",
         "refunded_amount",
+        "refund_pending_amount",
         "card_brand",
         "card_last4",
         "created_at",
@@ -54,7 +55,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
     hotel_path = "payment__booking__hotel"
-    list_display = ["payment", "amount", "status", "reason", "bank_refund_id", "created_at"]
+    list_display = ["payment", "amount", "status", "reason", "attempts", "last_error", "created_at", "settled_at"]
     list_filter = ["status", HotelListFilter]
     list_select_related = ["payment__booking"]
     search_fields = ["=payment__booking__reference", "=bank_refund_id"]

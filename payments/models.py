@@ -27,7 +27,10 @@ class Payment(models.Model):
     card_brand = models.CharField(max_length=20, blank=True)
     card_last4 = models.CharField(max_length=4, blank=True)
     failure_code = models.CharField(max_length=40, blank=True)
+    # Settled refunds, and refunds asked of the bank whose outcome is not settled yet (pending or unknown). Both are
+    # changed under this row's lock, and the constraint below makes over-refunding impossible whatever the code does.
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    refund_pending_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     bank_responses = models.JSONField(default=list, help_text="Raw bank responses, in order (never card numbers).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -39,7 +42,11 @@ class Payment(models.Model):
         indexes = [models.Index(fields=["status", "last_checked_at"], name="payment_status_checked_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
-            models.CheckConstraint(condition=Q(refunded_amount__lte=F("amount")), name="payment_refund_within_amount"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0, refund_pending_amount__gte=0)
+                & Q(refunded_amount__lte=F("amount") - F("refund_pending_amount")),
+                name="payment_refunds_within_amount",
+            ),
         ]
 
     def __str__(self):
@@ -51,10 +58,20 @@ class Payment(models.Model):
 
 
 class Refund(models.Model):
+    """Money sent back through the bank: an asynchronous bank operation, like a payment.
+
+    ``pending`` (its amount reserved on the payment, the bank not answered yet) → ``succeeded``; or ``failed``
+    only when the bank explicitly refused it; or ``unknown`` when the answer was lost (timeout, 5xx, connection
+    reset): reconciliation asks the bank again with the same idempotency key until it settles. A new try after a
+    refusal is a new refund with a new key."""
+
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", "Refused by the bank"
+        UNKNOWN = "unknown", "Outcome unknown (asking the bank)"
+
+    UNSETTLED = (Status.PENDING, Status.UNKNOWN)
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
@@ -63,10 +80,15 @@ class Refund(models.Model):
     idempotency_key = models.CharField(max_length=80, unique=True)
     bank_refund_id = models.CharField(max_length=80, blank=True)
     bank_response = models.JSONField(default=dict)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="refund_status_created_idx")]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
 
     def __str__(self):

@@ -1,25 +1,21 @@
 from celery import shared_task
 
-from bookings.models import Booking
-
 from . import currency
 from .currency import RatesUnavailable
-from .receipts import receipt_issue
-from .services import payments_reconcile
+from .services import refund_send, refunds_reconcile
 
 
 @shared_task(acks_late=True)
-def reconcile_payments() -> int:
-    """Periodic: ask the bank about payments whose outcome we don't know yet."""
-    return payments_reconcile()
+def send_refund(refund_id: int) -> str:
+    """Send a pending refund to the bank (or ask again about an unknown one) with its own idempotency key."""
+    refund = refund_send(refund_id=refund_id)
+    return refund.status if refund else "missing"
 
 
-@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
-def issue_receipt(booking_id: int) -> None:
-    """Issue a confirmed booking's receipt (idempotent: issued once)."""
-    booking = Booking.objects.filter(pk=booking_id, confirmed_at__isnull=False).first()
-    if booking is not None:
-        receipt_issue(booking=booking)
+@shared_task(acks_late=True)
+def reconcile_refunds() -> int:
+    """Periodic: ask the bank again, with the same keys, about refunds still pending or unknown."""
+    return refunds_reconcile()
 
 
 @shared_task(acks_late=True, autoretry_for=(RatesUnavailable,), retry_backoff=300, max_retries=6)

@@ -9,6 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from bookings import workflow
 from bookings.models import Booking
 
 from .context_processors import SESSION_KEY
@@ -16,7 +17,6 @@ from .currency import display_currencies
 from .gateways.base import InvalidSignature
 from .models import Payment
 from .return_tokens import payment_return_token_valid
-from .services import payment_sync, payment_webhook_receive
 from .webhook_events import webhook_event_handled, webhook_event_id, webhook_event_remember
 
 MAX_WEBHOOK_BYTES = 64 * 1024
@@ -42,7 +42,7 @@ def payment_return(request, reference):
     if payment is None:
         payment = booking.payments.order_by("-created_at").first()
     if payment is not None:
-        payment = payment_sync(payment=payment)
+        payment = workflow.payment_sync(payment=payment)
         booking.refresh_from_db()
         if booking.status == Booking.Status.CONFIRMED:
             messages.success(
@@ -80,7 +80,7 @@ def payment_webhook(request):
     if webhook_event_handled(event_id):  # a replay: applied once already
         return HttpResponse("ok, already handled", content_type="text/plain")
     try:
-        payment_webhook_receive(body=request.body, signature_header=request.headers.get("Bank-Signature"))
+        workflow.payment_webhook_receive(body=request.body, signature_header=request.headers.get("Bank-Signature"))
     except InvalidSignature:
         return HttpResponse("invalid signature", status=400, content_type="text/plain")
     except (ValueError, KeyError):

@@ -3,10 +3,14 @@
 - :func:`supplier_booking_hold` checks the offer again at the supplier, mirrors its hotel, room type and rate
   locally (inactive, never in our own search) and creates our Booking (``source="supplier"``, no nights held here:
   the supplier holds its own inventory) waiting for payment, with the supplier's price lines and policy.
-- :func:`supplier_booking_place` (a Celery task once the payment confirms it) places it at the supplier with an
-  Idempotency-Key derived from our booking; a refusal (sold out, price changed) cancels ours with a full refund and
-  tells the guest plainly; an unreachable supplier is retried with the same key.
+- :func:`supplier_booking_place` (run by the booking outbox once the payment confirms ours) places it at the
+  supplier with an Idempotency-Key derived from our booking. A refusal (sold out, price changed) is recorded and
+  ``bookings.workflow`` then cancels ours with a full refund and tells the guest plainly; an unreachable supplier is
+  retried with the same key.
 - :func:`supplier_booking_cancel_forward` passes a cancellation on.
+
+Nothing is held at the supplier while our guest pays: the offer is checked again when the guest books, and placed
+once paid; a supplier that sold the room meanwhile refuses, and the guest is refunded in full.
 """
 
 import logging
@@ -18,7 +22,7 @@ from django.utils.text import slugify
 
 from bookings.exceptions import PriceChanged, SoldOut, StayInvalid
 from bookings.models import Booking
-from bookings.services import Actor, GuestDetails, booking_cancel, booking_pending_create
+from bookings.services import Actor, GuestDetails, booking_pending_create
 from hotels.models import Hotel, RatePlan, RoomType
 
 from .client import SupplierClient, SupplierError, SupplierOffer, SupplierRefused
@@ -135,8 +139,9 @@ def supplier_booking_hold(
 
 
 def supplier_booking_place(*, booking: Booking) -> SupplierBooking:
-    """Place a paid booking at its supplier (idempotent: a placed booking is returned as is). A clear refusal
-    cancels ours with a full refund; SupplierError (no answer) is raised for the caller to retry."""
+    """Place a paid booking at its supplier (idempotent: a placed booking is returned as is). A clear refusal is
+    recorded (status ``refused``: the caller cancels ours and refunds); SupplierError (no answer) is raised for the
+    caller to retry with the same key."""
     link = SupplierBooking.objects.select_related("supplier", "booking").get(booking=booking)
     if link.status != SupplierBooking.Status.PENDING or booking.status != Booking.Status.CONFIRMED:
         return link
@@ -169,12 +174,6 @@ def supplier_booking_place(*, booking: Booking) -> SupplierBooking:
         link.status, link.last_error = SupplierBooking.Status.REFUSED, f"{exc.code}: {exc.message}"[:255]
         link.save(update_fields=["status", "last_error", "updated_at"])
         logger.warning("supplier %s refused %s: %s", link.supplier.name, booking.reference, exc.message)
-        booking_cancel(
-            booking=booking,
-            actor_kind=Actor.SYSTEM,
-            waive_penalty=True,
-            note=f"the partner hotel refused: {exc.message}"[:255],
-        )
         return link
     except SupplierError as exc:
         SupplierBooking.objects.filter(pk=link.pk).update(last_error=str(exc)[:255])

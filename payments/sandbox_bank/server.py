@@ -6,6 +6,11 @@ Routes::
     POST /api/v1/sessions          open a payment session (Bearer API key, Idempotency-Key)
     GET  /api/v1/sessions/<id>     a session's outcome (Bearer API key)
     POST /api/v1/refunds           refund part or all of a transaction (Bearer API key, Idempotency-Key)
+    GET  /api/v1/refunds?transaction_id=<id>   the refunds made on a transaction (Bearer API key)
+
+Refund faults, chosen per payment by the card it was paid with (see ``store.TEST_CARDS``), hit the first request
+of each refund's Idempotency-Key: answered after the client's timeout, HTTP 500 after processing, connection reset
+after processing, connection reset before processing; or every answer slow but in time.
     GET  /pay/<id>                 the card page
     POST /pay/<id>                 the card form: pay or cancel, then 303 back to the merchant's return_url
 
@@ -16,6 +21,8 @@ import hmac
 import json
 import logging
 import re
+import socket
+import struct
 import time
 import traceback
 from dataclasses import dataclass
@@ -43,6 +50,13 @@ PAGE_HEADERS = {
     # No form-action: the card form posts to this page, and its answer redirects to the merchant.
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
 }
+
+
+class ConnectionDropped(Exception):
+    """The handler reset the connection on purpose (a fault): nothing more is written."""
+
+
+SLOW_REFUND_SECONDS = 1.0
 
 
 @dataclass(kw_only=True)
@@ -159,6 +173,7 @@ class Handler(BaseHTTPRequestHandler):
     # --- dispatch ----------------------------------------------------------------------------------------------
     def _dispatch(self):
         path = urlparse(self.path).path
+        log.info("received %s %s", self.command, path[:200])  # before any answer: tests count attempts by it
         try:
             self.request_body = self._body()  # read before answering, even a refusal: no reset on close
             self._route(self.command, path)
@@ -167,7 +182,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._html(exc.status, pages.message_page(exc.message))
             else:
                 self._json(exc.status, {"error": {"code": exc.code, "message": exc.message}})
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, ConnectionDropped):
             pass
         except TimeoutError:
             log.info("%s %s: client too slow, connection dropped", self.command, path)
@@ -183,6 +198,10 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/healthz":
             self._only(method, "GET")
             return self._send(200, b"ok", "text/plain")
+        if path == "/api/v1/refunds" and method == "GET":
+            self._require_api_key()
+            transaction_id = parse_qs(urlparse(self.path).query).get("transaction_id", [""])[0]
+            return self._json(200, {"data": self.config.store.refunds_of(transaction_id)})
         if path in ("/api/v1/sessions", "/api/v1/refunds"):
             self._only(method, "POST")
             self._require_api_key()
@@ -190,8 +209,7 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/api/v1/sessions":
                 session, _ = self.config.store.session_create(body, key, self._base_url())
                 return self._json(201, public_session(session))
-            refund, _ = self.config.store.refund_create(body, key)
-            return self._json(201, refund)
+            return self._refund(body, key)
         if match := SESSION_API_RE.fullmatch(path):
             self._only(method, "GET")
             self._require_api_key()
@@ -208,6 +226,30 @@ class Handler(BaseHTTPRequestHandler):
             raise BankError(405, "method_not_allowed", f"use {' or '.join(allowed)}")
 
     # --- the merchant's API ------------------------------------------------------------------------------------
+    def _refund(self, body, key: str):
+        fault = self.config.store.refund_fault(body, key)
+        if fault:
+            log.info("refund fault met: %s", fault)
+        if fault == "refund_dropped":
+            self._reset_connection()
+        refund, _ = self.config.store.refund_create(body, key)
+        if fault == "refund_late":
+            time.sleep(self.config.hang_seconds)  # the client has given up by now; the refund stands
+        elif fault == "refund_500":
+            return self._json(500, {"error": {"code": "internal_error", "message": "the bank had a problem"}})
+        elif fault == "refund_reset":
+            self._reset_connection()
+        elif fault == "refund_slow":
+            time.sleep(SLOW_REFUND_SECONDS)
+        return self._json(201, refund)
+
+    def _reset_connection(self):
+        """Close with a TCP RST, as a dying load balancer does: the client reads "connection reset by peer"."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
+        raise ConnectionDropped
+
     def _session_status(self, session_id: str):
         session = self.config.store.session_get(session_id)
         behaviour = self.config.store.behaviour.get(session_id)

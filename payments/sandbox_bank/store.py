@@ -22,8 +22,16 @@ TEST_CARDS = {
     "4000000000009995": ("insufficient_funds", "Declined: insufficient funds"),
     "4000000000000119": ("hang", "Approved, but the status API never answers"),
     "4000000000000259": ("garbage", "Approved, but the status API returns garbage"),
+    # Refund faults: the first refund request with a given Idempotency-Key on such a payment meets the fault; the
+    # same key asked again gets the bank's real answer, as from a real bank whose answer was lost on the way.
+    "4000000000003063": ("refund_late", "Approved; a refund is made but answered after the client's timeout"),
+    "4000000000003089": ("refund_500", "Approved; a refund is made, then answered with HTTP 500"),
+    "4000000000003097": ("refund_reset", "Approved; a refund is made, then the connection is reset"),
+    "4000000000003113": ("refund_dropped", "Approved; a refund request is dropped (reset) before the bank sees it"),
+    "4000000000003121": ("refund_slow", "Approved; refunds are answered slowly (1 s), but in time"),
 }
 DECLINES = ("card_declined", "insufficient_funds")
+REFUND_FAULTS = ("refund_late", "refund_500", "refund_reset", "refund_dropped", "refund_slow")
 MAX_AMOUNT = Decimal("10000000")
 AMOUNT_RE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,2})?")
 CURRENCY_RE = re.compile(r"[A-Za-z]{3}")
@@ -118,13 +126,15 @@ class BankStore:
         self.sessions: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
         self.idempotency: dict[str, list[str]] = {}  # "<endpoint>:<key>" -> [fingerprint, object id]
-        self.behaviour: dict[str, str] = {}  # session id -> "hang" | "garbage"
+        self.behaviour: dict[str, str] = {}  # session id -> "hang" | "garbage" | one of REFUND_FAULTS
+        self.faults_met: list[str] = []  # refund Idempotency-Keys whose first request met their fault
         if state_file and os.path.exists(state_file):
             with open(state_file) as fh:
                 data = json.load(fh)
             self.sessions, self.refunds = data.get("sessions", {}), data.get("refunds", {})
             self.idempotency = data.get("idempotency", {})
             self.behaviour = data.get("behaviour", {})
+            self.faults_met = data.get("faults_met", [])
 
     def _save(self) -> None:
         """Write the whole state to a temporary file and rename it over the old one, so a crash never leaves a
@@ -141,6 +151,7 @@ class BankStore:
                     "refunds": self.refunds,
                     "idempotency": self.idempotency,
                     "behaviour": self.behaviour,
+                    "faults_met": self.faults_met,
                 }
                 json.dump(state, fh)
                 fh.flush()
@@ -231,7 +242,7 @@ class BankStore:
                     authorization_code=_authorization_code(),
                     paid_at=int(time.time()),
                 )
-                if outcome in ("hang", "garbage"):
+                if outcome in ("hang", "garbage", *REFUND_FAULTS):
                     self.behaviour[session_id] = outcome
             session["card"] = {"brand": card_brand(number), "last4": number[-4:]}
             self._save()
@@ -290,3 +301,26 @@ class BankStore:
             self.idempotency[f"refunds:{idempotency_key}"] = [fingerprint, refund["id"]]
             self._save()
             return dict(refund), True
+
+    def refund_fault(self, body, idempotency_key: str) -> str | None:
+        """The fault this refund request meets, if any: only the first request with a given key on a payment made
+        with a refund-fault test card (a slow answer applies every time)."""
+        transaction_id = body.get("transaction_id") if isinstance(body, dict) else None
+        with self.lock:
+            session = next((s for s in self.sessions.values() if s["transaction_id"] == transaction_id), None)
+            fault = self.behaviour.get(session["id"]) if session and transaction_id else None
+            if fault not in REFUND_FAULTS:
+                return None
+            if fault == "refund_slow":
+                return fault
+            if not idempotency_key or idempotency_key in self.faults_met:
+                return None
+            self.faults_met.append(idempotency_key)
+            self._save()
+            return fault
+
+    def refunds_of(self, transaction_id: str) -> list[dict]:
+        """Every refund made on a transaction, oldest first (the merchant's view of the bank's books)."""
+        with self.lock:
+            refunds = [dict(r) for r in self.refunds.values() if r["transaction_id"] == transaction_id]
+        return sorted(refunds, key=lambda r: (r["created"], r["id"]))

@@ -31,6 +31,10 @@ class RunningBank:
     def log_text(self) -> str:
         return Path(self.log_path).read_text(errors="replace")
 
+    def received(self, method: str, path: str) -> int:
+        """How many ``method`` requests for exactly ``path`` the bank has received so far (answered or not)."""
+        return self.log_text().count(f"received {method} {path}\n")
+
 
 def free_port() -> int:
     """A port free right now on 127.0.0.1 (for servers that can't be told to pick one themselves)."""

@@ -1,4 +1,5 @@
 import threading
+import time
 import uuid
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -78,16 +79,19 @@ def run_together(calls) -> list:
 
 
 class WebhookReceiver:
-    """A partner's webhook endpoint on a local port, answering the statuses in ``statuses`` in turn (then 200)."""
+    """A partner's webhook endpoint on a local port, answering the statuses in ``statuses`` in turn (then 200),
+    each after the number of seconds in ``delays`` (then at once)."""
 
-    def __init__(self, statuses=()):
-        self.calls, self.statuses = [], list(statuses)
+    def __init__(self, statuses=(), delays=()):
+        self.calls, self.statuses, self.delays = [], list(statuses), list(delays)
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 data = self.rfile.read(int(self.headers["Content-Length"]))
                 outer.calls.append((dict(self.headers), data))
+                if outer.delays:
+                    time.sleep(outer.delays.pop(0))
                 self.send_response(outer.statuses.pop(0) if outer.statuses else 200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

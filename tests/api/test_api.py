@@ -18,7 +18,7 @@ from partners.services import partner_key_issue
 from tests.api.conftest import body, book, client_for, run_together
 from tests.factories import HotelFactory, RoomTypeFactory, TaxFactory, future, open_nights
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited")]  # the books add up after every flow
 
 
 def stay_query(**over):
@@ -185,6 +185,7 @@ def test_price_changed_books_nothing_and_gives_the_current_total(api, room):
     assert set(NightInventory.objects.filter(room_type=room).values_list("rooms_sold", flat=True)) == {0}
 
 
+@pytest.mark.other_sales
 def test_sold_out(api, room):
     NightInventory.objects.filter(room_type=room, date=future(11)).update(rooms_sold=2)
     response = book(api, room)

@@ -10,8 +10,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from bookings.models import Booking
-from bookings.services import Actor, booking_cancel
+from bookings.models import Booking, BookingEffect
+from bookings.outbox import effects_sweep
+from bookings.services import Actor
+from bookings.workflow import booking_cancel
 from partners import tasks
 from partners.models import Partner, WebhookDelivery
 from partners.webhooks import RETRY_SCHEDULE, webhook_deliver
@@ -66,39 +68,45 @@ def test_only_the_partners_own_bookings_are_sent(hooked, receiver, room, django_
     assert len(receiver.calls) == 1
 
 
-def test_a_failing_receiver_is_retried_with_backoff_until_it_answers(
-    hooked, room, monkeypatch, django_capture_on_commit_callbacks
-):
+def test_a_failing_receiver_is_retried_with_backoff_until_it_answers(hooked, room, django_capture_on_commit_callbacks):
     receiver = WebhookReceiver(statuses=[500, 503])
     hooked.webhook_url = receiver.url
     hooked.save()
-    countdowns = []
-    schedule = tasks.deliver_webhook.apply_async
-
-    def apply_async(*args, countdown=None, **kwargs):
-        countdowns.append(countdown)
-        return schedule(*args, **kwargs)  # eager in tests: run the retry now
-
-    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", apply_async)
     with django_capture_on_commit_callbacks(execute=True):
         book(client_for(hooked), room)
+    effect = BookingEffect.objects.get(kind="partner_webhook")
+    waits = []
+    for _ in range(3):
+        if effect.status != "pending":
+            break
+        waits.append(round((effect.next_attempt_at - timezone.now()).total_seconds()))
+        # the retry is due in the row, and the beat sweep dispatches it once its time has come
+        assert effects_sweep(now=effect.next_attempt_at - timedelta(seconds=1)) == 0
+        with django_capture_on_commit_callbacks(execute=True):
+            assert effects_sweep(now=effect.next_attempt_at + timedelta(seconds=1)) == 1
+        effect.refresh_from_db()
     receiver.close()
-    assert len(receiver.calls) == 3 and countdowns == [None, *RETRY_SCHEDULE[:2]]  # delay(), then the backoff
+    assert len(receiver.calls) == 3 and effect.status == "done"
+    assert waits == [pytest.approx(s, abs=2) for s in RETRY_SCHEDULE[:2]]
     attempts = list(WebhookDelivery.objects.order_by("attempt").values_list("attempt", "response_status", "delivered"))
     assert attempts == [(1, 500, False), (2, 503, False), (3, 200, True)]
     assert len({json.loads(d)["id"] for _, d in receiver.calls}) == 1  # one event, three attempts
 
 
-def test_retries_stop_when_the_schedule_ends(partner, monkeypatch):
+def test_retries_stop_when_the_schedule_ends(partner, room, django_capture_on_commit_callbacks):
     partner.webhook_url = "http://127.0.0.1:9/closed"  # nothing listens on the discard port
     partner.save()
-    scheduled = []
-    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda *a, **kw: scheduled.append(kw["countdown"]))
-    event = {"id": "evt_x", "type": "booking.confirmed", "created": 1, "booking": {}}
-    last = len(RETRY_SCHEDULE) + 1
-    assert tasks.deliver_webhook(partner.pk, event, last - 1) is False and scheduled == [RETRY_SCHEDULE[-1]]
-    assert tasks.deliver_webhook(partner.pk, event, last) is False and scheduled == [RETRY_SCHEDULE[-1]]
-    failed = WebhookDelivery.objects.get(attempt=last)
+    with django_capture_on_commit_callbacks(execute=True):
+        book(client_for(partner), room)
+    effect = BookingEffect.objects.get(kind="partner_webhook")
+    for _ in range(len(RETRY_SCHEDULE)):
+        assert effect.status == "pending"
+        with django_capture_on_commit_callbacks(execute=True):
+            effects_sweep(now=effect.next_attempt_at + timedelta(seconds=1))
+        effect.refresh_from_db()
+    assert effect.status == "failed" and effect.attempts == len(RETRY_SCHEDULE) + 1
+    assert effects_sweep(now=timezone.now() + timedelta(days=3)) == 0  # given up: visible in the admin, not retried
+    failed = WebhookDelivery.objects.get(attempt=len(RETRY_SCHEDULE) + 1)
     assert failed.error.startswith("ConnectionError") and failed.response_status is None
     assert sum(RETRY_SCHEDULE) <= 24 * 3600
 
@@ -111,16 +119,14 @@ def test_an_attempt_runs_once_even_when_the_task_runs_twice(hooked, receiver):
     assert WebhookDelivery.objects.count() == 1
 
 
-def test_an_attempt_whose_worker_died_is_closed_so_retries_go_on(hooked, receiver, monkeypatch):
+def test_an_attempt_whose_worker_died_is_closed(hooked, receiver):
     event = {"id": "evt_dead", "type": "booking.confirmed", "created": 1, "booking": {}}
     WebhookDelivery.objects.create(partner=hooked, event_id="evt_dead", event_type=event["type"], payload=event)
-    scheduled = []
-    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda *a, **kw: scheduled.append(kw["args"][2]))
-    tasks.deliver_webhook(hooked.pk, event, 1)  # another worker may still be sending it: wait
-    assert scheduled == [] and receiver.calls == []
+    assert tasks.deliver_webhook(hooked.pk, event, 1) is False  # another worker may still be sending it: wait
+    assert receiver.calls == [] and WebhookDelivery.objects.get().duration_ms is None
     WebhookDelivery.objects.update(created_at=timezone.now() - timedelta(minutes=10))
     tasks.deliver_webhook(hooked.pk, event, 1)
-    assert scheduled == [2] and WebhookDelivery.objects.get().error.startswith("No outcome")
+    assert WebhookDelivery.objects.get().error.startswith("No outcome")
 
 
 def test_admin_lists_deliveries_and_redelivers(hooked, receiver, client):

@@ -8,17 +8,8 @@ from django.utils import timezone
 
 from bookings.exceptions import InvalidTransition, PriceChanged, SoldOut, StayInvalid
 from bookings.models import Booking
-from bookings.services import (
-    Actor,
-    GuestDetails,
-    booking_cancel,
-    booking_confirm,
-    booking_expire,
-    booking_hold,
-    booking_mark,
-    booking_payment_failed,
-    holds_expire,
-)
+from bookings.services import Actor, GuestDetails, booking_hold, booking_mark, booking_payment_failed
+from bookings.workflow import booking_cancel, booking_confirm, booking_expire, holds_expire
 from hotels.models import NightInventory
 from hotels.selectors import Stay
 from tests.factories import RoomTypeFactory, TaxFactory, UserFactory, future, open_nights

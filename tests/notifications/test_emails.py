@@ -12,11 +12,13 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from bookings.models import Booking
-from bookings.services import Actor, GuestDetails, booking_cancel, booking_confirm, booking_hold, booking_payment_failed
+from bookings.services import Actor, GuestDetails, booking_hold
+from bookings.workflow import booking_cancel, booking_confirm, payment_outcome_apply
 from hotels.models import NightInventory
 from hotels.selectors import Stay
 from notifications.models import OutboundEmail
 from notifications.services import booking_emails_for_event, email_resend, email_send, reminders_send
+from payments.gateways.base import PaymentStatus
 from payments.models import Payment
 from tests.factories import HotelFactory, RoomTypeFactory, UserFactory, future, open_nights
 
@@ -178,8 +180,24 @@ def test_cancellation_mails_guest_and_hotel(django_capture_on_commit_callbacks):
 
 def test_payment_failed_mails_the_guest(django_capture_on_commit_callbacks):
     booking = make_booking()
+    payment = Payment.objects.create(
+        booking=booking, gateway="x", amount=booking.total, currency=booking.currency, idempotency_key="k"
+    )
+    declined = PaymentStatus(
+        session_id="cs_1",
+        status="failed",
+        amount=booking.total,
+        currency=booking.currency,
+        reference="",
+        transaction_id=None,
+        authorization_code=None,
+        card_brand=None,
+        card_last4=None,
+        failure_code="card_declined",
+        raw={},
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        booking_payment_failed(booking=booking)
+        payment_outcome_apply(payment=payment, outcome=declined)
     [message] = mail.outbox
     assert message.to == ["ada@example.com"] and "did not go through" in message.subject
 

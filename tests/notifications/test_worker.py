@@ -20,7 +20,8 @@ from django.core import mail
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bookings.services import GuestDetails, booking_confirm, booking_hold
+from bookings.services import GuestDetails, booking_hold
+from bookings.workflow import booking_confirm
 from config.celery import app
 from hotels.selectors import Stay
 from notifications.models import OutboundEmail

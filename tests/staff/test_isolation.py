@@ -203,7 +203,7 @@ def test_actions_cannot_touch_beta(client, two_hotels, manager_a):
         )
     booking_b.refresh_from_db()
     assert booking_b.status == "confirmed" and booking_b.status_changes.count() == 2
-    assert not OutboundEmail.objects.filter(booking=booking_b).exists()
+    assert not OutboundEmail.objects.filter(booking=booking_b, dedupe_key__contains=":resend-").exists()
 
 
 @pytest.mark.parametrize("who", ["front_desk_a", "manager_a"])

@@ -21,7 +21,7 @@ from suppliers.search import supplier_offers
 from tests.bookings.test_flow import APPROVE, come_back, pay_at_bank
 from tests.factories import HotelFactory, RoomTypeFactory, UserFactory, future, open_nights
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited")]  # the books add up after every flow
 
 
 @pytest.fixture

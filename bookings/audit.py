@@ -1,0 +1,167 @@
+"""The books audit: proof, from the database alone, that inventory, payments and refunds add up.
+
+Each check is one SQL query that returns the rows that are wrong; a clean database returns none. Run daily by beat
+(``bookings.tasks.audit_books``) and on demand (``manage.py audit_books``, which exits non-zero on a finding); every
+run is stored (``BooksAudit``) and the latest is shown on the staff dashboard. Findings are logged as errors.
+"""
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+from .models import Booking, BooksAudit
+
+logger = logging.getLogger("staybook.audit")
+
+HOLDING = [s.value for s in Booking.HOLDING_STATUSES] + [Booking.Status.CHECKED_OUT, Booking.Status.NO_SHOW]
+SOLD = [Booking.Status.CONFIRMED, Booking.Status.CHECKED_IN, Booking.Status.CHECKED_OUT, Booking.Status.NO_SHOW]
+UNSETTLED_REFUND_LIMIT = timedelta(hours=1)
+STUCK_EFFECT_LIMIT = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    subject: str
+    detail: str
+
+
+# Per room type and night: the sold counter against the rooms of the bookings that hold that night. Only nights
+# that some booking holds, or whose counter is not zero, can differ.
+NIGHTS_SQL = """
+WITH held AS (
+    SELECT b.room_type_id, d::date AS night, SUM(b.rooms) AS rooms
+    FROM bookings_booking b, generate_series(b.check_in, b.check_out - 1, interval '1 day') AS d
+    WHERE b.nights_held
+    GROUP BY 1, 2
+)
+SELECT n.room_type_id, n.date, n.rooms_sold, COALESCE(h.rooms, 0)
+FROM hotels_nightinventory n
+LEFT JOIN held h ON h.room_type_id = n.room_type_id AND h.night = n.date
+WHERE n.rooms_sold <> COALESCE(h.rooms, 0)
+UNION ALL
+SELECT h.room_type_id, h.night, NULL, h.rooms
+FROM held h
+LEFT JOIN hotels_nightinventory n ON n.room_type_id = h.room_type_id AND n.date = h.night
+WHERE n.id IS NULL
+ORDER BY 1, 2
+"""
+
+# A paid payment belongs to a sold booking, or everything but the kept penalty has been (or is being) refunded.
+PAID_SQL = """
+SELECT b.reference, p.id, p.amount, p.refunded_amount + p.refund_pending_amount, b.status,
+       COALESCE(b.cancellation_penalty, 0)
+FROM payments_payment p JOIN bookings_booking b ON b.id = p.booking_id
+WHERE p.status IN ('paid', 'partially_refunded', 'refunded')
+  AND NOT (b.status = ANY(%(sold)s) AND p.id = (
+        SELECT p2.id FROM payments_payment p2
+        WHERE p2.booking_id = b.id AND p2.status IN ('paid', 'partially_refunded', 'refunded')
+        ORDER BY p2.paid_at, p2.id LIMIT 1))
+  AND p.refunded_amount + p.refund_pending_amount
+      < p.amount - CASE WHEN b.status = 'cancelled' THEN COALESCE(b.cancellation_penalty, 0) ELSE 0 END
+"""
+
+# Each payment's settled and reserved amounts against its refunds; each booking's against its payments'.
+REFUND_SUMS_SQL = """
+SELECT b.reference, p.id, p.refunded_amount, p.refund_pending_amount,
+       COALESCE(SUM(r.amount) FILTER (WHERE r.status = 'succeeded'), 0),
+       COALESCE(SUM(r.amount) FILTER (WHERE r.status IN ('pending', 'unknown')), 0)
+FROM payments_payment p
+JOIN bookings_booking b ON b.id = p.booking_id
+LEFT JOIN payments_refund r ON r.payment_id = p.id
+GROUP BY b.reference, p.id
+HAVING p.refunded_amount <> COALESCE(SUM(r.amount) FILTER (WHERE r.status = 'succeeded'), 0)
+    OR p.refund_pending_amount <> COALESCE(SUM(r.amount) FILTER (WHERE r.status IN ('pending', 'unknown')), 0)
+"""
+
+# A booking's refunded amount is what was refunded of the payment that paid for it (its first paid payment; a later
+# one paid it again by mistake and is refunded on its own).
+BOOKING_REFUNDED_SQL = """
+SELECT b.reference, b.refunded_amount, COALESCE(p.refunded_amount, 0)
+FROM bookings_booking b
+LEFT JOIN LATERAL (
+    SELECT refunded_amount FROM payments_payment
+    WHERE booking_id = b.id AND paid_at IS NOT NULL
+    ORDER BY paid_at, id LIMIT 1
+) p ON true
+WHERE b.refunded_amount <> COALESCE(p.refunded_amount, 0)
+"""
+
+UNSETTLED_REFUNDS_SQL = """
+SELECT b.reference, r.id, r.amount, r.status, r.created_at
+FROM payments_refund r
+JOIN payments_payment p ON p.id = r.payment_id
+JOIN bookings_booking b ON b.id = p.booking_id
+WHERE r.status IN ('pending', 'unknown') AND r.created_at < %(before)s
+"""
+
+STUCK_EFFECTS_SQL = """
+SELECT b.reference, e.kind, e.status, e.attempts, e.last_error
+FROM bookings_bookingeffect e JOIN bookings_booking b ON b.id = e.booking_id
+WHERE e.status = 'failed' OR (e.status = 'pending' AND e.created_at < %(before)s)
+"""
+
+
+def _rows(sql: str, params: dict | None = None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or {})
+        return cursor.fetchall()
+
+
+def books_findings(*, now=None) -> list[Finding]:
+    """Every discrepancy in the books right now (an empty list on a clean database)."""
+    now = now or timezone.now()
+    findings = []
+    for room_type_id, night, sold, held in _rows(NIGHTS_SQL):
+        counted = "no inventory row" if sold is None else f"rooms_sold is {sold}"
+        findings.append(
+            Finding("inventory", f"room type {room_type_id}, night {night}", f"{counted}; bookings hold {held}")
+        )
+    for reference, payment_id, amount, back, status, penalty in _rows(PAID_SQL, {"sold": SOLD}):
+        findings.append(
+            Finding(
+                "paid_payment",
+                f"{reference}, payment {payment_id}",
+                f"paid {amount} for a {status} booking (penalty {penalty}), but only {back} refunded or refunding",
+            )
+        )
+    for reference, payment_id, refunded, pending, settled, unsettled in _rows(REFUND_SUMS_SQL):
+        findings.append(
+            Finding(
+                "refund_sums",
+                f"{reference}, payment {payment_id}",
+                f"payment says refunded {refunded} and refunding {pending}; its refunds say {settled} and {unsettled}",
+            )
+        )
+    for reference, booked, paid_back in _rows(BOOKING_REFUNDED_SQL):
+        findings.append(
+            Finding("booking_refunded", reference, f"booking says refunded {booked}; its payment says {paid_back}")
+        )
+    for reference, refund_id, amount, status, created in _rows(
+        UNSETTLED_REFUNDS_SQL, {"before": now - UNSETTLED_REFUND_LIMIT}
+    ):
+        findings.append(
+            Finding(
+                "refund_unsettled",
+                f"{reference}, refund {refund_id}",
+                f"{amount} {status} since {created:%Y-%m-%d %H:%M} UTC",
+            )
+        )
+    for reference, kind, status, attempts, error in _rows(STUCK_EFFECTS_SQL, {"before": now - STUCK_EFFECT_LIMIT}):
+        findings.append(
+            Finding("side_effect", f"{reference}, {kind}", f"{status} after {attempts} attempts: {error[:200]}")
+        )
+    return findings
+
+
+def books_audit(*, now=None) -> BooksAudit:
+    """Run every check, log each finding as an error and store the run for the staff dashboard."""
+    findings = books_findings(now=now)
+    for finding in findings:
+        logger.error("books audit: %s: %s: %s", finding.check, finding.subject, finding.detail)
+    if not findings:
+        logger.info("books audit: everything adds up")
+    return BooksAudit.objects.create(findings=[asdict(f) for f in findings])
