@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# A throw-away key for production-settings runs (tests, checks, bench): the settings refuse placeholders.
+RANDOM_KEY = $$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')
 
 .PHONY: run run-prod test bench lint install migrate check
 
@@ -14,7 +16,11 @@ $(STAMP): requirements/base.txt requirements/dev.txt requirements/prod.txt
 
 install: $(STAMP)
 
-migrate: install
+## A development checkout's .env (DEBUG=1, a generated SECRET_KEY), written once; an existing .env is never touched.
+.env:
+	$(PYTHON) scripts/dev_env.py .env
+
+migrate: install .env
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py setup_periodic_tasks
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo --if-empty
@@ -29,7 +35,7 @@ run: migrate
 ## The whole test suite: on a throw-away embedded PostgreSQL, or on DATABASE_URL when it is set.
 test: install
 	mkdir -p var
-	EMBEDDED_PG_DIR=$${EMBEDDED_PG_DIR:-$(CURDIR)/var/postgres-test} DEBUG=0 SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=0 \
+	EMBEDDED_PG_DIR=$${EMBEDDED_PG_DIR:-$(CURDIR)/var/postgres-test} DEBUG=0 SECRET_KEY=$(RANDOM_KEY) PAYMENT_SANDBOX=1 SECURE_SSL_REDIRECT=0 \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Production profile: gunicorn, Celery worker and one beat; settings from the environment (docs/deploy.md).
@@ -45,13 +51,16 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/bandit -q -r config accounts hotels bookings payments notifications partners suppliers -ll
 
-## Production-settings checks CI runs: lint, bandit, `check --deploy`, no missing migrations.
+## Production-settings checks CI runs: lint, bandit, `check --deploy`, no missing migrations, and pip-audit over the
+## pinned requirements (a warning, not a failure, when no advisory source can be reached).
 check: lint
-	DEBUG=0 SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=staybook.example \
+	$(PY) scripts/audit_requirements.py
+	DEBUG=0 SECRET_KEY=$(RANDOM_KEY) ALLOWED_HOSTS=staybook.example \
+		PAYMENT_BANK_URL=https://bank.example PAYMENT_BANK_API_KEY=$(RANDOM_KEY) PAYMENT_WEBHOOK_SECRET=$(RANDOM_KEY) \
 		EMBEDDED_PG_DIR=$${EMBEDDED_PG_DIR:-$(CURDIR)/var/postgres-test} \
 		$(PY) manage.py check --deploy --fail-level WARNING
-	DEBUG=0 SECRET_KEY=x EMBEDDED_PG_DIR=$${EMBEDDED_PG_DIR:-$(CURDIR)/var/postgres-test} \
+	DEBUG=0 SECRET_KEY=$(RANDOM_KEY) PAYMENT_SANDBOX=1 EMBEDDED_PG_DIR=$${EMBEDDED_PG_DIR:-$(CURDIR)/var/postgres-test} \
 		$(PY) manage.py makemigrations --check --dry-run
 
 bench: install
-	DEBUG=0 SECRET_KEY=bench-only $(PY) -m bench $(BENCH_ARGS)
+	DEBUG=0 SECRET_KEY=$(RANDOM_KEY) PAYMENT_SANDBOX=1 SEARCH_RATE_ANONYMOUS= $(PY) -m bench $(BENCH_ARGS)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from .forms import LoginForm, ProfileForm, SignupForm, email_taken_error
+from .limits import account_create_limited, reset_address_key
 from .services import AccountExists, user_create, user_lockout_clear
 
 # Forms that send e-mail are limited per IP (and the reset form per target address).
@@ -26,14 +28,13 @@ def safe_next(request, default: str) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate=EMAIL_FORM_RATE, method="POST", block=False)
 def signup(request):
     if request.user.is_authenticated:
         return redirect(safe_next(request, reverse("bookings:my_bookings")))
     next_url = safe_next(request, "")
     login_url = reverse("accounts:login") + (f"?{urlencode({'next': next_url})}" if next_url else "")
     form = SignupForm(request.POST or None, login_url=login_url)
-    if request.method == "POST" and getattr(request, "limited", False):
+    if account_create_limited(request):
         return render(request, "429.html", status=429)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -69,7 +70,7 @@ class LoginView(auth_views.LoginView):
 
 
 @ratelimit(key="ip", rate=EMAIL_FORM_RATE, method="POST", block=False)
-@ratelimit(key="post:email", rate="3/h", method="POST", block=False)
+@ratelimit(key=reset_address_key, rate="3/h", method="POST", block=False)
 def password_reset(request, *args, **kwargs):
     if getattr(request, "limited", False):
         return render(request, "429.html", status=429)
@@ -79,6 +80,7 @@ def password_reset(request, *args, **kwargs):
         html_email_template_name="accounts/email/password_reset.html",
         subject_template_name="accounts/email/password_reset_subject.txt",
         success_url=reverse_lazy("accounts:password_reset_done"),
+        extra_email_context={"site_url": settings.SITE_URL},  # the link's domain is ours, never the Host header's
     )(request, *args, **kwargs)
 
 

@@ -188,6 +188,8 @@ class ArrivalFilter(admin.SimpleListFilter):
 
 
 REFERENCE = re.compile(r"HB-[A-Z0-9]{6}", re.IGNORECASE)
+# Fields (and relations) of a booking that are, or lead to, money: never filtered on by someone who can't see it.
+MONEY_FIELDS = {"total", "price_snapshot", "refunded_amount", "cancellation_penalty", "payments", "receipt"}
 
 
 def _can_see_prices(request):
@@ -227,6 +229,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     list_per_page = 50
     inlines = [StatusChangeInline, PaymentInline, EmailInline, EffectInline]
+    view_on_site = False  # a booking's page is its customer's: staff see it here
     actions = [
         "cancel_with_penalty",
         "cancel_without_penalty",
@@ -310,9 +313,24 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f for fs in self.get_fieldsets(request, obj) for f in fs[1]["fields"] if f not in self.editable_fields]
 
+    def sees_prices_everywhere(self, request) -> bool:
+        """Does the user see prices at every hotel whose bookings they see? Only then may the list be filtered or
+        sorted by money: a ``?total__gte=`` binary search, or the order of rows whose totals are hidden, would
+        otherwise give away the prices their role hides."""
+        if request.user.is_active and request.user.is_superuser:
+            return True
+        return self.scope_hotel_ids(request, "view") <= staff_hotel_ids(request.user, PRICES)
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if lookup.split("__", 1)[0] in MONEY_FIELDS and (request is None or not self.sees_prices_everywhere(request)):
+            return False  # the changelist answers 400
+        return super().lookup_allowed(lookup, value, request)
+
     def get_list_display(self, request):
-        if request.user.has_perm(PRICES):
+        if self.sees_prices_everywhere(request):
             return self.list_display
+        if request.user.has_perm(PRICES):  # at some of their hotels: shown there, never sortable
+            return [("total_unsorted" if f == "total_display" else f) for f in self.list_display]
         return [f for f in self.list_display if f != "total_display"]
 
     def has_add_permission(self, request):
@@ -341,6 +359,10 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="Total", ordering="total")
     def total_display(self, obj):
         return f"{obj.total} {obj.currency}" if getattr(obj, "sees_prices", False) else "—"
+
+    @admin.display(description="Total")
+    def total_unsorted(self, obj):
+        return self.total_display(obj)
 
     @admin.display(description="Nights")
     def nights_table(self, obj):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("start/", views.booking_start, name="start"),
     path("new/<str:token>/guest/", views.booking_guest, name="guest"),
     path("new/<str:token>/review/", views.booking_review, name="review"),
+    path("guest-email/", views.guest_email_verify, name="guest_email_verify"),
     path("<str:reference>/", views.booking_detail, name="detail"),
     path("<str:reference>/pay/", views.booking_pay, name="pay"),
     path("<str:reference>/receipt.pdf", views.booking_receipt, name="receipt"),

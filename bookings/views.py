@@ -1,5 +1,6 @@
 """The website's booking flow: choose → guest details (and account) → review → pay at the bank → booking page."""
 
+import math
 from decimal import Decimal
 
 from django.conf import settings
@@ -11,10 +12,13 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from accounts.limits import account_create_limited
 from accounts.services import AccountExists, user_create
+from accounts.views import safe_next
 from hotels.forms import stay_query
 from hotels.models import RatePlan, RoomType
 from hotels.policy import policy_summary
@@ -22,12 +26,15 @@ from hotels.selectors import default_rate_plan, hotel_offers
 from payments.currency import rates_date
 from payments.models import Refund
 from payments.receipts import ReceiptError, receipt_issue
+from payments.return_tokens import payment_return_url
 from payments.services import PaymentError, booking_payment_paid, payment_start, refundable_amount
 
 from . import workflow
 from .drafts import draft_create, draft_get, draft_stay, draft_update
 from .exceptions import BookingError, PriceChanged, SoldOut
 from .forms import BookingStartForm, GuestDetailsForm, GuestSignupForm
+from .guest_email import guest_email_code_check, guest_email_code_send, guest_email_pending, guest_email_verified
+from .holds import hold_allowed_check, hold_made
 from .models import Booking
 from .selectors import customer_bookings
 from .services import Actor, GuestDetails, booking_cancel_quote, booking_hold, stay_validate
@@ -93,6 +100,8 @@ def booking_guest(request, token):
     if draft["booking"]:
         return redirect("bookings:detail", reference=draft["booking"])
     form_class = GuestDetailsForm if request.user.is_authenticated else GuestSignupForm
+    if request.method == "POST" and not request.user.is_authenticated and account_create_limited(request):
+        return _too_many(request)
     if request.method == "POST":
         form = form_class(request.POST)
         if form.is_valid():
@@ -114,7 +123,13 @@ def booking_guest(request, token):
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             guest = {k: data[k] for k in ("first_name", "last_name", "email", "phone", "special_requests")}
             draft_update(request.session, token, guest=guest)
-            return redirect("bookings:review", token=token)
+            review_url = reverse("bookings:review", kwargs={"token": token})
+            if not guest_email_verified(request, guest["email"]):
+                if guest_email_code_send(request, guest["email"]):
+                    return redirect(guest_email_verify_url(next_url=review_url, change_url=request.path))
+                form.add_error("email", CODES_SPENT)
+                return render(request, "bookings/guest.html", _guest_context(request, form, rate_plan, stay, token))
+            return redirect(review_url)
     else:
         user = request.user
         initial = draft["guest"] or (
@@ -153,6 +168,9 @@ def booking_review(request, token):
     room_type = rate_plan.room_type
     if not draft["guest"]:
         return redirect("bookings:guest", token=token)
+    if not draft["booking"] and not guest_email_verified(request, draft["guest"]["email"]):
+        guest_url = reverse("bookings:guest", kwargs={"token": token})
+        return redirect(guest_email_verify_url(next_url=request.path, change_url=guest_url))
     if draft["booking"]:  # "Pay" pressed twice, or back button after paying: continue with that booking
         booking = Booking.objects.filter(reference=draft["booking"], customer=request.user).first()
         if booking and booking.status == Booking.Status.PENDING_PAYMENT:
@@ -167,6 +185,7 @@ def booking_review(request, token):
         return redirect(_hotel_url(room_type, stay))
     if request.method == "POST":
         try:
+            hold_allowed_check(request)
             booking = booking_hold(
                 room_type=room_type,
                 rate_plan=rate_plan,
@@ -187,6 +206,7 @@ def booking_review(request, token):
         except ArithmeticError:
             messages.error(request, "Something in the form was not valid. Please check the price and try again.")
             return redirect("bookings:review", token=token)
+        hold_made(request, booking)
         draft_update(request.session, token, booking=booking.reference)
         return _to_bank(request, booking)
     return render(
@@ -200,6 +220,7 @@ def booking_review(request, token):
             "quote": offer.quote,
             "guest": draft["guest"],
             "policy": policy_summary(offer.policy),
+            "offer_policy": offer.policy,
             "policy_line": offer.policy_line,
             "fx_date": rates_date(),
             "hold_minutes": settings.BOOKING_HOLD_MINUTES,
@@ -209,8 +230,46 @@ def booking_review(request, token):
     )
 
 
+CODES_SPENT = "We have sent too many codes from this account for now: use your own address, or try again later."
+
+
+def guest_email_verify_url(*, next_url: str, change_url: str) -> str:
+    return f"{reverse('bookings:guest_email_verify')}?{urlencode({'next': next_url, 'change': change_url})}"
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def guest_email_verify(request):
+    """Enter the code sent to the guest's address (bookings.guest_email), then back to the booking (``next``);
+    ``change`` is where the address can be changed instead."""
+    next_url = safe_next(request, reverse("bookings:my_bookings"))
+    change = request.POST.get("change") or request.GET.get("change") or ""
+    change_url = change if url_has_allowed_host_and_scheme(change, allowed_hosts={request.get_host()}) else next_url
+    pending = guest_email_pending(request)
+    if pending is None:
+        messages.info(request, "There is no address waiting for a code: please enter the guest's details again.")
+        return redirect(change_url)
+    error = ""
+    if request.method == "POST" and "again" in request.POST:
+        if guest_email_code_send(request, pending["email"], again=True):
+            messages.info(request, f"We sent a new code to {pending['email']}.")
+        else:
+            error = CODES_SPENT
+    elif request.method == "POST":
+        if guest_email_code_check(request, request.POST.get("code", "")):
+            messages.success(request, f"Thank you: booking e-mails for this stay will go to {pending['email']}.")
+            return redirect(next_url)
+        error = "That code isn't right or has expired. Check the e-mail, or ask for a new code."
+    return render(
+        request,
+        "bookings/verify_email.html",
+        {"email": pending["email"], "next": next_url, "change": change_url, "error": error},
+        status=400 if error else 200,
+    )
+
+
 def _to_bank(request, booking):
-    return_url = request.build_absolute_uri(reverse("payments:return", kwargs={"reference": booking.reference}))
+    return_url = payment_return_url(booking.reference)
     webhook_url = settings.SITE_URL + reverse("payments:webhook")
     try:
         payment = payment_start(booking=booking, return_url=return_url, webhook_url=webhook_url)
@@ -269,8 +328,22 @@ def booking_detail(request, reference):
             "hold_active": booking.status == Booking.Status.PENDING_PAYMENT
             and booking.hold_expires_at
             and booking.hold_expires_at > timezone.now(),
+            **_hold_in_hotel_time(booking),
         },
     )
+
+
+def _hold_in_hotel_time(booking) -> dict:
+    """When the hold lapses, in the guest's terms: minutes left, and the time at the hotel with the zone's name."""
+    if not booking.hold_expires_at:
+        return {}
+    until = booking.hold_expires_at.astimezone(booking.hotel.tzinfo)
+    seconds = (booking.hold_expires_at - timezone.now()).total_seconds()
+    return {
+        "hold_minutes_left": max(1, math.ceil(seconds / 60)),
+        # Formatted here: templates would show an aware datetime in the site's zone (UTC), not the hotel's.
+        "hold_until": f"{until:%H:%M} {booking.hotel.timezone.rsplit('/', 1)[-1].replace('_', ' ')} time ({until:%Z})",
+    }
 
 
 @login_required

@@ -8,7 +8,17 @@ import time
 
 request_logger = logging.getLogger("staybook.request")
 REFERENCE = re.compile(r"HB-[23456789A-Z]{6}")
-SECRET_QUERY = re.compile(r"(?i)(token|key|password|session_id|signature)=[^&]*")
+SECRET_QUERY = re.compile(r"(?i)(?<![^&])(t|code|token|key|password|session_id|signature)=[^&]*")
+# URL parts that are secrets (a password-reset link's token): such a request is logged by its route instead.
+SECRET_PATH_KWARGS = {"token", "uidb64"}
+
+
+def loggable_path(request) -> str:
+    """The request's path, or its route (``/accounts/reset/<uidb64>/<token>/``) when the path holds a secret."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and SECRET_PATH_KWARGS & set(match.kwargs):
+        return "/" + match.route.lstrip("^").rstrip("$")
+    return request.path
 
 
 class JsonFormatter(logging.Formatter):
@@ -34,7 +44,7 @@ class RequestLogMiddleware:
     def __call__(self, request):
         started = time.monotonic()
         response = self.get_response(request)
-        path = request.path
+        path = loggable_path(request)
         query = SECRET_QUERY.sub(r"\1=…", request.META.get("QUERY_STRING", ""))[:300]
         match = REFERENCE.search(path)
         user = getattr(request, "user", None)

@@ -13,11 +13,35 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="") or ("insecure-dev-key-only-for-debug" if DEBUG else "")
-if not SECRET_KEY:
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for local development).")
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# The payment gateway (like EMAIL_BACKEND: a dotted path and its options). Outside DEBUG there are no defaults:
+# the sandbox bank's published secrets would let anyone sign a "paid" webhook, unless PAYMENT_SANDBOX=1 says this
+# deployment (a demo, a staging site) pays at the sandbox bank on purpose.
+PAYMENT_SANDBOX = env.bool("PAYMENT_SANDBOX", default=DEBUG)
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="payments.gateways.sandbox.SandboxBankGateway")
+PAYMENT_GATEWAY_OPTIONS = {
+    "base_url": env("PAYMENT_BANK_URL", default="http://127.0.0.1:8001" if PAYMENT_SANDBOX else ""),
+    "api_key": env("PAYMENT_BANK_API_KEY", default="sandbox-key" if PAYMENT_SANDBOX else ""),
+    "webhook_secret": env("PAYMENT_WEBHOOK_SECRET", default="sandbox-webhook-secret" if PAYMENT_SANDBOX else ""),
+}
+if not DEBUG:
+    from config.secret_checks import production_settings_problems
+
+    _problems = production_settings_problems(
+        secret_key=SECRET_KEY,
+        secret_key_fallbacks=SECRET_KEY_FALLBACKS,
+        payment_sandbox=PAYMENT_SANDBOX,
+        bank_url=PAYMENT_GATEWAY_OPTIONS["base_url"],
+        bank_api_key=PAYMENT_GATEWAY_OPTIONS["api_key"],
+        webhook_secret=PAYMENT_GATEWAY_OPTIONS["webhook_secret"],
+    )
+    if _problems:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "Refusing to start with DEBUG off (see docs/deploy.md, security settings; DEBUG=1 for local "
+            "development):\n  - " + "\n  - ".join(_problems)
+        )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 ADMIN_URL = env("ADMIN_URL", default="admin/").strip("/") + "/"  # move the staff console off the guessable path
@@ -52,6 +76,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "partners.api.middleware.ApiErrorShapeMiddleware",  # first: it shapes every error under /api/, Django's too
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -153,6 +178,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 # The (username, ip) pair is listed too so axes' own deploy check (axes.W006) sees IP-based throttling; it is a
 # subset of the username count and changes nothing else.
 AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+# The client's address for every per-IP limit (config/client_ip.py): X-Forwarded-For is read only when the request
+# comes from one of these proxies (addresses or networks, e.g. 10.0.0.0/8), never otherwise.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 AXES_USERNAME_CALLABLE = "accounts.lockout.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
@@ -221,11 +251,16 @@ CELERY_TIMEZONE = "UTC"
 
 # --- Booking rules --------------------------------------------------------------------------------------------
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=15)
+# Unpaid holds one visitor may keep at once (bookings/holds.py): per account, and per client IP.
+BOOKING_MAX_OPEN_HOLDS_PER_ACCOUNT = env.int("BOOKING_MAX_OPEN_HOLDS_PER_ACCOUNT", default=2)
+BOOKING_MAX_OPEN_HOLDS_PER_IP = env.int("BOOKING_MAX_OPEN_HOLDS_PER_IP", default=5)
 BOOKING_MAX_NIGHTS = 30
 BOOKING_MAX_ROOMS = 9
 BOOKING_MAX_DAYS_AHEAD = 500
 # Results pages may show prices this many seconds old (the booking flow re-checks under lock); 0 disables.
 SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=30)
+# Search and hotel pages per anonymous client IP (django-ratelimit's "60/m" form; empty turns the limit off).
+SEARCH_RATE_ANONYMOUS = env("SEARCH_RATE_ANONYMOUS", default="60/m")
 REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=3)
 
 # --- Suppliers: other sites' hotels in our search (suppliers app, docs/suppliers.md) ------------------------------
@@ -234,6 +269,9 @@ SUPPLIER_CONNECT_TIMEOUT = env.float("SUPPLIER_CONNECT_TIMEOUT", default=0.5)
 SUPPLIER_CACHE_SECONDS = env.int("SUPPLIER_CACHE_SECONDS", default=60)
 SUPPLIER_BREAKER_FAILURES = env.int("SUPPLIER_BREAKER_FAILURES", default=3)
 SUPPLIER_BREAKER_SECONDS = env.int("SUPPLIER_BREAKER_SECONDS", default=60)
+# A supplier answering 429 (our quota) is skipped for its Retry-After (this without one), at most the maximum.
+SUPPLIER_BACKOFF_SECONDS = env.int("SUPPLIER_BACKOFF_SECONDS", default=30)
+SUPPLIER_BACKOFF_MAX_SECONDS = env.int("SUPPLIER_BACKOFF_MAX_SECONDS", default=600)
 SUPPLIER_MAX_HOTELS = env.int("SUPPLIER_MAX_HOTELS", default=50)  # taken from one answer
 SUPPLIER_MAX_ANSWER_BYTES = env.int("SUPPLIER_MAX_ANSWER_BYTES", default=5_000_000)
 SUPPLIER_POOL_SIZE = env.int("SUPPLIER_POOL_SIZE", default=10)
@@ -254,14 +292,6 @@ EXCHANGE_RATES_FIXED = {
     "AUD": "1.6600",
 }
 DISPLAY_CURRENCIES = ["EUR", "GBP", "USD", "CHF", "JPY", "SEK", "CAD", "AUD"]
-
-# --- Payment gateway (like EMAIL_BACKEND: a dotted path and its options) --------------------------------------
-PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="payments.gateways.sandbox.SandboxBankGateway")
-PAYMENT_GATEWAY_OPTIONS = {
-    "base_url": env("PAYMENT_BANK_URL", default="http://127.0.0.1:8001"),
-    "api_key": env("PAYMENT_BANK_API_KEY", default="sandbox-key"),
-    "webhook_secret": env("PAYMENT_WEBHOOK_SECRET", default="sandbox-webhook-secret"),
-}
 
 # --- REST framework -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -36,6 +36,11 @@ def policy_summary(policy: dict) -> str:
     return f"Free cancellation until {deadline:%-d %B %Y, %H:%M} (hotel time); after that {penalty}."
 
 
+def policy_is_strict(policy: dict | None) -> bool:
+    """No free cancellation at all: shown as a caution wherever the policy is (results, hotel and booking pages)."""
+    return bool(policy) and not policy.get("free_until")
+
+
 def policy_line(policy: dict) -> str:
     """The policy in one short line for offer lists: "Free cancellation until 12 March, 18:00" or
     "Non-refundable"."""

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from suppliers.search import SupplierSearch
 
 from .forms import ResultsFilterForm, SearchForm, StayForm, stay_query
+from .limits import anonymous_browsing_limited
 from .models import Hotel
 from .policy import cancellation_policy_snapshot, policy_line
 from .pricing import stay_total
@@ -42,6 +43,7 @@ def home(request):
 
 
 @require_GET
+@anonymous_browsing_limited
 def search(request):
     form = SearchForm(request.GET)
     if not form.is_valid():
@@ -134,6 +136,7 @@ def _by_room_type(offers):
 
 
 @require_GET
+@anonymous_browsing_limited
 def hotel_detail(request, slug):
     hotel = get_object_or_404(
         Hotel.objects.prefetch_related("photos", "amenities", "taxes", "child_bands"), slug=slug, is_active=True

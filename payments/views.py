@@ -2,11 +2,12 @@
 guest's display currency."""
 
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.decorators import ratelimit
 
 from bookings import workflow
 from bookings.models import Booking
@@ -15,14 +16,27 @@ from .context_processors import SESSION_KEY
 from .currency import display_currencies
 from .gateways.base import InvalidSignature
 from .models import Payment
+from .return_tokens import payment_return_token_valid
+from .webhook_events import webhook_event_handled, webhook_event_id, webhook_event_remember
 
 MAX_WEBHOOK_BYTES = 64 * 1024
 
 
+# The return page asks the bank on every hit: limited per client IP.
+RETURN_RATE = "20/m"
+
+
 @require_GET
+@ratelimit(key="ip", rate=RETURN_RATE, block=False)
 def payment_return(request, reference):
-    """Never trusts the query string: it only says which session to ask the bank about."""
-    booking = get_object_or_404(Booking, reference=reference)
+    """Never trusts the query string: it only says which session to ask the bank about. Only the booking's owner
+    or the holder of the signed return URL gets an answer (payments.return_tokens); others get a 404."""
+    if getattr(request, "limited", False):
+        return render(request, "429.html", status=429)
+    booking = Booking.objects.filter(reference=reference).first()
+    owner = booking is not None and request.user.is_authenticated and booking.customer_id == request.user.pk
+    if booking is None or not (owner or payment_return_token_valid(reference, request.GET.get("t", ""))):
+        raise Http404("No such payment.")
     session_id = request.GET.get("session_id", "")[:80]
     payment = Payment.objects.filter(booking=booking, bank_session_id=session_id).first() if session_id else None
     if payment is None:
@@ -62,12 +76,16 @@ def payment_return(request, reference):
 def payment_webhook(request):
     if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_WEBHOOK_BYTES:
         return HttpResponseBadRequest("too large")
+    event_id = webhook_event_id(request.body)
+    if webhook_event_handled(event_id):  # a replay: applied once already
+        return HttpResponse("ok, already handled", content_type="text/plain")
     try:
         workflow.payment_webhook_receive(body=request.body, signature_header=request.headers.get("Bank-Signature"))
     except InvalidSignature:
         return HttpResponse("invalid signature", status=400, content_type="text/plain")
     except (ValueError, KeyError):
         return HttpResponseBadRequest("malformed event")
+    webhook_event_remember(event_id)  # the signature covered the body, so its id is the bank's
     return HttpResponse("ok", content_type="text/plain")
 
 

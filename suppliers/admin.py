@@ -28,12 +28,24 @@ class SupplierAdmin(admin.ModelAdmin):
             return f"failing ({obj.consecutive_failures} in a row)"
         return "healthy"
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None:  # a blank key on the change page keeps the current one
+            form.base_fields["api_key"].required = False
+            form.base_fields["api_key"].help_text = "Leave blank to keep the current key."
+        return form
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if db_field.name == "api_key":  # the key is a secret: typed in, never shown back
+        if db_field.name == "api_key":  # the key is a secret: typed in, never written back into the page
             from django import forms
 
-            kwargs["widget"] = forms.PasswordInput(render_value=True)
+            kwargs["widget"] = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change and not form.cleaned_data.get("api_key"):
+            obj.api_key = Supplier.objects.values_list("api_key", flat=True).get(pk=obj.pk)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(SupplierBooking)

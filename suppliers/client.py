@@ -5,15 +5,21 @@ derived from our booking, so a retry can never book twice. Every answer is parse
 what the protocol says raises :class:`SupplierError` (and is logged by the caller), never a 500 on our pages.
 """
 
+import json
+import re
 import threading
+import zoneinfo
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 
-from hotels.models import CURRENCY_CHOICES
+from hotels.models import CURRENCY_CHOICES, RatePlan
+
+from .transport import Answer, DeadlineAdapter, TransportError, fetch
 
 KNOWN_CURRENCIES = {code for code, _ in CURRENCY_CHOICES}
 _sessions: dict[int, requests.Session] = {}
@@ -22,6 +28,14 @@ _sessions_lock = threading.Lock()
 
 class SupplierError(Exception):
     """The supplier could not be reached or said something we don't understand."""
+
+
+class SupplierBusy(SupplierError):
+    """The supplier asked us to slow down (HTTP 429): back off for ``retry_after`` seconds; not a failure."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class SupplierRefused(Exception):
@@ -64,7 +78,7 @@ def _session(supplier) -> requests.Session:
         session = _sessions.get(supplier.pk)
         if session is None:
             session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=settings.SUPPLIER_POOL_SIZE, max_retries=0)
+            adapter = DeadlineAdapter(pool_connections=4, pool_maxsize=settings.SUPPLIER_POOL_SIZE, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             _sessions[supplier.pk] = session
@@ -77,24 +91,37 @@ class SupplierClient:
         self.base = supplier.base_url.rstrip("/") + "/api/v1"
         self.timeout = (settings.SUPPLIER_CONNECT_TIMEOUT, read_timeout or supplier.timeout_ms / 1000)
 
-    def _request(self, method: str, path: str, **kwargs) -> requests.Response:
+    def _request(self, method: str, path: str, **kwargs) -> Answer:
+        """One call, answered whole within the connect and read timeouts together (no redirects, capped size)."""
         headers = {"Authorization": f"Api-Key {self.supplier.api_key}", "Accept": "application/json"}
         headers.update(kwargs.pop("headers", {}))
         try:
-            return _session(self.supplier).request(
-                method, self.base + path, headers=headers, timeout=self.timeout, **kwargs
+            return fetch(
+                _session(self.supplier),
+                method,
+                self.base + path,
+                deadline=sum(self.timeout),
+                max_bytes=settings.SUPPLIER_MAX_ANSWER_BYTES,
+                headers=headers,
+                timeout=self.timeout,
+                **kwargs,
             )
-        except requests.RequestException as exc:
-            raise SupplierError(f"{type(exc).__name__}: {str(exc)[:150]}") from exc
+        except TransportError as exc:
+            raise SupplierError(str(exc)) from exc
 
     @staticmethod
-    def _json(response: requests.Response):
-        if len(response.content) > settings.SUPPLIER_MAX_ANSWER_BYTES:
-            raise SupplierError("answer too large")
+    def _json(answer: Answer):
         try:
-            return response.json()
-        except ValueError as exc:
-            raise SupplierError(f"HTTP {response.status_code}, not JSON") from exc
+            return json.loads(answer.body)
+        except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deeply
+            raise SupplierError(f"HTTP {answer.status}, not JSON we can read") from exc
+
+    @staticmethod
+    def _busy(answer: Answer) -> SupplierBusy:
+        retry_after = answer.headers.get("Retry-After", "")
+        seconds = int(retry_after) if retry_after.isdigit() else settings.SUPPLIER_BACKOFF_SECONDS
+        seconds = max(1, min(seconds, settings.SUPPLIER_BACKOFF_MAX_SECONDS))
+        return SupplierBusy(f"HTTP 429: backing off for {seconds} s", retry_after=seconds)
 
     def availability(self, *, city: str = "", stay, hotel_id: int | None = None) -> list[SupplierHotelOffers]:
         params = {
@@ -109,10 +136,12 @@ class SupplierClient:
             params["children_ages"] = ",".join(str(a) for a in stay.children_ages)
         if hotel_id is not None:
             params = {k: v for k, v in params.items() if k != "city"} | {"hotel": hotel_id}
-        response = self._request("GET", "/availability/", params=params)
-        if response.status_code != 200:
-            raise SupplierError(f"HTTP {response.status_code}")
-        return parse_availability(self._json(response), supplier=self.supplier)
+        answer = self._request("GET", "/availability/", params=params)
+        if answer.status == 429:
+            raise self._busy(answer)
+        if answer.status != 200:
+            raise SupplierError(f"HTTP {answer.status}")
+        return parse_availability(self._json(answer), supplier=self.supplier)
 
     def booking_create(self, *, body: dict, idempotency_key: str) -> dict:
         """Place a booking; retried once on a network error (the key makes it safe). Raises
@@ -125,19 +154,19 @@ class SupplierClient:
                 last = exc
                 continue
             data = self._json(response)
-            if response.status_code in (200, 201) and isinstance(data, dict) and isinstance(data.get("reference"), str):
+            if response.status in (200, 201) and isinstance(data, dict) and isinstance(data.get("reference"), str):
                 return data
             error = data.get("error") if isinstance(data, dict) else None
-            if response.status_code in (404, 409, 422) and isinstance(error, dict):
+            if response.status in (404, 409, 422) and isinstance(error, dict):
                 raise SupplierRefused(str(error.get("code", "refused"))[:40], str(error.get("message", ""))[:300])
-            raise SupplierError(f"HTTP {response.status_code} on booking")
+            raise SupplierError(f"HTTP {response.status} on booking")
         raise last
 
     def booking_cancel(self, *, reference: str) -> dict:
         response = self._request("POST", f"/bookings/{reference}/cancel/")
         data = self._json(response)
-        if response.status_code != 200 or not isinstance(data, dict):
-            raise SupplierError(f"HTTP {response.status_code} on cancel")
+        if response.status != 200 or not isinstance(data, dict):
+            raise SupplierError(f"HTTP {response.status} on cancel")
         return data
 
 
@@ -166,6 +195,56 @@ def _int(value) -> int:
     return value
 
 
+CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _timezone(value) -> str:
+    """An IANA zone name we know (stored on a mirrored hotel and used for its dates)."""
+    if not isinstance(value, str) or value not in _zones():
+        raise SupplierError(f"not a time zone: {str(value)[:40]}")
+    return value
+
+
+def _clock(value) -> str:
+    if not isinstance(value, str) or not CLOCK.fullmatch(value):
+        raise SupplierError(f"not a time of day: {str(value)[:10]}")
+    return value
+
+
+def _date(value) -> str:
+    try:
+        if isinstance(value, str) and ISO_DATE.fullmatch(value):
+            return date.fromisoformat(value).isoformat()
+    except ValueError:
+        pass
+    raise SupplierError(f"not a date: {str(value)[:12]}")
+
+
+def _moment(value) -> str | None:
+    """An ISO 8601 date and time with its offset (a policy deadline), or None."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) and len(value) <= 40 else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise SupplierError(f"not a date and time with its offset: {str(value)[:40]}")
+    return moment.isoformat()
+
+
+def _meal_plan(value) -> str:
+    if value not in RatePlan.MealPlan.values:
+        raise SupplierError(f"not a meal plan: {str(value)[:20]}")
+    return value
+
+
 def _lines(items, keys) -> list[dict]:
     if not isinstance(items, list) or len(items) > 500:
         raise SupplierError("expected a list of lines")
@@ -181,13 +260,26 @@ def _lines(items, keys) -> list[dict]:
                 if kind == "money"
                 else _int(value)
                 if kind == "int"
+                else _date(value)
+                if kind == "date"
                 else (bool(value) if kind == "bool" else _str(value))
             )
         lines.append(line)
     return lines
 
 
+# Whatever shape an answer has, parsing it raises SupplierError, never one of these (a 500 on our page).
+MALFORMED = (TypeError, AttributeError, KeyError, IndexError, ValueError, ArithmeticError, RecursionError)
+
+
 def parse_offer(data: dict, hotel_currency: str) -> SupplierOffer:
+    try:
+        return _parse_offer(data, hotel_currency)
+    except MALFORMED as exc:
+        raise SupplierError(f"the supplier answered badly: {type(exc).__name__} in an offer") from exc
+
+
+def _parse_offer(data: dict, hotel_currency: str) -> SupplierOffer:
     if not isinstance(data, dict):
         raise SupplierError("offer is not an object")
     currency = _str(data.get("currency"), 3)
@@ -195,7 +287,7 @@ def parse_offer(data: dict, hotel_currency: str) -> SupplierOffer:
         raise SupplierError(f"offer in {currency}, hotel in {hotel_currency}")
     room = data.get("room_type") or {}
     plan = data.get("rate_plan")
-    nights = _lines(data.get("nights"), {"date": "str", "unit_price": "money", "rooms": "int", "amount": "money"})
+    nights = _lines(data.get("nights"), {"date": "date", "unit_price": "money", "rooms": "int", "amount": "money"})
     adjustments = _lines(data.get("adjustments", []), {"name": "str", "amount": "money"})
     extras = _lines(
         data.get("extras", []),
@@ -221,7 +313,7 @@ def parse_offer(data: dict, hotel_currency: str) -> SupplierOffer:
         },
         remote_rate_plan_id=_int(plan.get("id")) if isinstance(plan, dict) else None,
         rate_plan_name=_str(plan.get("name"), 80) if isinstance(plan, dict) else "Standard rate",
-        meal_plan=_str(plan.get("meal_plan", "room_only"), 20) if isinstance(plan, dict) else "room_only",
+        meal_plan=_meal_plan(plan.get("meal_plan", "room_only")) if isinstance(plan, dict) else "room_only",
         currency=currency,
         total=total,
         snapshot={
@@ -235,8 +327,8 @@ def parse_offer(data: dict, hotel_currency: str) -> SupplierOffer:
             "total": str(total),
         },
         policy={
-            "free_until": policy.get("free_until") if isinstance(policy.get("free_until"), str) else None,
-            "timezone": _str(policy.get("timezone", "UTC"), 64),
+            "free_until": _moment(policy.get("free_until")),
+            "timezone": _timezone(policy.get("timezone", "UTC")),
             "penalty": policy["penalty"],
             "penalty_percent": str(_money(policy.get("penalty_percent", "100"))),
         },
@@ -247,6 +339,13 @@ def parse_offer(data: dict, hotel_currency: str) -> SupplierOffer:
 def parse_availability(data, *, supplier) -> list[SupplierHotelOffers]:
     """The hotels of an availability answer (at most ``SUPPLIER_MAX_HOTELS``), each with its offers that parse;
     a malformed answer as a whole raises :class:`SupplierError`."""
+    try:
+        return _parse_availability(data, supplier=supplier)
+    except MALFORMED as exc:
+        raise SupplierError(f"the supplier answered badly: {type(exc).__name__}") from exc
+
+
+def _parse_availability(data, *, supplier) -> list[SupplierHotelOffers]:
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         raise SupplierError("availability answer without results")
     hotels = []
@@ -266,9 +365,9 @@ def parse_availability(data, *, supplier) -> list[SupplierHotelOffers]:
                 "address": _str(h.get("address", ""), 255),
                 "stars": min(max(_int(h.get("stars", 3)), 1), 5),
                 "currency": currency,
-                "timezone": _str(h.get("timezone", "UTC"), 64),
-                "check_in_time": _str(h.get("check_in_time", "15:00"), 5),
-                "check_out_time": _str(h.get("check_out_time", "11:00"), 5),
+                "timezone": _timezone(h.get("timezone", "UTC")),
+                "check_in_time": _clock(h.get("check_in_time", "15:00")),
+                "check_out_time": _clock(h.get("check_out_time", "11:00")),
             },
         )
         for offer in item.get("offers") or []:

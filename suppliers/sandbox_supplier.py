@@ -7,6 +7,9 @@ tests start it on a free port and switch its behaviour to rehearse faults.
 Modes: ``slow`` answers availability after ``--delay`` seconds; ``hang`` never answers it (until the client gives
 up); ``error`` answers 500; ``garbage`` answers bytes that aren't JSON; ``currency`` prices offers in another
 currency than the hotel's; ``many`` returns 5,000 hotels; ``refuse`` answers every new booking 409 sold_out.
+Hostile transports (issue 15): ``redirect`` sends availability to ``redirect_to``; ``huge`` streams 60 MB with no
+length; ``drip`` sends a byte every 0.2 s for ``--delay`` seconds; ``deep`` answers JSON nested 100,000 deep;
+``busy`` answers 429 with Retry-After; ``badtz`` gives its hotels a time zone that doesn't exist.
 Standard library only, so it runs anywhere the site runs.
 """
 
@@ -67,6 +70,8 @@ class SandboxSupplier(ThreadingHTTPServer):
         self.by_key: dict[str, str] = {}
         self.lock = threading.Lock()
         self.requests: list[str] = []  # "GET /api/v1/availability/" ... for tests
+        self.redirect_to = ""  # mode redirect: where availability is sent
+        self.bytes_sent = 0  # mode huge: how much of the 60 MB the client took
 
     @property
     def url(self) -> str:
@@ -163,6 +168,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._error(500, "server_error", "Something broke.")
         if mode == "garbage":
             return self._send(200, b"\x00<html>not json", "text/html")
+        if mode in ("redirect", "huge", "drip", "deep", "busy"):
+            return self._hostile(mode)
         try:
             city = query.get("city", [""])[0]
             hotel_id = int(query["hotel"][0]) if "hotel" in query else None
@@ -179,6 +186,8 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "many":
             base = hotels[0] if hotels else next(iter(self.server.hotels.values()))
             hotels = [{**base, "id": 100000 + i, "name": f"Bulk Hotel {i}", "city": city} for i in range(5000)]
+        if mode == "badtz":
+            hotels = [{**h, "timezone": "Mars/Olympus_Mons"} for h in hotels]
         results = [
             {
                 "hotel": {k: v for k, v in h.items() if k != "nightly"},
@@ -187,6 +196,42 @@ class Handler(BaseHTTPRequestHandler):
             for h in hotels
         ]
         self._send(200, {"count": len(results), "page": 1, "pages": 1, "results": results})
+
+    def _hostile(self, mode):
+        if mode == "deep":
+            return self._send(200, b"[" * 100_000 + b"]" * 100_000)
+        if mode == "busy":
+            self.send_response(429)
+            self.send_header("Retry-After", "120")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        if mode == "redirect":
+            self.send_response(302)
+            self.send_header("Location", self.server.redirect_to)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()  # no Content-Length: the body ends when the connection closes
+        self.close_connection = True
+        try:
+            if mode == "huge":
+                chunk = b" " * 65536
+                for _ in range(60_000_000 // len(chunk)):
+                    self.wfile.write(chunk)
+                    self.server.bytes_sent += len(chunk)
+            else:  # drip
+                self.wfile.write(b'{"results": [')
+                until = time.monotonic() + self.server.delay
+                while time.monotonic() < until:
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+        except OSError:
+            pass  # the client hung up, as it should
+        return None
 
     def do_POST(self):
         url = urlparse(self.path)

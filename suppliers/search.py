@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.db.models import F
 from django.utils import timezone
 
-from .client import SupplierClient, SupplierError, SupplierHotelOffers
+from .client import SupplierBusy, SupplierClient, SupplierError, SupplierHotelOffers
 from .models import Supplier
 
 logger = logging.getLogger("staybook.suppliers")
@@ -38,6 +38,17 @@ def supplier_failed(supplier, reason: str) -> None:
     Supplier.objects.filter(pk=supplier.pk, consecutive_failures__gte=settings.SUPPLIER_BREAKER_FAILURES).update(
         open_until=now + timedelta(seconds=settings.SUPPLIER_BREAKER_SECONDS), consecutive_failures=0
     )
+
+
+def _backoff_key(supplier) -> str:
+    return f"supplier-backoff:{supplier.pk}"
+
+
+def supplier_busy(supplier, seconds: int) -> None:
+    """The supplier answered 429 (we spent our quota there): leave it alone for ``seconds``, on every instance
+    (the shared cache). Not a failure: the circuit breaker counts only answers that went wrong."""
+    logger.info("supplier %s asked us to slow down for %s s", supplier.name, seconds, extra={"supplier": supplier.name})
+    cache.set(_backoff_key(supplier), True, seconds)
 
 
 def supplier_succeeded(supplier) -> None:
@@ -67,7 +78,7 @@ class SupplierSearch:
         self.started = time.monotonic()
         self.answers, self.pending = [], {}
         for supplier in Supplier.objects.filter(enabled=True):
-            if supplier.is_open:
+            if supplier.is_open or cache.get(_backoff_key(supplier)):
                 continue
             key = _cache_key(supplier, city, stay)
             cached = cache.get(key)
@@ -88,6 +99,8 @@ class SupplierSearch:
                 if future.exception() is None:
                     answers.extend(future.result())
                     supplier_succeeded(supplier)
+                elif isinstance(future.exception(), SupplierBusy):
+                    supplier_busy(supplier, future.exception().retry_after)
                 else:
                     supplier_failed(supplier, str(future.exception()))
             for future in late:

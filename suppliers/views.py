@@ -8,8 +8,10 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from bookings.exceptions import BookingError, PriceChanged
+from bookings.guest_email import guest_details_typed, guest_email_code_send, guest_email_verified
+from bookings.holds import hold_allowed_check, hold_made
 from bookings.services import GuestDetails
-from bookings.views import BOOKING_RATE, _to_bank, _too_many
+from bookings.views import BOOKING_RATE, CODES_SPENT, _to_bank, _too_many, guest_email_verify_url
 from hotels.policy import policy_summary
 
 from .client import SupplierError
@@ -53,6 +55,7 @@ def supplier_book(request):
         )
         return redirect("hotels:home")
     user = request.user
+    typed = guest_details_typed(request) if request.method == "GET" else {}
     form = SupplierGuestForm(
         request.POST or None,
         initial={
@@ -60,12 +63,20 @@ def supplier_book(request):
             "last_name": user.last_name,
             "email": user.email,
             "phone": user.phone,
+            **typed,  # what was typed before confirming the guest's address
             "expected_total": offer.total,
         },
     )
+    if request.method == "POST" and form.is_valid() and not guest_email_verified(request, form.cleaned_data["email"]):
+        details = {k: form.cleaned_data[k] for k in ("first_name", "last_name", "email", "phone", "special_requests")}
+        if guest_email_code_send(request, details["email"], details=details):
+            here = request.get_full_path()
+            return redirect(guest_email_verify_url(next_url=here, change_url=here))
+        form.add_error("email", CODES_SPENT)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
+            hold_allowed_check(request)
             booking = supplier_booking_hold(
                 supplier=supplier,
                 remote_hotel_id=choice["hotel"],
@@ -87,6 +98,7 @@ def supplier_book(request):
         except SupplierError:
             messages.error(request, f"{supplier.name} stopped answering. Nothing has been charged; please try again.")
             return redirect(request.get_full_path())
+        hold_made(request, booking)
         return _to_bank(request, booking)
     return render(
         request,

@@ -72,3 +72,11 @@ def night(value):
         return f"{date.fromisoformat(str(value)):%a %-d %b %Y}"
     except ValueError:
         return value
+
+
+@register.filter
+def policy_strict(policy) -> bool:
+    """``{% if policy|policy_strict %}``: a non-refundable policy reads as a caution (``policy--strict``)."""
+    from hotels.policy import policy_is_strict
+
+    return policy_is_strict(policy)

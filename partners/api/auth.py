@@ -4,6 +4,7 @@ from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, throttling
 
+from config.client_ip import client_ip
 from partners.models import PartnerAPIKey
 
 KEY_SHAPE = re.compile(r"[A-Za-z0-9]{1,16}\.[A-Za-z0-9]{1,64}")  # prefix.secret, as djangorestframework-api-key makes
@@ -55,6 +56,11 @@ class PartnerRateThrottle(throttling.SimpleRateThrottle):
 
     def get_rate(self):
         return settings.PARTNER_API_THROTTLE_RATE
+
+    def get_ident(self, request):
+        return client_ip(
+            request
+        )  # the same client address as every other limit (X-Forwarded-For only from our proxies)
 
     def get_cache_key(self, request, view):
         partner = getattr(request, "user", None)

@@ -275,6 +275,8 @@ class AvailabilitySerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="Hotels with offers, all pages.")
     page = serializers.IntegerField()
     pages = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True, help_text="The next page's absolute URL; null on the last page.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page's absolute URL; null on the first.")
     results = HotelOffersSerializer(many=True)
 
 
@@ -399,6 +401,8 @@ class PaginatedBookingsSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     page = serializers.IntegerField()
     pages = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True, help_text="The next page's absolute URL; null on the last page.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page's absolute URL; null on the first.")
     results = BookingSerializer(many=True)
 
 
@@ -406,4 +410,6 @@ class PaginatedHotelsSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     page = serializers.IntegerField()
     pages = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True, help_text="The next page's absolute URL; null on the last page.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page's absolute URL; null on the first.")
     results = HotelSerializer(many=True)

@@ -10,6 +10,7 @@ from rest_framework import exceptions, permissions
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from bookings.exceptions import BookingError, PriceChanged, SoldOut
@@ -128,12 +129,29 @@ class PartnerAPIView(APIView):
         return outcome
 
 
-def page_of(items, count: int, page: int, serializer) -> dict:
+def page_links(request, page: int, pages: int) -> dict:
+    """``next`` and ``previous`` as DRF's paginators give them: absolute URLs (on ``SITE_URL``) of this query with
+    another page, or None at either end."""
+    url = settings.SITE_URL + request.get_full_path()
+    previous = min(page - 1, pages)  # past the end, "previous" is the last page
+    return {
+        "next": replace_query_param(url, "page", page + 1) if page < pages else None,
+        "previous": None
+        if page == 1
+        else remove_query_param(url, "page")
+        if previous == 1
+        else replace_query_param(url, "page", previous),
+    }
+
+
+def page_of(request, items, count: int, page: int, serializer) -> dict:
     start = (page - 1) * PAGE_SIZE
+    pages = max(1, -(-count // PAGE_SIZE))
     return {
         "count": count,
         "page": page,
-        "pages": max(1, -(-count // PAGE_SIZE)),
+        "pages": pages,
+        **page_links(request, page, pages),
         "results": serializer(items[start : start + PAGE_SIZE], many=True).data,
     }
 
@@ -169,7 +187,7 @@ class HotelListView(PartnerAPIView):
             hotels = hotels.filter(city__iexact=q["city"])
         if q.get("country"):
             hotels = hotels.filter(country__iexact=q["country"])
-        return Response(page_of(hotels, hotels.count(), q["page"], s.HotelSerializer))
+        return Response(page_of(request, hotels, hotels.count(), q["page"], s.HotelSerializer))
 
 
 class HotelDetailView(PartnerAPIView):
@@ -240,6 +258,7 @@ class AvailabilityView(PartnerAPIView):
                 "count": count,
                 "page": q["page"],
                 "pages": max(1, -(-count // PAGE_SIZE)),
+                **page_links(request, q["page"], max(1, -(-count // PAGE_SIZE))),
                 "results": results,
             }
         )
@@ -256,7 +275,7 @@ class BookingListCreateView(PartnerAPIView):
         q = validated(s.BookingListQuerySerializer, request.query_params.dict())
         page = q.pop("page")
         bookings = partner_bookings(request.user, **q)
-        return Response(page_of(bookings, bookings.count(), page, s.BookingSerializer))
+        return Response(page_of(request, bookings, bookings.count(), page, s.BookingSerializer))
 
     @extend_schema(
         request=s.BookingCreateSerializer,

@@ -178,7 +178,7 @@ def book_partner_hotel(client, bank, name="Partner Inn Paris"):
         {
             "first_name": "Ada",
             "last_name": "Byron",
-            "email": "ada@example.com",
+            "email": "traveller@example.com",
             "phone": "",
             "special_requests": "",
             "expected_total": str(partner.best.total),
@@ -256,7 +256,7 @@ def test_a_price_change_before_paying_is_shown_not_charged(client, bank, supplie
     partner = next(h for h in results.context["hotels"] if getattr(h, "is_partner", False))
     response = client.post(
         partner.book_url,
-        {"first_name": "Ada", "last_name": "Byron", "email": "ada@example.com", "expected_total": "1.00"},
+        {"first_name": "Ada", "last_name": "Byron", "email": "traveller@example.com", "expected_total": "1.00"},
         follow=True,
     )
     assert "The price changed" in response.content.decode() and not Booking.objects.exists()
