@@ -17,9 +17,11 @@ from tests.factories import UserFactory
 from tests.staff.conftest import staff
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("policy", ["penalty_first_night", "free_cancellation"])
-def test_a_staff_refund_racing_a_guest_cancel_keeps_the_penalty_and_never_answers_500(bank, monkeypatch, policy):
+def test_a_staff_refund_racing_a_guest_cancel_keeps_the_penalty_and_never_answers_500(
+    bank, monkeypatch, policy, staff_roles
+):
     customer = UserFactory()
     booking = held(customer=customer)  # 2 nights × 100.00
     payment = pay(booking)

@@ -19,7 +19,7 @@ from tests.bookings.test_workflow import APPROVE, age_refunds, bank_refunds, hel
 from tests.factories import UserFactory
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_pay_pressed_in_two_tabs_never_charges_the_guest_twice(bank, monkeypatch):
     customer = UserFactory()
     booking = held(customer=customer)

@@ -181,8 +181,8 @@ def test_only_an_explicit_refusal_fails_a_refund_and_a_retry_is_a_new_refund(no_
     assert retry.status == "succeeded" and retry.idempotency_key != refused.idempotency_key
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the staff groups of the migrations
-def test_twenty_concurrent_refund_requests_never_refund_more_than_was_paid(bank):
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_refund_requests_never_refund_more_than_was_paid(bank, staff_roles):
     booking = held()
     payment = pay(booking)
     assert booking.total == Decimal("200.00")
