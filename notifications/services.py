@@ -20,7 +20,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -131,6 +131,11 @@ def _message(email: OutboundEmail) -> EmailMultiAlternatives:
         # brand and last four digits at most: the payment row never holds more
         context["payment"] = email.booking.payments.filter(paid_at__isnull=False).order_by("-paid_at").first()
     context["receipt"] = _receipt_for(email) if email.kind == Kind.BOOKING_CONFIRMED_GUEST else None
+    if email.booking is not None:
+        # refunded, or asked of the bank and not refused: the money on its way back to the guest
+        context["refund_total"] = email.booking.payments.filter(
+            refunds__status__in=["succeeded", "pending", "unknown"]
+        ).aggregate(total=Sum("refunds__amount"))["total"]
     text = render_to_string(f"notifications/email/{email.kind}.txt", context)
     html = render_to_string(f"notifications/email/{email.kind}.html", context)
     message = EmailMultiAlternatives(subject=email.subject, body=text, to=[email.recipient])

@@ -413,3 +413,5 @@ def test_a_penalty_that_changed_since_the_cancel_page_was_shown_is_asked_again(c
     booking.refresh_from_db()
     assert booking.status == "cancelled" and booking.cancellation_penalty == Decimal("100.00")
     assert booking.refunded_amount == Decimal("100.00")
+    [cancelled_mail] = [m for m in mail.outbox if "cancelled" in m.subject.lower() and m.to == ["ada@example.com"]]
+    assert "Refunded to your card: €100.00" in cancelled_mail.body
