@@ -98,10 +98,19 @@ JOIN bookings_booking b ON b.id = p.booking_id
 WHERE r.status IN ('pending', 'unknown') AND r.created_at < %(before)s
 """
 
+# A payment the bank was asked about and could not tell us (a guest may have been charged).
+UNKNOWN_PAYMENTS_SQL = """
+SELECT b.reference, p.id, p.amount, p.currency, p.created_at
+FROM payments_payment p JOIN bookings_booking b ON b.id = p.booking_id
+WHERE p.status = 'unknown' AND p.created_at < %(before)s
+"""
+
+# An effect that gave up, or one overdue for an hour (nobody ran it: the sweep is not running). An effect waiting
+# for its next retry (a partner webhook waits up to 12 hours between attempts) is not a finding.
 STUCK_EFFECTS_SQL = """
 SELECT b.reference, e.kind, e.status, e.attempts, e.last_error
 FROM bookings_bookingeffect e JOIN bookings_booking b ON b.id = e.booking_id
-WHERE e.status = 'failed' OR (e.status = 'pending' AND e.created_at < %(before)s)
+WHERE e.status = 'failed' OR (e.status = 'pending' AND e.next_attempt_at < %(before)s)
 """
 
 
@@ -148,6 +157,16 @@ def books_findings(*, now=None) -> list[Finding]:
                 "refund_unsettled",
                 f"{reference}, refund {refund_id}",
                 f"{amount} {status} since {created:%Y-%m-%d %H:%M} UTC",
+            )
+        )
+    for reference, payment_id, amount, currency, created in _rows(
+        UNKNOWN_PAYMENTS_SQL, {"before": now - UNSETTLED_REFUND_LIMIT}
+    ):
+        findings.append(
+            Finding(
+                "payment_unknown",
+                f"{reference}, payment {payment_id}",
+                f"{amount} {currency}: the bank has not told us the outcome since {created:%Y-%m-%d %H:%M} UTC",
             )
         )
     for reference, kind, status, attempts, error in _rows(STUCK_EFFECTS_SQL, {"before": now - STUCK_EFFECT_LIMIT}):

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
@@ -151,10 +153,13 @@ def effects_sweep(*, now=None) -> int:
 
 
 def effect_retry_now(*, effect: BookingEffect) -> None:
-    """Staff asked to run a failed (or waiting) effect again now."""
+    """Staff asked to run a failed (or waiting) effect again now: one more attempt, numbered after the last (a
+    webhook's attempts are recorded by number), and after that its usual retries if it fails again."""
     with transaction.atomic():
         updated = BookingEffect.objects.filter(pk=effect.pk, status__in=[Status.FAILED, Status.PENDING]).update(
-            status=Status.PENDING, next_attempt_at=timezone.now(), attempts=0
+            status=Status.PENDING,
+            next_attempt_at=timezone.now(),
+            attempts=Least(F("attempts"), MAX_ATTEMPTS - 1),
         )
         if updated:
             from .tasks import run_effect

@@ -32,6 +32,13 @@ def reconcile_payments() -> int:
 
 
 @shared_task(acks_late=True)
+def reconcile_refunds() -> int:
+    """Periodic: ask the bank again, with the same keys, about refunds still pending or unknown, and ask once more
+    for what a refused refund left owing."""
+    return workflow.refunds_reconcile()
+
+
+@shared_task(acks_late=True)
 def audit_books() -> int:
     """Daily: check that inventory, payments and refunds add up (``bookings.audit``); returns the findings."""
     from .audit import books_audit

@@ -27,7 +27,7 @@ from payments.currency import rates_date
 from payments.models import Refund
 from payments.receipts import ReceiptError, receipt_issue
 from payments.return_tokens import payment_return_url
-from payments.services import PaymentError, payment_start
+from payments.services import PaymentError, booking_payment_paid, payment_start, refundable_amount
 
 from . import workflow
 from .drafts import draft_create, draft_get, draft_stay, draft_update
@@ -361,6 +361,16 @@ def booking_receipt(request, reference):
     return response
 
 
+def _penalty_changed(quoted: str | None, penalty: Decimal) -> bool:
+    """The page showed one charge and cancelling now costs another (a deadline passed meanwhile)."""
+    if quoted is None:
+        return False
+    try:
+        return Decimal(quoted) != penalty
+    except ArithmeticError:
+        return True
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def booking_cancel_view(request, reference):
@@ -372,10 +382,16 @@ def booking_cancel_view(request, reference):
         messages.error(request, "This booking can no longer be cancelled online. Please contact the hotel.")
         return redirect(booking)
     penalty = booking_cancel_quote(booking=booking) if booking.status == Booking.Status.CONFIRMED else Decimal("0.00")
-    if request.method == "POST":
+    if request.method == "POST" and _penalty_changed(request.POST.get("quoted_penalty"), penalty):
+        messages.warning(
+            request,
+            f"The cancellation charge is now {penalty} {booking.currency}: the free cancellation period ended since "
+            "you opened this page. Please check the amounts and confirm again.",
+        )
+    elif request.method == "POST":
         try:
             booking = workflow.booking_cancel(booking=booking, actor_kind=Actor.CUSTOMER, actor=request.user)
-        except BookingError as exc:
+        except (BookingError, PaymentError) as exc:
             messages.error(request, exc.message)
             return redirect(booking)
         refunding = Refund.objects.filter(payment__booking=booking, status__in=Refund.UNSETTLED).aggregate(
@@ -387,13 +403,14 @@ def booking_cancel_view(request, reference):
             + (f" {refunding} {booking.currency} is being refunded to your card." if refunding else ""),
         )
         return redirect(booking)
+    payment = booking_payment_paid(booking)
     return render(
         request,
         "bookings/cancel.html",
         {
             "booking": booking,
             "penalty": penalty,
-            "refund": booking.total - penalty,
+            "refund": max(refundable_amount(payment) - penalty, Decimal("0.00")) if payment else Decimal("0.00"),
             "policy": policy_summary(booking.cancellation_policy),
         },
     )

@@ -35,8 +35,8 @@ from payments.services import (
     payment_webhook_parse,
     payments_unsettled,
     refund_request,
-    refundable_amount,
 )
+from payments.services import refunds_reconcile as payments_refunds_reconcile
 
 from . import services
 from .exceptions import InvalidTransition, SoldOut
@@ -130,10 +130,8 @@ def booking_cancel(
         )
         if changed:
             payment = booking_payment_paid(booking)
-            if payment is not None:
-                due = refundable_amount(payment) - booking.cancellation_penalty
-                if due > 0:
-                    refund_request(payment=payment, amount=due, reason="cancellation")
+            if payment is not None:  # all that is left, less the penalty, counted under the payment's lock
+                refund_request(payment=payment, amount=None, keep=booking.cancellation_penalty, reason="cancellation")
             _effects_write(booking, "cancelled")
     return booking
 
@@ -233,6 +231,46 @@ def payment_webhook_receive(*, body: bytes, signature_header: str | None) -> Pay
     return payment_outcome_apply(payment=payment, outcome=outcome)
 
 
+REFUND_AGAIN = "owed after a refused refund"
+
+
+def refunds_reconcile() -> int:
+    """Periodic: settle the refunds whose outcome we don't know (asked again with their own keys), then ask once
+    more for what a refused refund left owing to a guest. Returns how many refunds settled."""
+    settled = payments_refunds_reconcile()
+    for payment in Payment.objects.filter(
+        status__in=[Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED], refunds__status=Refund.Status.FAILED
+    ).distinct():
+        _refund_what_is_owed(payment)
+    return settled
+
+
+def _owed_back(payment: Payment) -> Decimal:
+    """What the guest must get back of ``payment`` in all: nothing while it pays for a sold booking; all but the
+    penalty of a cancelled one; all of a payment that bought nothing (a late payment, a booking paid twice)."""
+    booking = payment.booking
+    pays_for_it = booking_payment_paid(booking) == payment
+    if booking.status == Status.CANCELLED and pays_for_it:
+        return payment.amount - (booking.cancellation_penalty or 0)
+    if booking.status in (Status.CONFIRMED, Status.CHECKED_IN, Status.CHECKED_OUT, Status.NO_SHOW) and pays_for_it:
+        return Decimal("0.00")
+    return payment.amount
+
+
+def _refund_what_is_owed(payment: Payment) -> Refund | None:
+    """When a refusal left a guest short (a cancellation netted against a refund the bank then refused), ask for the
+    rest, once: if the bank refuses that too, it stays for staff (the books audit reports it)."""
+    with transaction.atomic():
+        Booking.objects.select_for_update().filter(pk=payment.booking_id).values_list("pk", flat=True).get()
+        payment = Payment.objects.select_for_update().select_related("booking").get(pk=payment.pk)
+        if payment.refunds.filter(status=Refund.Status.FAILED, reason__startswith=REFUND_AGAIN).exists():
+            return None
+        short = _owed_back(payment) - payment.refunded_amount - payment.refund_pending_amount
+        if short <= 0:
+            return None
+        return refund_request(payment=payment, amount=short, reason=f"{REFUND_AGAIN} ({payment.booking.status})")
+
+
 def payments_reconcile() -> int:
     """Periodic: ask the bank about payments whose outcome we don't know yet; returns how many changed."""
     changed = 0
@@ -273,10 +311,12 @@ def _place_at_supplier(effect: BookingEffect) -> Retry | None:
     from suppliers.services import supplier_booking_place
 
     try:
-        link = supplier_booking_place(booking=effect.booking)
+        # attempts counts this one: more means an earlier attempt started, and its outcome at the supplier is
+        # unknown (no answer, or its worker died), so even a booking cancelled since must be asked about
+        link = supplier_booking_place(booking=effect.booking, resolve=effect.attempts > 1)
     except SupplierError as exc:
         return Retry(f"the supplier did not answer: {exc}")
-    if link.status == SupplierBooking.Status.REFUSED:
+    if link.status == SupplierBooking.Status.REFUSED and effect.booking.status == Status.CONFIRMED:
         booking_cancel(
             booking=effect.booking,
             actor_kind=Actor.SYSTEM,

@@ -5,7 +5,7 @@
 PERIODIC_TASKS = {
     "Release expired holds": ("bookings.tasks.release_expired_holds", 60),
     "Reconcile unknown payments with the bank": ("bookings.tasks.reconcile_payments", 120),
-    "Reconcile unsettled refunds with the bank": ("payments.tasks.reconcile_refunds", 120),
+    "Reconcile unsettled refunds with the bank": ("bookings.tasks.reconcile_refunds", 120),
     "Run booking side effects that are due": ("bookings.tasks.sweep_effects", 60),
     "Audit the books": ("bookings.tasks.audit_books", 86400),
     "Send pre-arrival reminders": ("notifications.tasks.send_pre_arrival_reminders", 3600),

@@ -1,9 +1,13 @@
+import logging
+
 from django.contrib import admin, messages
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
 from .models import Partner, PartnerAPIKey, WebhookDelivery
 from .tasks import deliver_webhook
+
+logger = logging.getLogger(__name__)
 
 
 class SuperuserOnly:
@@ -67,7 +71,16 @@ class WebhookDeliveryAdmin(SuperuserOnly, admin.ModelAdmin):
     def redeliver(self, request, queryset):
         """A new attempt of each selected event (once per event), numbered after its last one."""
         events = {delivery.event_id: delivery for delivery in queryset}
-        for event_id, delivery in events.items():
-            last = WebhookDelivery.objects.filter(event_id=event_id).order_by("-attempt").first()
-            deliver_webhook.delay(delivery.partner_id, delivery.payload, last.attempt + 1, delivery.booking_id)
+        try:
+            for event_id, delivery in events.items():
+                last = WebhookDelivery.objects.filter(event_id=event_id).order_by("-attempt").first()
+                deliver_webhook.delay(delivery.partner_id, delivery.payload, last.attempt + 1, delivery.booking_id)
+        except Exception:  # noqa: BLE001 - kombu, redis and amqp raise many kinds: the queue is down
+            logger.warning("redelivery not queued: the task queue is unavailable", exc_info=True)
+            self.message_user(
+                request,
+                "The task queue is unavailable right now: nothing was redelivered. Try again in a minute.",
+                messages.ERROR,
+            )
+            return
         self.message_user(request, f"{len(events)} event(s) queued for redelivery.", messages.SUCCESS)

@@ -5,7 +5,9 @@ attempt recorded. The event is written in the booking change's own transaction (
 Header ``Staybook-Signature: t=<unix ts>,v1=<hex HMAC-SHA256 of "<ts>.<body>">`` keyed with the partner's webhook
 secret; partners should compare in constant time and refuse timestamps more than a few minutes old (replays).
 ``Staybook-Event-Id`` is the event's id: the same event may arrive twice (a retry after a lost answer), so
-partners should ignore an id they have already handled.
+partners should ignore an id they have already handled. Events of one booking may also arrive out of order (a
+``booking.confirmed`` still being retried after the ``booking.cancelled`` that followed it): ``sequence`` grows
+with each change of the booking, so a partner keeps the event with the highest one.
 """
 
 import hashlib
@@ -44,6 +46,8 @@ def webhook_event_build(*, booking, event: str, event_id: str) -> dict | None:
         return None
     return {
         "id": event_id,
+        # Retries can deliver an older event after a newer one: the booking's later state has the higher sequence.
+        "sequence": booking.status_changes.count(),
         "type": EVENT_TYPES[event],
         "created": int(time.time()),
         "booking": json.loads(json.dumps(BookingSerializer(booking).data, default=str)),

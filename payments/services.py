@@ -46,9 +46,10 @@ def _gateway_name() -> str:
 def payment_start(*, booking: Booking, return_url: str, webhook_url: str | None) -> Payment:
     """Open a payment session at the bank for a booking on hold; return the Payment with ``bank_redirect_url``.
 
-    A second call for the same booking (double-clicked "Pay", back button) returns the session already open
-    instead of opening another. Raises :class:`PaymentError` when the booking can't be paid or the bank can't be
-    reached (nothing is charged then).
+    A second call for the same booking (double-clicked "Pay", a second tab, the back button) gets the same bank
+    session: an open payment is reused, and one whose session is still being opened by the first call is asked of
+    the bank again with the same idempotency key, which the bank answers with the same session. Raises
+    :class:`PaymentError` when the booking can't be paid or the bank can't be reached (nothing is charged then).
     """
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
@@ -56,17 +57,22 @@ def payment_start(*, booking: Booking, return_url: str, webhook_url: str | None)
             raise PaymentError("This booking is not waiting for payment.", code="not_payable")
         if booking.hold_expires_at and booking.hold_expires_at <= timezone.now():
             raise PaymentError("Your hold on these rooms has expired. Please search again.", code="hold_expired")
-        open_payment = booking.payments.filter(status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN]).first()
-        if open_payment and open_payment.bank_redirect_url:
-            return open_payment
-        attempt = booking.payments.count() + 1
-        payment = Payment.objects.create(
-            booking=booking,
-            gateway=_gateway_name(),
-            amount=booking.total,
-            currency=booking.currency,
-            idempotency_key=f"{booking.reference}-pay-{attempt}",
+        payment = (
+            booking.payments.filter(status__in=[Payment.Status.CREATED, Payment.Status.PENDING, Payment.Status.UNKNOWN])
+            .order_by("-created_at")
+            .first()
         )
+        if payment and payment.bank_redirect_url:
+            return payment
+        if payment is None:
+            attempt = booking.payments.count() + 1
+            payment = Payment.objects.create(
+                booking=booking,
+                gateway=_gateway_name(),
+                amount=booking.total,
+                currency=booking.currency,
+                idempotency_key=f"{booking.reference}-pay-{attempt}",
+            )
     try:
         session = get_gateway().create_session(
             amount=payment.amount,
@@ -78,19 +84,38 @@ def payment_start(*, booking: Booking, return_url: str, webhook_url: str | None)
             description=f"{booking.hotel.name}, {booking.check_in:%d %b} – {booking.check_out:%d %b %Y}",
         )
     except GatewayError as exc:
-        payment.status = Payment.Status.FAILED
-        payment.failure_code = "session_not_created"
-        payment.bank_responses = [*payment.bank_responses, {"error": str(exc)[:500]}]
-        payment.save(update_fields=["status", "failure_code", "bank_responses", "updated_at"])
+        # Only a session nobody has opened meanwhile is given up (another click may have got it from the bank).
+        Payment.objects.filter(pk=payment.pk, status=Payment.Status.CREATED).update(
+            status=Payment.Status.FAILED,
+            failure_code="session_not_created",
+            bank_responses=[*payment.bank_responses, {"error": str(exc)[:500]}],
+            updated_at=timezone.now(),
+        )
         raise PaymentError(
             "The bank can't take payments right now. Your rooms stay held: please try again in a minute.",
             code="bank_unavailable",
         ) from exc
-    payment.status = Payment.Status.PENDING
-    payment.bank_session_id = session.session_id
-    payment.bank_redirect_url = session.redirect_url
-    payment.bank_responses = [*payment.bank_responses, session.raw]
-    payment.save(update_fields=["status", "bank_session_id", "bank_redirect_url", "bank_responses", "updated_at"])
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.bank_session_id != session.session_id and payment.status in (
+            Payment.Status.CREATED,
+            Payment.Status.FAILED,  # given up by a click whose answer was lost, but the bank opened it
+        ):
+            payment.status = Payment.Status.PENDING
+            payment.failure_code = ""
+            payment.bank_session_id = session.session_id
+            payment.bank_redirect_url = session.redirect_url
+            payment.bank_responses = [*payment.bank_responses, session.raw]
+            payment.save(
+                update_fields=[
+                    "status",
+                    "failure_code",
+                    "bank_session_id",
+                    "bank_redirect_url",
+                    "bank_responses",
+                    "updated_at",
+                ]
+            )
     return payment
 
 
@@ -170,13 +195,17 @@ def refundable_amount(payment: Payment) -> Decimal:
     return payment.amount - payment.refunded_amount - payment.refund_pending_amount
 
 
-def refund_request(*, payment: Payment, amount: Decimal, reason: str) -> Refund:
+def refund_request(
+    *, payment: Payment, amount: Decimal | None, reason: str, keep: Decimal = Decimal("0.00")
+) -> Refund | None:
     """Reserve ``amount`` of a paid payment and write a ``pending`` refund, in the caller's transaction; the bank
     is asked after the commit (:func:`refund_send`) and again by reconciliation until it settles.
 
     The amount is reserved under the payment's lock, so two requests at once (a double click, two staff members)
-    can never together ask for more than was paid; a database constraint holds the same rule. Raises
-    :class:`PaymentError` (``not_refundable``, ``refund_too_large``)."""
+    can never together ask for more than was paid; a database constraint holds the same rule. ``amount=None``
+    means "everything not refunded or being refunded yet, less ``keep``" (a cancellation keeping its penalty),
+    computed under that lock, so a refund committed a moment earlier is counted; then None is returned when nothing
+    is left. Raises :class:`PaymentError` (``not_refundable``, ``refund_too_large``)."""
     from .tasks import send_refund
 
     with transaction.atomic():
@@ -184,6 +213,10 @@ def refund_request(*, payment: Payment, amount: Decimal, reason: str) -> Refund:
         if payment.status not in (Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED):
             raise PaymentError("Only a paid payment can be refunded.", code="not_refundable")
         left = refundable_amount(payment)
+        if amount is None:
+            amount = left - keep
+            if amount <= 0:
+                return None
         if amount <= 0 or amount > left:
             under_way = (
                 f" ({payment.refund_pending_amount} is already being refunded)" if payment.refund_pending_amount else ""

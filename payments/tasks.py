@@ -2,7 +2,7 @@ from celery import shared_task
 
 from . import currency
 from .currency import RatesUnavailable
-from .services import refund_send, refunds_reconcile
+from .services import refund_send
 
 
 @shared_task(acks_late=True)
@@ -10,12 +10,6 @@ def send_refund(refund_id: int) -> str:
     """Send a pending refund to the bank (or ask again about an unknown one) with its own idempotency key."""
     refund = refund_send(refund_id=refund_id)
     return refund.status if refund else "missing"
-
-
-@shared_task(acks_late=True)
-def reconcile_refunds() -> int:
-    """Periodic: ask the bank again, with the same keys, about refunds still pending or unknown."""
-    return refunds_reconcile()
 
 
 @shared_task(acks_late=True, autoretry_for=(RatesUnavailable,), retry_backoff=300, max_retries=6)

@@ -138,12 +138,18 @@ def supplier_booking_hold(
     return booking
 
 
-def supplier_booking_place(*, booking: Booking) -> SupplierBooking:
+def supplier_booking_place(*, booking: Booking, resolve: bool = False) -> SupplierBooking:
     """Place a paid booking at its supplier (idempotent: a placed booking is returned as is). A clear refusal is
     recorded (status ``refused``: the caller cancels ours and refunds); SupplierError (no answer) is raised for the
-    caller to retry with the same key."""
+    caller to retry with the same key.
+
+    A booking no longer confirmed here is not placed, unless ``resolve``: an earlier attempt may have booked the
+    room without its answer reaching us, and asking again with the same Idempotency-Key is how we learn it (the
+    supplier answers with the booking it made, which the caller then cancels there)."""
     link = SupplierBooking.objects.select_related("supplier", "booking").get(booking=booking)
-    if link.status != SupplierBooking.Status.PENDING or booking.status != Booking.Status.CONFIRMED:
+    if link.status != SupplierBooking.Status.PENDING:
+        return link
+    if booking.status != Booking.Status.CONFIRMED and not resolve:
         return link
     body = {
         "room_type": link.remote_room_type_id,

@@ -24,7 +24,7 @@ from hotels.selectors import Stay
 from notifications.models import OutboundEmail
 from payments import receipts
 from payments.models import Payment, Receipt, Refund
-from payments.services import payment_start, refunds_reconcile
+from payments.services import payment_start
 from tests.api.conftest import run_together
 from tests.factories import RoomTypeFactory, UserFactory, future, open_nights
 from tests.staff.conftest import staff
@@ -118,8 +118,8 @@ def test_a_refund_whose_answer_is_lost_is_unknown_then_settled_once_with_the_sam
     assert "Refund in progress" in page and "This page shows it as refunded" in page
 
     age_refunds()
-    assert refunds_reconcile() == 1  # asked again with the same key: the bank answers with what it did
-    assert refunds_reconcile() == 0
+    assert workflow.refunds_reconcile() == 1  # asked again with the same key: the bank answers with what it did
+    assert workflow.refunds_reconcile() == 0
     refund.refresh_from_db()
     payment.refresh_from_db()
     booking.refresh_from_db()
@@ -174,14 +174,14 @@ def test_only_an_explicit_refusal_fails_a_refund_and_a_retry_is_a_new_refund(no_
     assert refused.status == "failed" and "exceeds" in refused.last_error
     assert payment.refund_pending_amount == 0 and payment.refunded_amount == 0  # the reservation is released
     age_refunds()
-    assert refunds_reconcile() == 0  # a refusal is final: never sent again
+    assert workflow.refunds_reconcile() == 0  # a refusal is final: never sent again
     with on_commit():
         retry = workflow.booking_refund(booking=booking, amount=Decimal("50.00"), reason="noise, again")
     retry.refresh_from_db()
     assert retry.status == "succeeded" and retry.idempotency_key != refused.idempotency_key
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the staff groups of the migrations
 def test_twenty_concurrent_refund_requests_never_refund_more_than_was_paid(bank):
     booking = held()
     payment = pay(booking)
@@ -200,7 +200,7 @@ def test_twenty_concurrent_refund_requests_never_refund_more_than_was_paid(bank)
     assert sum(code == 302 for code, _ in results) == 6  # 6 × 30.00 fit in 200.00; a 7th does not
     for _ in range(3):  # a bank slowed down by twenty requests at once may answer late: reconciliation settles it
         age_refunds()
-        refunds_reconcile()
+        workflow.refunds_reconcile()
     payment.refresh_from_db()
     assert payment.refunded_amount == Decimal("180.00") and payment.refund_pending_amount == 0
     assert sum(Decimal(r["amount"]) for r in bank_refunds(bank, payment)) == Decimal("180.00")
@@ -234,7 +234,7 @@ def test_a_late_payment_refund_whose_answer_is_lost_is_retried_until_settled(no_
     NightInventory.objects.filter(room_type=booking.room_type).update(rooms_sold=0)  # the other guest's, unmodelled
     assert [f.check for f in books_findings()] == []  # paid, but all of it is being refunded
     age_refunds()
-    assert refunds_reconcile() == 1
+    assert workflow.refunds_reconcile() == 1
     payment.refresh_from_db()
     assert payment.status == "refunded" and [Decimal(r["amount"]) for r in bank_refunds(bank, payment)] == [
         payment.amount
@@ -245,19 +245,35 @@ def test_a_late_payment_refund_whose_answer_is_lost_is_retried_until_settled(no_
 
 
 def test_a_second_payment_for_a_confirmed_booking_is_refunded_in_full(bank):
+    """Two clicks on "Pay" get one session (test_double_pay), but a booking paid twice some other way (a session
+    opened before an upgrade, the bank's own retry) must not keep the second charge."""
+    from payments.gateways import get_gateway
+
     booking = held()
     first = payment_start(booking=booking, return_url="http://testserver/r", webhook_url=None)
-    Payment.objects.filter(pk=first.pk).update(bank_redirect_url="")  # e.g. lost with the guest's first tab
-    second = payment_start(booking=booking, return_url="http://testserver/r", webhook_url=None)
-    assert second.pk != first.pk
-    for payment in (first, second):
+    assert payment_start(booking=booking, return_url="http://testserver/r", webhook_url=None) == first
+    second = Payment.objects.create(
+        booking=booking, gateway="x", amount=booking.total, currency=booking.currency, idempotency_key="other-2"
+    )
+    session = get_gateway().create_session(
+        amount=second.amount,
+        currency=second.currency,
+        reference=booking.reference,
+        return_url="http://testserver/r",
+        webhook_url=None,
+        idempotency_key=second.idempotency_key,
+    )
+    Payment.objects.filter(pk=second.pk).update(
+        status="pending", bank_session_id=session.session_id, bank_redirect_url=session.redirect_url
+    )
+    for url in (first.bank_redirect_url, session.redirect_url):
         requests.post(
-            payment.bank_redirect_url
-            or second.bank_redirect_url.replace(second.bank_session_id, first.bank_session_id),
+            url,
             data={"card_number": APPROVE, "expiry": "12/39", "cvc": "123", "action": "pay"},
             allow_redirects=False,
             timeout=5,
         )
+    first.refresh_from_db(), second.refresh_from_db()
     with on_commit():
         workflow.payment_sync(payment=first)
         workflow.payment_sync(payment=second)
@@ -375,3 +391,25 @@ def test_the_audit_is_silent_after_the_flows_and_finds_each_planted_discrepancy(
     client.force_login(admin)
     today = client.get(reverse("admin:bookings_booking_today"), {"hotel": kept.hotel_id}).content.decode()
     assert f"{len(BooksAudit.objects.first().findings)} findings." in today
+
+
+def test_a_penalty_that_changed_since_the_cancel_page_was_shown_is_asked_again(client, bank):
+    customer = UserFactory()
+    booking = held(customer=customer)
+    pay(booking)
+    client.force_login(customer)
+    url = reverse("bookings:cancel", kwargs={"reference": booking.reference})
+    page = client.get(url).content.decode()
+    assert 'name="quoted_penalty" value="0.00"' in page
+    # The free cancellation period ends while the guest reads the page.
+    policy = {**booking.cancellation_policy, "free_until": (timezone.now() - timedelta(minutes=1)).isoformat()}
+    Booking.objects.filter(pk=booking.pk).update(cancellation_policy=policy)
+    again = client.post(url, {"quoted_penalty": "0.00"}, follow=True)
+    booking.refresh_from_db()
+    assert booking.status == "confirmed" and "The cancellation charge is now 100.00 EUR" in again.content.decode()
+    assert 'name="quoted_penalty" value="100.00"' in again.content.decode()
+    with on_commit():
+        client.post(url, {"quoted_penalty": "100.00"})
+    booking.refresh_from_db()
+    assert booking.status == "cancelled" and booking.cancellation_penalty == Decimal("100.00")
+    assert booking.refunded_amount == Decimal("100.00")

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from bookings import workflow
 from bookings.models import Booking
 from bookings.services import GuestDetails, booking_hold
 from bookings.workflow import booking_confirm
@@ -19,7 +20,6 @@ from hotels.selectors import Stay
 from hotels.staff import EstimatedCountPaginator
 from notifications.models import OutboundEmail
 from payments.models import Payment, Receipt, Refund
-from payments.services import refunds_reconcile
 from tests.factories import RatePlanFactory, RoomTypeFactory, future, open_nights, standard_plan
 
 from .conftest import booking_at, hotel_today, messages_of, paid_booking_at
@@ -90,7 +90,7 @@ class TestActions:
         assert refund.status == "unknown" and refund.amount == booking.total  # never "failed" on a guess
         settings.PAYMENT_GATEWAY_OPTIONS = up
         Refund.objects.update(created_at=timezone.now() - timedelta(minutes=5))
-        assert refunds_reconcile() == 1
+        assert workflow.refunds_reconcile() == 1
         booking.refresh_from_db()
         assert booking.refunded_amount == booking.total and Refund.objects.get().status == "succeeded"
 
