@@ -14,7 +14,9 @@ import argparse
 import importlib
 import inspect
 import os
+import shutil
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -57,6 +59,18 @@ def _create_database(parts, name: str) -> None:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     except psycopg.OperationalError as error:  # no maintenance database: Django says so if the bench's is missing
         print(f"Could not check for database {name} ({error}); using it as it is.", file=sys.stderr)
+
+
+def _use_bench_broker() -> str | None:
+    """With the filesystem broker (no ``CELERY_BROKER_URL``), give the bench its own folders, removed at the end,
+    so the tasks its bookings enqueue (nobody runs them) do not pile up in var/celery; returns that folder."""
+    if os.environ.get("CELERY_BROKER_URL"):
+        return None
+    folder = tempfile.mkdtemp(prefix="bench-celery-")
+    for name in ("queue", "processed", "control"):
+        os.mkdir(os.path.join(folder, name))
+    os.environ["CELERY_DATA_DIR"] = folder
+    return folder
 
 
 def _catalogue(hotels: int) -> None:
@@ -106,6 +120,15 @@ def main(argv=None) -> int:
 
     environ.Env.read_env(ROOT / ".env", overwrite=False)  # as settings will, so a DATABASE_URL there is seen here
     database = _use_bench_database()
+    broker_folder = _use_bench_broker()
+    try:
+        return _run(options, database)
+    finally:
+        if broker_folder:
+            shutil.rmtree(broker_folder, ignore_errors=True)
+
+
+def _run(options, database: str) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
     os.environ.setdefault("LOG_LEVEL", "WARNING")

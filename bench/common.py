@@ -285,3 +285,44 @@ def python_load(
         socket_errors=failures["socket"],
         tool=f"python threads x {connections} (wrk not installed)",
     )
+
+
+class WorkerFailed(RuntimeError):
+    """A bench worker process crashed, or did not report in time."""
+
+
+def collect(queue, processes, *, deadline: float) -> list[tuple]:
+    """One message from each of ``processes`` (``("ok", *result)`` or ``("error", traceback)``), read with a
+    timeout until ``deadline`` (``time.monotonic()``); raises :class:`WorkerFailed` on the first error, on a
+    process that died without a word, or when the deadline passes. The caller stops the processes."""
+    import queue as queue_module
+
+    results = []
+    while len(results) < len(processes):
+        try:
+            message = queue.get(timeout=1)
+        except queue_module.Empty:
+            dead = [p for p in processes if p.exitcode not in (None, 0)]
+            if dead:
+                raise WorkerFailed(f"worker {dead[0].pid} exited with {dead[0].exitcode} without reporting") from None
+            if time.monotonic() > deadline:
+                raise WorkerFailed(f"{len(processes) - len(results)} of {len(processes)} workers silent") from None
+            continue
+        if message[0] != "ok":
+            raise WorkerFailed(f"a worker failed:\n{message[1]}")
+        results.append(message[1:])
+    return results
+
+
+def stop(processes, timeout: float = 10) -> None:
+    """Join ``processes`` within ``timeout`` seconds in all; terminate, then kill, those still running."""
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        process.join(max(0.1, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+            process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join(5)
