@@ -1,12 +1,14 @@
 """What every bench section shares: result rows with targets, percentiles, the site under gunicorn, an HTTP load.
 
 A section is a module with ``run(options)`` (or ``run()``) returning a list of rows: ``Row`` or plain
-``(measure, value, target)`` tuples. A row whose ``ok`` is False is printed again as "TARGET MISSED".
+``(measure, value, target)`` tuples. A row whose ``ok`` is False is printed again as "TARGET MISSED" (full runs
+only); a row whose ``error`` is True (a load run answered non-2xx, say) fails the run in every mode.
 """
 
 import contextlib
 import http.client
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -27,6 +29,7 @@ class Row(NamedTuple):
     value: str
     target: str = ""
     ok: bool | None = None  # None: nothing to compare; False: printed as "TARGET MISSED"
+    error: bool = False  # the measure is of failures (non-2xx answers...): the bench exits non-zero
 
 
 def percentile(values, pct):
@@ -48,7 +51,8 @@ class Server(str):
     app_name: str
 
 
-def _cpu_seconds(pid: int) -> float:
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by process ``pid`` (0 when it is gone or on another host)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
@@ -68,9 +72,50 @@ def server_cpu(server: Server) -> dict[str, float]:
         cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [server.app_name])
         backends = [pid for (pid,) in cursor.fetchall()]
     return {
-        **{f"worker {pid}": _cpu_seconds(pid) for pid in workers},
-        **{f"postgres {pid}": _cpu_seconds(pid) for pid in backends},
+        **{f"worker {pid}": process_cpu_seconds(pid) for pid in workers},
+        **{f"postgres {pid}": process_cpu_seconds(pid) for pid in backends},
     }
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process and its finished children (wrk), for the load tool's share."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def load_run(url_file: str, server: Server, *, seconds: int, **wrk_options) -> dict:
+    """:func:`wrk` on ``server`` plus what it cost: ``cpu_ms`` (CPU milliseconds per answered request of the
+    gunicorn workers, their PostgreSQL backends and the load tool) and ``capacity`` (requests/s this machine's
+    CPUs could serve at that cost), so a figure taken on a busy machine still says what idle cores would do."""
+    before, client_before = server_cpu(server), _own_cpu()
+    result = wrk(url_file, server, seconds=seconds, **wrk_options)
+    used = {**cpu_used(before, server_cpu(server)), "client": _own_cpu() - client_before}
+    requests = max(result["requests"], 1)
+    result["cpu_ms"] = {name: seconds * 1000 / requests for name, seconds in used.items()}
+    result["capacity"] = (os.cpu_count() or 1) * 1000 / max(sum(result["cpu_ms"].values()), 1e-9)
+    return result
+
+
+def load_rows(result: dict, *, served: str = "req/s") -> list[Row]:
+    """The rows every load run prints below its throughput row: latency, CPU per request, what the CPUs could
+    serve, and failed requests (non-2xx or socket errors: an error row, which fails the bench)."""
+    failed = result["non2xx"] + result["socket_errors"]
+    cpu = result["cpu_ms"]
+    return [
+        Row("  p50 / p95 latency (ms)", f"{result['p50_ms']:.0f} / {result['p95_ms']:.0f}"),
+        Row(
+            "  CPU ms per request: workers / postgres / load tool",
+            f"{cpu['worker']:.1f} / {cpu['postgres']:.1f} / {cpu['client']:.1f}",
+        ),
+        Row(f"  {served} the {os.cpu_count()} CPUs could serve at that CPU cost", f"{result['capacity']:.0f}"),
+        Row(
+            "  non-2xx answers / socket errors",
+            f"{result['non2xx']} / {result['socket_errors']}",
+            "0 / 0",
+            failed == 0,
+            error=failed > 0,
+        ),
+    ]
 
 
 def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
@@ -181,7 +226,7 @@ def wrk(
     }
     script = ROOT / "bench" / "rotate.lua"
     command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", str(script), base]
-    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True, timeout=seconds + 60).stdout
     stats = {}
     for line in out.splitlines():
         parts = line.split()
@@ -273,8 +318,10 @@ def python_load(
     workers = [threading.Thread(target=worker, args=(i * 7919,)) for i in range(connections)]
     for thread in workers:
         thread.start()
-    for thread in workers:
-        thread.join()
+    for thread in workers:  # a request times out after 30 s, so every thread ends by deadline + 30 s
+        thread.join(max(0.1, deadline + 40 - time.monotonic()))
+        if thread.is_alive():
+            raise WorkerFailed(f"a load thread still runs {seconds + 40} s after the start")
     elapsed = time.monotonic() - started
     return _result(
         requests=len(latencies),
