@@ -10,8 +10,9 @@ Sections run in the order of ``SECTIONS``; ``--only NAME`` (repeatable) picks so
 lines; the exit status is non-zero when a section fails with an error or a row is an error (a load run answered
 non-2xx, a room was oversold), never for a missed target.
 
-``--smoke`` (CI, ``.ci/run``) runs every section briefly on a small catalogue in its own database
-(``…_smoke``): it proves the bench works, in under two minutes; its figures are not judged against targets.
+``--smoke`` (CI, ``.ci/run``) runs every section briefly on a small catalogue in its own database (``…_smoke``;
+on the embedded server, in a server of its own under var/postgres-bench-smoke, so the replica section copies it
+in seconds): it proves the bench works, in under two minutes; its figures are not judged against targets.
 """
 
 import argparse
@@ -31,6 +32,7 @@ SECTIONS = [
     ("booking", "bench.booking", "holds under contention, receipt PDFs"),
     ("api", "bench.api", "partner API under load"),
     ("suppliers", "bench.suppliers", "results pages with a healthy and a never-answering partner supplier"),
+    ("replicas", "bench.replicas", "results page with the catalogue read from a streaming replica"),
 ]
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,8 +46,11 @@ def _use_bench_database(smoke: bool) -> str:
     """Point Django at the bench database before settings load; returns a description for the header."""
     url = os.environ.get("DATABASE_URL")
     if not url:
+        if smoke:  # a server of its own: small, so the replica section copies it in seconds
+            os.environ.setdefault("EMBEDDED_PG_DIR", str(ROOT / "var" / "postgres-bench-smoke"))
         os.environ["EMBEDDED_PG_NAME"] = _bench_name(os.environ.get("EMBEDDED_PG_NAME", "staybook_bench"), smoke)
-        return f"embedded PostgreSQL, database {os.environ['EMBEDDED_PG_NAME']}"
+        where = os.environ.get("EMBEDDED_PG_DIR") or "var/postgres"
+        return f"embedded PostgreSQL in {where}, database {os.environ['EMBEDDED_PG_NAME']}"
     parts = urlsplit(url)
     name = _bench_name(parts.path.lstrip("/") or "staybook", smoke)
     os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))

@@ -49,6 +49,7 @@ class Server(str):
 
     master_pid: int
     app_name: str
+    replica_urls: list[str]
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -61,19 +62,26 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 def server_cpu(server: Server) -> dict[str, float]:
-    """CPU seconds used so far by the gunicorn workers and by their PostgreSQL backends (Linux /proc, found
-    through ``application_name``), so a figure can be split into Python and database time per request and
-    read even when other work shares the machine. Backends on another host are not counted."""
+    """CPU seconds used so far by the gunicorn workers and by their PostgreSQL backends on the primary and on any
+    replica (Linux /proc, found through ``application_name``), so a figure can be split into Python and database
+    time per request and read even when other work shares the machine. Backends on another host are not counted."""
+    import psycopg
     from django.db import connection
 
     children = Path(f"/proc/{server.master_pid}/task/{server.master_pid}/children")
     workers = [int(pid) for pid in children.read_text().split()] if children.exists() else []
+    backends_sql = "SELECT pid FROM pg_stat_activity WHERE application_name = %s"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [server.app_name])
+        cursor.execute(backends_sql, [server.app_name])
         backends = [pid for (pid,) in cursor.fetchall()]
+    replica_backends = []
+    for url in server.replica_urls:
+        with psycopg.connect(url.replace("postgres://", "postgresql://", 1), autocommit=True) as replica:
+            replica_backends += [pid for (pid,) in replica.execute(backends_sql, [server.app_name]).fetchall()]
     return {
         **{f"worker {pid}": process_cpu_seconds(pid) for pid in workers},
         **{f"postgres {pid}": process_cpu_seconds(pid) for pid in backends},
+        **{f"replica {pid}": process_cpu_seconds(pid) for pid in replica_backends},
     }
 
 
@@ -90,6 +98,8 @@ def load_run(url_file: str, server: Server, *, seconds: int, **wrk_options) -> d
     before, client_before = server_cpu(server), _own_cpu()
     result = wrk(url_file, server, seconds=seconds, **wrk_options)
     used = {**cpu_used(before, server_cpu(server)), "client": _own_cpu() - client_before}
+    if server.replica_urls:
+        used.setdefault("replica", 0.0)
     requests = max(result["requests"], 1)
     result["cpu_ms"] = {name: seconds * 1000 / requests for name, seconds in used.items()}
     result["capacity"] = (os.cpu_count() or 1) * 1000 / max(sum(result["cpu_ms"].values()), 1e-9)
@@ -101,11 +111,13 @@ def load_rows(result: dict, *, served: str = "req/s") -> list[Row]:
     serve, and failed requests (non-2xx or socket errors: an error row, which fails the bench)."""
     failed = result["non2xx"] + result["socket_errors"]
     cpu = result["cpu_ms"]
+    parts = ["worker", "postgres", *(["replica"] if "replica" in cpu else []), "client"]
+    names = {"worker": "workers", "postgres": "postgres", "replica": "replica", "client": "load tool"}
     return [
         Row("  p50 / p95 latency (ms)", f"{result['p50_ms']:.0f} / {result['p95_ms']:.0f}"),
         Row(
-            "  CPU ms per request: workers / postgres / load tool",
-            f"{cpu['worker']:.1f} / {cpu['postgres']:.1f} / {cpu['client']:.1f}",
+            f"  CPU ms per request: {' / '.join(names[p] for p in parts)}",
+            " / ".join(f"{cpu[p]:.1f}" for p in parts),
         ),
         Row(f"  {served} the {os.cpu_count()} CPUs could serve at that CPU cost", f"{result['capacity']:.0f}"),
         Row(
@@ -119,9 +131,11 @@ def load_rows(result: dict, *, served: str = "req/s") -> list[Row]:
 
 
 def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """CPU seconds of the workers and of PostgreSQL between two :func:`server_cpu` readings."""
+    """CPU seconds of the workers, of the primary PostgreSQL (and of replicas, when any) between two
+    :func:`server_cpu` readings."""
     used = {"worker": 0.0, "postgres": 0.0}
     for name, seconds in after.items():
+        used.setdefault(name.split()[0], 0.0)
         used[name.split()[0]] += seconds - before.get(name, 0.0)
     return used
 
@@ -166,6 +180,7 @@ def gunicorn(workers: int = 2, extra_env: dict | None = None):
     )
     url = Server(f"http://127.0.0.1:{port}")
     url.master_pid, url.app_name = process.pid, env["PGAPPNAME"]
+    url.replica_urls = [u for u in env.get("DATABASE_REPLICA_URLS", "").split(",") if u]
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -21,13 +21,14 @@ from django.conf import settings
 from django.db import connection
 
 from bookings.models import Booking
+from config.embedded_replica import streaming_replica
 from hotels.models import NightInventory
 from partners.models import Partner
 from partners.services import partner_key_issue
 from payments.sandbox_bank.testing import free_port
 from tests.factories import HotelFactory, RoomTypeFactory, future, open_nights
 from tests.processes import database_env_for_children
-from tests.replicas import embedded_primary, streaming_replica
+from tests.replicas import embedded_primary
 
 ROOT = Path(__file__).resolve().parents[1]
 CITY = "Replicaville"
