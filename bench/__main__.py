@@ -122,13 +122,13 @@ def main(argv=None) -> int:
     parser.add_argument("--only", choices=names, action="append", help="run only this section (repeatable)")
     parser.add_argument("--hotels", type=int, help="catalogue size to build or reuse (10000; smoke: 200)")
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN (ANALYZE, BUFFERS) of the search")
-    parser.add_argument("--runs", type=int, help="searches timed by the search section (300; smoke: 30)")
+    parser.add_argument("--runs", type=int, help="searches timed by the search section (300; smoke: 20)")
     parser.add_argument("--seconds", type=int, help="duration of each HTTP load run (15; smoke: 2)")
     parser.add_argument(
         "--smoke", action="store_true", help="every section, briefly, on a small catalogue; targets not judged (CI)"
     )
     options = parser.parse_args(argv)
-    for name, full, smoke in (("hotels", 10000, 200), ("runs", 300, 30), ("seconds", 15, 2)):
+    for name, full, smoke in (("hotels", 10000, 200), ("runs", 300, 20), ("seconds", 15, 2)):
         if getattr(options, name) is None:
             setattr(options, name, smoke if options.smoke else full)
 
@@ -161,6 +161,7 @@ def _run(options, database: str) -> int:
         if options.only and name not in options.only:
             continue
         print(f"\n== {name} ==", flush=True)
+        started = time.monotonic()
         try:
             run = importlib.import_module(module_name).run
             result = run(options) if inspect.signature(run).parameters else run()
@@ -168,6 +169,7 @@ def _run(options, database: str) -> int:
         except Exception:
             traceback.print_exc()
             failed.append(name)
+        print(f"   ({name}: {time.monotonic() - started:.0f} s)", flush=True)
 
     if rows:
         width = max(len(r.measure) for r in rows) + 2

@@ -36,7 +36,7 @@ def run(options) -> list[Row]:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version_num")
         major = int(cursor.fetchone()[0]) // 10000
-    searches = 30 if options.smoke else 300
+    searches = 20 if options.smoke else 300
     url_file = _paths(search_mix(searches, seed=7))  # the search section's uncached run
     print("Copying the bench's PostgreSQL into a streaming replica (pg_basebackup)…", flush=True)
     started = time.monotonic()

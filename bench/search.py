@@ -208,5 +208,5 @@ def results_page(seconds: int, searches: int = 300, repeated: int = 50) -> list[
 
 
 def run(options) -> list[Row]:
-    searches, repeated = (30, 10) if options.smoke else (300, 50)
+    searches, repeated = (20, 10) if options.smoke else (300, 50)
     return service_vs_sql(options.runs, options.explain) + results_page(options.seconds, searches, repeated)

@@ -37,7 +37,7 @@ def run(options) -> list[Row]:
     from suppliers.sandbox_supplier import API_KEY, run_sandbox_supplier
 
     budget = settings.SUPPLIER_BUDGET_MS
-    count = 8 if options.smoke else 60
+    count = 4 if options.smoke else 60
     url_file = _paths(
         [p for p in search_mix(1500, seed=11) if p["city"] in ("Paris", "London", "Berlin", "Rome")][:count]
     )
