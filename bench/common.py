@@ -1,12 +1,14 @@
 """What every bench section shares: result rows with targets, percentiles, the site under gunicorn, an HTTP load.
 
 A section is a module with ``run(options)`` (or ``run()``) returning a list of rows: ``Row`` or plain
-``(measure, value, target)`` tuples. A row whose ``ok`` is False is printed again as "TARGET MISSED".
+``(measure, value, target)`` tuples. A row whose ``ok`` is False is printed again as "TARGET MISSED" (full runs
+only); a row whose ``error`` is True (a load run answered non-2xx, say) fails the run in every mode.
 """
 
 import contextlib
 import http.client
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -27,6 +29,7 @@ class Row(NamedTuple):
     value: str
     target: str = ""
     ok: bool | None = None  # None: nothing to compare; False: printed as "TARGET MISSED"
+    error: bool = False  # the measure is of failures (non-2xx answers...): the bench exits non-zero
 
 
 def percentile(values, pct):
@@ -46,9 +49,11 @@ class Server(str):
 
     master_pid: int
     app_name: str
+    replica_urls: list[str]
 
 
-def _cpu_seconds(pid: int) -> float:
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by process ``pid`` (0 when it is gone or on another host)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
@@ -57,26 +62,80 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def server_cpu(server: Server) -> dict[str, float]:
-    """CPU seconds used so far by the gunicorn workers and by their PostgreSQL backends (Linux /proc, found
-    through ``application_name``), so a figure can be split into Python and database time per request and
-    read even when other work shares the machine. Backends on another host are not counted."""
+    """CPU seconds used so far by the gunicorn workers and by their PostgreSQL backends on the primary and on any
+    replica (Linux /proc, found through ``application_name``), so a figure can be split into Python and database
+    time per request and read even when other work shares the machine. Backends on another host are not counted."""
+    import psycopg
     from django.db import connection
 
     children = Path(f"/proc/{server.master_pid}/task/{server.master_pid}/children")
     workers = [int(pid) for pid in children.read_text().split()] if children.exists() else []
+    backends_sql = "SELECT pid FROM pg_stat_activity WHERE application_name = %s"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [server.app_name])
+        cursor.execute(backends_sql, [server.app_name])
         backends = [pid for (pid,) in cursor.fetchall()]
+    replica_backends = []
+    for url in server.replica_urls:
+        with psycopg.connect(url.replace("postgres://", "postgresql://", 1), autocommit=True) as replica:
+            replica_backends += [pid for (pid,) in replica.execute(backends_sql, [server.app_name]).fetchall()]
     return {
-        **{f"worker {pid}": _cpu_seconds(pid) for pid in workers},
-        **{f"postgres {pid}": _cpu_seconds(pid) for pid in backends},
+        **{f"worker {pid}": process_cpu_seconds(pid) for pid in workers},
+        **{f"postgres {pid}": process_cpu_seconds(pid) for pid in backends},
+        **{f"replica {pid}": process_cpu_seconds(pid) for pid in replica_backends},
     }
 
 
+def _own_cpu() -> float:
+    """CPU seconds of this process and its finished children (wrk), for the load tool's share."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def load_run(url_file: str, server: Server, *, seconds: int, **wrk_options) -> dict:
+    """:func:`wrk` on ``server`` plus what it cost: ``cpu_ms`` (CPU milliseconds per answered request of the
+    gunicorn workers, their PostgreSQL backends and the load tool) and ``capacity`` (requests/s this machine's
+    CPUs could serve at that cost), so a figure taken on a busy machine still says what idle cores would do."""
+    before, client_before = server_cpu(server), _own_cpu()
+    result = wrk(url_file, server, seconds=seconds, **wrk_options)
+    used = {**cpu_used(before, server_cpu(server)), "client": _own_cpu() - client_before}
+    if server.replica_urls:
+        used.setdefault("replica", 0.0)
+    requests = max(result["requests"], 1)
+    result["cpu_ms"] = {name: seconds * 1000 / requests for name, seconds in used.items()}
+    result["capacity"] = (os.cpu_count() or 1) * 1000 / max(sum(result["cpu_ms"].values()), 1e-9)
+    return result
+
+
+def load_rows(result: dict, *, served: str = "req/s") -> list[Row]:
+    """The rows every load run prints below its throughput row: latency, CPU per request, what the CPUs could
+    serve, and failed requests (non-2xx or socket errors: an error row, which fails the bench)."""
+    failed = result["non2xx"] + result["socket_errors"]
+    cpu = result["cpu_ms"]
+    parts = ["worker", "postgres", *(["replica"] if "replica" in cpu else []), "client"]
+    names = {"worker": "workers", "postgres": "postgres", "replica": "replica", "client": "load tool"}
+    return [
+        Row("  p50 / p95 latency (ms)", f"{result['p50_ms']:.0f} / {result['p95_ms']:.0f}"),
+        Row(
+            f"  CPU ms per request: {' / '.join(names[p] for p in parts)}",
+            " / ".join(f"{cpu[p]:.1f}" for p in parts),
+        ),
+        Row(f"  {served} the {os.cpu_count()} CPUs could serve at that CPU cost", f"{result['capacity']:.0f}"),
+        Row(
+            "  non-2xx answers / socket errors",
+            f"{result['non2xx']} / {result['socket_errors']}",
+            "0 / 0",
+            failed == 0,
+            error=failed > 0,
+        ),
+    ]
+
+
 def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """CPU seconds of the workers and of PostgreSQL between two :func:`server_cpu` readings."""
+    """CPU seconds of the workers, of the primary PostgreSQL (and of replicas, when any) between two
+    :func:`server_cpu` readings."""
     used = {"worker": 0.0, "postgres": 0.0}
     for name, seconds in after.items():
+        used.setdefault(name.split()[0], 0.0)
         used[name.split()[0]] += seconds - before.get(name, 0.0)
     return used
 
@@ -121,6 +180,7 @@ def gunicorn(workers: int = 2, extra_env: dict | None = None):
     )
     url = Server(f"http://127.0.0.1:{port}")
     url.master_pid, url.app_name = process.pid, env["PGAPPNAME"]
+    url.replica_urls = [u for u in env.get("DATABASE_REPLICA_URLS", "").split(",") if u]
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -181,7 +241,7 @@ def wrk(
     }
     script = ROOT / "bench" / "rotate.lua"
     command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", str(script), base]
-    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True, timeout=seconds + 60).stdout
     stats = {}
     for line in out.splitlines():
         parts = line.split()
@@ -273,8 +333,10 @@ def python_load(
     workers = [threading.Thread(target=worker, args=(i * 7919,)) for i in range(connections)]
     for thread in workers:
         thread.start()
-    for thread in workers:
-        thread.join()
+    for thread in workers:  # a request times out after 30 s, so every thread ends by deadline + 30 s
+        thread.join(max(0.1, deadline + 40 - time.monotonic()))
+        if thread.is_alive():
+            raise WorkerFailed(f"a load thread still runs {seconds + 40} s after the start")
     elapsed = time.monotonic() - started
     return _result(
         requests=len(latencies),
@@ -285,3 +347,44 @@ def python_load(
         socket_errors=failures["socket"],
         tool=f"python threads x {connections} (wrk not installed)",
     )
+
+
+class WorkerFailed(RuntimeError):
+    """A bench worker process crashed, or did not report in time."""
+
+
+def collect(queue, processes, *, deadline: float) -> list[tuple]:
+    """One message from each of ``processes`` (``("ok", *result)`` or ``("error", traceback)``), read with a
+    timeout until ``deadline`` (``time.monotonic()``); raises :class:`WorkerFailed` on the first error, on a
+    process that died without a word, or when the deadline passes. The caller stops the processes."""
+    import queue as queue_module
+
+    results = []
+    while len(results) < len(processes):
+        try:
+            message = queue.get(timeout=1)
+        except queue_module.Empty:
+            dead = [p for p in processes if p.exitcode not in (None, 0)]
+            if dead:
+                raise WorkerFailed(f"worker {dead[0].pid} exited with {dead[0].exitcode} without reporting") from None
+            if time.monotonic() > deadline:
+                raise WorkerFailed(f"{len(processes) - len(results)} of {len(processes)} workers silent") from None
+            continue
+        if message[0] != "ok":
+            raise WorkerFailed(f"a worker failed:\n{message[1]}")
+        results.append(message[1:])
+    return results
+
+
+def stop(processes, timeout: float = 10) -> None:
+    """Join ``processes`` within ``timeout`` seconds in all; terminate, then kill, those still running."""
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        process.join(max(0.1, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+            process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join(5)

@@ -7,7 +7,6 @@ request a search; the cached figure (the default 30 s cache, 50 searches repeate
 
 import os
 import random
-import resource
 import statistics
 import tempfile
 import time
@@ -18,7 +17,7 @@ from urllib.parse import urlencode
 from django.db import connection
 from django.utils import timezone
 
-from bench.common import Row, cpu_used, gunicorn, percentile, server_cpu, wrk
+from bench.common import Row, gunicorn, load_rows, load_run, percentile, wrk
 from hotels.selectors import SORTS, Stay, hotel_search, hotel_search_sql, known_cities
 
 WARM_UP = 30
@@ -185,44 +184,29 @@ def _results_pages(base, url_file) -> int:
     return pages
 
 
-def results_page(seconds: int) -> list[Row]:
+def results_page(seconds: int, searches: int = 300, repeated: int = 50) -> list[Row]:
     rows = []
     runs = [
-        ("no result cache, 300 different searches", "0", search_mix(300, seed=7), True),
-        ("30 s result cache, 50 searches repeated", "30", search_mix(50, seed=7), False),
+        (f"no result cache, {searches} different searches", "0", search_mix(searches, seed=7), True),
+        (f"30 s result cache, {repeated} searches repeated", "30", search_mix(repeated, seed=7), False),
     ]
     for label, cache_seconds, mix, judged in runs:
         url_file = _paths(mix)
         with gunicorn(workers=2, extra_env={"SEARCH_CACHE_SECONDS": cache_seconds}) as base:
             pages = _results_pages(base, url_file)
-            wrk(url_file, base, seconds=3)  # warm-up
-            before, client_before = server_cpu(base), resource.getrusage(resource.RUSAGE_CHILDREN)
-            result = wrk(url_file, base, seconds=seconds)
-            used, client_after = cpu_used(before, server_cpu(base)), resource.getrusage(resource.RUSAGE_CHILDREN)
+            wrk(url_file, base, seconds=min(3, seconds))  # warm-up
+            result = load_run(url_file, base, seconds=seconds)
         os.unlink(url_file)
-        requests = max(result["requests"], 1)
-        client = client_after.ru_utime + client_after.ru_stime - client_before.ru_utime - client_before.ru_stime
-        per_request = {k: v * 1000 / requests for k, v in {**used, "client": client}.items()}
-        capacity = (os.cpu_count() or 1) * 1000 / sum(per_request.values())
         ok = result["rps"] >= 150 if judged else None
         rows += [
             Row(f"results page req/s, {label}", f"{result['rps']:.0f}", ">= 150" if judged else "", ok),
-            Row("  p50 / p95 latency (ms)", f"{result['p50_ms']:.0f} / {result['p95_ms']:.0f}"),
-            Row(
-                "  CPU ms per request: workers / postgres / load tool",
-                " / ".join(f"{per_request[k]:.1f}" for k in ("worker", "postgres", "client")),
-            ),
-            Row(f"  req/s the {os.cpu_count()} CPUs could serve at that CPU cost", f"{capacity:.0f}"),
-            Row(
-                "  paths rendering results / errors",
-                f"{pages}/{len(mix)} / {result['non2xx'] + result['socket_errors']}",
-                "all / 0",
-                pages == len(mix) and result["non2xx"] == 0 and result["socket_errors"] == 0,
-            ),
+            *load_rows(result),
+            Row("  paths rendering results", f"{pages}/{len(mix)}", "all", pages == len(mix)),
         ]
     rows.append(Row(f"  (gunicorn -w 2, {result['tool']}, {seconds} s each)", ""))
     return rows
 
 
 def run(options) -> list[Row]:
-    return service_vs_sql(options.runs, options.explain) + results_page(options.seconds)
+    searches, repeated = (20, 10) if options.smoke else (300, 50)
+    return service_vs_sql(options.runs, options.explain) + results_page(options.seconds, searches, repeated)

@@ -11,15 +11,17 @@ import urllib.request
 
 from django.conf import settings
 
-from bench.common import Row, gunicorn, percentile
+from bench.common import Row, Server, cpu_used, gunicorn, percentile, server_cpu
 from bench.search import _paths, search_mix
 
 MARGIN_MS = 250  # what a page may take beyond the budget: our own search and rendering
 
 
-def _timed_pages(base: str, paths: list[str]) -> tuple[list[float], int]:
+def _timed_pages(base: Server, paths: list[str]) -> tuple[list[float], int, dict[str, float]]:
+    """Latencies, pages showing supplier hotels, and the server's CPU milliseconds per page."""
     for path in paths[:5]:  # warm the workers
         urllib.request.urlopen(base + path, timeout=30).read()
+    before = server_cpu(base)
     times, partner_pages = [], 0
     for path in paths:
         started = time.perf_counter()
@@ -27,7 +29,7 @@ def _timed_pages(base: str, paths: list[str]) -> tuple[list[float], int]:
             body = response.read().decode()
         times.append((time.perf_counter() - started) * 1000)
         partner_pages += "from partners" in body
-    return times, partner_pages
+    return times, partner_pages, {k: v * 1000 / len(paths) for k, v in cpu_used(before, server_cpu(base)).items()}
 
 
 def run(options) -> list[Row]:
@@ -35,7 +37,10 @@ def run(options) -> list[Row]:
     from suppliers.sandbox_supplier import API_KEY, run_sandbox_supplier
 
     budget = settings.SUPPLIER_BUDGET_MS
-    url_file = _paths([p for p in search_mix(1500, seed=11) if p["city"] in ("Paris", "London", "Berlin", "Rome")][:60])
+    count = 4 if options.smoke else 60
+    url_file = _paths(
+        [p for p in search_mix(1500, seed=11) if p["city"] in ("Paris", "London", "Berlin", "Rome")][:count]
+    )
     with open(url_file) as f:
         paths = f.read().split()
     os.unlink(url_file)
@@ -53,7 +58,7 @@ def run(options) -> list[Row]:
         env = {"SEARCH_CACHE_SECONDS": "0", "SUPPLIER_CACHE_SECONDS": "0", "SUPPLIER_BREAKER_FAILURES": "1000000"}
         try:
             with gunicorn(workers=2, extra_env=env) as base:
-                times, partner_pages = _timed_pages(base, paths)
+                times, partner_pages, cpu = _timed_pages(base, paths)
         finally:
             if server:
                 server.shutdown()
@@ -66,5 +71,6 @@ def run(options) -> list[Row]:
             Row(f"results page p50 / p95 (ms), {label}", f"{statistics.median(times):.0f} / {p95:.0f}", target, ok)
         )
         rows.append(Row("  pages showing partner hotels", f"{partner_pages}/{len(paths)}"))
+        rows.append(Row("  CPU ms per page: workers / postgres", f"{cpu['worker']:.1f} / {cpu['postgres']:.1f}"))
     rows.append(Row(f"  ({len(paths)} searches in Paris, London, Berlin, Rome, one client, gunicorn -w 2)", ""))
     return rows

@@ -136,6 +136,20 @@ _db_options["options"] = " ".join(
         [_db_options.get("options", ""), env("DATABASE_SESSION_OPTIONS", default="-c jit=off -c random_page_cost=1.1")],
     )
 )
+# Read replicas (docs/deploy.md, config/db_router.py): streaming replicas of the primary, comma separated. Only
+# views marked @reads_from_replica read there, and only the catalogue apps below; with none, all reads are primary.
+DATABASE_REPLICAS = []
+for _number, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    _replica = env.db_url_config(_url)
+    _replica.update(
+        CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"], CONN_HEALTH_CHECKS=True, TEST={"MIRROR": "default"}
+    )
+    # A replica that does not answer costs a request at most this long, then is skipped (DEAD_REPLICA_SECONDS).
+    _replica["OPTIONS"] = {"options": _db_options["options"], "connect_timeout": 2, **_replica.get("OPTIONS", {})}
+    DATABASES[f"replica{_number}"] = _replica
+    DATABASE_REPLICAS.append(f"replica{_number}")
+DATABASE_REPLICA_APPS = ["hotels"]  # the catalogue, written by staff and hotels only, read by search
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: Redis when configured (shared by every instance), else local memory ------------------------------

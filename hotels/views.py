@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from config.db_router import reads_from_replica
 from suppliers.search import SupplierSearch
 
 from .forms import ResultsFilterForm, SearchForm, StayForm, stay_query
@@ -44,6 +45,7 @@ def home(request):
 
 @require_GET
 @anonymous_browsing_limited
+@reads_from_replica
 def search(request):
     form = SearchForm(request.GET)
     if not form.is_valid():
@@ -137,6 +139,7 @@ def _by_room_type(offers):
 
 @require_GET
 @anonymous_browsing_limited
+@reads_from_replica
 def hotel_detail(request, slug):
     hotel = get_object_or_404(
         Hotel.objects.prefetch_related("photos", "amenities", "taxes", "child_bands"), slug=slug, is_active=True

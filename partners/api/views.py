@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from bookings.exceptions import BookingError, PriceChanged, SoldOut
 from bookings.services import GuestDetails
+from config.db_router import reads_from_replica
 from hotels.selectors import Stay
 from partners.selectors import (
     partner_availability,
@@ -207,6 +208,7 @@ class AvailabilityView(PartnerAPIView):
         responses={200: s.AvailabilitySerializer, **errors(400, 401, 429, 503)},
         tags=["availability"],
     )
+    @reads_from_replica
     def get(self, request):
         q = validated(s.AvailabilityQuerySerializer, request.query_params.dict())
         outcome = self.test_outcome(request)
