@@ -26,7 +26,7 @@ def _client(room_type_id, check_in, deadline, max_attempts, queue):
     from bookings.exceptions import SoldOut
     from bookings.services import GuestDetails, booking_hold
     from hotels.models import RoomType
-    from hotels.selectors import Stay
+    from hotels.stay import Stay
 
     room_type = RoomType.objects.select_related("hotel").get(pk=room_type_id)
     guest = GuestDetails(first_name="Bench", last_name="Client", email="bench@example.com")
@@ -123,7 +123,7 @@ def bench_receipts(runs=60):
     from django.utils import timezone
 
     from bookings.services import GuestDetails, booking_confirm, booking_hold
-    from hotels.selectors import Stay
+    from hotels.stay import Stay
     from payments.receipts import receipt_render
 
     room_type, check_in = _hot_room_type(rooms=10)

@@ -19,7 +19,8 @@ from django.db import connection
 from django.utils import timezone
 
 from bench.common import Row, cpu_used, gunicorn, percentile, server_cpu, wrk
-from hotels.selectors import SORTS, Stay, hotel_search, hotel_search_sql, known_cities
+from hotels.selectors import SORTS, hotel_search, hotel_search_sql, known_cities
+from hotels.stay import Stay
 
 WARM_UP = 30
 PAGE_SIZE = 10  # hotels.views.PAGE_SIZE
@@ -52,14 +53,7 @@ def search_mix(count: int, seed: int = 42) -> list[dict]:
 
 
 def _stay(params) -> Stay:
-    return Stay(
-        check_in=params["check_in"],
-        check_out=params["check_out"],
-        adults=params["adults"],
-        children=params["children"],
-        rooms=params["rooms"],
-        children_ages=params["children_ages"],
-    )
+    return Stay.from_params(params)
 
 
 def _service(params, prefetch=False):

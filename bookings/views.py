@@ -14,7 +14,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from accounts.services import AccountExists, user_create
-from hotels.forms import stay_query
 from hotels.models import RatePlan, RoomType
 from hotels.policy import policy_summary
 from hotels.selectors import default_rate_plan, hotel_offers
@@ -31,7 +30,7 @@ from .services import Actor, GuestDetails, booking_cancel, booking_cancel_quote,
 
 
 def _hotel_url(room_type, stay) -> str:
-    return f"{room_type.hotel.get_absolute_url()}?{stay_query(stay)}"
+    return f"{room_type.hotel.get_absolute_url()}?{stay.query()}"
 
 
 def _too_many(request):

@@ -37,31 +37,12 @@ from .pricing import (
     plan_nightly_prices,
     stay_quote,
 )
+from .stay import Stay
 
 
 class BoolOr(Aggregate):
     function = "BOOL_OR"
     output_field = BooleanField()
-
-
-@dataclass(frozen=True)
-class Stay:
-    check_in: date
-    check_out: date
-    adults: int
-    children: int = 0
-    rooms: int = 1
-    children_ages: tuple = ()  # as given; may be shorter than ``children`` (older API clients)
-
-    @property
-    def nights(self) -> int:
-        return (self.check_out - self.check_in).days
-
-    @property
-    def ages(self) -> tuple:
-        """One entry per child: the age given, or None where it wasn't (priced by ``hotels.pricing.child_charge``)."""
-        given = tuple(self.children_ages[: self.children])
-        return given + (None,) * (self.children - len(given))
 
 
 SORTS = ("price", "stars", "name")

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from suppliers.search import SupplierSearch
 
-from .forms import ResultsFilterForm, SearchForm, StayForm, stay_query
+from .forms import ResultsFilterForm, SearchForm, StayForm
 from .models import Hotel
 from .policy import cancellation_policy_snapshot, policy_line
 from .pricing import stay_total
@@ -58,7 +58,7 @@ def search(request):
         city=form.cleaned_data["destination"], stay=stay, limit=PAGE_SIZE, offset=offset, **filters
     )
     total_count = hotels[0].result_count if hotels else 0
-    query = "?" + stay_query(stay)
+    query = "?" + stay.query()
     for hotel in hotels:
         hotel.page_url = hotel.get_absolute_url() + query
         hotel.first_photo = next(iter(hotel.card_photos), None)
@@ -81,7 +81,7 @@ def search(request):
                 + f"?supplier={partner.supplier_id}&hotel={partner.remote_id}"
                 + f"&room_type={partner.best.remote_room_type_id}&rate_plan={partner.best.remote_rate_plan_id or ''}"
                 + "&"
-                + stay_query(stay)
+                + stay.query()
             )
             partner.best_policy = policy_line(partner.best.policy)
         hotels = _merged(hotels, partners, by_price=filters["sort"] == "price")

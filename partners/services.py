@@ -10,7 +10,7 @@ from django.utils import timezone
 from bookings.models import Booking, BookingStatusChange
 from bookings.services import GuestDetails, booking_cancel, booking_confirm, booking_hold
 from hotels.models import RatePlan, RoomType
-from hotels.selectors import Stay
+from hotels.stay import Stay
 
 from .models import IdempotencyRecord, Partner, PartnerAPIKey
 

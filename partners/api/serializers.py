@@ -6,6 +6,7 @@ from rest_framework import serializers
 from bookings.models import Booking
 from hotels.forms import StayForm
 from hotels.models import Hotel, RatePlan, RoomType
+from hotels.stay import Stay
 from partners.selectors import policy_data
 
 
@@ -74,9 +75,7 @@ class StaySerializer(StrictSerializer):
 
     def validate(self, data):
         """The site's own stay rules (hotels.forms.StayForm), so the API and the search form never disagree."""
-        fields = {name: data[name] for name in ("check_in", "check_out", "adults", "children", "rooms")}
-        fields["children_ages"] = ",".join(str(a) for a in data.get("children_ages", []))
-        form = ApiStayForm(data=fields)
+        form = ApiStayForm(data=Stay.from_params(data).params())
         if not form.is_valid():
             raise serializers.ValidationError(
                 {

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from bookings.exceptions import BookingError, PriceChanged, SoldOut
 from bookings.services import GuestDetails
-from hotels.selectors import Stay
+from hotels.stay import Stay
 from partners.selectors import (
     partner_availability,
     partner_bookings,
@@ -139,14 +139,7 @@ def page_of(items, count: int, page: int, serializer) -> dict:
 
 
 def stay_from(data: dict) -> Stay:
-    return Stay(
-        check_in=data["check_in"],
-        check_out=data["check_out"],
-        adults=data["adults"],
-        children=data["children"],
-        rooms=data["rooms"],
-        children_ages=tuple(data.get("children_ages") or ()),
-    )
+    return Stay.from_params(data)
 
 
 def validated(serializer_class, data) -> dict:

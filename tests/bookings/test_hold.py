@@ -20,7 +20,7 @@ from bookings.services import (
     holds_expire,
 )
 from hotels.models import NightInventory
-from hotels.selectors import Stay
+from hotels.stay import Stay
 from tests.factories import RoomTypeFactory, TaxFactory, UserFactory, future, open_nights
 
 GUEST = GuestDetails(first_name="Ada", last_name="Lovelace", email="ada@example.com")

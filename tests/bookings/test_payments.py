@@ -9,7 +9,7 @@ from django.utils import timezone
 from bookings.models import Booking
 from bookings.services import GuestDetails, booking_hold, holds_expire
 from hotels.models import NightInventory
-from hotels.selectors import Stay
+from hotels.stay import Stay
 from payments.models import Payment, Receipt
 from payments.receipts import receipt_issue
 from payments.services import payment_start, payment_sync, payments_reconcile

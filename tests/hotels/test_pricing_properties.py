@@ -18,7 +18,8 @@ from bookings.services import GuestDetails, booking_hold
 from hotels.models import ChildAgeBand, HotelTax, NightInventory, RatePlan
 from hotels.policy import cancellation_penalty
 from hotels.pricing import ChildBand, Occupancy, money, plan_adjustment, stay_quote
-from hotels.selectors import Stay, hotel_offers, hotel_search
+from hotels.selectors import hotel_offers, hotel_search
+from hotels.stay import Stay
 from tests.factories import HotelFactory, RatePlanFactory, RoomTypeFactory, future, plan_night
 
 D = datetime(2027, 3, 1).date()

@@ -14,7 +14,7 @@ from django.utils.html import escape
 from bookings.models import Booking
 from bookings.services import Actor, GuestDetails, booking_cancel, booking_confirm, booking_hold, booking_payment_failed
 from hotels.models import NightInventory
-from hotels.selectors import Stay
+from hotels.stay import Stay
 from notifications.models import OutboundEmail
 from notifications.services import booking_emails_for_event, email_resend, email_send, reminders_send
 from payments.models import Payment

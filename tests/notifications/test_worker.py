@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from bookings.services import GuestDetails, booking_confirm, booking_hold
 from config.celery import app
-from hotels.selectors import Stay
+from hotels.stay import Stay
 from notifications.models import OutboundEmail
 from notifications.services import FAILED_GRACE, MAX_ATTEMPTS, SENDING_GRACE, email_send, emails_retry_failed
 from notifications.tasks import send_email

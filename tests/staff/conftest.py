@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from bookings.services import GuestDetails, booking_confirm, booking_hold
 from hotels.models import HotelStaff
-from hotels.selectors import Stay
 from hotels.services import staff_member_add
+from hotels.stay import Stay
 from payments.services import payment_start, payment_sync
 from tests.factories import HotelFactory, RoomTypeFactory, TaxFactory, UserFactory, open_nights
 

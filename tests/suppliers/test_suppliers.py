@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Booking
-from hotels.selectors import Stay
+from hotels.stay import Stay
 from partners.models import Partner
 from partners.services import partner_key_issue
 from suppliers.models import Supplier, SupplierBooking
