@@ -19,7 +19,7 @@ from django.db import connection
 from django.utils import timezone
 
 from bench.common import Row, cpu_used, gunicorn, percentile, server_cpu, wrk
-from hotels.selectors import SORTS, hotel_search, hotel_search_sql, known_cities
+from hotels.search import SORTS, hotel_search, hotel_search_sql, known_cities
 from hotels.stay import Stay
 
 WARM_UP = 30

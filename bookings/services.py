@@ -13,9 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from hotels.models import RatePlan, RoomType
+from hotels.offers import default_rate_plan, rate_plan_quote
 from hotels.policy import cancellation_penalty, cancellation_policy_snapshot
 from hotels.pricing import RateClosed
-from hotels.selectors import default_rate_plan, rate_plan_quote
 from hotels.stay import Stay
 
 from .exceptions import InvalidTransition, PriceChanged, SoldOut, StayInvalid

@@ -15,8 +15,8 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.services import AccountExists, user_create
 from hotels.models import RatePlan, RoomType
+from hotels.offers import default_rate_plan, hotel_offers
 from hotels.policy import policy_summary
-from hotels.selectors import default_rate_plan, hotel_offers
 from payments.currency import rates_date
 from payments.receipts import receipt_issue
 from payments.services import PaymentError, payment_start

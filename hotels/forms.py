@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from .selectors import SORTS, known_cities
+from .search import SORTS, known_cities
 from .stay import Stay
 
 

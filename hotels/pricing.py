@@ -13,7 +13,7 @@ A stay's price is made of lines, each rounded once, half-up to the cent, where i
 
 The accommodation total is the sum of the night, adjustment and supplement lines; the total is that plus the added
 tax lines,
-so the total always equals the sum of what the guest reads. The results page's SQL (``hotels.selectors``) computes
+so the total always equals the sum of what the guest reads. The results page's SQL (``hotels.search``) computes
 the same accommodation total in PostgreSQL for sorting and filtering, with the same rounding; a test holds them
 equal.
 """

@@ -1,4 +1,4 @@
-"""Keeps the results page's hotel cards (``hotels.selectors.hotel_cards``) in step with the catalogue: a hotel's
+"""Keeps the results page's hotel cards (``hotels.cards.hotel_cards``) in step with the catalogue: a hotel's
 card is dropped from the cache when its photos, amenities or taxes change through the ORM. Bulk ``update()`` calls
 bypass signals; the cards' lifetime (``CARD_SECONDS``) bounds how long those show."""
 
@@ -6,8 +6,8 @@ from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
+from .cards import card_key
 from .models import Hotel, HotelPhoto, HotelTax
-from .selectors import card_key
 
 
 @receiver([post_save, post_delete], sender=HotelTax)

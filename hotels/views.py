@@ -10,9 +10,10 @@ from suppliers.search import SupplierSearch
 
 from .forms import ResultsFilterForm, SearchForm, StayForm
 from .models import Hotel
+from .offers import hotel_offers
 from .policy import cancellation_policy_snapshot, policy_line
 from .pricing import stay_total
-from .selectors import city_suggestions, hotel_offers, hotel_search_cached, known_cities, search_amenities
+from .search import city_suggestions, hotel_search_cached, known_cities, search_amenities
 
 PAGE_SIZE = 10
 

@@ -8,8 +8,9 @@ from django.db.models import QuerySet, prefetch_related_objects
 
 from bookings.models import Booking
 from hotels.models import Hotel, RatePlan, RoomType
+from hotels.offers import RoomOffer, default_rate_plan, hotels_offers
 from hotels.policy import policy_summary
-from hotels.selectors import RoomOffer, default_rate_plan, hotel_search, hotels_offers, known_cities
+from hotels.search import hotel_search, known_cities
 from hotels.stay import Stay
 
 from .models import Partner

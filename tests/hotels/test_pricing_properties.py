@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 
 from bookings.services import GuestDetails, booking_hold
 from hotels.models import ChildAgeBand, HotelTax, NightInventory, RatePlan
+from hotels.offers import hotel_offers
 from hotels.policy import cancellation_penalty
 from hotels.pricing import ChildBand, Occupancy, money, plan_adjustment, stay_quote
-from hotels.selectors import hotel_offers, hotel_search
+from hotels.search import hotel_search
 from hotels.stay import Stay
 from tests.factories import HotelFactory, RatePlanFactory, RoomTypeFactory, future, plan_night
 

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from hotels.models import NightInventory
-from hotels.selectors import hotel_offers, hotel_search
+from hotels.offers import hotel_offers
+from hotels.search import hotel_search
 from hotels.stay import Stay
 from tests.factories import HotelFactory, RoomTypeFactory, TaxFactory, future, open_nights
 
