@@ -226,6 +226,9 @@ SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=30)
 REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=3)
 
 # --- Suppliers: other sites' hotels in our search (suppliers app, docs/suppliers.md) ------------------------------
+# Where the results page finds hotels resold from other sites (hotels/sources.py), like EMAIL_BACKEND: dotted paths
+# of offer-source classes; empty for none.
+SEARCH_OFFER_SOURCES = env.list("SEARCH_OFFER_SOURCES", default=["suppliers.search.SupplierOfferSource"])
 SUPPLIER_BUDGET_MS = env.int("SUPPLIER_BUDGET_MS", default=800)  # the results page waits no longer for suppliers
 SUPPLIER_CONNECT_TIMEOUT = env.float("SUPPLIER_CONNECT_TIMEOUT", default=0.5)
 SUPPLIER_CACHE_SECONDS = env.int("SUPPLIER_CACHE_SECONDS", default=60)

@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class SuppliersConfig(AppConfig):
     name = "suppliers"
-    verbose_name = "Suppliers (partner hotels)"
+    verbose_name = "Suppliers (hotels resold from other sites)"
 
     def ready(self):
         from . import receivers  # noqa: F401  (connects the receivers)

@@ -6,6 +6,7 @@ from django.urls import reverse
 from hotels.models import NightInventory
 from hotels.offers import hotel_offers
 from hotels.search import hotel_search
+from hotels.sources import ResoldHotel
 from hotels.stay import Stay
 from tests.factories import HotelFactory, RoomTypeFactory, TaxFactory, future, open_nights
 
@@ -156,6 +157,45 @@ def test_garbage_query_strings_never_500(client):
     assert client.get(url, {"destination": "x" * 5000}).status_code == 200
 
 
+class OneResoldHotel:
+    """An offer source (``SEARCH_OFFER_SOURCES``) with one hotel at 250.00, for the results page's tests."""
+
+    def __init__(self, *, city, stay):
+        self.city, self.stay = city, stay
+
+    def hotels(self, *, own_hotels):
+        return [
+            ResoldHotel(
+                seller="Elsewhere Travel",
+                name=f"Resold {self.city}",
+                city=self.city,
+                address="2 Quai Ouest",
+                stars=4,
+                total=Decimal("250.00"),
+                currency="EUR",
+                room_type_name="Double",
+                rate_plan_name="Saver",
+                policy={"free_until": None, "timezone": "UTC", "penalty": "full_stay", "penalty_percent": "100"},
+                book_url=f"/elsewhere/?{self.stay.query()}",
+            )
+        ]
+
+
+def test_the_results_page_shows_the_configured_offer_sources_by_total_on_the_first_page_only(client, settings):
+    settings.SEARCH_OFFER_SOURCES = ["tests.hotels.test_search.OneResoldHotel"]
+    for n, price in enumerate(["60", "100", "30", "40", "50", "70", "80", "90", "110", "120", "130"]):
+        open_nights(RoomTypeFactory(hotel=HotelFactory(name=f"H{n}")), future(10), 3, price=price)
+    url, query = _search_url()
+    first = client.get(url, query)
+    names = [h.name for h in first.context["results"].hotels]
+    assert names[5:8] == ["H6", "Resold Paris", "H7"] and len(names) == 11  # 3 nights: 240 < 250 < 270
+    body = first.content.decode()
+    assert "+ 1 from suppliers" in body and "via Elsewhere Travel" in body and "€250.00" in body
+    assert f'href="/elsewhere/?{stay().query()}"'.replace("&", "&amp;") in body and "Non-refundable" in body
+    second = client.get(url, {**query, "page": 2})
+    assert [h.name for h in second.context["results"].hotels] == ["H10"]
+
+
 def test_results_page_query_count_does_not_grow_with_hotels(client, django_assert_max_num_queries):
     for n in range(12):
         rt = RoomTypeFactory(hotel=HotelFactory(name=f"H{n}"))
@@ -164,8 +204,8 @@ def test_results_page_query_count_does_not_grow_with_hotels(client, django_asser
     url, query = _search_url()
     with django_assert_max_num_queries(8):
         response = client.get(url, query)
-    assert response.context["total_count"] == 12
-    assert len(response.context["hotels"]) == 10
+    assert response.context["results"].total_count == 12
+    assert len(response.context["results"].hotels) == 10
 
 
 def test_pagination_second_page(client):
@@ -173,7 +213,7 @@ def test_pagination_second_page(client):
         open_nights(RoomTypeFactory(hotel=HotelFactory(name=f"H{n:02d}")), future(10), 3)
     url, query = _search_url(page=2, sort="name")
     response = client.get(url, query)
-    assert [h.name for h in response.context["hotels"]] == ["H10", "H11"]
+    assert [h.name for h in response.context["results"].hotels] == ["H10", "H11"]
 
 
 def test_hotel_page_shows_rooms_and_breakdown(client):
