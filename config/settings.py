@@ -84,6 +84,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The hot pages' fragments (config/jinja2.py says why), looked up by name through engines["jinja2"].
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "fragments"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "config.jinja2.environment"},
+    },
 ]
 
 # --- Database: DATABASE_URL, or the embedded PostgreSQL under var/ -------------------------------------------
@@ -118,7 +126,13 @@ CACHE_URL = env("CACHE_URL", default="")
 CACHES = {
     "default": env.cache("CACHE_URL")
     if CACHE_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "staybook"}
+    # Local memory holds a card per hotel shown (hotels/cards.py) and the recent results pages: Django's default of
+    # 300 entries culled them before they were reused (docs/performance.md).
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "staybook",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
 }
 
 # --- Auth ---------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ class ResultsPage:
     resold_count: int  # resold hotels on this page (first page only)
     page: int
     page_count: int
+    complete: bool = True  # False when a source could not answer in time: the page may lack its hotels
 
     @property
     def has_previous(self) -> bool:
@@ -62,14 +63,14 @@ def results_page(
     query = "?" + stay.query()
     for hotel in hotels:
         hotel.page_url = hotel.get_absolute_url() + query
-        hotel.first_photo = next(iter(hotel.card_photos), None)
-        hotel.top_amenities = hotel.card_amenities[:5]
+        hotel.first_photo = next(iter(hotel.card.photos), None)
+        hotel.top_amenities = hotel.card.amenities[:5]
         hotel.stay_total = stay_total(
             room_total=hotel.best_total,
             night_count=stay.nights,
             rooms=stay.rooms,
             people=stay.people,
-            taxes=hotel.card_taxes,
+            taxes=hotel.card.taxes,
         )
         hotel.best_policy = policy_line(cancellation_policy_snapshot(hotel.best_plan, hotel, stay.check_in))
     resold = [hotel for source in sources for hotel in source.hotels(own_hotels=hotels)]
@@ -81,6 +82,7 @@ def results_page(
         resold_count=len(resold),
         page=page,
         page_count=max(1, -(-total_count // page_size)),
+        complete=all(getattr(source, "complete", True) for source in sources),
     )
 
 

@@ -171,7 +171,7 @@ def _search_page_prefetch(hotels: list[Hotel]) -> None:
     columns: no query)."""
     cards = hotel_cards([h.pk for h in hotels])
     for hotel in hotels:
-        hotel.card_photos, hotel.card_amenities, hotel.card_taxes = cards[hotel.pk]
+        hotel.card = cards[hotel.pk]
         hotel.best_plan = RatePlan(
             pk=hotel.best_rate_plan_id,
             name=hotel.best_plan_name,

@@ -6,7 +6,8 @@ never imports the app behind a source, and a deployment without suppliers sets t
 A source is a class built with ``(city=..., stay=...)`` when a results page starts, so its requests travel while
 our own search runs, and asked ``hotels(own_hotels=...)`` once our page is known. It returns :class:`ResoldHotel`
 rows (plain data: what a card shows and where "Book" leads), cheapest first, without the hotels already in
-``own_hotels``; it must never raise for a failure of the site behind it (log it, return fewer hotels).
+``own_hotels``; it must never raise for a failure of the site behind it (log it, return fewer hotels), and then
+says so with ``complete = False`` (the page isn't cached without those hotels).
 """
 
 from dataclasses import dataclass

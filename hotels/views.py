@@ -1,14 +1,22 @@
+import hashlib
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template import engines
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
+from payments.context_processors import SESSION_KEY as CURRENCY_SESSION_KEY
+
+from .cards import CARDS_VERSION_KEY, cards_version
 from .forms import ResultsFilterForm, SearchForm, StayForm
 from .models import Hotel
 from .offers import hotel_offers
-from .results import results_page
+from .results import ResultsPage, results_page
 from .search import city_suggestions, known_cities, search_amenities
 
 PAGE_SIZE = 10
@@ -32,24 +40,57 @@ def _page_number(request) -> int:
         return 1
 
 
+def _fragment(name: str, context: dict) -> SafeString:
+    """A Jinja2 fragment of a page (``fragments/``, config/jinja2.py): it escapes every value as Django does."""
+    return SafeString(engines["jinja2"].get_template(name).render(context))
+
+
+def _home(request, form):
+    cities = known_cities()
+    search_form = _fragment("includes/search_form.html", {"form": form, "cities": cities})
+    return render(request, "hotels/home.html", {"form": form, "cities": cities, "search_form": search_form})
+
+
 @require_GET
 def home(request):
-    form = SearchForm(initial=_default_dates())
-    return render(request, "hotels/home.html", {"form": form, "cities": known_cities()})
+    return _home(request, SearchForm(initial=_default_dates()))
 
 
 @require_GET
 def search(request):
     form = SearchForm(request.GET)
     if not form.is_valid():
-        return render(request, "hotels/home.html", {"form": form, "cities": known_cities()}, status=200)
-    stay = form.stay
-    filter_form = ResultsFilterForm(request.GET, amenity_choices=search_amenities())
-    filters = filter_form.filters()
-    city = form.cleaned_data["destination"]
-    results = results_page(city=city, stay=stay, page=_page_number(request), page_size=PAGE_SIZE, **filters)
+        return _home(request, form)
+    content, results = _results_content(request, form)
     return render(
         request,
+        "hotels/results.html",
+        {"city": form.cleaned_data["destination"], "content": content, "results": results},
+    )
+
+
+def _results_content(request, form) -> tuple[SafeString, ResultsPage | None]:
+    """The results page's content for a valid search, and its :class:`ResultsPage` when it was computed.
+
+    The content is a function of the query string and the display currency only (nothing of the user's: the
+    header is rendered per request around it), so it is cached whole for ``SEARCH_CACHE_SECONDS`` (the staleness
+    the results page already allowed), tagged with the hotel cards' version so that a change of photos,
+    amenities or taxes shows at once. A page a source could not complete (a supplier late) is not cached.
+    """
+    seconds = settings.SEARCH_CACHE_SECONDS
+    shown = request.session.get(CURRENCY_SESSION_KEY, "")
+    key = "results-page:" + hashlib.sha256(repr((sorted(request.GET.lists()), shown)).encode()).hexdigest()
+    version = None
+    if seconds:
+        found = cache.get_many([key, CARDS_VERSION_KEY])
+        version = found.get(CARDS_VERSION_KEY) or cards_version()
+        if key in found and found[key][0] == version:
+            return SafeString(found[key][1]), None
+    filter_form = ResultsFilterForm(request.GET, amenity_choices=search_amenities())
+    filters = filter_form.filters()
+    city, stay = form.cleaned_data["destination"], form.stay
+    results = results_page(city=city, stay=stay, page=_page_number(request), page_size=PAGE_SIZE, **filters)
+    content = _fragment(
         "hotels/results.html",
         {
             "form": form,
@@ -60,8 +101,13 @@ def search(request):
             "selected_stars": {str(v) for v in (filters["stars"] or [])},
             "selected_amenities": set(filters["amenities"] or []),
             "cities": known_cities(),
+            "query": request.GET,
+            "display_currency": shown,
         },
     )
+    if seconds and results.complete:
+        cache.set(key, (version, str(content)), seconds)
+    return content, results
 
 
 @require_GET

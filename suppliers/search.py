@@ -70,6 +70,7 @@ class SupplierSearch:
         self.budget = settings.SUPPLIER_BUDGET_MS / 1000 if budget is None else budget
         self.started = time.monotonic()
         self.answers, self.pending = [], {}
+        self.complete = True  # False once a supplier failed or was late for this page
         for supplier in Supplier.objects.filter(enabled=True):
             if supplier.is_open:
                 continue
@@ -94,6 +95,8 @@ class SupplierSearch:
                     supplier_succeeded(supplier)
                 else:
                     supplier_failed(supplier, str(future.exception()))
+                    self.complete = False
+            self.complete = self.complete and not late
             for future in late:
                 supplier_failed(
                     self.pending[future], f"no answer within {self.budget * 1000:.0f} ms: dropped from the page"
@@ -123,6 +126,10 @@ class SupplierOfferSource:
     def __init__(self, *, city: str, stay):
         self.stay = stay
         self.search = SupplierSearch(city=city, stay=stay)
+
+    @property
+    def complete(self) -> bool:
+        return self.search.complete
 
     def hotels(self, *, own_hotels) -> list[ResoldHotel]:
         return [self._card(hotel) for hotel in self.search.offers(own_hotels=own_hotels)]

@@ -237,9 +237,11 @@ def test_city_suggestions(client):
     assert client.get(reverse("hotels:destinations"), {"q": "p"}).json() == {"cities": ["Paris", "Prague"]}
 
 
-def test_the_results_page_price_follows_a_tax_change_at_once(client, settings):
-    """Hotel cards (photos, amenities, taxes) are cached for the results page; changing a tax drops the card."""
-    settings.SEARCH_CACHE_SECONDS = 0
+@pytest.mark.parametrize("cache_seconds", [0, 30])
+def test_the_results_page_price_follows_a_tax_change_at_once(client, settings, cache_seconds):
+    """Hotel cards (photos, amenities, taxes) are cached for the results page, and with the result cache on, the
+    page itself; changing a tax drops the card and the pages built from cards."""
+    settings.SEARCH_CACHE_SECONDS = cache_seconds
     rt = RoomTypeFactory()
     open_nights(rt, future(10), 3, price="100.00")
     tax = TaxFactory(hotel=rt.hotel, amount=Decimal("2.00"))
@@ -257,6 +259,18 @@ def test_the_results_page_price_follows_a_tax_change_at_once(client, settings):
     assert "€212.00" in client.get(reverse("hotels:search"), params).content.decode()
     tax.delete()
     assert "€200.00" in client.get(reverse("hotels:search"), params).content.decode()
+
+
+def test_a_repeated_search_is_served_from_the_result_cache_without_a_query(client, settings, django_assert_num_queries):
+    settings.SEARCH_CACHE_SECONDS = 30
+    open_nights(RoomTypeFactory(hotel=HotelFactory(name="Hôtel Lumière")), future(10), 3, price="100")
+    url, params = _search_url()
+    first = client.get(url, params).content.decode()
+    with django_assert_num_queries(0):
+        again = client.get(url, params).content.decode()
+    assert again == first and "Hôtel Lumière" in again
+    settings.SEARCH_CACHE_SECONDS = 0  # the same page, computed afresh
+    assert client.get(url, params).content.decode() == first
 
 
 def test_sorting_and_price_filters_use_the_total_with_added_taxes():
