@@ -77,12 +77,13 @@ def room_type_offers(*, stay: Stay, hotel=None) -> QuerySet:
     )
 
 
-def occupancy_of(room_type: RoomType) -> Occupancy:
-    """The room type's occupancy pricing; ``room_type.hotel.child_bands`` should be prefetched for many."""
+def occupancy_of(room_type: RoomType, child_bands: tuple[ChildBand, ...] | None = None) -> Occupancy:
+    """The room type's occupancy pricing; ``room_type.hotel.child_bands`` should be prefetched for many, or given
+    once per hotel as ``child_bands``."""
+    if child_bands is None:
+        child_bands = tuple(ChildBand(b.min_age, b.max_age, b.price) for b in room_type.hotel.child_bands.all())
     return Occupancy(
-        base_adults=room_type.base_occupancy,
-        extra_adult_price=room_type.extra_adult_price,
-        child_bands=tuple(ChildBand(b.min_age, b.max_age, b.price) for b in room_type.hotel.child_bands.all()),
+        base_adults=room_type.base_occupancy, extra_adult_price=room_type.extra_adult_price, child_bands=child_bands
     )
 
 
@@ -114,10 +115,19 @@ def _overrides_by_plan(plan_ids, *, check_in: date, check_out: date) -> dict[int
 
 
 def plan_quote(
-    *, rate_plan: RatePlan, room_type: RoomType, stay: Stay, base_prices: list, overrides: dict[int, dict]
+    *,
+    rate_plan: RatePlan,
+    room_type: RoomType,
+    stay: Stay,
+    base_prices: list,
+    overrides: dict[int, dict],
+    occupancy: Occupancy | None = None,
+    taxes=None,
 ) -> Quote:
     """Price ``stay`` under ``rate_plan`` from the room type's night prices; raises :class:`RateClosed` when the
-    plan's rules refuse the stay. ``overrides`` holds the plan's and its parent's ``RatePlanNight`` rows."""
+    plan's rules refuse the stay. ``overrides`` holds the plan's and its parent's ``RatePlanNight`` rows;
+    ``occupancy`` and ``taxes`` (the room type's, the hotel's) are read from the room type unless given, as
+    :func:`hotels_offers` gives them once for all of a room type's or a hotel's plans."""
     own = overrides.get(rate_plan.pk, {})
     reason = plan_closed_reason(rate_plan, check_in=stay.check_in, check_out=stay.check_out, own=own)
     if reason:
@@ -129,8 +139,8 @@ def plan_quote(
         rooms=stay.rooms,
         adults=stay.adults,
         children_ages=stay.ages,
-        occupancy=occupancy_of(room_type),
-        taxes=hotel.taxes.all(),
+        occupancy=occupancy_of(room_type) if occupancy is None else occupancy,
+        taxes=hotel.taxes.all() if taxes is None else taxes,
         plan=rate_plan,
     )
 
@@ -151,31 +161,44 @@ def default_rate_plan(room_type: RoomType) -> RatePlan | None:
     return plans.filter(parent__isnull=True).first() or plans.first()
 
 
-def hotels_offers(*, hotel_ids: list[int], stay: Stay) -> dict[int, list[RoomOffer]]:
-    """Bookable (room type, rate plan) offers of several hotels for ``stay``, cheapest first per hotel.
+def hotels_offers(*, hotel_ids: list[int], stay: Stay, with_amenities: bool = True) -> dict[int, list[RoomOffer]]:
+    """Bookable (room type, rate plan) offers of several hotels for ``stay``, cheapest first per hotel; each room
+    type has ``active_plans`` and, ``with_amenities``, ``amenity_list``.
     Eight queries whatever the number of hotels (availability, room types, their amenities and plans, the hotels'
-    taxes and child bands, nights, the plans' own nights); every price from ``stay_quote``."""
+    taxes and child bands, nights, the plans' own nights); every price from ``stay_quote``, with what is the same
+    for all of a hotel's offers (taxes, child bands) and a room type's (its nights, occupancy) read once."""
     rows = {r["room_type_id"]: r for r in room_type_offers(stay=stay).filter(room_type__hotel_id__in=hotel_ids)}
     result: dict[int, list[RoomOffer]] = {hotel_id: [] for hotel_id in hotel_ids}
     if not rows:
         return result
+    # Lists by ``to_attr``: Django's prefetch into a related manager clones a queryset per object and relation,
+    # which cost more than the queries for a page of partner offers.
     room_types = list(
         RoomType.objects.filter(id__in=rows)
         .select_related("hotel")
         .prefetch_related(
-            "amenities",
             Prefetch("rate_plans", queryset=RatePlan.objects.filter(is_active=True), to_attr="active_plans"),
+            *([Prefetch("amenities", to_attr="amenity_list")] if with_amenities else []),
         )
     )
-    prefetch_related_objects([rt.hotel for rt in room_types], "taxes", "child_bands")
+    hotels = {rt.hotel_id: rt.hotel for rt in room_types}
+    for room_type in room_types:
+        room_type.hotel = hotels[room_type.hotel_id]  # one instance per hotel
+    prefetch_related_objects(
+        list(hotels.values()), Prefetch("taxes", to_attr="tax_list"), Prefetch("child_bands", to_attr="band_list")
+    )
     nights: dict[int, list] = {rt_id: [] for rt_id in rows}
-    for night in NightInventory.objects.filter(
-        room_type_id__in=rows, date__gte=stay.check_in, date__lt=stay.check_out
-    ).order_by("date"):
-        nights[night.room_type_id].append((night.date, night.price))
+    for room_type_id, day, price in (
+        NightInventory.objects.filter(room_type_id__in=rows, date__gte=stay.check_in, date__lt=stay.check_out)
+        .order_by("date")
+        .values_list("room_type_id", "date", "price")
+    ):
+        nights[room_type_id].append((day, price))
     plan_ids = [plan.pk for rt in room_types for plan in rt.active_plans]
     overrides = _overrides_by_plan(plan_ids, check_in=stay.check_in, check_out=stay.check_out)
+    bands = {pk: tuple(ChildBand(b.min_age, b.max_age, b.price) for b in h.band_list) for pk, h in hotels.items()}
     for room_type in room_types:
+        occupancy = occupancy_of(room_type, bands[room_type.hotel_id])
         for plan in room_type.active_plans:
             try:
                 quote = plan_quote(
@@ -184,6 +207,8 @@ def hotels_offers(*, hotel_ids: list[int], stay: Stay) -> dict[int, list[RoomOff
                     stay=stay,
                     base_prices=nights[room_type.pk],
                     overrides=overrides,
+                    occupancy=occupancy,
+                    taxes=room_type.hotel.tax_list,
                 )
             except RateClosed:
                 continue
