@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import engines
+from django.template.backends.utils import csrf_input
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
@@ -134,13 +135,15 @@ def hotel_detail(request, slug):
     if stay_form.is_bound and stay_form.is_valid():
         stay = stay_form.stay
         offers = hotel_offers(hotel=hotel, stay=stay)
-    return render(
-        request,
+    content = _fragment(
         "hotels/detail.html",
         {
             "hotel": hotel,
             "stay_form": stay_form,
             "stay": stay,
             "offers_by_room": _by_room_type(offers),
+            "display_currency": request.session.get(CURRENCY_SESSION_KEY, ""),
+            "csrf_input": csrf_input(request),
         },
     )
+    return render(request, "hotels/detail.html", {"hotel": hotel, "stay": stay, "content": content})
