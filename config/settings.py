@@ -287,6 +287,9 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 PARTNER_API_THROTTLE_RATE = env("PARTNER_API_THROTTLE_RATE", default="600/min")
+# Availability answers may be this stale, like results pages (SEARCH_CACHE_SECONDS): partners ask the same questions
+# again and again, and a booking prices afresh (price_changed with the current total). 0: always computed.
+PARTNER_AVAILABILITY_CACHE_SECONDS = env.int("PARTNER_AVAILABILITY_CACHE_SECONDS", default=30)
 PARTNER_API_MAX_BODY = 32 * 1024
 SPECTACULAR_SETTINGS = {
     "TITLE": "Staybook partner API",

@@ -114,6 +114,11 @@ def _overrides_by_plan(plan_ids, *, check_in: date, check_out: date) -> dict[int
     return by_plan
 
 
+def _spans(plan: RatePlan, stay: Stay) -> bool:
+    """Whether ``plan`` or its parent has ``RatePlanNight`` rows from arrival to departure day included."""
+    return plan.nights_to is not None and plan.nights_to >= stay.check_in and plan.nights_from <= stay.check_out
+
+
 def plan_quote(
     *,
     rate_plan: RatePlan,
@@ -194,8 +199,11 @@ def hotels_offers(*, hotel_ids: list[int], stay: Stay, with_amenities: bool = Tr
         .values_list("room_type_id", "date", "price")
     ):
         nights[room_type_id].append((day, price))
-    plan_ids = [plan.pk for rt in room_types for plan in rt.active_plans]
-    overrides = _overrides_by_plan(plan_ids, check_in=stay.check_in, check_out=stay.check_out)
+    # Only plans with nights of their own (or their parent's) in the stay need those rows: a plan's span of such
+    # nights, kept by triggers (migration 0005), says which, as it does for the search SQL. Most have none.
+    spanning = [plan for rt in room_types for plan in rt.active_plans if _spans(plan, stay)]
+    plan_ids = {plan.pk for plan in spanning} | {plan.parent_id for plan in spanning if plan.parent_id}
+    overrides = _overrides_by_plan(plan_ids, check_in=stay.check_in, check_out=stay.check_out) if plan_ids else {}
     bands = {pk: tuple(ChildBand(b.min_age, b.max_age, b.price) for b in h.band_list) for pk, h in hotels.items()}
     for room_type in room_types:
         occupancy = occupancy_of(room_type, bands[room_type.hotel_id])

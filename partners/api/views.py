@@ -1,9 +1,11 @@
 """Partner API endpoints: thin — validate with an input serializer, call a selector or service, serialize."""
 
+import hashlib
 import re
 
 from django.conf import settings
-from django.http import Http404
+from django.core.cache import cache
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions
@@ -14,6 +16,7 @@ from rest_framework.views import APIView
 
 from bookings.exceptions import BookingError, PriceChanged, SoldOut
 from bookings.services import GuestDetails
+from hotels.cards import CARDS_VERSION_KEY, cards_version
 from hotels.stay import Stay
 from partners.selectors import (
     partner_availability,
@@ -183,8 +186,25 @@ class AvailabilityView(PartnerAPIView):
         tags=["availability"],
     )
     def get(self, request):
+        """Hotels that can host the stay, 20 a page, each with its offers and their price lines. Answers may be up
+        to 30 seconds old: a booking is priced again and answers price_changed with the current total."""
+        # The same question from the same partner is answered from the cache for PARTNER_AVAILABILITY_CACHE_SECONDS,
+        # tagged with the hotel cards' version (hotels/cards.py) so that a hotel's or a tax's change shows at once.
         q = validated(s.AvailabilityQuerySerializer, request.query_params.dict())
         outcome = self.test_outcome(request)
+        seconds = 0 if outcome else settings.PARTNER_AVAILABILITY_CACHE_SECONDS
+        if seconds:
+            key = "availability:" + hashlib.sha256(repr((request.user.pk, sorted(q.items()))).encode()).hexdigest()
+            found = cache.get_many([key, CARDS_VERSION_KEY])
+            version = found.get(CARDS_VERSION_KEY) or cards_version()
+            if key in found and found[key][0] == version:
+                return HttpResponse(found[key][1], content_type="application/json")
+        body = JSONRenderer().render(self.answer(request, q, outcome))
+        if seconds:
+            cache.set(key, (version, body), seconds)
+        return HttpResponse(body, content_type="application/json")
+
+    def answer(self, request, q: dict, outcome: str) -> dict:
         stay = stay_from(q)
         page, count = [], 0
         if outcome != "sold_out":
@@ -222,21 +242,19 @@ class AvailabilityView(PartnerAPIView):
                 )
             data = s.hotel_data(hotel.hotel, [a.code for a in hotel.hotel.amenity_list])
             results.append({"hotel": data, "offers": hotel_offers})
-        return Response(
-            {
-                "check_in": stay.check_in,
-                "check_out": stay.check_out,
-                "nights": stay.nights,
-                "adults": stay.adults,
-                "children": stay.children,
-                "children_ages": list(stay.children_ages),
-                "rooms": stay.rooms,
-                "count": count,
-                "page": q["page"],
-                "pages": max(1, -(-count // PAGE_SIZE)),
-                "results": results,
-            }
-        )
+        return {
+            "check_in": stay.check_in,
+            "check_out": stay.check_out,
+            "nights": stay.nights,
+            "adults": stay.adults,
+            "children": stay.children,
+            "children_ages": list(stay.children_ages),
+            "rooms": stay.rooms,
+            "count": count,
+            "page": q["page"],
+            "pages": max(1, -(-count // PAGE_SIZE)),
+            "results": results,
+        }
 
 
 class BookingListCreateView(PartnerAPIView):

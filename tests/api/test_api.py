@@ -364,3 +364,25 @@ def test_availability_writes_hotels_and_room_types_as_their_serializers_do(partn
     hotel.refresh_from_db()
     assert offer["hotel"] == s.HotelSerializer(hotel).data
     assert offer["offers"][0]["room_type"] == s.RoomTypeSerializer(room).data
+
+
+def test_the_same_availability_question_is_answered_from_the_cache_per_partner(
+    api, partner, room, django_assert_num_queries
+):
+    elsewhere = RoomTypeFactory(hotel=HotelFactory(city="Paris", name="Not yours"))
+    open_nights(elsewhere, future(10), 5)
+    first = api.get("/api/v1/availability/", stay_query())
+    assert {h["hotel"]["name"] for h in first.json()["results"]} == {"Hôtel Lumière", "Not yours"}
+    with django_assert_num_queries(1):  # the API key; no search
+        again = api.get("/api/v1/availability/", stay_query())
+    assert again.content == first.content and again["Content-Type"] == "application/json"
+    limited = Partner.objects.create(name="Limited")
+    limited.hotels.set([room.hotel])
+    mine = client_for(limited).get("/api/v1/availability/", stay_query()).json()["results"]
+    assert [h["hotel"]["name"] for h in mine] == ["Hôtel Lumière"]  # never another partner's answer
+
+
+def test_cached_availability_follows_a_tax_change_at_once(api, room):
+    assert api.get("/api/v1/availability/", stay_query()).json()["results"][0]["offers"][0]["total"] == "208.00"
+    TaxFactory(hotel=room.hotel, amount=Decimal("1.00"))
+    assert api.get("/api/v1/availability/", stay_query()).json()["results"][0]["offers"][0]["total"] == "212.00"
