@@ -166,9 +166,12 @@ def default_rate_plan(room_type: RoomType) -> RatePlan | None:
     return plans.filter(parent__isnull=True).first() or plans.first()
 
 
-def hotels_offers(*, hotel_ids: list[int], stay: Stay, with_amenities: bool = True) -> dict[int, list[RoomOffer]]:
+def hotels_offers(
+    *, hotel_ids: list[int], stay: Stay, with_amenities: bool = True, hotels: tuple[Hotel, ...] = ()
+) -> dict[int, list[RoomOffer]]:
     """Bookable (room type, rate plan) offers of several hotels for ``stay``, cheapest first per hotel; each room
-    type has ``active_plans`` and, ``with_amenities``, ``amenity_list``.
+    type has ``active_plans`` and, ``with_amenities``, ``amenity_list``. ``hotels`` already loaded (the hotel page's,
+    with its taxes and child bands prefetched) are used as they are instead of being read again.
     Eight queries whatever the number of hotels (availability, room types, their amenities and plans, the hotels'
     taxes and child bands, nights, the plans' own nights); every price from ``stay_quote``, with what is the same
     for all of a hotel's offers (taxes, child bands) and a room type's (its nights, occupancy) read once."""
@@ -178,19 +181,25 @@ def hotels_offers(*, hotel_ids: list[int], stay: Stay, with_amenities: bool = Tr
         return result
     # Lists by ``to_attr``: Django's prefetch into a related manager clones a queryset per object and relation,
     # which cost more than the queries for a page of partner offers.
+    known = {hotel.pk: hotel for hotel in hotels}
+    room_types = RoomType.objects.filter(id__in=rows)
+    if not known.keys() >= set(hotel_ids):
+        room_types = room_types.select_related("hotel")
     room_types = list(
-        RoomType.objects.filter(id__in=rows)
-        .select_related("hotel")
-        .prefetch_related(
+        room_types.prefetch_related(
             Prefetch("rate_plans", queryset=RatePlan.objects.filter(is_active=True), to_attr="active_plans"),
             *([Prefetch("amenities", to_attr="amenity_list")] if with_amenities else []),
         )
     )
-    hotels = {rt.hotel_id: rt.hotel for rt in room_types}
+    by_id = {rt.hotel_id: known.get(rt.hotel_id) or rt.hotel for rt in room_types}
     for room_type in room_types:
-        room_type.hotel = hotels[room_type.hotel_id]  # one instance per hotel
+        room_type.hotel = by_id[room_type.hotel_id]  # one instance per hotel
+    for hotel in known.values():
+        hotel.tax_list, hotel.band_list = list(hotel.taxes.all()), list(hotel.child_bands.all())
     prefetch_related_objects(
-        list(hotels.values()), Prefetch("taxes", to_attr="tax_list"), Prefetch("child_bands", to_attr="band_list")
+        [hotel for pk, hotel in by_id.items() if pk not in known],
+        Prefetch("taxes", to_attr="tax_list"),
+        Prefetch("child_bands", to_attr="band_list"),
     )
     nights: dict[int, list] = {rt_id: [] for rt_id in rows}
     for room_type_id, day, price in (
@@ -204,7 +213,7 @@ def hotels_offers(*, hotel_ids: list[int], stay: Stay, with_amenities: bool = Tr
     spanning = [plan for rt in room_types for plan in rt.active_plans if _spans(plan, stay)]
     plan_ids = {plan.pk for plan in spanning} | {plan.parent_id for plan in spanning if plan.parent_id}
     overrides = _overrides_by_plan(plan_ids, check_in=stay.check_in, check_out=stay.check_out) if plan_ids else {}
-    bands = {pk: tuple(ChildBand(b.min_age, b.max_age, b.price) for b in h.band_list) for pk, h in hotels.items()}
+    bands = {pk: tuple(ChildBand(b.min_age, b.max_age, b.price) for b in h.band_list) for pk, h in by_id.items()}
     for room_type in room_types:
         occupancy = occupancy_of(room_type, bands[room_type.hotel_id])
         for plan in room_type.active_plans:
@@ -236,4 +245,4 @@ def hotels_offers(*, hotel_ids: list[int], stay: Stay, with_amenities: bool = Tr
 
 def hotel_offers(*, hotel: Hotel, stay: Stay) -> list[RoomOffer]:
     """Bookable (room type, rate plan) offers of ``hotel`` for ``stay``, cheapest first."""
-    return hotels_offers(hotel_ids=[hotel.pk], stay=stay)[hotel.pk]
+    return hotels_offers(hotel_ids=[hotel.pk], stay=stay, hotels=(hotel,))[hotel.pk]
