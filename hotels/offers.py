@@ -7,24 +7,12 @@ A party fits ``rooms`` rooms of a type when each room has an adult and the type'
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import (
-    BooleanField,
-    Count,
-    F,
-    IntegerField,
-    Max,
-    Min,
-    Prefetch,
-    QuerySet,
-    Sum,
-    prefetch_related_objects,
-)
-from django.db.models.aggregates import Aggregate
+from django.db.models import Prefetch, prefetch_related_objects
 
-from .models import Hotel, NightInventory, RatePlan, RatePlanNight, RoomType
+from .models import Hotel, RatePlan, RatePlanNight, RoomType
 from .policy import cancellation_policy_snapshot, policy_line
 from .pricing import (
     ChildBand,
@@ -37,44 +25,47 @@ from .pricing import (
 )
 from .stay import Stay
 
+# The room types of some hotels that can host a stay, each with its scarcest night and its nights' prices in date
+# order (the unique index on (room_type_id, date) and the count make them exactly the stay's nights): one index-only
+# range scan per room type, as in the search SQL (hotels/search.py), with the same rules (module docstring).
+BOOKABLE_ROOM_TYPES_SQL = """
+SELECT rt.*, stay_nights.rooms_available, stay_nights.prices
+FROM hotels_roomtype AS rt
+CROSS JOIN LATERAL (
+    SELECT MIN(n.rooms_for_sale - n.rooms_sold) AS rooms_available, ARRAY_AGG(n.price ORDER BY n.date) AS prices
+    FROM hotels_nightinventory AS n
+    WHERE n.room_type_id = rt.id AND n.date >= %(check_in)s AND n.date < %(check_out)s
+    HAVING COUNT(*) = %(nights)s AND NOT BOOL_OR(n.stop_sell)
+       AND MIN(n.rooms_for_sale - n.rooms_sold) >= %(rooms)s AND MAX(n.min_stay) <= %(nights)s
+) AS stay_nights
+WHERE rt.hotel_id = ANY(%(hotel_ids)s::bigint[]) AND rt.is_active
+  AND rt.max_adults * %(rooms)s >= %(adults)s AND rt.max_children * %(rooms)s >= %(children)s
+  AND rt.max_occupancy * %(rooms)s >= %(people)s
+ORDER BY rt.id
+"""
 
-class BoolOr(Aggregate):
-    function = "BOOL_OR"
-    output_field = BooleanField()
+
+# What pricing reads of a hotel, as lists (a caller that has the hotel may prefetch them so, and they aren't read again).
+HOTEL_PRICING_PREFETCH = (Prefetch("taxes", to_attr="tax_list"), Prefetch("child_bands", to_attr="band_list"))
 
 
-def room_type_offers(*, stay: Stay, hotel=None) -> QuerySet:
-    """One row per bookable room type for ``stay``: ``room_type_id``, ``hotel_id``, ``total`` (all rooms, all
-    nights, before added taxes), ``rooms_available`` (the scarcest night)."""
-    nights = NightInventory.objects.filter(date__gte=stay.check_in, date__lt=stay.check_out)
-    if hotel is not None:  # a Hotel, an id, or OuterRef("pk") inside a hotel query
-        nights = nights.filter(room_type__hotel=hotel)
-    return (
-        nights.filter(room_type__is_active=True)
-        .alias(
-            cap_adults=F("room_type__max_adults") * stay.rooms,
-            cap_children=F("room_type__max_children") * stay.rooms,
-            cap_people=F("room_type__max_occupancy") * stay.rooms,
-        )
-        .filter(
-            cap_adults__gte=stay.adults, cap_children__gte=stay.children, cap_people__gte=stay.adults + stay.children
-        )
-        .values("room_type_id")
-        .annotate(
-            hotel_id=F("room_type__hotel_id"),
-            total=Sum("price") * stay.rooms,
-            night_count=Count("*"),
-            rooms_available=Min(F("rooms_for_sale") - F("rooms_sold"), output_field=IntegerField()),
-            any_stop_sell=BoolOr("stop_sell"),
-            longest_min_stay=Max("min_stay"),
-        )
-        .filter(
-            night_count=stay.nights,
-            rooms_available__gte=stay.rooms,
-            any_stop_sell=False,
-            longest_min_stay__lte=stay.nights,
-        )
-    )
+def bookable_room_types(*, hotel_ids: list[int], stay: Stay) -> list[RoomType]:
+    """The active room types of ``hotel_ids`` that can host ``stay``, each with ``rooms_available`` (the scarcest
+    night) and ``base_prices`` ([(night, price per room)] in date order). One query, no ORM compilation."""
+    params = {
+        "hotel_ids": list(hotel_ids),
+        "check_in": stay.check_in,
+        "check_out": stay.check_out,
+        "nights": stay.nights,
+        "rooms": stay.rooms,
+        "adults": stay.adults,
+        "children": stay.children,
+        "people": stay.people,
+    }
+    room_types = list(RoomType.objects.raw(BOOKABLE_ROOM_TYPES_SQL, params))
+    for room_type in room_types:
+        room_type.base_prices = [(stay.check_in + timedelta(days=i), price) for i, price in enumerate(room_type.prices)]
+    return room_types
 
 
 def occupancy_of(room_type: RoomType, child_bands: tuple[ChildBand, ...] | None = None) -> Occupancy:
@@ -170,44 +161,30 @@ def hotels_offers(
     *, hotel_ids: list[int], stay: Stay, with_amenities: bool = True, hotels: tuple[Hotel, ...] = ()
 ) -> dict[int, list[RoomOffer]]:
     """Bookable (room type, rate plan) offers of several hotels for ``stay``, cheapest first per hotel; each room
-    type has ``active_plans`` and, ``with_amenities``, ``amenity_list``. ``hotels`` already loaded (the hotel page's,
-    with its taxes and child bands prefetched) are used as they are instead of being read again.
-    Eight queries whatever the number of hotels (availability, room types, their amenities and plans, the hotels'
-    taxes and child bands, nights, the plans' own nights); every price from ``stay_quote``, with what is the same
-    for all of a hotel's offers (taxes, child bands) and a room type's (its nights, occupancy) read once."""
-    rows = {r["room_type_id"]: r for r in room_type_offers(stay=stay).filter(room_type__hotel_id__in=hotel_ids)}
+    type has ``active_plans`` and, ``with_amenities``, ``amenity_list``. ``hotels`` already loaded (the search's,
+    the hotel page's) are used instead of being read again, with their ``HOTEL_PRICING_PREFETCH`` if they have it.
+    At most seven queries whatever the number of hotels (room types with their availability and nights, their
+    plans and amenities, the hotels not given with their taxes and child bands, the plans' own nights when any
+    plan has some in the stay); every price from ``stay_quote``, with what is the same for all of a hotel's offers
+    (taxes, child bands) and a room type's (its nights, occupancy) read once."""
     result: dict[int, list[RoomOffer]] = {hotel_id: [] for hotel_id in hotel_ids}
-    if not rows:
+    room_types = bookable_room_types(hotel_ids=hotel_ids, stay=stay)
+    if not room_types:
         return result
     # Lists by ``to_attr``: Django's prefetch into a related manager clones a queryset per object and relation,
     # which cost more than the queries for a page of partner offers.
-    known = {hotel.pk: hotel for hotel in hotels}
-    room_types = RoomType.objects.filter(id__in=rows)
-    if not known.keys() >= set(hotel_ids):
-        room_types = room_types.select_related("hotel")
-    room_types = list(
-        room_types.prefetch_related(
-            Prefetch("rate_plans", queryset=RatePlan.objects.filter(is_active=True), to_attr="active_plans"),
-            *([Prefetch("amenities", to_attr="amenity_list")] if with_amenities else []),
-        )
+    prefetch_related_objects(
+        room_types,
+        Prefetch("rate_plans", queryset=RatePlan.objects.filter(is_active=True), to_attr="active_plans"),
+        *([Prefetch("amenities", to_attr="amenity_list")] if with_amenities else []),
     )
-    by_id = {rt.hotel_id: known.get(rt.hotel_id) or rt.hotel for rt in room_types}
+    by_id = {hotel.pk: hotel for hotel in hotels}
+    by_id.update(Hotel.objects.in_bulk({rt.hotel_id for rt in room_types} - by_id.keys()))
+    prefetch_related_objects(
+        [hotel for hotel in by_id.values() if not hasattr(hotel, "tax_list")], *HOTEL_PRICING_PREFETCH
+    )
     for room_type in room_types:
         room_type.hotel = by_id[room_type.hotel_id]  # one instance per hotel
-    for hotel in known.values():
-        hotel.tax_list, hotel.band_list = list(hotel.taxes.all()), list(hotel.child_bands.all())
-    prefetch_related_objects(
-        [hotel for pk, hotel in by_id.items() if pk not in known],
-        Prefetch("taxes", to_attr="tax_list"),
-        Prefetch("child_bands", to_attr="band_list"),
-    )
-    nights: dict[int, list] = {rt_id: [] for rt_id in rows}
-    for room_type_id, day, price in (
-        NightInventory.objects.filter(room_type_id__in=rows, date__gte=stay.check_in, date__lt=stay.check_out)
-        .order_by("date")
-        .values_list("room_type_id", "date", "price")
-    ):
-        nights[room_type_id].append((day, price))
     # Only plans with nights of their own (or their parent's) in the stay need those rows: a plan's span of such
     # nights, kept by triggers (migration 0005), says which, as it does for the search SQL. Most have none.
     spanning = [plan for rt in room_types for plan in rt.active_plans if _spans(plan, stay)]
@@ -222,7 +199,7 @@ def hotels_offers(
                     rate_plan=plan,
                     room_type=room_type,
                     stay=stay,
-                    base_prices=nights[room_type.pk],
+                    base_prices=room_type.base_prices,
                     overrides=overrides,
                     occupancy=occupancy,
                     taxes=room_type.hotel.tax_list,
@@ -234,7 +211,7 @@ def hotels_offers(
                     room_type=room_type,
                     rate_plan=plan,
                     quote=quote,
-                    rooms_available=rows[room_type.pk]["rooms_available"],
+                    rooms_available=room_type.rooms_available,
                     policy=cancellation_policy_snapshot(plan, room_type.hotel, stay.check_in),
                 )
             )

@@ -16,7 +16,7 @@ from payments.context_processors import SESSION_KEY as CURRENCY_SESSION_KEY
 from .cards import CARDS_VERSION_KEY, cards_version
 from .forms import ResultsFilterForm, SearchForm, StayForm
 from .models import Hotel
-from .offers import hotel_offers
+from .offers import HOTEL_PRICING_PREFETCH, hotel_offers
 from .results import ResultsPage, results_page
 from .search import city_suggestions, known_cities, search_amenities
 
@@ -132,7 +132,7 @@ def _by_room_type(offers):
 @require_GET
 def hotel_detail(request, slug):
     hotel = get_object_or_404(
-        Hotel.objects.prefetch_related("photos", "amenities", "taxes", "child_bands"), slug=slug, is_active=True
+        Hotel.objects.prefetch_related("photos", "amenities", *HOTEL_PRICING_PREFETCH), slug=slug, is_active=True
     )
     stay_form = StayForm(request.GET if "check_in" in request.GET else None, initial=_default_dates())
     offers = []

@@ -115,7 +115,7 @@ def partner_availability(
                 prefetch=False,  # the API shows no photos
             )
     prefetch_related_objects(hotels, Prefetch("amenities", to_attr="amenity_list"))
-    offers = hotels_offers(hotel_ids=[h.pk for h in hotels], stay=stay, with_amenities=False)
+    offers = hotels_offers(hotel_ids=[h.pk for h in hotels], stay=stay, with_amenities=False, hotels=tuple(hotels))
     page_of_hotels = [HotelAvailability(hotel=hotel, offers=offers[hotel.pk]) for hotel in hotels if offers[hotel.pk]]
     count = hotels[0].result_count if hotels and not hotel_id else len(page_of_hotels)
     return page_of_hotels, count
