@@ -8,7 +8,7 @@ from hotels.offers import hotel_offers
 from hotels.search import hotel_search
 from hotels.sources import ResoldHotel
 from hotels.stay import Stay
-from tests.factories import HotelFactory, RoomTypeFactory, TaxFactory, future, open_nights
+from tests.factories import HotelFactory, RatePlanFactory, RoomTypeFactory, TaxFactory, future, open_nights
 
 pytestmark = pytest.mark.django_db
 
@@ -224,6 +224,19 @@ def test_hotel_page_shows_rooms_and_breakdown(client):
     )
     body = response.content.decode()
     assert "Garden Double" in body and "€240.00" in body and "€120.00" in body
+
+
+def test_hotel_page_query_count_does_not_grow_with_rooms_and_rates(client, django_assert_max_num_queries):
+    hotel = HotelFactory()
+    TaxFactory(hotel=hotel)
+    for n in range(4):
+        rt = RoomTypeFactory(hotel=hotel, name=f"Room {n}")
+        RatePlanFactory(room_type=rt, name="Non-refundable", free_cancellation_days=None)
+        open_nights(rt, future(10), 3, price="120")
+    stay = {"check_in": future(10), "check_out": future(12), "adults": 2, "rooms": 1}
+    with django_assert_max_num_queries(8):
+        body = client.get(hotel.get_absolute_url(), stay).content.decode()
+    assert body.count('class="room-card room-card--plans"') == 4 and body.count('class="rate"') == 8
 
 
 def test_unknown_hotel_is_404(client):
