@@ -44,7 +44,7 @@ def _hold_until(*, room_type_id, check_in, rooms, deadline, max_attempts):
     from bookings.exceptions import SoldOut
     from bookings.services import GuestDetails, booking_hold
     from hotels.models import RoomType
-    from hotels.selectors import Stay
+    from hotels.stay import Stay
 
     room_type = RoomType.objects.select_related("hotel").get(pk=room_type_id)
     guest = GuestDetails(first_name="Bench", last_name="Client", email="bench@example.com")
@@ -187,7 +187,7 @@ def bench_receipts(runs=60):
     from django.utils import timezone
 
     from bookings.services import GuestDetails, booking_confirm, booking_hold
-    from hotels.selectors import Stay
+    from hotels.stay import Stay
     from payments.receipts import receipt_render
 
     logging.getLogger("xhtml2pdf").setLevel(logging.ERROR)  # a warning per receipt about CSS it ignores

@@ -18,7 +18,8 @@ from django.db import connection
 from django.utils import timezone
 
 from bench.common import Row, gunicorn, load_rows, load_run, percentile, wrk
-from hotels.selectors import SORTS, Stay, hotel_search, hotel_search_sql, known_cities
+from hotels.search import SORTS, hotel_search, hotel_search_sql, known_cities
+from hotels.stay import Stay
 
 WARM_UP = 30
 PAGE_SIZE = 10  # hotels.views.PAGE_SIZE
@@ -51,14 +52,7 @@ def search_mix(count: int, seed: int = 42) -> list[dict]:
 
 
 def _stay(params) -> Stay:
-    return Stay(
-        check_in=params["check_in"],
-        check_out=params["check_out"],
-        adults=params["adults"],
-        children=params["children"],
-        rooms=params["rooms"],
-        children_ages=params["children_ages"],
-    )
+    return Stay.from_params(params)
 
 
 def _service(params, prefetch=False):

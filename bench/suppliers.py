@@ -1,4 +1,4 @@
-"""Results pages with partner suppliers (issue 8): no supplier, one healthy sandbox supplier, one that never
+"""Results pages with suppliers (issue 8): no supplier, one healthy sandbox supplier, one that never
 answers. One client asks for the pages one after another, so each latency is one page's own time (with several
 clients on two sync workers, a waiting page would also queue the next ones, which is not what the budget is
 about). Result and supplier caches are off and the circuit breaker never opens, so every page asks the supplier:
@@ -22,14 +22,14 @@ def _timed_pages(base: Server, paths: list[str]) -> tuple[list[float], int, dict
     for path in paths[:5]:  # warm the workers
         urllib.request.urlopen(base + path, timeout=30).read()
     before = server_cpu(base)
-    times, partner_pages = [], 0
+    times, supplier_pages = [], 0
     for path in paths:
         started = time.perf_counter()
         with urllib.request.urlopen(base + path, timeout=30) as response:
             body = response.read().decode()
         times.append((time.perf_counter() - started) * 1000)
-        partner_pages += "from partners" in body
-    return times, partner_pages, {k: v * 1000 / len(paths) for k, v in cpu_used(before, server_cpu(base)).items()}
+        supplier_pages += "from suppliers" in body
+    return times, supplier_pages, {k: v * 1000 / len(paths) for k, v in cpu_used(before, server_cpu(base)).items()}
 
 
 def run(options) -> list[Row]:
@@ -58,7 +58,7 @@ def run(options) -> list[Row]:
         env = {"SEARCH_CACHE_SECONDS": "0", "SUPPLIER_CACHE_SECONDS": "0", "SUPPLIER_BREAKER_FAILURES": "1000000"}
         try:
             with gunicorn(workers=2, extra_env=env) as base:
-                times, partner_pages, cpu = _timed_pages(base, paths)
+                times, supplier_pages, cpu = _timed_pages(base, paths)
         finally:
             if server:
                 server.shutdown()
@@ -70,7 +70,7 @@ def run(options) -> list[Row]:
         rows.append(
             Row(f"results page p50 / p95 (ms), {label}", f"{statistics.median(times):.0f} / {p95:.0f}", target, ok)
         )
-        rows.append(Row("  pages showing partner hotels", f"{partner_pages}/{len(paths)}"))
+        rows.append(Row("  pages showing supplier hotels", f"{supplier_pages}/{len(paths)}"))
         rows.append(Row("  CPU ms per page: workers / postgres", f"{cpu['worker']:.1f} / {cpu['postgres']:.1f}"))
     rows.append(Row(f"  ({len(paths)} searches in Paris, London, Berlin, Rome, one client, gunicorn -w 2)", ""))
     return rows

@@ -389,7 +389,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
         )
         return format_html("<table><tbody>{}{}{}{}</tbody></table>", rows, adjustments, extras, taxes)
 
-    @admin.display(description="Partner hotel booking")
+    @admin.display(description="Supplier booking")
     def supplier_display(self, obj):
         link = getattr(obj, "supplier_booking", None)
         if link is None:

@@ -2,9 +2,8 @@
 loses nothing). A draft holds only choices; prices are always recomputed or read from the booking snapshot."""
 
 import secrets
-from datetime import date
 
-from hotels.selectors import Stay
+from hotels.stay import Stay
 
 SESSION_KEY = "booking_drafts"
 MAX_DRAFTS = 5
@@ -17,12 +16,7 @@ def draft_create(session, *, rate_plan_id: int, stay: Stay) -> str:
     token = secrets.token_urlsafe(9)
     drafts[token] = {
         "rate_plan": rate_plan_id,
-        "check_in": stay.check_in.isoformat(),
-        "check_out": stay.check_out.isoformat(),
-        "adults": stay.adults,
-        "children": stay.children,
-        "children_ages": list(stay.children_ages),
-        "rooms": stay.rooms,
+        **stay.params(),
         "guest": None,
         "booking": None,
     }
@@ -41,11 +35,4 @@ def draft_update(session, token: str, **changes) -> None:
 
 
 def draft_stay(draft: dict) -> Stay:
-    return Stay(
-        check_in=date.fromisoformat(draft["check_in"]),
-        check_out=date.fromisoformat(draft["check_out"]),
-        adults=draft["adults"],
-        children=draft["children"],
-        rooms=draft["rooms"],
-        children_ages=tuple(draft.get("children_ages", ())),
-    )
+    return Stay.from_params(draft)

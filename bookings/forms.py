@@ -3,7 +3,7 @@ from django.contrib.auth import password_validation
 
 from hotels.forms import StayForm
 from hotels.models import RatePlan, RoomType
-from hotels.selectors import default_rate_plan
+from hotels.offers import default_rate_plan
 
 
 class BookingStartForm(StayForm):

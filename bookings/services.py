@@ -16,9 +16,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hotels.models import RatePlan, RoomType
+from hotels.offers import default_rate_plan, rate_plan_quote
 from hotels.policy import cancellation_penalty, cancellation_policy_snapshot
 from hotels.pricing import RateClosed
-from hotels.selectors import Stay, default_rate_plan, rate_plan_quote
+from hotels.stay import Stay
 
 from .exceptions import InvalidTransition, PriceChanged, SoldOut, StayInvalid
 from .inventory import NightsUnavailable, nights_check, nights_give_back, nights_take

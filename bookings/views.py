@@ -19,10 +19,9 @@ from django_ratelimit.decorators import ratelimit
 from accounts.limits import account_create_limited
 from accounts.services import AccountExists, user_create
 from accounts.views import safe_next
-from hotels.forms import stay_query
 from hotels.models import RatePlan, RoomType
+from hotels.offers import default_rate_plan, hotel_offers
 from hotels.policy import policy_summary
-from hotels.selectors import default_rate_plan, hotel_offers
 from payments.currency import rates_date
 from payments.models import Refund
 from payments.receipts import ReceiptError, receipt_issue
@@ -41,7 +40,7 @@ from .services import Actor, GuestDetails, booking_cancel_quote, booking_hold, s
 
 
 def _hotel_url(room_type, stay) -> str:
-    return f"{room_type.hotel.get_absolute_url()}?{stay_query(stay)}"
+    return f"{room_type.hotel.get_absolute_url()}?{stay.query()}"
 
 
 def _too_many(request):

@@ -109,6 +109,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The hot pages' fragments (config/jinja2.py says why), looked up by name through engines["jinja2"].
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "fragments"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "config.jinja2.environment"},
+    },
 ]
 
 # --- Database: DATABASE_URL, or the embedded PostgreSQL under var/ -------------------------------------------
@@ -157,7 +165,13 @@ CACHE_URL = env("CACHE_URL", default="")
 CACHES = {
     "default": env.cache("CACHE_URL")
     if CACHE_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "staybook"}
+    # Local memory holds a card per hotel shown (hotels/cards.py) and the recent results pages: Django's default of
+    # 300 entries culled them before they were reused (docs/performance.md).
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "staybook",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
 }
 
 # --- Auth ---------------------------------------------------------------------------------------------------
@@ -278,6 +292,9 @@ SEARCH_RATE_ANONYMOUS = env("SEARCH_RATE_ANONYMOUS", default="60/m")
 REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=3)
 
 # --- Suppliers: other sites' hotels in our search (suppliers app, docs/suppliers.md) ------------------------------
+# Where the results page finds hotels resold from other sites (hotels/sources.py), like EMAIL_BACKEND: dotted paths
+# of offer-source classes; empty for none.
+SEARCH_OFFER_SOURCES = env.list("SEARCH_OFFER_SOURCES", default=["suppliers.search.SupplierOfferSource"])
 SUPPLIER_BUDGET_MS = env.int("SUPPLIER_BUDGET_MS", default=800)  # the results page waits no longer for suppliers
 SUPPLIER_CONNECT_TIMEOUT = env.float("SUPPLIER_CONNECT_TIMEOUT", default=0.5)
 SUPPLIER_CACHE_SECONDS = env.int("SUPPLIER_CACHE_SECONDS", default=60)
@@ -317,6 +334,9 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 PARTNER_API_THROTTLE_RATE = env("PARTNER_API_THROTTLE_RATE", default="600/min")
+# Availability answers may be this stale, like results pages (SEARCH_CACHE_SECONDS): partners ask the same questions
+# again and again, and a booking prices afresh (price_changed with the current total). 0: always computed.
+PARTNER_AVAILABILITY_CACHE_SECONDS = env.int("PARTNER_AVAILABILITY_CACHE_SECONDS", default=30)
 PARTNER_API_MAX_BODY = 32 * 1024
 SPECTACULAR_SETTINGS = {
     "TITLE": "Staybook partner API",

@@ -1,9 +1,20 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.http import HttpResponsePermanentRedirect
+from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
 from config.health import healthz, readyz
+
+
+def supplier_hotels_moved(request, rest):
+    """Links to /partner-hotels/… from before supplier wording: a permanent redirect that keeps the query string
+    and the method (308), so a booking form opened at the old address still posts."""
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(
+        f"/supplier-hotels/{rest}" + (f"?{query}" if query else ""), preserve_request=True
+    )
+
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -12,7 +23,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("bookings/", include("bookings.urls")),
     path("payments/", include("payments.urls")),
-    path("partner-hotels/", include("suppliers.urls")),
+    path("supplier-hotels/", include("suppliers.urls")),
+    re_path(r"^partner-hotels/(?P<rest>.*)$", supplier_hotels_moved),  # the old address of supplier-hotels/
     path("api/v1/", include("partners.api.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -4,7 +4,8 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from .selectors import SORTS, Stay, known_cities
+from .search import SORTS, known_cities
+from .stay import Stay
 
 
 class StayForm(forms.Form):
@@ -63,15 +64,7 @@ class StayForm(forms.Form):
 
     @property
     def stay(self) -> Stay:
-        d = self.cleaned_data
-        return Stay(
-            check_in=d["check_in"],
-            check_out=d["check_out"],
-            adults=d["adults"],
-            children=d["children"],
-            rooms=d["rooms"],
-            children_ages=tuple(d["children_ages"]),
-        )
+        return Stay.from_params(self.cleaned_data)
 
 
 def parse_ages(text: str) -> list[int]:
@@ -86,15 +79,6 @@ def parse_ages(text: str) -> list[int]:
     if len(ages) > 10:
         raise forms.ValidationError("At most 10 children per booking.")
     return ages
-
-
-def stay_query(stay) -> str:
-    """The stay as a query string, for links from one page to the next."""
-    ages = ",".join(str(a) for a in stay.children_ages)
-    return (
-        f"check_in={stay.check_in:%Y-%m-%d}&check_out={stay.check_out:%Y-%m-%d}&adults={stay.adults}"
-        f"&children={stay.children}&children_ages={ages}&rooms={stay.rooms}"
-    )
 
 
 class SearchForm(StayForm):

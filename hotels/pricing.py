@@ -13,7 +13,7 @@ A stay's price is made of lines, each rounded once, half-up to the cent, where i
 
 The accommodation total is the sum of the night, adjustment and supplement lines; the total is that plus the added
 tax lines,
-so the total always equals the sum of what the guest reads. The results page's SQL (``hotels.selectors``) computes
+so the total always equals the sum of what the guest reads. The results page's SQL (``hotels.search``) computes
 the same accommodation total in PostgreSQL for sorting and filtering, with the same rounding; a test holds them
 equal.
 """
@@ -22,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -91,13 +92,17 @@ def child_charge(age: int | None, occupancy: Occupancy) -> tuple[str, Decimal] |
     return f"Child aged {age} (adult rate)", occupancy.extra_adult_price
 
 
+# Lines and quotes are immutable, so their amounts are computed once (cached_property writes the instance's
+# __dict__, which a frozen dataclass allows): a page of partner offers reads each of them several times.
+
+
 @dataclass(frozen=True)
 class NightLine:
     date: date
     unit_price: Decimal
     rooms: int
 
-    @property
+    @cached_property
     def amount(self) -> Decimal:
         return money(self.unit_price * self.rooms)
 
@@ -111,7 +116,7 @@ class ExtraLine:
     quantity: int
     nights: int
 
-    @property
+    @cached_property
     def amount(self) -> Decimal:
         return money(self.unit_price * self.quantity * self.nights)
 
@@ -140,7 +145,7 @@ class Quote:
     extras: list[ExtraLine] = field(default_factory=list)
     adjustments: list[AdjustmentLine] = field(default_factory=list)
 
-    @property
+    @cached_property
     def room_total(self) -> Decimal:
         """The accommodation: nights, the plan's adjustment and supplements, before added taxes."""
         return (
@@ -149,11 +154,11 @@ class Quote:
             + sum((e.amount for e in self.extras), ZERO)
         )
 
-    @property
+    @cached_property
     def total(self) -> Decimal:
         return self.room_total + sum((t.amount for t in self.taxes if not t.included), ZERO)
 
-    @property
+    @cached_property
     def first_night(self) -> Decimal:
         """The first night with its share of the plan's adjustment and of the supplements (the "first night"
         cancellation penalty), never more than the accommodation."""

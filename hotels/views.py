@@ -1,20 +1,26 @@
+import hashlib
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
+from django.template import engines
+from django.template.backends.utils import csrf_input
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from config.db_router import reads_from_replica
-from suppliers.search import SupplierSearch
+from payments.context_processors import SESSION_KEY as CURRENCY_SESSION_KEY
 
-from .forms import ResultsFilterForm, SearchForm, StayForm, stay_query
+from .cards import CARDS_VERSION_KEY, cards_version
+from .forms import ResultsFilterForm, SearchForm, StayForm
 from .limits import anonymous_browsing_limited
 from .models import Hotel
-from .policy import cancellation_policy_snapshot, policy_line
-from .pricing import stay_total
-from .selectors import city_suggestions, hotel_offers, hotel_search_cached, known_cities, search_amenities
+from .offers import HOTEL_PRICING_PREFETCH, hotel_offers
+from .results import ResultsPage, results_page
+from .search import city_suggestions, known_cities, search_amenities
 
 PAGE_SIZE = 10
 
@@ -37,10 +43,25 @@ def _page_number(request) -> int:
         return 1
 
 
+def _fragment(name: str, context: dict) -> SafeString:
+    """A Jinja2 fragment of a page (``fragments/``, config/jinja2.py): it escapes every value as Django does."""
+    return _rendered(engines["jinja2"].get_template(name).render(context))
+
+
+def _rendered(html: str) -> SafeString:
+    """A fragment rendered by the autoescaping Jinja2 environment (now, or earlier and cached)."""
+    return SafeString(html)  # nosec B703 - output of an autoescaping template
+
+
+def _home(request, form):
+    cities = known_cities()
+    search_form = _fragment("includes/search_form.html", {"form": form, "cities": cities})
+    return render(request, "hotels/home.html", {"form": form, "cities": cities, "search_form": search_form})
+
+
 @require_GET
 def home(request):
-    form = SearchForm(initial=_default_dates())
-    return render(request, "hotels/home.html", {"form": form, "cities": known_cities()})
+    return _home(request, SearchForm(initial=_default_dates()))
 
 
 @require_GET
@@ -49,79 +70,54 @@ def home(request):
 def search(request):
     form = SearchForm(request.GET)
     if not form.is_valid():
-        return render(request, "hotels/home.html", {"form": form, "cities": known_cities()}, status=200)
-    stay = form.stay
-    amenity_choices = search_amenities()
-    filter_form = ResultsFilterForm(request.GET, amenity_choices=amenity_choices)
-    filters = filter_form.filters()
-    page = _page_number(request)
-    offset = (page - 1) * PAGE_SIZE
-    # Other sites' hotels (issue 8) on the first page: asked now, so they travel while our own search runs.
-    partner_search = SupplierSearch(city=form.cleaned_data["destination"], stay=stay) if page == 1 else None
-    hotels = hotel_search_cached(
-        city=form.cleaned_data["destination"], stay=stay, limit=PAGE_SIZE, offset=offset, **filters
-    )
-    total_count = hotels[0].result_count if hotels else 0
-    query = "?" + stay_query(stay)
-    for hotel in hotels:
-        hotel.page_url = hotel.get_absolute_url() + query
-        hotel.first_photo = next(iter(hotel.card_photos), None)
-        hotel.top_amenities = hotel.card_amenities[:5]
-        hotel.stay_total = stay_total(
-            room_total=hotel.best_total,
-            night_count=stay.nights,
-            rooms=stay.rooms,
-            people=stay.adults + stay.children,
-            taxes=hotel.card_taxes,
-        )
-        hotel.best_policy = policy_line(cancellation_policy_snapshot(hotel.best_plan, hotel, stay.check_in))
-    partners = []
-    if partner_search is not None:  # collected within the page's time budget; never an error
-        partners = partner_search.offers(own_hotels=hotels)
-        for partner in partners:
-            partner.is_partner = True
-            partner.book_url = (
-                reverse("suppliers:book")
-                + f"?supplier={partner.supplier_id}&hotel={partner.remote_id}"
-                + f"&room_type={partner.best.remote_room_type_id}&rate_plan={partner.best.remote_rate_plan_id or ''}"
-                + "&"
-                + stay_query(stay)
-            )
-            partner.best_policy = policy_line(partner.best.policy)
-        hotels = _merged(hotels, partners, by_price=filters["sort"] == "price")
-    page_count = max(1, -(-total_count // PAGE_SIZE))
+        return _home(request, form)
+    content, results = _results_content(request, form)
     return render(
         request,
+        "hotels/results.html",
+        {"city": form.cleaned_data["destination"], "content": content, "results": results},
+    )
+
+
+def _results_content(request, form) -> tuple[SafeString, ResultsPage | None]:
+    """The results page's content for a valid search, and its :class:`ResultsPage` when it was computed.
+
+    The content is a function of the query string and the display currency only (nothing of the user's: the
+    header is rendered per request around it), so it is cached whole for ``SEARCH_CACHE_SECONDS`` (the staleness
+    the results page already allowed), tagged with the hotel cards' version so that a change of photos,
+    amenities or taxes shows at once. A page a source could not complete (a supplier late) is not cached.
+    """
+    seconds = settings.SEARCH_CACHE_SECONDS
+    shown = request.session.get(CURRENCY_SESSION_KEY, "")
+    key = "results-page:" + hashlib.sha256(repr((sorted(request.GET.lists()), shown)).encode()).hexdigest()
+    version = None
+    if seconds:
+        found = cache.get_many([key, CARDS_VERSION_KEY])
+        version = found.get(CARDS_VERSION_KEY) or cards_version()
+        if key in found and found[key][0] == version:
+            return _rendered(found[key][1]), None
+    filter_form = ResultsFilterForm(request.GET, amenity_choices=search_amenities())
+    filters = filter_form.filters()
+    city, stay = form.cleaned_data["destination"], form.stay
+    results = results_page(city=city, stay=stay, page=_page_number(request), page_size=PAGE_SIZE, **filters)
+    content = _fragment(
         "hotels/results.html",
         {
             "form": form,
             "filter_form": filter_form,
             "stay": stay,
-            "city": form.cleaned_data["destination"],
-            "hotels": hotels,
-            "total_count": total_count,
-            "partner_count": len(partners),
-            "page": page,
-            "page_count": page_count,
+            "city": city,
+            "results": results,
             "selected_stars": {str(v) for v in (filters["stars"] or [])},
             "selected_amenities": set(filters["amenities"] or []),
-            "has_previous": page > 1,
-            "has_next": page < page_count,
             "cities": known_cities(),
+            "query": request.GET,
+            "display_currency": shown,
         },
     )
-
-
-def _merged(hotels, partners, *, by_price: bool):
-    """Our page of hotels with the partners' among them by total (sorted by price), or after them."""
-    if not by_price:
-        return list(hotels) + list(partners)
-    merged, rest = [], list(partners)
-    for hotel in hotels:
-        while rest and rest[0].best.total < hotel.stay_total:
-            merged.append(rest.pop(0))
-        merged.append(hotel)
-    return merged + rest
+    if seconds and results.complete:
+        cache.set(key, (version, str(content)), seconds)
+    return content, results
 
 
 @require_GET
@@ -142,7 +138,7 @@ def _by_room_type(offers):
 @reads_from_replica
 def hotel_detail(request, slug):
     hotel = get_object_or_404(
-        Hotel.objects.prefetch_related("photos", "amenities", "taxes", "child_bands"), slug=slug, is_active=True
+        Hotel.objects.prefetch_related("photos", "amenities", *HOTEL_PRICING_PREFETCH), slug=slug, is_active=True
     )
     stay_form = StayForm(request.GET if "check_in" in request.GET else None, initial=_default_dates())
     offers = []
@@ -150,13 +146,15 @@ def hotel_detail(request, slug):
     if stay_form.is_bound and stay_form.is_valid():
         stay = stay_form.stay
         offers = hotel_offers(hotel=hotel, stay=stay)
-    return render(
-        request,
+    content = _fragment(
         "hotels/detail.html",
         {
             "hotel": hotel,
             "stay_form": stay_form,
             "stay": stay,
             "offers_by_room": _by_room_type(offers),
+            "display_currency": request.session.get(CURRENCY_SESSION_KEY, ""),
+            "csrf_input": csrf_input(request),
         },
     )
+    return render(request, "hotels/detail.html", {"hotel": hotel, "stay": stay, "content": content})

@@ -4,12 +4,14 @@ function (``hotels.pricing.stay_quote``)."""
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from bookings.models import Booking
 from hotels.models import Hotel, RatePlan, RoomType
+from hotels.offers import RoomOffer, default_rate_plan, hotels_offers
 from hotels.policy import policy_summary
-from hotels.selectors import RoomOffer, Stay, default_rate_plan, hotel_search, hotels_offers, known_cities
+from hotels.search import hotel_search, known_cities
+from hotels.stay import Stay
 
 from .models import Partner
 
@@ -92,7 +94,8 @@ def partner_availability(
     partner: Partner, *, stay: Stay, city: str = "", hotel_id: int | None = None, page: int = 1, page_size: int = 20
 ) -> tuple[list[HotelAvailability], int]:
     """One page of the hotels ``partner`` sells that can host ``stay`` (in ``city``, or the one hotel
-    ``hotel_id``), each with its offers priced by ``stay_quote``; and the number of such hotels over all pages.
+    ``hotel_id``), each with its offers priced by ``stay_quote`` and ``amenity_list``; and the number of such
+    hotels over all pages.
 
     A handful of queries whatever the page holds: the search page, its amenities, then the offers
     (``hotels_offers``); nothing per hotel.
@@ -111,8 +114,8 @@ def partner_availability(
                 offset=(page - 1) * page_size,
                 prefetch=False,  # the API shows no photos
             )
-    prefetch_related_objects(hotels, "amenities")
-    offers = hotels_offers(hotel_ids=[h.pk for h in hotels], stay=stay)
+    prefetch_related_objects(hotels, Prefetch("amenities", to_attr="amenity_list"))
+    offers = hotels_offers(hotel_ids=[h.pk for h in hotels], stay=stay, with_amenities=False, hotels=tuple(hotels))
     page_of_hotels = [HotelAvailability(hotel=hotel, offers=offers[hotel.pk]) for hotel in hotels if offers[hotel.pk]]
     count = hotels[0].result_count if hotels and not hotel_id else len(page_of_hotels)
     return page_of_hotels, count

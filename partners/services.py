@@ -11,7 +11,7 @@ from bookings import workflow
 from bookings.models import Booking, BookingStatusChange
 from bookings.services import GuestDetails, booking_hold
 from hotels.models import RatePlan, RoomType
-from hotels.selectors import Stay
+from hotels.stay import Stay
 
 from .models import IdempotencyRecord, Partner, PartnerAPIKey
 

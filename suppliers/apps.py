@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class SuppliersConfig(AppConfig):
     name = "suppliers"
-    verbose_name = "Suppliers (partner hotels)"
+    verbose_name = "Suppliers (hotels resold from other sites)"

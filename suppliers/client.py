@@ -124,16 +124,8 @@ class SupplierClient:
         return SupplierBusy(f"HTTP 429: backing off for {seconds} s", retry_after=seconds)
 
     def availability(self, *, city: str = "", stay, hotel_id: int | None = None) -> list[SupplierHotelOffers]:
-        params = {
-            "city": city,
-            "check_in": stay.check_in.isoformat(),
-            "check_out": stay.check_out.isoformat(),
-            "adults": stay.adults,
-            "children": stay.children,
-            "rooms": stay.rooms,
-        }
-        if stay.children_ages:
-            params["children_ages"] = ",".join(str(a) for a in stay.children_ages)
+        # The stay's own query fields, ``children_ages`` only when there are any (as suppliers have always been asked).
+        params = {"city": city, **{k: v for k, v in stay.params().items() if v}}
         if hotel_id is not None:
             params = {k: v for k, v in params.items() if k != "city"} | {"hotel": hotel_id}
         answer = self._request("GET", "/availability/", params=params)

@@ -1,4 +1,4 @@
-"""Supplier hotels for a results page: every enabled supplier asked at once, within a time budget.
+"""Supplier hotels for a results page (``SupplierOfferSource``, an offer source of ``hotels.sources``): every enabled supplier asked at once, within a time budget.
 
 A late answer is dropped for this page, never waited for (its thread still finishes and fills the cache for the
 next page); answers are cached per (supplier, query) for ``SUPPLIER_CACHE_SECONDS``; a supplier that fails
@@ -11,11 +11,15 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
+
+from hotels.sources import ResoldHotel
 
 from .client import SupplierBusy, SupplierClient, SupplierError, SupplierHotelOffers
 from .models import Supplier
@@ -77,6 +81,7 @@ class SupplierSearch:
         self.budget = settings.SUPPLIER_BUDGET_MS / 1000 if budget is None else budget
         self.started = time.monotonic()
         self.answers, self.pending = [], {}
+        self.complete = True  # False once a supplier failed or was late for this page
         for supplier in Supplier.objects.filter(enabled=True):
             if supplier.is_open or cache.get(_backoff_key(supplier)):
                 continue
@@ -103,6 +108,8 @@ class SupplierSearch:
                     supplier_busy(supplier, future.exception().retry_after)
                 else:
                     supplier_failed(supplier, str(future.exception()))
+                    self.complete = False
+            self.complete = self.complete and not late
             for future in late:
                 supplier_failed(
                     self.pending[future], f"no answer within {self.budget * 1000:.0f} ms: dropped from the page"
@@ -123,3 +130,41 @@ def supplier_offers(*, city: str, stay, own_hotels=(), budget: float | None = No
     """The enabled suppliers' hotels in ``city`` for ``stay`` that answered within ``budget`` seconds (the
     ``SUPPLIER_BUDGET_MS`` setting by default): :class:`SupplierSearch` asked and collected at once."""
     return SupplierSearch(city=city, stay=stay, budget=budget).offers(own_hotels=own_hotels)
+
+
+class SupplierOfferSource:
+    """The suppliers as an offer source of the results page (``SEARCH_OFFER_SOURCES``): their hotels as
+    :class:`hotels.sources.ResoldHotel` cards whose "Book" link leads to ``suppliers:book`` for the same stay."""
+
+    def __init__(self, *, city: str, stay):
+        self.stay = stay
+        self.search = SupplierSearch(city=city, stay=stay)
+
+    @property
+    def complete(self) -> bool:
+        return self.search.complete
+
+    def hotels(self, *, own_hotels) -> list[ResoldHotel]:
+        return [self._card(hotel) for hotel in self.search.offers(own_hotels=own_hotels)]
+
+    def _card(self, hotel: SupplierHotelOffers) -> ResoldHotel:
+        best = hotel.best
+        choice = {
+            "supplier": hotel.supplier_id,
+            "hotel": hotel.remote_id,
+            "room_type": best.remote_room_type_id,
+            "rate_plan": best.remote_rate_plan_id or "",
+        }
+        return ResoldHotel(
+            seller=hotel.supplier_name,
+            name=hotel.hotel["name"],
+            city=hotel.hotel["city"],
+            address=hotel.hotel["address"],
+            stars=hotel.hotel["stars"],
+            total=best.total,
+            currency=best.currency,
+            room_type_name=best.room_type["name"],
+            rate_plan_name=best.rate_plan_name,
+            policy=best.policy,
+            book_url=f"{reverse('suppliers:book')}?{urlencode(choice)}&{self.stay.query()}",
+        )

@@ -1,4 +1,4 @@
-"""Booking a partner (supplier) hotel: one page with the offer as the supplier prices it now and the guest's
+"""Booking a supplier's hotel (resold from another site): one page with the offer as the supplier prices it now and the guest's
 details, then the bank's page as for our own hotels."""
 
 from django.contrib import messages
@@ -34,7 +34,9 @@ def supplier_book(request):
     supplier = Supplier.objects.filter(pk=choice["supplier"], enabled=True).first()
     stay = offer_form.stay
     if supplier is None:
-        messages.error(request, "This partner hotel can't be booked at the moment. Please choose another hotel.")
+        messages.error(
+            request, "This hotel can't be booked through its supplier at the moment. Please choose another hotel."
+        )
         return redirect("hotels:home")
     try:
         hotel, offer = supplier_offer_find(

@@ -9,8 +9,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from bookings.services import GuestDetails, booking_hold
 from bookings.workflow import booking_confirm
 from hotels.models import HotelStaff
-from hotels.selectors import Stay
 from hotels.services import staff_member_add
+from hotels.stay import Stay
 from partners.models import Partner
 from partners.services import partner_key_issue
 from tests.factories import HotelFactory, RoomTypeFactory, UserFactory, future, open_nights

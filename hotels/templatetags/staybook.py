@@ -24,12 +24,16 @@ def money(amount, currency):
 def price(context, amount, currency):
     """An amount in its own currency and, when the guest chose another display currency, the indicative
     conversion beside it: ``€208.00 <span>≈ $225.68</span>``."""
+    return price_html(amount, currency, context.get("display_currency") or "")
+
+
+def price_html(amount, currency, shown=""):
+    """:func:`price` for a display currency ``shown`` ("" = the hotel's own); the Jinja2 fragments call it."""
     from django.utils.html import format_html
 
     from payments.currency import convert, rates_date
 
     own = money(amount, currency)
-    shown = context.get("display_currency") or ""
     if not shown or shown == currency or amount in (None, ""):
         return own
     converted = convert(amount, currency, shown)
@@ -54,7 +58,12 @@ def stars(count):
 @register.simple_tag(takes_context=True)
 def query_with(context, **changes):
     """The current query string with some parameters replaced (pagination and sort links)."""
-    query = context["request"].GET.copy()
+    return query_with_params(context["request"].GET, **changes)
+
+
+def query_with_params(query_dict, **changes) -> str:
+    """``query_dict`` (a request's GET) as "?a=1&b=2" with some parameters replaced, None removing one."""
+    query = query_dict.copy()
     for key, value in changes.items():
         if value is None:
             query.pop(key, None)

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from bookings.models import Booking
 from hotels.forms import StayForm
 from hotels.models import Hotel, RatePlan, RoomType
+from hotels.stay import Stay
 from partners.selectors import policy_data
 
 
@@ -74,9 +75,7 @@ class StaySerializer(StrictSerializer):
 
     def validate(self, data):
         """The site's own stay rules (hotels.forms.StayForm), so the API and the search form never disagree."""
-        fields = {name: data[name] for name in ("check_in", "check_out", "adults", "children", "rooms")}
-        fields["children_ages"] = ",".join(str(a) for a in data.get("children_ages", []))
-        form = ApiStayForm(data=fields)
+        form = ApiStayForm(data=Stay.from_params(data).params())
         if not form.is_valid():
             raise serializers.ValidationError(
                 {
@@ -204,6 +203,35 @@ class HotelSerializer(serializers.ModelSerializer):
             "check_out_time",
             "amenities",
         ]
+
+
+_COORDINATE = serializers.DecimalField(max_digits=9, decimal_places=6)
+
+
+def hotel_data(hotel: Hotel, amenity_codes: list[str]) -> dict:
+    """``HotelSerializer(hotel).data`` without a serializer's work per object, for the availability endpoint's
+    pages (20 hotels, each with its offers); ``tests/api`` holds the two equal, so the schema stays true."""
+    return {
+        "id": hotel.pk,
+        "name": hotel.name,
+        "slug": hotel.slug,
+        "city": hotel.city,
+        "country": hotel.country,
+        "address": hotel.address,
+        "latitude": None if hotel.latitude is None else _COORDINATE.to_representation(hotel.latitude),
+        "longitude": None if hotel.longitude is None else _COORDINATE.to_representation(hotel.longitude),
+        "stars": hotel.stars,
+        "currency": hotel.currency,
+        "timezone": hotel.timezone,
+        "check_in_time": f"{hotel.check_in_time:%H:%M}",
+        "check_out_time": f"{hotel.check_out_time:%H:%M}",
+        "amenities": amenity_codes,
+    }
+
+
+def room_type_data(room_type: RoomType) -> dict:
+    """``RoomTypeSerializer(room_type).data``, as :func:`hotel_data` is the hotel's."""
+    return {name: getattr(room_type, "pk" if name == "id" else name) for name in RoomTypeSerializer.Meta.fields}
 
 
 class NightPriceSerializer(serializers.Serializer):

@@ -1,9 +1,11 @@
 """Partner API endpoints: thin — validate with an input serializer, call a selector or service, serialize."""
 
+import hashlib
 import re
 
 from django.conf import settings
-from django.http import Http404
+from django.core.cache import cache
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions
@@ -16,7 +18,8 @@ from rest_framework.views import APIView
 from bookings.exceptions import BookingError, PriceChanged, SoldOut
 from bookings.services import GuestDetails
 from config.db_router import reads_from_replica
-from hotels.selectors import Stay
+from hotels.cards import CARDS_VERSION_KEY, cards_version
+from hotels.stay import Stay
 from partners.selectors import (
     partner_availability,
     partner_bookings,
@@ -158,14 +161,7 @@ def page_of(request, items, count: int, page: int, serializer) -> dict:
 
 
 def stay_from(data: dict) -> Stay:
-    return Stay(
-        check_in=data["check_in"],
-        check_out=data["check_out"],
-        adults=data["adults"],
-        children=data["children"],
-        rooms=data["rooms"],
-        children_ages=tuple(data.get("children_ages") or ()),
-    )
+    return Stay.from_params(data)
 
 
 def validated(serializer_class, data) -> dict:
@@ -210,8 +206,25 @@ class AvailabilityView(PartnerAPIView):
     )
     @reads_from_replica
     def get(self, request):
+        """Hotels that can host the stay, 20 a page, each with its offers and their price lines. Answers may be up
+        to 30 seconds old: a booking is priced again and answers price_changed with the current total."""
+        # The same question from the same partner is answered from the cache for PARTNER_AVAILABILITY_CACHE_SECONDS,
+        # tagged with the hotel cards' version (hotels/cards.py) so that a hotel's or a tax's change shows at once.
         q = validated(s.AvailabilityQuerySerializer, request.query_params.dict())
         outcome = self.test_outcome(request)
+        seconds = 0 if outcome else settings.PARTNER_AVAILABILITY_CACHE_SECONDS
+        if seconds:
+            key = "availability:" + hashlib.sha256(repr((request.user.pk, sorted(q.items()))).encode()).hexdigest()
+            found = cache.get_many([key, CARDS_VERSION_KEY])
+            version = found.get(CARDS_VERSION_KEY) or cards_version()
+            if key in found and found[key][0] == version:
+                return HttpResponse(found[key][1], content_type="application/json")
+        body = JSONRenderer().render(self.answer(request, q, outcome))
+        if seconds:
+            cache.set(key, (version, body), seconds)
+        return HttpResponse(body, content_type="application/json")
+
+    def answer(self, request, q: dict, outcome: str) -> dict:
         stay = stay_from(q)
         page, count = [], 0
         if outcome != "sold_out":
@@ -223,12 +236,12 @@ class AvailabilityView(PartnerAPIView):
                 page=q["page"],
                 page_size=PAGE_SIZE,
             )
-        # Serialize each list once: a ModelSerializer per object rebuilds its fields every time (measured 5x slower).
-        hotel_data = s.HotelSerializer([h.hotel for h in page], many=True).data
+        # Plain dicts, not serializers: a serializer per hotel, room type and offer cost more than pricing them
+        # (docs/performance.md); hotel_data and room_type_data are held equal to the serializers by tests/api.
         room_types = {offer.room_type.pk: offer.room_type for h in page for offer in h.offers}
-        room_type_data = {r["id"]: r for r in s.RoomTypeSerializer(list(room_types.values()), many=True).data}
+        room_type_data = {pk: s.room_type_data(room_type) for pk, room_type in room_types.items()}
         results = []
-        for hotel, data in zip(page, hotel_data, strict=True):
+        for hotel in page:
             hotel_offers = []
             for offer in hotel.offers:
                 snapshot = offer.quote.as_snapshot()
@@ -247,23 +260,23 @@ class AvailabilityView(PartnerAPIView):
                         "cancellation_policy": policy_data(offer.policy),
                     }
                 )
+            data = s.hotel_data(hotel.hotel, [a.code for a in hotel.hotel.amenity_list])
             results.append({"hotel": data, "offers": hotel_offers})
-        return Response(
-            {
-                "check_in": stay.check_in,
-                "check_out": stay.check_out,
-                "nights": stay.nights,
-                "adults": stay.adults,
-                "children": stay.children,
-                "children_ages": list(stay.children_ages),
-                "rooms": stay.rooms,
-                "count": count,
-                "page": q["page"],
-                "pages": max(1, -(-count // PAGE_SIZE)),
-                **page_links(request, q["page"], max(1, -(-count // PAGE_SIZE))),
-                "results": results,
-            }
-        )
+        pages = max(1, -(-count // PAGE_SIZE))
+        return {
+            "check_in": stay.check_in,
+            "check_out": stay.check_out,
+            "nights": stay.nights,
+            "adults": stay.adults,
+            "children": stay.children,
+            "children_ages": list(stay.children_ages),
+            "rooms": stay.rooms,
+            "count": count,
+            "page": q["page"],
+            "pages": pages,
+            **page_links(request, q["page"], pages),
+            "results": results,
+        }
 
 
 class BookingListCreateView(PartnerAPIView):

@@ -4,6 +4,7 @@ header, the partner_create command."""
 import re
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
@@ -12,7 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from bookings.models import Booking
-from hotels.models import NightInventory
+from hotels.models import Amenity, NightInventory
 from partners.models import Partner, PartnerAPIKey
 from partners.services import partner_key_issue
 from tests.api.conftest import body, book, client_for, run_together
@@ -345,3 +346,44 @@ def test_staff_issue_a_key_in_the_admin_see_it_once_and_revoke_it(client, partne
     client.post(f"{url}{stored.pk}/change/", {"name": stored.name, "partner": partner.pk, "revoked": "on"})
     assert api.get("/api/v1/hotels/").status_code == 401
     assert client.get(f"/{settings.ADMIN_URL}rest_framework_api_key/apikey/").status_code == 404
+
+
+def test_availability_writes_hotels_and_room_types_as_their_serializers_do(partner, room):
+    """The availability endpoint builds plain dicts (``hotel_data``, ``room_type_data``) for speed; the schema is
+    the serializers', so both must write the same."""
+    from partners.api import serializers as s
+
+    hotel = room.hotel
+    hotel.latitude, hotel.longitude = Decimal("48.8566"), None
+    hotel.save()
+    hotel.amenities.add(
+        Amenity.objects.create(code="wifi", name="Free Wi-Fi"), Amenity.objects.create(code="bar", name="Bar")
+    )
+    room.size_m2 = None
+    room.save()
+    offer = client_for(partner).get("/api/v1/availability/", stay_query()).json()["results"][0]
+    hotel.refresh_from_db()
+    assert offer["hotel"] == s.HotelSerializer(hotel).data
+    assert offer["offers"][0]["room_type"] == s.RoomTypeSerializer(room).data
+
+
+def test_the_same_availability_question_is_answered_from_the_cache_per_partner(
+    api, partner, room, django_assert_num_queries
+):
+    elsewhere = RoomTypeFactory(hotel=HotelFactory(city="Paris", name="Not yours"))
+    open_nights(elsewhere, future(10), 5)
+    first = api.get("/api/v1/availability/", stay_query())
+    assert {h["hotel"]["name"] for h in first.json()["results"]} == {"Hôtel Lumière", "Not yours"}
+    with django_assert_num_queries(1):  # the API key; no search
+        again = api.get("/api/v1/availability/", stay_query())
+    assert again.content == first.content and again["Content-Type"] == "application/json"
+    limited = Partner.objects.create(name="Limited")
+    limited.hotels.set([room.hotel])
+    mine = client_for(limited).get("/api/v1/availability/", stay_query()).json()["results"]
+    assert [h["hotel"]["name"] for h in mine] == ["Hôtel Lumière"]  # never another partner's answer
+
+
+def test_cached_availability_follows_a_tax_change_at_once(api, room):
+    assert api.get("/api/v1/availability/", stay_query()).json()["results"][0]["offers"][0]["total"] == "208.00"
+    TaxFactory(hotel=room.hotel, amount=Decimal("1.00"))
+    assert api.get("/api/v1/availability/", stay_query()).json()["results"][0]["offers"][0]["total"] == "212.00"

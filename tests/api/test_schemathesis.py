@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from bookings.services import GuestDetails
-from hotels.selectors import Stay
+from hotels.stay import Stay
 from partners.models import Partner
 from partners.services import partner_booking_create, partner_key_issue
 from tests.factories import HotelFactory, RoomTypeFactory, future, open_nights

@@ -11,7 +11,7 @@ from bookings.models import Booking
 from bookings.services import Actor, GuestDetails, booking_hold, booking_mark, booking_payment_failed
 from bookings.workflow import booking_cancel, booking_confirm, booking_expire, holds_expire
 from hotels.models import NightInventory
-from hotels.selectors import Stay
+from hotels.stay import Stay
 from tests.factories import RoomTypeFactory, TaxFactory, UserFactory, future, open_nights
 
 GUEST = GuestDetails(first_name="Ada", last_name="Lovelace", email="ada@example.com")

@@ -10,7 +10,7 @@ from bookings.models import Booking
 from bookings.services import GuestDetails, booking_hold
 from bookings.workflow import holds_expire, payment_sync, payments_reconcile
 from hotels.models import NightInventory
-from hotels.selectors import Stay
+from hotels.stay import Stay
 from payments.models import Payment, Receipt
 from payments.receipts import receipt_issue
 from payments.services import payment_start

@@ -20,7 +20,7 @@ from bookings.models import Booking, BookingEffect, BooksAudit
 from bookings.outbox import effects_sweep
 from bookings.services import Actor, GuestDetails, booking_hold
 from hotels.models import NightInventory
-from hotels.selectors import Stay
+from hotels.stay import Stay
 from notifications.models import OutboundEmail
 from payments import receipts
 from payments.models import Payment, Receipt, Refund

@@ -16,9 +16,12 @@ from hypothesis import strategies as st
 
 from bookings.services import GuestDetails, booking_hold
 from hotels.models import ChildAgeBand, HotelTax, NightInventory, RatePlan
+from hotels.offers import hotel_offers, hotels_offers, rate_plan_quote
 from hotels.policy import cancellation_penalty
 from hotels.pricing import ChildBand, Occupancy, money, plan_adjustment, stay_quote
-from hotels.selectors import Stay, hotel_offers, hotel_search
+from hotels.results import results_page
+from hotels.search import hotel_search
+from hotels.stay import Stay
 from tests.factories import HotelFactory, RatePlanFactory, RoomTypeFactory, future, plan_night
 
 D = datetime(2027, 3, 1).date()
@@ -265,3 +268,48 @@ def test_a_booking_stores_exactly_what_search_showed(db, c, data):
         snapshot = {k: v for k, v in booking.price_snapshot.items() if k not in ("rate_plan", "children_ages")}
         assert snapshot == offer.quote.as_snapshot()
         assert booking.total == offer.quote.total and booking.cancellation_policy == offer.policy
+
+
+@pytest.mark.django_db
+@SLOW
+@given(catalogues())
+def test_the_results_page_shows_what_the_cheapest_offer_costs(db, settings, c):
+    """The card's total (the search's accommodation total and the cached card's added taxes) is the total of the
+    cheapest offer as ``stay_quote`` prices it."""
+    settings.SEARCH_CACHE_SECONDS = 0
+    settings.SEARCH_OFFER_SOURCES = []
+    with rolled_back():
+        hotel, stay = build(c)
+        offers = hotel_offers(hotel=hotel, stay=stay)
+        page = results_page(city=hotel.city, stay=stay)
+        assert [h.pk for h in page.hotels] == ([hotel.pk] if offers else [])
+        if offers:
+            assert page.hotels[0].stay_total == min(o.quote.total for o in offers)
+
+
+@pytest.mark.django_db
+@SLOW
+@given(catalogues())
+def test_offers_priced_in_bulk_equal_each_offer_priced_alone(db, c):
+    """``hotels_offers`` (the partner API's and the hotel page's path: taxes, child bands and nights read once for
+    many offers) prices every offer exactly as the booking services price one plan alone."""
+    with rolled_back():
+        hotel, stay = build(c)
+        other = HotelFactory()  # a second hotel on the same page, so nothing leaks between hotels
+        other_room = RoomTypeFactory(hotel=other, max_adults=3, max_children=2, max_occupancy=5)
+        NightInventory.objects.bulk_create(
+            NightInventory(room_type=other_room, date=future(10 + i), rooms_for_sale=3, price=Decimal("80"))
+            for i in range(c["nights"])
+        )
+        offers = hotels_offers(hotel_ids=[hotel.pk, other.pk], stay=stay, with_amenities=False)
+        for offer in offers[hotel.pk] + offers[other.pk]:
+            plan = RatePlan.objects.select_related("room_type__hotel").get(pk=offer.rate_plan.pk)
+            base_prices = list(
+                NightInventory.objects.filter(
+                    room_type=plan.room_type, date__gte=stay.check_in, date__lt=stay.check_out
+                )
+                .order_by("date")
+                .values_list("date", "price")
+            )
+            alone = rate_plan_quote(rate_plan=plan, stay=stay, base_prices=base_prices)
+            assert offer.quote.as_snapshot() == alone.as_snapshot()

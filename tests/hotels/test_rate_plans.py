@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from bookings.models import Booking
 from hotels.models import ChildAgeBand, RatePlan
-from hotels.selectors import Stay, hotel_offers, hotel_search
+from hotels.offers import hotel_offers
+from hotels.search import hotel_search
+from hotels.stay import Stay
 from tests.api.conftest import book, client_for
 from tests.bookings.test_flow import APPROVE, GUEST, come_back, pay_at_bank
 from tests.factories import (

@@ -4,8 +4,11 @@ import pytest
 from django.urls import reverse
 
 from hotels.models import NightInventory
-from hotels.selectors import Stay, hotel_offers, hotel_search
-from tests.factories import HotelFactory, RoomTypeFactory, TaxFactory, future, open_nights
+from hotels.offers import hotel_offers
+from hotels.search import hotel_search
+from hotels.sources import ResoldHotel
+from hotels.stay import Stay
+from tests.factories import HotelFactory, RatePlanFactory, RoomTypeFactory, TaxFactory, future, open_nights
 
 pytestmark = pytest.mark.django_db
 
@@ -154,6 +157,45 @@ def test_garbage_query_strings_never_500(client):
     assert client.get(url, {"destination": "x" * 5000}).status_code == 200
 
 
+class OneResoldHotel:
+    """An offer source (``SEARCH_OFFER_SOURCES``) with one hotel at 250.00, for the results page's tests."""
+
+    def __init__(self, *, city, stay):
+        self.city, self.stay = city, stay
+
+    def hotels(self, *, own_hotels):
+        return [
+            ResoldHotel(
+                seller="Elsewhere Travel",
+                name=f"Resold {self.city}",
+                city=self.city,
+                address="2 Quai Ouest",
+                stars=4,
+                total=Decimal("250.00"),
+                currency="EUR",
+                room_type_name="Double",
+                rate_plan_name="Saver",
+                policy={"free_until": None, "timezone": "UTC", "penalty": "full_stay", "penalty_percent": "100"},
+                book_url=f"/elsewhere/?{self.stay.query()}",
+            )
+        ]
+
+
+def test_the_results_page_shows_the_configured_offer_sources_by_total_on_the_first_page_only(client, settings):
+    settings.SEARCH_OFFER_SOURCES = ["tests.hotels.test_search.OneResoldHotel"]
+    for n, price in enumerate(["60", "100", "30", "40", "50", "70", "80", "90", "110", "120", "130"]):
+        open_nights(RoomTypeFactory(hotel=HotelFactory(name=f"H{n}")), future(10), 3, price=price)
+    url, query = _search_url()
+    first = client.get(url, query)
+    names = [h.name for h in first.context["results"].hotels]
+    assert names[5:8] == ["H6", "Resold Paris", "H7"] and len(names) == 11  # 3 nights: 240 < 250 < 270
+    body = first.content.decode()
+    assert "+ 1 from suppliers" in body and "via Elsewhere Travel" in body and "€250.00" in body
+    assert f'href="/elsewhere/?{stay().query()}"'.replace("&", "&amp;") in body and "Non-refundable" in body
+    second = client.get(url, {**query, "page": 2})
+    assert [h.name for h in second.context["results"].hotels] == ["H10"]
+
+
 def test_results_page_query_count_does_not_grow_with_hotels(client, django_assert_max_num_queries):
     for n in range(12):
         rt = RoomTypeFactory(hotel=HotelFactory(name=f"H{n}"))
@@ -162,8 +204,8 @@ def test_results_page_query_count_does_not_grow_with_hotels(client, django_asser
     url, query = _search_url()
     with django_assert_max_num_queries(8):
         response = client.get(url, query)
-    assert response.context["total_count"] == 12
-    assert len(response.context["hotels"]) == 10
+    assert response.context["results"].total_count == 12
+    assert len(response.context["results"].hotels) == 10
 
 
 def test_pagination_second_page(client):
@@ -171,7 +213,7 @@ def test_pagination_second_page(client):
         open_nights(RoomTypeFactory(hotel=HotelFactory(name=f"H{n:02d}")), future(10), 3)
     url, query = _search_url(page=2, sort="name")
     response = client.get(url, query)
-    assert [h.name for h in response.context["hotels"]] == ["H10", "H11"]
+    assert [h.name for h in response.context["results"].hotels] == ["H10", "H11"]
 
 
 def test_hotel_page_shows_rooms_and_breakdown(client):
@@ -182,6 +224,19 @@ def test_hotel_page_shows_rooms_and_breakdown(client):
     )
     body = response.content.decode()
     assert "Garden Double" in body and "€240.00" in body and "€120.00" in body
+
+
+def test_hotel_page_query_count_does_not_grow_with_rooms_and_rates(client, django_assert_max_num_queries):
+    hotel = HotelFactory()
+    TaxFactory(hotel=hotel)
+    for n in range(4):
+        rt = RoomTypeFactory(hotel=hotel, name=f"Room {n}")
+        RatePlanFactory(room_type=rt, name="Non-refundable", free_cancellation_days=None)
+        open_nights(rt, future(10), 3, price="120")
+    stay = {"check_in": future(10), "check_out": future(12), "adults": 2, "rooms": 1}
+    with django_assert_max_num_queries(8):
+        body = client.get(hotel.get_absolute_url(), stay).content.decode()
+    assert body.count('class="room-card room-card--plans"') == 4 and body.count('class="rate"') == 8
 
 
 def test_unknown_hotel_is_404(client):
@@ -195,9 +250,11 @@ def test_city_suggestions(client):
     assert client.get(reverse("hotels:destinations"), {"q": "p"}).json() == {"cities": ["Paris", "Prague"]}
 
 
-def test_the_results_page_price_follows_a_tax_change_at_once(client, settings):
-    """Hotel cards (photos, amenities, taxes) are cached for the results page; changing a tax drops the card."""
-    settings.SEARCH_CACHE_SECONDS = 0
+@pytest.mark.parametrize("cache_seconds", [0, 30])
+def test_the_results_page_price_follows_a_tax_change_at_once(client, settings, cache_seconds):
+    """Hotel cards (photos, amenities, taxes) are cached for the results page, and with the result cache on, the
+    page itself; changing a tax drops the card and the pages built from cards."""
+    settings.SEARCH_CACHE_SECONDS = cache_seconds
     rt = RoomTypeFactory()
     open_nights(rt, future(10), 3, price="100.00")
     tax = TaxFactory(hotel=rt.hotel, amount=Decimal("2.00"))
@@ -215,6 +272,18 @@ def test_the_results_page_price_follows_a_tax_change_at_once(client, settings):
     assert "€212.00" in client.get(reverse("hotels:search"), params).content.decode()
     tax.delete()
     assert "€200.00" in client.get(reverse("hotels:search"), params).content.decode()
+
+
+def test_a_repeated_search_is_served_from_the_result_cache_without_a_query(client, settings, django_assert_num_queries):
+    settings.SEARCH_CACHE_SECONDS = 30
+    open_nights(RoomTypeFactory(hotel=HotelFactory(name="Hôtel Lumière")), future(10), 3, price="100")
+    url, params = _search_url()
+    first = client.get(url, params).content.decode()
+    with django_assert_num_queries(0):
+        again = client.get(url, params).content.decode()
+    assert again == first and "Hôtel Lumière" in again
+    settings.SEARCH_CACHE_SECONDS = 0  # the same page, computed afresh
+    assert client.get(url, params).content.decode() == first
 
 
 def test_sorting_and_price_filters_use_the_total_with_added_taxes():

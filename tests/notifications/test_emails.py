@@ -15,7 +15,7 @@ from bookings.models import Booking
 from bookings.services import Actor, GuestDetails, booking_hold
 from bookings.workflow import booking_cancel, booking_confirm, payment_outcome_apply
 from hotels.models import NightInventory
-from hotels.selectors import Stay
+from hotels.stay import Stay
 from notifications.models import OutboundEmail
 from notifications.services import booking_emails_for_event, email_resend, email_send, reminders_send
 from payments.gateways.base import PaymentStatus

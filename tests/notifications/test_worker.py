@@ -23,7 +23,7 @@ from django.utils import timezone
 from bookings.services import GuestDetails, booking_hold
 from bookings.workflow import booking_confirm
 from config.celery import app
-from hotels.selectors import Stay
+from hotels.stay import Stay
 from notifications.models import OutboundEmail
 from notifications.services import FAILED_GRACE, MAX_ATTEMPTS, SENDING_GRACE, email_send, emails_retry_failed
 from notifications.tasks import send_email

@@ -9,8 +9,8 @@ from django.utils import timezone
 from bookings.services import GuestDetails, booking_hold
 from bookings.workflow import booking_confirm, payment_sync
 from hotels.models import HotelStaff
-from hotels.selectors import Stay
 from hotels.services import staff_member_add
+from hotels.stay import Stay
 from payments.services import payment_start
 from tests.factories import HotelFactory, RoomTypeFactory, TaxFactory, UserFactory, open_nights
 

@@ -16,8 +16,8 @@ from bookings.models import Booking
 from bookings.services import GuestDetails, booking_hold
 from bookings.workflow import booking_confirm
 from hotels.models import NightInventory
-from hotels.selectors import Stay
 from hotels.staff import EstimatedCountPaginator
+from hotels.stay import Stay
 from notifications.models import OutboundEmail
 from payments.models import Payment, Receipt, Refund
 from tests.factories import RatePlanFactory, RoomTypeFactory, future, open_nights, standard_plan

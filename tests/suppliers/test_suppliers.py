@@ -1,4 +1,4 @@
-"""Partner (supplier) hotels in search and booked end to end, against real HTTP suppliers on local ports: the
+"""Supplier hotels (resold from other sites) in search and booked end to end, against real HTTP suppliers on local ports: the
 sandbox supplier shipped in the repo (with its fault modes) and this very site's partner API (live_server)."""
 
 import logging
@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Booking
-from hotels.selectors import Stay
+from hotels.stay import Stay
 from partners.models import Partner
 from partners.services import partner_key_issue
 from suppliers.models import Supplier, SupplierBooking
@@ -59,11 +59,11 @@ def stay():
     return Stay(check_in=future(10), check_out=future(12), adults=2)
 
 
-def test_search_mixes_partner_hotels_with_ours_by_price(client, supplier, own_hotel):
+def test_search_mixes_supplier_hotels_with_ours_by_price(client, supplier, own_hotel):
     page = client.get(reverse("hotels:search"), search_params())
     body = page.content.decode()
-    assert page.status_code == 200 and "+ 3 from partners" in body
-    names = [h.name if not getattr(h, "is_partner", False) else h.hotel["name"] for h in page.context["hotels"]]
+    assert page.status_code == 200 and "+ 3 from suppliers" in body
+    names = [h.name for h in page.context["results"].hotels]
     # Sandbox prices: 2 nights × 90 / 115 / 140 + 8.00 city tax = 188 / 238 / 288; ours 2 × 130 = 260.
     assert names == ["Partner Inn Paris", "Harbour Lodge Paris", "Our Paris Hotel", "Maison des Amis Paris"]
     assert "via Sandbox Travel" in body and "€188.00" in body and "Book with Sandbox Travel" in body
@@ -94,7 +94,7 @@ def test_a_supplier_that_never_answers_costs_the_page_no_more_than_the_budget(
         page = client.get(reverse("hotels:search"), search_params())
     elapsed = time.monotonic() - started
     assert page.status_code == 200 and "Our Paris Hotel" in page.content.decode()
-    assert "from partners" not in page.content.decode()
+    assert "from suppliers" not in page.content.decode()
     assert elapsed < 3.0  # the supplier hangs for 60 s; the page waited 0.4 s for it
     assert any(
         "Sandbox Travel" in r.getMessage() and "no answer within 400 ms" in r.getMessage() for r in caplog.records
@@ -108,7 +108,7 @@ def test_broken_suppliers_leave_our_results_alone(client, supplier, sandbox, own
     with caplog.at_level(logging.WARNING, logger="staybook.suppliers"):
         page = client.get(reverse("hotels:search"), search_params())
     assert page.status_code == 200 and "Our Paris Hotel" in page.content.decode()
-    assert "from partners" not in page.content.decode()
+    assert "from suppliers" not in page.content.decode()
     if mode != "currency":  # another currency is dropped offer by offer, not a failure of the supplier
         assert Supplier.objects.get().consecutive_failures == 1
         assert any("Sandbox Travel failed" in r.getMessage() for r in caplog.records)
@@ -167,31 +167,31 @@ def test_the_admin_shows_an_unhealthy_supplier(client, supplier):
 # --- booking -----------------------------------------------------------------------------------------------------
 
 
-def book_partner_hotel(client, bank, name="Partner Inn Paris"):
+def book_supplier_hotel(client, bank, name="Partner Inn Paris"):
     client.force_login(UserFactory(email="traveller@example.com", first_name="Ada", last_name="Byron"))
     results = client.get(reverse("hotels:search"), search_params())
-    partner = next(h for h in results.context["hotels"] if getattr(h, "is_partner", False) and h.hotel["name"] == name)
-    page = client.get(partner.book_url)
+    resold = next(h for h in results.context["results"].hotels if getattr(h, "is_resold", False) and h.name == name)
+    page = client.get(resold.book_url)
     assert page.status_code == 200 and "via Sandbox Travel" in page.content.decode()
     pay = client.post(
-        partner.book_url,
+        resold.book_url,
         {
             "first_name": "Ada",
             "last_name": "Byron",
             "email": "traveller@example.com",
             "phone": "",
             "special_requests": "",
-            "expected_total": str(partner.best.total),
+            "expected_total": str(resold.total),
         },
     )
     assert pay.status_code == 302 and pay["Location"].startswith(bank.url), pay
     return Booking.objects.get(), pay["Location"]
 
 
-def test_a_guest_books_and_pays_for_a_partner_hotel_which_is_then_placed(
+def test_a_guest_books_and_pays_for_a_supplier_hotel_which_is_then_placed(
     client, bank, supplier, sandbox, own_hotel, django_capture_on_commit_callbacks
 ):
-    booking, bank_url = book_partner_hotel(client, bank)
+    booking, bank_url = book_supplier_hotel(client, bank)
     assert booking.status == "pending_payment" and booking.total == Decimal("188.00") and not booking.hotel.is_active
     with django_capture_on_commit_callbacks(execute=True):
         come_back(client, pay_at_bank(bank_url, APPROVE))
@@ -213,15 +213,15 @@ def test_a_guest_books_and_pays_for_a_partner_hotel_which_is_then_placed(
     # The mirror hotel never shows in our own search.
     assert "Partner Inn Paris" not in [
         h.name
-        for h in client.get(reverse("hotels:search"), search_params()).context["hotels"]
-        if not getattr(h, "is_partner", False)
+        for h in client.get(reverse("hotels:search"), search_params()).context["results"].hotels
+        if not getattr(h, "is_resold", False)
     ]
 
 
 def test_a_refusal_by_the_supplier_refunds_the_guest_and_says_so(
     client, bank, supplier, sandbox, own_hotel, django_capture_on_commit_callbacks
 ):
-    booking, bank_url = book_partner_hotel(client, bank)
+    booking, bank_url = book_supplier_hotel(client, bank)
     sandbox.mode = "refuse"
     with django_capture_on_commit_callbacks(execute=True):
         come_back(client, pay_at_bank(bank_url, APPROVE))
@@ -236,7 +236,7 @@ def test_a_refusal_by_the_supplier_refunds_the_guest_and_says_so(
 def test_a_cancellation_is_forwarded_to_the_supplier(
     client, bank, supplier, sandbox, own_hotel, django_capture_on_commit_callbacks
 ):
-    booking, bank_url = book_partner_hotel(client, bank)
+    booking, bank_url = book_supplier_hotel(client, bank)
     with django_capture_on_commit_callbacks(execute=True):
         come_back(client, pay_at_bank(bank_url, APPROVE))
     link = SupplierBooking.objects.get()
@@ -247,15 +247,15 @@ def test_a_cancellation_is_forwarded_to_the_supplier(
     booking.refresh_from_db()
     assert booking.status == "cancelled" and link.status == "cancelled"
     assert sandbox.bookings[link.remote_reference]["status"] == "cancelled"
-    assert booking.refunded_amount == 0  # the partner's rate was non-refundable: its policy was kept
+    assert booking.refunded_amount == 0  # the supplier's rate was non-refundable: its policy was kept
 
 
 def test_a_price_change_before_paying_is_shown_not_charged(client, bank, supplier, sandbox, own_hotel):
     client.force_login(UserFactory(email="traveller@example.com"))
     results = client.get(reverse("hotels:search"), search_params())
-    partner = next(h for h in results.context["hotels"] if getattr(h, "is_partner", False))
+    resold = next(h for h in results.context["results"].hotels if getattr(h, "is_resold", False))
     response = client.post(
-        partner.book_url,
+        resold.book_url,
         {"first_name": "Ada", "last_name": "Byron", "email": "traveller@example.com", "expected_total": "1.00"},
         follow=True,
     )
@@ -304,3 +304,17 @@ def test_any_instance_of_this_site_can_be_a_supplier(live_server):
     remote = Booking.objects.get(reference=link.remote_reference)
     assert link.status == "placed" and remote.partner == partner and remote.partner_reference == booking.reference
     assert remote.total == booking.total and remote.status == "confirmed"
+
+
+def test_links_to_the_old_partner_hotels_address_still_lead_to_the_offer(client, supplier):
+    query = f"supplier={supplier.pk}&hotel=1&room_type=2&rate_plan=&check_in=2031-05-01"
+    response = client.get("/partner-hotels/book/?" + query)
+    assert response.status_code == 308 and response["Location"] == reverse("suppliers:book") + "?" + query
+    assert reverse("suppliers:book") == "/supplier-hotels/book/"
+
+
+def test_with_no_offer_source_configured_no_supplier_is_asked(client, settings, supplier, sandbox, own_hotel):
+    settings.SEARCH_OFFER_SOURCES = []
+    page = client.get(reverse("hotels:search"), search_params())
+    assert [h.name for h in page.context["results"].hotels] == ["Our Paris Hotel"]
+    assert "from suppliers" not in page.content.decode() and not sandbox.requests

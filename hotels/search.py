@@ -1,104 +1,18 @@
-"""Reads for the catalogue and search. Availability and prices are aggregated in PostgreSQL, never in Python loops.
-
-A room type can host a stay when it has a row for every night of the stay, none stop-sold, at least ``rooms``
-unsold on every night, and the longest minimum stay among those nights fits the stay ("min stay through").
-A party fits ``rooms`` rooms of a type when each room has an adult and the type's limits times ``rooms`` cover it.
-"""
+"""The results page's search: one page of a city's hotels that can host a stay, each priced by its cheapest offer,
+in one SQL query (the same rules as ``hotels.offers``, the same arithmetic as ``hotels.pricing.stay_quote``); the
+result cache in front of it; the cities and amenities the search form offers."""
 
 import hashlib
-from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import (
-    BooleanField,
-    Count,
-    F,
-    IntegerField,
-    Max,
-    Min,
-    Prefetch,
-    QuerySet,
-    Sum,
-    prefetch_related_objects,
-)
-from django.db.models.aggregates import Aggregate
 
-from .models import Amenity, Hotel, HotelPhoto, NightInventory, RatePlan, RatePlanNight, RoomType
-from .policy import cancellation_policy_snapshot, policy_line
-from .pricing import (
-    ChildBand,
-    Occupancy,
-    Quote,
-    RateClosed,
-    plan_closed_reason,
-    plan_nightly_prices,
-    stay_quote,
-)
-
-
-class BoolOr(Aggregate):
-    function = "BOOL_OR"
-    output_field = BooleanField()
-
-
-@dataclass(frozen=True)
-class Stay:
-    check_in: date
-    check_out: date
-    adults: int
-    children: int = 0
-    rooms: int = 1
-    children_ages: tuple = ()  # as given; may be shorter than ``children`` (older API clients)
-
-    @property
-    def nights(self) -> int:
-        return (self.check_out - self.check_in).days
-
-    @property
-    def ages(self) -> tuple:
-        """One entry per child: the age given, or None where it wasn't (priced by ``hotels.pricing.child_charge``)."""
-        given = tuple(self.children_ages[: self.children])
-        return given + (None,) * (self.children - len(given))
-
+from .cards import hotel_cards
+from .models import Amenity, Hotel, RatePlan, RoomType
+from .stay import Stay
 
 SORTS = ("price", "stars", "name")
-
-
-def room_type_offers(*, stay: Stay, hotel=None) -> QuerySet:
-    """One row per bookable room type for ``stay``: ``room_type_id``, ``hotel_id``, ``total`` (all rooms, all
-    nights, before added taxes), ``rooms_available`` (the scarcest night)."""
-    nights = NightInventory.objects.filter(date__gte=stay.check_in, date__lt=stay.check_out)
-    if hotel is not None:  # a Hotel, an id, or OuterRef("pk") inside a hotel query
-        nights = nights.filter(room_type__hotel=hotel)
-    return (
-        nights.filter(room_type__is_active=True)
-        .alias(
-            cap_adults=F("room_type__max_adults") * stay.rooms,
-            cap_children=F("room_type__max_children") * stay.rooms,
-            cap_people=F("room_type__max_occupancy") * stay.rooms,
-        )
-        .filter(
-            cap_adults__gte=stay.adults, cap_children__gte=stay.children, cap_people__gte=stay.adults + stay.children
-        )
-        .values("room_type_id")
-        .annotate(
-            hotel_id=F("room_type__hotel_id"),
-            total=Sum("price") * stay.rooms,
-            night_count=Count("*"),
-            rooms_available=Min(F("rooms_for_sale") - F("rooms_sold"), output_field=IntegerField()),
-            any_stop_sell=BoolOr("stop_sell"),
-            longest_min_stay=Max("min_stay"),
-        )
-        .filter(
-            night_count=stay.nights,
-            rooms_available__gte=stay.rooms,
-            any_stop_sell=False,
-            longest_min_stay__lte=stay.nights,
-        )
-    )
 
 
 # The results page's query, in SQL because the ORM can't express its shape. Every hotel of the city must be priced
@@ -249,7 +163,6 @@ BEST_FIELDS = (
     "grand_total",
     "result_count",
 )
-CARD_SECONDS = 300
 
 
 def _search_page_prefetch(hotels: list[Hotel]) -> None:
@@ -258,7 +171,7 @@ def _search_page_prefetch(hotels: list[Hotel]) -> None:
     columns: no query)."""
     cards = hotel_cards([h.pk for h in hotels])
     for hotel in hotels:
-        hotel.card_photos, hotel.card_amenities, hotel.card_taxes = cards[hotel.pk]
+        hotel.card = cards[hotel.pk]
         hotel.best_plan = RatePlan(
             pk=hotel.best_rate_plan_id,
             name=hotel.best_plan_name,
@@ -268,28 +181,6 @@ def _search_page_prefetch(hotels: list[Hotel]) -> None:
             cancellation_penalty_percent=hotel.best_penalty_percent,
             room_type=RoomType(pk=hotel.best_room_type_id, name=hotel.best_room_type_name, hotel=hotel),
         )
-
-
-def card_key(hotel_id: int) -> str:
-    return f"hotel-card:{hotel_id}"
-
-
-def hotel_cards(hotel_ids: list[int]) -> dict[int, tuple[list, list, list]]:
-    """(photos, amenities, taxes) of each hotel for the results page, through Django's cache (Redis in production)
-    for ``CARD_SECONDS``; the misses in three queries. ``hotels.signals`` drops a hotel's card when its photos,
-    amenities or taxes change, so a price on the results page never uses an old tax."""
-    cached = cache.get_many([card_key(pk) for pk in hotel_ids])
-    cards = {pk: cached[card_key(pk)] for pk in hotel_ids if card_key(pk) in cached}
-    missing = [pk for pk in hotel_ids if pk not in cards]
-    if missing:
-        hotels = list(Hotel.objects.filter(pk__in=missing).only("pk"))
-        prefetch_related_objects(
-            hotels, Prefetch("photos", queryset=HotelPhoto.objects.order_by("position", "id")), "amenities", "taxes"
-        )
-        fresh = {h.pk: (list(h.photos.all()), list(h.amenities.all()), list(h.taxes.all())) for h in hotels}
-        cache.set_many({card_key(pk): card for pk, card in fresh.items()}, CARD_SECONDS)
-        cards.update(fresh)
-    return {pk: cards.get(pk, ([], [], [])) for pk in hotel_ids}
 
 
 def hotel_search_cached(**kwargs) -> list[Hotel]:
@@ -376,132 +267,3 @@ def search_amenities() -> list[tuple[str, str]]:
         )
         cache.set("hotels:amenities", choices, 300)
     return choices
-
-
-def occupancy_of(room_type: RoomType) -> Occupancy:
-    """The room type's occupancy pricing; ``room_type.hotel.child_bands`` should be prefetched for many."""
-    return Occupancy(
-        base_adults=room_type.base_occupancy,
-        extra_adult_price=room_type.extra_adult_price,
-        child_bands=tuple(ChildBand(b.min_age, b.max_age, b.price) for b in room_type.hotel.child_bands.all()),
-    )
-
-
-@dataclass
-class RoomOffer:
-    """One way to book a stay: a room type under one of its rate plans, priced by ``stay_quote``."""
-
-    room_type: RoomType
-    rate_plan: RatePlan
-    quote: Quote
-    rooms_available: int
-    policy: dict  # the cancellation policy snapshot this offer would be booked under
-
-    @property
-    def total(self) -> Decimal:
-        return self.quote.total
-
-    @property
-    def policy_line(self) -> str:
-        return policy_line(self.policy)
-
-
-def _overrides_by_plan(plan_ids, *, check_in: date, check_out: date) -> dict[int, dict]:
-    """The plans' ``RatePlanNight`` rows from arrival to departure day included, by plan and date."""
-    by_plan: dict[int, dict] = {pk: {} for pk in plan_ids}
-    for night in RatePlanNight.objects.filter(rate_plan_id__in=plan_ids, date__gte=check_in, date__lte=check_out):
-        by_plan[night.rate_plan_id][night.date] = night
-    return by_plan
-
-
-def plan_quote(
-    *, rate_plan: RatePlan, room_type: RoomType, stay: Stay, base_prices: list, overrides: dict[int, dict]
-) -> Quote:
-    """Price ``stay`` under ``rate_plan`` from the room type's night prices; raises :class:`RateClosed` when the
-    plan's rules refuse the stay. ``overrides`` holds the plan's and its parent's ``RatePlanNight`` rows."""
-    own = overrides.get(rate_plan.pk, {})
-    reason = plan_closed_reason(rate_plan, check_in=stay.check_in, check_out=stay.check_out, own=own)
-    if reason:
-        raise RateClosed(reason)
-    hotel = room_type.hotel
-    return stay_quote(
-        currency=hotel.currency,
-        nightly_prices=plan_nightly_prices(rate_plan, base_prices, own, overrides.get(rate_plan.parent_id, {})),
-        rooms=stay.rooms,
-        adults=stay.adults,
-        children_ages=stay.ages,
-        occupancy=occupancy_of(room_type),
-        taxes=hotel.taxes.all(),
-        plan=rate_plan,
-    )
-
-
-def rate_plan_quote(*, rate_plan: RatePlan, stay: Stay, base_prices: list) -> Quote:
-    """:func:`plan_quote` for one plan, reading its rules (the booking services' path)."""
-    plan_ids = [rate_plan.pk] + ([rate_plan.parent_id] if rate_plan.parent_id else [])
-    overrides = _overrides_by_plan(plan_ids, check_in=stay.check_in, check_out=stay.check_out)
-    return plan_quote(
-        rate_plan=rate_plan, room_type=rate_plan.room_type, stay=stay, base_prices=base_prices, overrides=overrides
-    )
-
-
-def default_rate_plan(room_type: RoomType) -> RatePlan | None:
-    """The plan an order that names no plan is sold under (older partner API clients): the first active plan
-    with prices of its own."""
-    plans = room_type.rate_plans.filter(is_active=True)
-    return plans.filter(parent__isnull=True).first() or plans.first()
-
-
-def hotels_offers(*, hotel_ids: list[int], stay: Stay) -> dict[int, list[RoomOffer]]:
-    """Bookable (room type, rate plan) offers of several hotels for ``stay``, cheapest first per hotel.
-    Eight queries whatever the number of hotels (availability, room types, their amenities and plans, the hotels'
-    taxes and child bands, nights, the plans' own nights); every price from ``stay_quote``."""
-    rows = {r["room_type_id"]: r for r in room_type_offers(stay=stay).filter(room_type__hotel_id__in=hotel_ids)}
-    result: dict[int, list[RoomOffer]] = {hotel_id: [] for hotel_id in hotel_ids}
-    if not rows:
-        return result
-    room_types = list(
-        RoomType.objects.filter(id__in=rows)
-        .select_related("hotel")
-        .prefetch_related(
-            "amenities",
-            Prefetch("rate_plans", queryset=RatePlan.objects.filter(is_active=True), to_attr="active_plans"),
-        )
-    )
-    prefetch_related_objects([rt.hotel for rt in room_types], "taxes", "child_bands")
-    nights: dict[int, list] = {rt_id: [] for rt_id in rows}
-    for night in NightInventory.objects.filter(
-        room_type_id__in=rows, date__gte=stay.check_in, date__lt=stay.check_out
-    ).order_by("date"):
-        nights[night.room_type_id].append((night.date, night.price))
-    plan_ids = [plan.pk for rt in room_types for plan in rt.active_plans]
-    overrides = _overrides_by_plan(plan_ids, check_in=stay.check_in, check_out=stay.check_out)
-    for room_type in room_types:
-        for plan in room_type.active_plans:
-            try:
-                quote = plan_quote(
-                    rate_plan=plan,
-                    room_type=room_type,
-                    stay=stay,
-                    base_prices=nights[room_type.pk],
-                    overrides=overrides,
-                )
-            except RateClosed:
-                continue
-            result[room_type.hotel_id].append(
-                RoomOffer(
-                    room_type=room_type,
-                    rate_plan=plan,
-                    quote=quote,
-                    rooms_available=rows[room_type.pk]["rooms_available"],
-                    policy=cancellation_policy_snapshot(plan, room_type.hotel, stay.check_in),
-                )
-            )
-    for offers in result.values():
-        offers.sort(key=lambda o: (o.quote.total, o.room_type.name, o.rate_plan.position, o.rate_plan.pk))
-    return result
-
-
-def hotel_offers(*, hotel: Hotel, stay: Stay) -> list[RoomOffer]:
-    """Bookable (room type, rate plan) offers of ``hotel`` for ``stay``, cheapest first."""
-    return hotels_offers(hotel_ids=[hotel.pk], stay=stay)[hotel.pk]

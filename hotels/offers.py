@@ -1,0 +1,225 @@
+"""Offers: the ways to book a stay at a hotel (a room type under one of its rate plans), each priced by the one
+pricing function ``hotels.pricing.stay_quote``. The hotel page, the booking flow and the partner API read them here.
+
+A room type can host a stay when it has a row for every night of the stay, none stop-sold, at least ``rooms``
+unsold on every night, and the longest minimum stay among those nights fits the stay ("min stay through").
+A party fits ``rooms`` rooms of a type when each room has an adult and the type's limits times ``rooms`` cover it.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Prefetch, prefetch_related_objects
+
+from .models import Hotel, RatePlan, RatePlanNight, RoomType
+from .policy import cancellation_policy_snapshot, policy_line
+from .pricing import (
+    ChildBand,
+    Occupancy,
+    Quote,
+    RateClosed,
+    plan_closed_reason,
+    plan_nightly_prices,
+    stay_quote,
+)
+from .stay import Stay
+
+# The room types of some hotels that can host a stay, each with its scarcest night and its nights' prices in date
+# order (the unique index on (room_type_id, date) and the count make them exactly the stay's nights): one index-only
+# range scan per room type, as in the search SQL (hotels/search.py), with the same rules (module docstring).
+BOOKABLE_ROOM_TYPES_SQL = """
+SELECT rt.*, stay_nights.rooms_available, stay_nights.prices
+FROM hotels_roomtype AS rt
+CROSS JOIN LATERAL (
+    SELECT MIN(n.rooms_for_sale - n.rooms_sold) AS rooms_available, ARRAY_AGG(n.price ORDER BY n.date) AS prices
+    FROM hotels_nightinventory AS n
+    WHERE n.room_type_id = rt.id AND n.date >= %(check_in)s AND n.date < %(check_out)s
+    HAVING COUNT(*) = %(nights)s AND NOT BOOL_OR(n.stop_sell)
+       AND MIN(n.rooms_for_sale - n.rooms_sold) >= %(rooms)s AND MAX(n.min_stay) <= %(nights)s
+) AS stay_nights
+WHERE rt.hotel_id = ANY(%(hotel_ids)s::bigint[]) AND rt.is_active
+  AND rt.max_adults * %(rooms)s >= %(adults)s AND rt.max_children * %(rooms)s >= %(children)s
+  AND rt.max_occupancy * %(rooms)s >= %(people)s
+ORDER BY rt.id
+"""
+
+
+# What pricing reads of a hotel, as lists (a caller that has the hotel may prefetch them so, and they aren't read again).
+HOTEL_PRICING_PREFETCH = (Prefetch("taxes", to_attr="tax_list"), Prefetch("child_bands", to_attr="band_list"))
+
+
+def bookable_room_types(*, hotel_ids: list[int], stay: Stay) -> list[RoomType]:
+    """The active room types of ``hotel_ids`` that can host ``stay``, each with ``rooms_available`` (the scarcest
+    night) and ``base_prices`` ([(night, price per room)] in date order). One query, no ORM compilation."""
+    params = {
+        "hotel_ids": list(hotel_ids),
+        "check_in": stay.check_in,
+        "check_out": stay.check_out,
+        "nights": stay.nights,
+        "rooms": stay.rooms,
+        "adults": stay.adults,
+        "children": stay.children,
+        "people": stay.people,
+    }
+    room_types = list(RoomType.objects.raw(BOOKABLE_ROOM_TYPES_SQL, params))
+    for room_type in room_types:
+        room_type.base_prices = [(stay.check_in + timedelta(days=i), price) for i, price in enumerate(room_type.prices)]
+    return room_types
+
+
+def occupancy_of(room_type: RoomType, child_bands: tuple[ChildBand, ...] | None = None) -> Occupancy:
+    """The room type's occupancy pricing; ``room_type.hotel.child_bands`` should be prefetched for many, or given
+    once per hotel as ``child_bands``."""
+    if child_bands is None:
+        child_bands = tuple(ChildBand(b.min_age, b.max_age, b.price) for b in room_type.hotel.child_bands.all())
+    return Occupancy(
+        base_adults=room_type.base_occupancy, extra_adult_price=room_type.extra_adult_price, child_bands=child_bands
+    )
+
+
+@dataclass
+class RoomOffer:
+    """One way to book a stay: a room type under one of its rate plans, priced by ``stay_quote``."""
+
+    room_type: RoomType
+    rate_plan: RatePlan
+    quote: Quote
+    rooms_available: int
+    policy: dict  # the cancellation policy snapshot this offer would be booked under
+
+    @property
+    def total(self) -> Decimal:
+        return self.quote.total
+
+    @property
+    def policy_line(self) -> str:
+        return policy_line(self.policy)
+
+
+def _overrides_by_plan(plan_ids, *, check_in: date, check_out: date) -> dict[int, dict]:
+    """The plans' ``RatePlanNight`` rows from arrival to departure day included, by plan and date."""
+    by_plan: dict[int, dict] = {pk: {} for pk in plan_ids}
+    for night in RatePlanNight.objects.filter(rate_plan_id__in=plan_ids, date__gte=check_in, date__lte=check_out):
+        by_plan[night.rate_plan_id][night.date] = night
+    return by_plan
+
+
+def _spans(plan: RatePlan, stay: Stay) -> bool:
+    """Whether ``plan`` or its parent has ``RatePlanNight`` rows from arrival to departure day included."""
+    return plan.nights_to is not None and plan.nights_to >= stay.check_in and plan.nights_from <= stay.check_out
+
+
+def plan_quote(
+    *,
+    rate_plan: RatePlan,
+    room_type: RoomType,
+    stay: Stay,
+    base_prices: list,
+    overrides: dict[int, dict],
+    occupancy: Occupancy | None = None,
+    taxes=None,
+) -> Quote:
+    """Price ``stay`` under ``rate_plan`` from the room type's night prices; raises :class:`RateClosed` when the
+    plan's rules refuse the stay. ``overrides`` holds the plan's and its parent's ``RatePlanNight`` rows;
+    ``occupancy`` and ``taxes`` (the room type's, the hotel's) are read from the room type unless given, as
+    :func:`hotels_offers` gives them once for all of a room type's or a hotel's plans."""
+    own = overrides.get(rate_plan.pk, {})
+    reason = plan_closed_reason(rate_plan, check_in=stay.check_in, check_out=stay.check_out, own=own)
+    if reason:
+        raise RateClosed(reason)
+    hotel = room_type.hotel
+    return stay_quote(
+        currency=hotel.currency,
+        nightly_prices=plan_nightly_prices(rate_plan, base_prices, own, overrides.get(rate_plan.parent_id, {})),
+        rooms=stay.rooms,
+        adults=stay.adults,
+        children_ages=stay.ages,
+        occupancy=occupancy_of(room_type) if occupancy is None else occupancy,
+        taxes=hotel.taxes.all() if taxes is None else taxes,
+        plan=rate_plan,
+    )
+
+
+def rate_plan_quote(*, rate_plan: RatePlan, stay: Stay, base_prices: list) -> Quote:
+    """:func:`plan_quote` for one plan, reading its rules (the booking services' path)."""
+    plan_ids = [rate_plan.pk] + ([rate_plan.parent_id] if rate_plan.parent_id else [])
+    overrides = _overrides_by_plan(plan_ids, check_in=stay.check_in, check_out=stay.check_out)
+    return plan_quote(
+        rate_plan=rate_plan, room_type=rate_plan.room_type, stay=stay, base_prices=base_prices, overrides=overrides
+    )
+
+
+def default_rate_plan(room_type: RoomType) -> RatePlan | None:
+    """The plan an order that names no plan is sold under (older partner API clients): the first active plan
+    with prices of its own."""
+    plans = room_type.rate_plans.filter(is_active=True)
+    return plans.filter(parent__isnull=True).first() or plans.first()
+
+
+def hotels_offers(
+    *, hotel_ids: list[int], stay: Stay, with_amenities: bool = True, hotels: tuple[Hotel, ...] = ()
+) -> dict[int, list[RoomOffer]]:
+    """Bookable (room type, rate plan) offers of several hotels for ``stay``, cheapest first per hotel; each room
+    type has ``active_plans`` and, ``with_amenities``, ``amenity_list``. ``hotels`` already loaded (the search's,
+    the hotel page's) are used instead of being read again, with their ``HOTEL_PRICING_PREFETCH`` if they have it.
+    At most seven queries whatever the number of hotels (room types with their availability and nights, their
+    plans and amenities, the hotels not given with their taxes and child bands, the plans' own nights when any
+    plan has some in the stay); every price from ``stay_quote``, with what is the same for all of a hotel's offers
+    (taxes, child bands) and a room type's (its nights, occupancy) read once."""
+    result: dict[int, list[RoomOffer]] = {hotel_id: [] for hotel_id in hotel_ids}
+    room_types = bookable_room_types(hotel_ids=hotel_ids, stay=stay)
+    if not room_types:
+        return result
+    # Lists by ``to_attr``: Django's prefetch into a related manager clones a queryset per object and relation,
+    # which cost more than the queries for a page of partner offers.
+    prefetch_related_objects(
+        room_types,
+        Prefetch("rate_plans", queryset=RatePlan.objects.filter(is_active=True), to_attr="active_plans"),
+        *([Prefetch("amenities", to_attr="amenity_list")] if with_amenities else []),
+    )
+    by_id = {hotel.pk: hotel for hotel in hotels}
+    by_id.update(Hotel.objects.in_bulk({rt.hotel_id for rt in room_types} - by_id.keys()))
+    prefetch_related_objects(
+        [hotel for hotel in by_id.values() if not hasattr(hotel, "tax_list")], *HOTEL_PRICING_PREFETCH
+    )
+    for room_type in room_types:
+        room_type.hotel = by_id[room_type.hotel_id]  # one instance per hotel
+    # Only plans with nights of their own (or their parent's) in the stay need those rows: a plan's span of such
+    # nights, kept by triggers (migration 0005), says which, as it does for the search SQL. Most have none.
+    spanning = [plan for rt in room_types for plan in rt.active_plans if _spans(plan, stay)]
+    plan_ids = {plan.pk for plan in spanning} | {plan.parent_id for plan in spanning if plan.parent_id}
+    overrides = _overrides_by_plan(plan_ids, check_in=stay.check_in, check_out=stay.check_out) if plan_ids else {}
+    bands = {pk: tuple(ChildBand(b.min_age, b.max_age, b.price) for b in h.band_list) for pk, h in by_id.items()}
+    for room_type in room_types:
+        occupancy = occupancy_of(room_type, bands[room_type.hotel_id])
+        for plan in room_type.active_plans:
+            try:
+                quote = plan_quote(
+                    rate_plan=plan,
+                    room_type=room_type,
+                    stay=stay,
+                    base_prices=room_type.base_prices,
+                    overrides=overrides,
+                    occupancy=occupancy,
+                    taxes=room_type.hotel.tax_list,
+                )
+            except RateClosed:
+                continue
+            result[room_type.hotel_id].append(
+                RoomOffer(
+                    room_type=room_type,
+                    rate_plan=plan,
+                    quote=quote,
+                    rooms_available=room_type.rooms_available,
+                    policy=cancellation_policy_snapshot(plan, room_type.hotel, stay.check_in),
+                )
+            )
+    for offers in result.values():
+        offers.sort(key=lambda o: (o.quote.total, o.room_type.name, o.rate_plan.position, o.rate_plan.pk))
+    return result
+
+
+def hotel_offers(*, hotel: Hotel, stay: Stay) -> list[RoomOffer]:
+    """Bookable (room type, rate plan) offers of ``hotel`` for ``stay``, cheapest first."""
+    return hotels_offers(hotel_ids=[hotel.pk], stay=stay, hotels=(hotel,))[hotel.pk]

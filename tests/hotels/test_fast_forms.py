@@ -1,0 +1,53 @@
+"""The search and filter forms are written by ``config.jinja2.widget_html``/``label_html`` without Django's template
+engine; whatever a guest types, the HTML must be exactly what Django's own form rendering writes."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from config.jinja2 import label_html, widget_html
+from hotels.forms import ResultsFilterForm, SearchForm, StayForm
+
+typed = st.one_of(
+    st.none(),
+    st.text(max_size=20),
+    st.sampled_from(["2031-05-01", "4, 9", "12", "-3", "price", "stars", '"><script>', "a&b'c", "0.5"]),
+)
+pytestmark = pytest.mark.django_db  # the destination field checks the known cities
+
+AMENITIES = [("wifi", "Free Wi-Fi"), ("pool", "Pool & spa"), ("q", '"Quoted"')]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.sampled_from([SearchForm, StayForm, ResultsFilterForm]),
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "destination",
+                "check_in",
+                "check_out",
+                "adults",
+                "children",
+                "children_ages",
+                "rooms",
+                "sort",
+                "min_price",
+                "max_price",
+                "stars",
+                "amenities",
+            ]
+        ),
+        typed,
+    ),
+    st.booleans(),
+)
+def test_fast_widgets_and_labels_write_what_django_writes(form_class, data, bound):
+    data = {k: v for k, v in data.items() if v is not None}
+    kwargs = {"amenity_choices": AMENITIES} if form_class is ResultsFilterForm else {}
+    form = form_class(data if bound else None, **kwargs) if bound else form_class(initial=data, **kwargs)
+    if bound:
+        form.is_valid()  # errors change the widgets' attributes (aria-invalid)
+    for field in form:
+        assert widget_html(field) == str(field)
+        assert label_html(field) == field.label_tag()
