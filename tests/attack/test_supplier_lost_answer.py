@@ -14,7 +14,7 @@ from bookings.outbox import effects_sweep
 from suppliers import client as supplier_client
 from suppliers.models import SupplierBooking
 from tests.bookings.test_flow import APPROVE, come_back, pay_at_bank
-from tests.suppliers.test_suppliers import book_partner_hotel
+from tests.suppliers.test_suppliers import book_supplier_hotel
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def test_a_placement_whose_answer_was_lost_is_cancelled_at_the_supplier_when_the
     monkeypatch,
     django_capture_on_commit_callbacks,
 ):
-    booking, bank_url = book_partner_hotel(client, bank)
+    booking, bank_url = book_supplier_hotel(client, bank)
     real_create = supplier_client.SupplierClient.booking_create
     lost = []
 
