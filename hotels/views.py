@@ -133,28 +133,54 @@ def _by_room_type(offers):
     return list(grouped.values())
 
 
+# Where the hotel page's cached content takes the request's own CSRF field (an HTML comment: escaped data never
+# contains "<").
+CSRF_MARK = "<!--csrf-input-->"
+
+
 @require_GET
 @anonymous_browsing_limited
 @reads_from_replica
 def hotel_detail(request, slug):
-    hotel = get_object_or_404(
-        Hotel.objects.prefetch_related("photos", "amenities", *HOTEL_PRICING_PREFETCH), slug=slug, is_active=True
-    )
-    stay_form = StayForm(request.GET if "check_in" in request.GET else None, initial=_default_dates())
-    offers = []
-    stay = None
-    if stay_form.is_bound and stay_form.is_valid():
-        stay = stay_form.stay
-        offers = hotel_offers(hotel=hotel, stay=stay)
-    content = _fragment(
-        "hotels/detail.html",
-        {
-            "hotel": hotel,
-            "stay_form": stay_form,
-            "stay": stay,
-            "offers_by_room": _by_room_type(offers),
-            "display_currency": request.session.get(CURRENCY_SESSION_KEY, ""),
-            "csrf_input": csrf_input(request),
-        },
-    )
-    return render(request, "hotels/detail.html", {"hotel": hotel, "stay": stay, "content": content})
+    """The hotel page. Its content is a function of the hotel, the query string (the stay) and the display currency,
+    like the results page's, so it is cached whole for ``SEARCH_CACHE_SECONDS`` (prices and rooms left may be that
+    old; the booking flow prices again under lock), tagged with the hotel cards' version (hotels/signals.py: a
+    change to the hotel, its photos, amenities, taxes, room types, rate plans or child bands shows at once). The
+    CSRF field, the one per-user part, is put in per request."""
+    seconds = settings.SEARCH_CACHE_SECONDS
+    shown = request.session.get(CURRENCY_SESSION_KEY, "")
+    key = "hotel-page:" + hashlib.sha256(repr((slug, sorted(request.GET.lists()), shown)).encode()).hexdigest()
+    found = cache.get_many([key, CARDS_VERSION_KEY]) if seconds else {}
+    version = (found.get(CARDS_VERSION_KEY) or cards_version()) if seconds else None
+    if key in found and found[key][0] == version:
+        _, html, page = found[key]
+    else:
+        hotel = get_object_or_404(
+            Hotel.objects.prefetch_related("photos", "amenities", *HOTEL_PRICING_PREFETCH), slug=slug, is_active=True
+        )
+        stay_form = StayForm(request.GET if "check_in" in request.GET else None, initial=_default_dates())
+        offers = []
+        stay = None
+        if stay_form.is_bound and stay_form.is_valid():
+            stay = stay_form.stay
+            offers = hotel_offers(hotel=hotel, stay=stay)
+        html = (
+            engines["jinja2"]
+            .get_template("hotels/detail.html")
+            .render(
+                {
+                    "hotel": hotel,
+                    "stay_form": stay_form,
+                    "stay": stay,
+                    "offers_by_room": _by_room_type(offers),
+                    "display_currency": shown,
+                    "csrf_input": _rendered(CSRF_MARK),
+                }
+            )
+        )
+        # What the page around the content reads of the hotel (title, description).
+        page = {"hotel": {"name": hotel.name, "city": hotel.city, "description": hotel.description}}
+        if seconds:
+            cache.set(key, (version, html, page), seconds)
+    content = _rendered(html.replace(CSRF_MARK, str(csrf_input(request))))
+    return render(request, "hotels/detail.html", {**page, "content": content})

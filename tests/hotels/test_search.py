@@ -299,3 +299,33 @@ def test_sorting_and_price_filters_use_the_total_with_added_taxes():
     assert [h.name for h in hotel_search(city="Paris", stay=stay(nights=2), max_total=Decimal("270"))] == [
         "Dearer room, no tax"
     ]
+
+
+def test_a_hotel_page_with_a_stay_is_served_from_the_cache_with_each_visitors_own_csrf_token(
+    client, settings, django_assert_num_queries
+):
+    """The hotel page's content is cached per (hotel, stay, currency) like the results page's; the CSRF field of
+    each "Reserve" form is the visitor's own, and a change to a rate plan shows at once."""
+    import re
+
+    from django.test import Client
+
+    settings.SEARCH_CACHE_SECONDS = 30
+    rt = RoomTypeFactory(name="Garden Double")
+    plan = RatePlanFactory(room_type=rt, name="Flexible rate")
+    open_nights(rt, future(10), 3, price="120")
+    url, query = rt.hotel.get_absolute_url(), {"check_in": future(10), "check_out": future(12), "adults": 2, "rooms": 1}
+    first = client.get(url, query).content.decode()
+    token = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+    with django_assert_num_queries(0):
+        again = client.get(url, query).content.decode()
+    other_visitor = Client().get(url, query).content.decode()
+    assert "Flexible rate" in first and "€240.00" in first
+    assert token.sub("", again) == token.sub("", first) == token.sub("", other_visitor)
+    assert len(set(token.findall(first))) == 1 and token.findall(other_visitor)[0] != token.findall(first)[0]
+    settings.SEARCH_CACHE_SECONDS = 0  # computed afresh: the same page
+    assert token.sub("", client.get(url, query).content.decode()) == token.sub("", first)
+    settings.SEARCH_CACHE_SECONDS = 30
+    plan.name = "Flexible, breakfast on us"
+    plan.save()
+    assert "Flexible, breakfast on us" in client.get(url, query).content.decode()
