@@ -3,9 +3,10 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .search import SORTS, known_cities
-from .stay import Stay
+from .stay import PartyError, Stay, parse_party
 
 
 class StayForm(forms.Form):
@@ -81,13 +82,57 @@ def parse_ages(text: str) -> list[int]:
     return ages
 
 
+POOLED_FIELDS = ("adults", "children", "children_ages", "rooms")
+
+
 class SearchForm(StayForm):
+    """Destination, dates and the party: pooled (adults, children, rooms) or, when ``party`` is given, a room
+    configuration ("2; 1 + 7": who stays in each room, ``hotels.stay.parse_party``) that decides the totals."""
+
     destination = forms.CharField(
         label="Destination",
         max_length=100,
         widget=forms.TextInput(attrs={"list": "destinations", "placeholder": "City", "autocomplete": "off"}),
     )
-    field_order = ["destination", "check_in", "check_out", "adults", "children", "children_ages", "rooms"]
+    party = forms.CharField(
+        label=_("Rooms and guests"),
+        max_length=200,
+        required=False,
+        help_text=_('One room per ";": adults, then each child\'s age, e.g. 2; 1 + 7'),
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. 2; 1 + 7"), "autocomplete": "off"}),
+    )
+    field_order = ["destination", "check_in", "check_out", "adults", "children", "children_ages", "rooms", "party"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound and (self.data.get("party") or "").strip():
+            for name in POOLED_FIELDS:
+                self.fields[name].required = False
+
+    def clean_party(self):
+        text = (self.cleaned_data.get("party") or "").strip()
+        if not text:
+            return ()
+        try:
+            return parse_party(text)
+        except PartyError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean(self):
+        party = self.cleaned_data.get("party")
+        if party:  # the configuration decides the party; what the pooled fields say (or got wrong) is ignored
+            for name in POOLED_FIELDS:
+                self.errors.pop(name, None)
+            self.cleaned_data.update(
+                adults=sum(room.adults for room in party),
+                children=sum(room.children for room in party),
+                children_ages=[age for room in party for age in room.ages],
+                rooms=len(party),
+            )
+        elif self.is_bound and (self.data.get("party") or "").strip():
+            for name in POOLED_FIELDS:  # the configuration has an error of its own: don't ask for the pooled fields
+                self.errors.pop(name, None)
+        return super().clean()
 
     def clean_destination(self):
         wanted = " ".join(self.cleaned_data["destination"].split()).casefold()

@@ -65,13 +65,25 @@ def results_page(
         hotel.page_url = hotel.get_absolute_url() + query
         hotel.first_photo = next(iter(hotel.card.photos), None)
         hotel.top_amenities = hotel.card.amenities[:5]
-        hotel.stay_total = stay_total(
-            room_total=hotel.best_total,
-            night_count=stay.nights,
-            rooms=stay.rooms,
-            people=stay.people,
-            taxes=hotel.card.taxes,
-        )
+        if hotel.lines:  # a room configuration: each room's line priced alone, as a booking of it would be
+            hotel.stay_total = sum(
+                stay_total(
+                    room_total=line.line_total,
+                    night_count=stay.nights,
+                    rooms=1,
+                    people=line.party.people,
+                    taxes=hotel.card.taxes,
+                )
+                for line in hotel.lines
+            )
+        else:
+            hotel.stay_total = stay_total(
+                room_total=hotel.best_total,
+                night_count=stay.nights,
+                rooms=stay.rooms,
+                people=stay.people,
+                taxes=hotel.card.taxes,
+            )
         hotel.best_policy = policy_line(cancellation_policy_snapshot(hotel.best_plan, hotel, stay.check_in))
     resold = [hotel for source in sources for hotel in source.hotels(own_hotels=hotels)]
     if len(sources) > 1:

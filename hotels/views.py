@@ -17,12 +17,13 @@ from payments.context_processors import SESSION_KEY as CURRENCY_SESSION_KEY
 from .cards import CARDS_VERSION_KEY, cards_version
 from .forms import ResultsFilterForm, SearchForm, StayForm
 from .limits import anonymous_browsing_limited
-from .models import Hotel
+from .models import Hotel, RatePlan
 from .offers import HOTEL_PRICING_PREFETCH, hotel_offers
 from .results import ResultsPage, results_page
 from .search import city_suggestions, known_cities, search_amenities
 
 PAGE_SIZE = 10
+MEAL_PLANS = dict(RatePlan.MealPlan.choices)
 
 
 def _default_dates():
@@ -113,6 +114,7 @@ def _results_content(request, form) -> tuple[SafeString, ResultsPage | None]:
             "cities": known_cities(),
             "query": request.GET,
             "display_currency": shown,
+            "meal_plans": MEAL_PLANS,
         },
     )
     if seconds and results.complete:

@@ -4,6 +4,8 @@ Pure properties run hundreds of examples; the ones that go through PostgreSQL (s
 fewer, each inside a savepoint rolled back at the end so examples don't see each other's rows.
 """
 
+import itertools
+from collections import Counter
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -21,7 +23,7 @@ from hotels.policy import cancellation_penalty
 from hotels.pricing import ChildBand, Occupancy, money, plan_adjustment, stay_quote
 from hotels.results import results_page
 from hotels.search import hotel_search
-from hotels.stay import Stay
+from hotels.stay import RoomParty, Stay
 from tests.factories import HotelFactory, RatePlanFactory, RoomTypeFactory, future, plan_night
 
 D = datetime(2027, 3, 1).date()
@@ -313,3 +315,88 @@ def test_offers_priced_in_bulk_equal_each_offer_priced_alone(db, c):
             )
             alone = rate_plan_quote(rate_plan=plan, stay=stay, base_prices=base_prices)
             assert offer.quote.as_snapshot() == alone.as_snapshot()
+
+
+# --- room configurations (several rooms, each with its own party) -----------------------------------------------
+
+room_parties = st.lists(
+    st.builds(RoomParty, st.integers(min_value=1, max_value=3), st.lists(st.integers(0, 17), max_size=2).map(tuple)),
+    min_size=2,
+    max_size=4,
+)
+
+
+@st.composite
+def party_catalogues(draw):
+    c = draw(catalogues())
+    c["sold"] = draw(st.lists(st.integers(min_value=0, max_value=3), min_size=2, max_size=2))  # of 3 per night
+    c["small_second_room"] = draw(st.booleans())
+    c["added_percent"] = draw(
+        st.one_of(st.none(), st.decimals(min_value=Decimal("0"), max_value=Decimal("15"), places=2))
+    )
+    c["party"] = draw(room_parties)
+    return c
+
+
+def build_party(c):
+    hotel, stay = build(c)
+    room_types = list(hotel.room_types.order_by("name"))
+    for room_type, sold in zip(room_types, c["sold"], strict=True):
+        NightInventory.objects.filter(room_type=room_type, date=stay.check_in).update(rooms_sold=sold)
+    if c["small_second_room"]:
+        room_types[1].__class__.objects.filter(pk=room_types[1].pk).update(
+            max_adults=2, max_children=0, max_occupancy=2
+        )
+    if c["added_percent"] is not None:
+        HotelTax.objects.create(hotel=hotel, name="Service", kind="percent", amount=c["added_percent"])
+    return hotel, Stay.of_rooms(check_in=stay.check_in, check_out=stay.check_out, party=c["party"])
+
+
+def cheapest_combination_by_brute_force(hotel, stay):
+    """Every way to put each room of the configuration in a room type that can host its party alone, each room
+    priced by ``stay_quote`` as a one-room stay (the offers of the booking path), no more rooms of a type than it
+    has left: the cheapest total, or None."""
+    per_room = []
+    for room in stay.party:
+        one = Stay(
+            check_in=stay.check_in,
+            check_out=stay.check_out,
+            adults=room.adults,
+            children=room.children,
+            children_ages=room.ages,
+        )
+        cheapest = {}
+        for offer in hotel_offers(hotel=hotel, stay=one):
+            known = cheapest.get(offer.room_type.pk)
+            if known is None or offer.quote.total < known[0]:
+                cheapest[offer.room_type.pk] = (offer.quote.total, offer.rooms_available)
+        per_room.append(cheapest)
+    best = None
+    for choice in itertools.product(*(sorted(options) for options in per_room)):
+        counts = Counter(choice)
+        if any(counts[t] > per_room[i][t][1] for i, t in enumerate(choice)):
+            continue
+        total = sum(per_room[i][t][0] for i, t in enumerate(choice))
+        best = total if best is None else min(best, total)
+    return best
+
+
+@pytest.mark.django_db
+@SLOW
+@given(party_catalogues())
+def test_a_room_configuration_is_priced_as_its_cheapest_combination_of_rooms_each_by_the_pricing_function(
+    db, settings, c
+):
+    settings.SEARCH_CACHE_SECONDS = 0
+    settings.SEARCH_OFFER_SOURCES = []
+    with rolled_back():
+        hotel, stay = build_party(c)
+        expected = cheapest_combination_by_brute_force(hotel, stay)
+        found = hotel_search(city=hotel.city, stay=stay, hotel_ids=[hotel.pk])
+        page = results_page(city=hotel.city, stay=stay)
+        if expected is None:
+            assert found == [] and page.hotels == []
+            return
+        assert [h.pk for h in page.hotels] == [hotel.pk]
+        assert page.hotels[0].stay_total == found[0].grand_total == expected
+        assert [line.party for line in found[0].lines] == list(stay.party)

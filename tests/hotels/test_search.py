@@ -140,6 +140,11 @@ def test_results_page_shows_total_with_added_taxes(client):
         ({"check_in": "2026-02-31"}, "Enter a valid date."),
         ({"adults": "lots"}, "Enter a whole number."),
         ({"rooms": 3, "adults": 2}, "Each room needs at least one adult."),
+        ({"party": "2; 0"}, "Room 2 needs at least one adult."),
+        ({"party": "2;" * 9}, "At most 8 rooms per search."),
+        ({"party": "2; 1 + 30"}, "Room 2: children&#x27;s ages are whole numbers from 0 to 17."),
+        ({"party": "two adults"}, "Room 1: give the adults, then each child&#x27;s age"),
+        ({"party": "2; 1+7", "check_out": future(5).isoformat()}, "Check-out must be after check-in."),
     ],
 )
 def test_bad_search_input_gets_a_message_on_the_form(client, params, message):
@@ -329,3 +334,44 @@ def test_a_hotel_page_with_a_stay_is_served_from_the_cache_with_each_visitors_ow
     plan.name = "Flexible, breakfast on us"
     plan.save()
     assert "Flexible, breakfast on us" in client.get(url, query).content.decode()
+
+
+def test_a_room_configuration_only_finds_hotels_that_can_host_each_room(client, settings):
+    """ "2 rooms: 2 adults; 1 adult + 1 child aged 7": each room needs a room type of its own size with enough rooms
+    left for the count of rooms of that type; the card shows each room's line and the sum of their totals."""
+    settings.SEARCH_CACHE_SECONDS = 0
+    family_only = RoomTypeFactory(hotel=HotelFactory(name="One family room left"), name="Family", max_children=1)
+    open_nights(family_only, future(10), 3, price="100", rooms=1)  # fits either room, but only one is left
+    doubles = RoomTypeFactory(hotel=HotelFactory(name="Doubles and a family room"), name="Double", max_children=0)
+    open_nights(doubles, future(10), 3, price="90", rooms=5)
+    family = RoomTypeFactory(hotel=doubles.hotel, name="Family", max_children=1)
+    open_nights(family, future(10), 3, price="120", rooms=1)
+    two_doubles = RoomTypeFactory(hotel=HotelFactory(name="Only doubles"), name="Double", max_children=0)
+    open_nights(two_doubles, future(10), 3, price="50", rooms=9)  # no room takes the child
+
+    url, query = _search_url(check_out=future(12).isoformat(), party="2; 1 + 7")
+    response = client.get(url, query)
+    hotels = response.context["results"].hotels
+    assert [h.name for h in hotels] == ["Doubles and a family room"]
+    assert [(line.room_type_name, line.party.adults, line.party.ages) for line in hotels[0].lines] == [
+        ("Double", 2, ()),
+        ("Family", 1, (7,)),
+    ]
+    two_rooms = [
+        hotel_offers(hotel=doubles.hotel, stay=stay(nights=2, adults=adults, children=len(ages), children_ages=ages))
+        for adults, ages in ((2, ()), (1, (7,)))
+    ]
+    expected = min(o.total for o in two_rooms[0] if o.room_type == doubles) + min(
+        o.total for o in two_rooms[1] if o.room_type == family
+    )
+    assert hotels[0].stay_total == expected == Decimal("420.00")
+    body = response.content.decode()
+    assert "€420.00" in body and "Double · Standard rate" in body and "Family · Standard rate" in body
+    # The link to the hotel page carries the configuration, and the same search reads back from it.
+    assert "party=2;1%2B7" in hotels[0].page_url
+    assert "adults=3&amp;children=1&amp;children_ages=7&amp;rooms=2" in body
+
+    # The old query string (a pooled party) still searches as before: three people in two identical rooms.
+    url, query = _search_url(check_out=future(12).isoformat(), adults=3, children=0, rooms=2)
+    names = {h.name for h in client.get(url, query).context["results"].hotels}
+    assert names == {"Doubles and a family room", "Only doubles"}
