@@ -18,6 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from bench.common import Row, gunicorn, load_rows, load_run, percentile, wrk
+from hotels.models import Hotel
 from hotels.search import SORTS, hotel_search, hotel_search_sql, known_cities
 from hotels.stay import Stay
 
@@ -201,6 +202,39 @@ def results_page(seconds: int, searches: int = 300, repeated: int = 50) -> list[
     return rows
 
 
+def _hotel_paths(mix, seed: int = 11) -> str:
+    """One hotel page per search of ``mix``: a hotel of its city, for its stay (as a card's link gives it)."""
+    rng = random.Random(seed)
+    slugs = {}
+    for slug, city in Hotel.objects.filter(is_active=True).values_list("slug", "city"):
+        slugs.setdefault(city, []).append(slug)
+    with tempfile.NamedTemporaryFile("w", prefix="bench-hotel-", suffix=".txt", delete=False) as paths:
+        for params in mix:
+            slug = rng.choice(sorted(slugs[params["city"]]))
+            paths.write(f"/hotels/{slug}/?{_stay(params).query()}\n")
+    return paths.name
+
+
+def hotel_pages(seconds: int, pages: int = 300, repeated: int = 50) -> list[Row]:
+    """The hotel page with a stay (its offers, every rate's price breakdown), computed and from its cache."""
+    rows = []
+    for label, cache_seconds, mix in (
+        (f"computed, {pages} different (hotel, stay)", "0", search_mix(pages, seed=13)),
+        (f"30 s page cache, {repeated} pages repeated", "30", search_mix(repeated, seed=13)),
+    ):
+        url_file = _hotel_paths(mix)
+        with gunicorn(workers=2, extra_env={"SEARCH_CACHE_SECONDS": cache_seconds}) as base:
+            wrk(url_file, base, seconds=min(3, seconds))  # warm-up
+            result = load_run(url_file, base, seconds=seconds)
+        os.unlink(url_file)
+        rows += [Row(f"hotel page with a stay req/s, {label}", f"{result['rps']:.0f}"), *load_rows(result)]
+    return rows
+
+
 def run(options) -> list[Row]:
     searches, repeated = (20, 10) if options.smoke else (300, 50)
-    return service_vs_sql(options.runs, options.explain) + results_page(options.seconds, searches, repeated)
+    return (
+        service_vs_sql(options.runs, options.explain)
+        + results_page(options.seconds, searches, repeated)
+        + hotel_pages(options.seconds, searches, repeated)
+    )

@@ -12,13 +12,15 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, prefetch_related_objects
 
-from .models import Hotel, RatePlan, RatePlanNight, RoomType
+from .cards import CardTax
+from .models import ChildAgeBand, Hotel, HotelTax, RatePlan, RatePlanNight, RoomType
 from .policy import cancellation_policy_snapshot, policy_line
 from .pricing import (
     ChildBand,
     Occupancy,
     Quote,
     RateClosed,
+    night_lines,
     plan_closed_reason,
     plan_nightly_prices,
     stay_quote,
@@ -119,25 +121,29 @@ def plan_quote(
     overrides: dict[int, dict],
     occupancy: Occupancy | None = None,
     taxes=None,
+    base_lines=None,
 ) -> Quote:
     """Price ``stay`` under ``rate_plan`` from the room type's night prices; raises :class:`RateClosed` when the
     plan's rules refuse the stay. ``overrides`` holds the plan's and its parent's ``RatePlanNight`` rows;
     ``occupancy`` and ``taxes`` (the room type's, the hotel's) are read from the room type unless given, as
-    :func:`hotels_offers` gives them once for all of a room type's or a hotel's plans."""
+    :func:`hotels_offers` gives them once for all of a room type's or a hotel's plans, with ``base_lines`` (the
+    room type's nights as ``stay_quote``'s lines), used when the plan prices the room type's nights."""
     own = overrides.get(rate_plan.pk, {})
     reason = plan_closed_reason(rate_plan, check_in=stay.check_in, check_out=stay.check_out, own=own)
     if reason:
         raise RateClosed(reason)
     hotel = room_type.hotel
+    parent_own = overrides.get(rate_plan.parent_id, {})
     return stay_quote(
         currency=hotel.currency,
-        nightly_prices=plan_nightly_prices(rate_plan, base_prices, own, overrides.get(rate_plan.parent_id, {})),
+        nightly_prices=plan_nightly_prices(rate_plan, base_prices, own, parent_own),
         rooms=stay.rooms,
         adults=stay.adults,
         children_ages=stay.ages,
         occupancy=occupancy_of(room_type) if occupancy is None else occupancy,
         taxes=hotel.taxes.all() if taxes is None else taxes,
         plan=rate_plan,
+        night_lines=base_lines if not own and not parent_own else None,
     )
 
 
@@ -171,18 +177,24 @@ def hotels_offers(
     room_types = bookable_room_types(hotel_ids=hotel_ids, stay=stay)
     if not room_types:
         return result
-    # Lists by ``to_attr``: Django's prefetch into a related manager clones a queryset per object and relation,
-    # which cost more than the queries for a page of partner offers.
-    prefetch_related_objects(
-        room_types,
-        Prefetch("rate_plans", queryset=RatePlan.objects.filter(is_active=True), to_attr="active_plans"),
-        *([Prefetch("amenities", to_attr="amenity_list")] if with_amenities else []),
-    )
+    # Plain queries grouped here rather than Django's prefetch (which clones a queryset per object and relation,
+    # and cost more than the queries for a page of partner offers); taxes and child bands as tuples.
+    plans_of: dict[int, list[RatePlan]] = {rt.pk: [] for rt in room_types}
+    by_room_type = {rt.pk: rt for rt in room_types}
+    for plan in RatePlan.objects.filter(room_type_id__in=list(plans_of), is_active=True):
+        plan.room_type = by_room_type[plan.room_type_id]
+        plans_of[plan.room_type_id].append(plan)
+    for room_type in room_types:
+        room_type.active_plans = plans_of[room_type.pk]
+    if with_amenities:
+        prefetch_related_objects(room_types, Prefetch("amenities", to_attr="amenity_list"))
     by_id = {hotel.pk: hotel for hotel in hotels}
     by_id.update(Hotel.objects.in_bulk({rt.hotel_id for rt in room_types} - by_id.keys()))
-    prefetch_related_objects(
-        [hotel for hotel in by_id.values() if not hasattr(hotel, "tax_list")], *HOTEL_PRICING_PREFETCH
-    )
+    taxes, bands = _pricing_rows([pk for pk, hotel in by_id.items() if not hasattr(hotel, "tax_list")])
+    for pk, hotel in by_id.items():
+        if hasattr(hotel, "tax_list"):
+            taxes[pk] = hotel.tax_list
+            bands[pk] = tuple(ChildBand(b.min_age, b.max_age, b.price) for b in hotel.band_list)
     for room_type in room_types:
         room_type.hotel = by_id[room_type.hotel_id]  # one instance per hotel
     # Only plans with nights of their own (or their parent's) in the stay need those rows: a plan's span of such
@@ -190,9 +202,11 @@ def hotels_offers(
     spanning = [plan for rt in room_types for plan in rt.active_plans if _spans(plan, stay)]
     plan_ids = {plan.pk for plan in spanning} | {plan.parent_id for plan in spanning if plan.parent_id}
     overrides = _overrides_by_plan(plan_ids, check_in=stay.check_in, check_out=stay.check_out) if plan_ids else {}
-    bands = {pk: tuple(ChildBand(b.min_age, b.max_age, b.price) for b in h.band_list) for pk, h in by_id.items()}
+    policies: dict[tuple, dict] = {}  # the same terms at the same hotel give the same snapshot
     for room_type in room_types:
+        hotel = room_type.hotel
         occupancy = occupancy_of(room_type, bands[room_type.hotel_id])
+        base_lines = night_lines(room_type.base_prices, stay.rooms)  # shared by the plans without nights of their own
         for plan in room_type.active_plans:
             try:
                 quote = plan_quote(
@@ -202,22 +216,48 @@ def hotels_offers(
                     base_prices=room_type.base_prices,
                     overrides=overrides,
                     occupancy=occupancy,
-                    taxes=room_type.hotel.tax_list,
+                    taxes=taxes[room_type.hotel_id],
+                    base_lines=base_lines,
                 )
             except RateClosed:
                 continue
+            terms = (
+                hotel.pk,
+                plan.free_cancellation_days,
+                plan.cancellation_penalty,
+                plan.cancellation_penalty_percent,
+            )
+            policy = policies.get(terms)
+            if policy is None:
+                policy = policies[terms] = cancellation_policy_snapshot(plan, hotel, stay.check_in)
             result[room_type.hotel_id].append(
                 RoomOffer(
                     room_type=room_type,
                     rate_plan=plan,
                     quote=quote,
                     rooms_available=room_type.rooms_available,
-                    policy=cancellation_policy_snapshot(plan, room_type.hotel, stay.check_in),
+                    policy=dict(policy),
                 )
             )
     for offers in result.values():
         offers.sort(key=lambda o: (o.quote.total, o.room_type.name, o.rate_plan.position, o.rate_plan.pk))
     return result
+
+
+def _pricing_rows(hotel_ids: list[int]) -> tuple[dict[int, list], dict[int, tuple[ChildBand, ...]]]:
+    """The hotels' taxes (as ``hotels.pricing.tax_lines`` reads them) and child bands, as tuples, two queries."""
+    taxes: dict[int, list] = {pk: [] for pk in hotel_ids}
+    bands: dict[int, list] = {pk: [] for pk in hotel_ids}
+    if hotel_ids:
+        for hotel_id, *tax in HotelTax.objects.filter(hotel_id__in=hotel_ids).values_list(
+            "hotel_id", "name", "kind", "amount", "included_in_price"
+        ):
+            taxes[hotel_id].append(CardTax(*tax))
+        for hotel_id, *band in ChildAgeBand.objects.filter(hotel_id__in=hotel_ids).values_list(
+            "hotel_id", "min_age", "max_age", "price"
+        ):
+            bands[hotel_id].append(ChildBand(*band))
+    return taxes, {pk: tuple(found) for pk, found in bands.items()}
 
 
 def hotel_offers(*, hotel: Hotel, stay: Stay) -> list[RoomOffer]:

@@ -206,6 +206,7 @@ def stay_quote(
     occupancy: Occupancy = Occupancy(),
     taxes=(),
     plan=None,
+    night_lines: list[NightLine] | None = None,
 ) -> Quote:
     """Price a stay: the plan's ``nightly_prices`` per room, times ``rooms``, the party's supplements, and the
     hotel's tax and fee lines.
@@ -214,8 +215,10 @@ def stay_quote(
     adults as possible pay the supplement: ``base_adults`` per room are included. ``taxes`` are objects with
     ``name``, ``kind`` ("percent", "per_person_night", "per_stay"), ``amount`` and ``included_in_price``
     (``hotels.models.HotelTax`` rows). ``plan`` (a ``RatePlan``) adds its adjustment line when it is derived.
+    ``night_lines``, when given, are :func:`night_lines` of ``nightly_prices`` and ``rooms`` made once for several
+    plans priced on the same nights (lines are immutable, so quotes may share them).
     """
-    nights = [NightLine(date=d, unit_price=money(p), rooms=rooms) for d, p in nightly_prices]
+    nights = night_lines if night_lines is not None else _night_lines(nightly_prices, rooms)
     nights_amount = sum((n.amount for n in nights), ZERO)
     adjustments = []
     if plan is not None and plan.derivation:
@@ -248,6 +251,16 @@ def stay_quote(
             taxes=taxes,
         ),
     )
+
+
+def _night_lines(nightly_prices, rooms: int) -> list[NightLine]:
+    return [NightLine(date=d, unit_price=money(p), rooms=rooms) for d, p in nightly_prices]
+
+
+def night_lines(nightly_prices: list[tuple[date, Decimal]], rooms: int) -> list[NightLine]:
+    """The night lines :func:`stay_quote` makes of ``nightly_prices`` for ``rooms``, to give it as ``night_lines``
+    when several plans are priced on the same nights (a room type's plans without prices of their own)."""
+    return _night_lines(nightly_prices, rooms)
 
 
 def adjustment_name(plan) -> str:

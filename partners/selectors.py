@@ -4,7 +4,7 @@ function (``hotels.pricing.stay_quote``)."""
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import QuerySet
 
 from bookings.models import Booking
 from hotels.models import Hotel, RatePlan, RoomType
@@ -94,7 +94,7 @@ def partner_availability(
     partner: Partner, *, stay: Stay, city: str = "", hotel_id: int | None = None, page: int = 1, page_size: int = 20
 ) -> tuple[list[HotelAvailability], int]:
     """One page of the hotels ``partner`` sells that can host ``stay`` (in ``city``, or the one hotel
-    ``hotel_id``), each with its offers priced by ``stay_quote`` and ``amenity_list``; and the number of such
+    ``hotel_id``), each with its offers priced by ``stay_quote`` and ``amenity_codes``; and the number of such
     hotels over all pages.
 
     A handful of queries whatever the page holds: the search page, its amenities, then the offers
@@ -114,7 +114,15 @@ def partner_availability(
                 offset=(page - 1) * page_size,
                 prefetch=False,  # the API shows no photos
             )
-    prefetch_related_objects(hotels, Prefetch("amenities", to_attr="amenity_list"))
+    codes: dict[int, list[str]] = {hotel.pk: [] for hotel in hotels}
+    for hotel_id, code in (
+        Hotel.amenities.through.objects.filter(hotel_id__in=list(codes))
+        .order_by("amenity__name", "amenity_id")
+        .values_list("hotel_id", "amenity__code")
+    ):
+        codes[hotel_id].append(code)
+    for hotel in hotels:
+        hotel.amenity_codes = codes[hotel.pk]  # in the order of Hotel.amenities (Amenity's ordering: name)
     offers = hotels_offers(hotel_ids=[h.pk for h in hotels], stay=stay, with_amenities=False, hotels=tuple(hotels))
     page_of_hotels = [HotelAvailability(hotel=hotel, offers=offers[hotel.pk]) for hotel in hotels if offers[hotel.pk]]
     count = hotels[0].result_count if hotels and not hotel_id else len(page_of_hotels)

@@ -260,7 +260,7 @@ class AvailabilityView(PartnerAPIView):
                         "cancellation_policy": policy_data(offer.policy),
                     }
                 )
-            data = s.hotel_data(hotel.hotel, [a.code for a in hotel.hotel.amenity_list])
+            data = s.hotel_data(hotel.hotel, hotel.hotel.amenity_codes)
             results.append({"hotel": data, "offers": hotel_offers})
         pages = max(1, -(-count // PAGE_SIZE))
         return {
