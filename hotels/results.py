@@ -46,8 +46,10 @@ def results_page(
     """Page ``page`` of the hotels in ``city`` that can host ``stay`` (``hotels.search.hotel_search_cached``), each
     with ``stay_total`` (taxes included, what the card shows and the merge compares), ``best_policy`` and
     ``page_url``. Resold hotels are asked before our search runs, so both overlap; they are not filtered by stars
-    or amenities, and come after ours unless sorted by price."""
-    sources = offer_sources(city=city, stay=stay) if page == 1 else []
+    or amenities, and come after ours unless sorted by price; they are not asked about a room configuration."""
+    # Suppliers sell a pooled party only, so they are not asked about a room configuration (several rooms each
+    # with its own party): none could say that each room fits.
+    sources = offer_sources(city=city, stay=stay) if page == 1 and not stay.room_parties else []
     hotels = hotel_search_cached(
         city=city,
         stay=stay,
