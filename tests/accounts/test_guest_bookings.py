@@ -17,7 +17,7 @@ from accounts.models import User
 from bookings.models import Booking
 from notifications.models import OutboundEmail
 from payments.models import Payment
-from tests.bookings.test_flow import APPROVE, GUEST, come_back, pay_at_bank, room, sold, start  # noqa: F401
+from tests.bookings.test_flow import APPROVE, GUEST, come_back, pay_at_bank, sold, start
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited")]
@@ -31,7 +31,7 @@ def link_from(body: str) -> str:
     return urlparse(re.search(r"https?://\S+/bookings/manage/\S+/", body).group(0)).path
 
 
-def book_as_guest(client, room, capture, guest=None):  # noqa: F811
+def book_as_guest(client, room, capture, guest=None):
     """The whole guest path through the site; returns the booking, paid and confirmed."""
     guest = guest or GUEST
     guest_url = start(client, room)
@@ -64,7 +64,7 @@ def test_a_guest_books_without_an_account_gets_the_link_and_cancels_through_it(
     client,
     bank,
     room,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     booking = book_as_guest(client, room, django_capture_on_commit_callbacks)
     assert not User.objects.exists()
@@ -102,7 +102,7 @@ def test_an_altered_or_expired_link_is_refused_with_a_clear_page(
     bank,
     room,
     django_capture_on_commit_callbacks,
-    monkeypatch,  # noqa: F811
+    monkeypatch,
 ):
     booking = book_as_guest(client, room, django_capture_on_commit_callbacks)
     [message] = [m for m in mail.outbox if "your link" in m.subject]
@@ -130,7 +130,7 @@ def test_a_new_link_is_sent_for_a_real_pair_and_the_answer_never_tells(
     client,
     bank,
     room,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     booking = book_as_guest(client, room, django_capture_on_commit_callbacks)
     url = reverse("bookings:guest_link_request")
@@ -151,7 +151,7 @@ def test_a_new_link_is_sent_for_a_real_pair_and_the_answer_never_tells(
     assert message.to == [GUEST["email"]] and Client().get(link_from(message.body)).status_code == 302
 
 
-def test_new_link_requests_are_rate_limited_per_pair_and_per_client(client, room):  # noqa: F811
+def test_new_link_requests_are_rate_limited_per_pair_and_per_client(client, room):
     url = reverse("bookings:guest_link_request")
     pair = {"reference": "HB-ABCDEF", "email": "a@example.com"}
     codes = [client.post(url, pair).status_code for _ in range(4)]
@@ -164,7 +164,7 @@ def test_a_verified_account_finds_the_earlier_guest_bookings(
     client,
     bank,
     room,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     booking = book_as_guest(client, room, django_capture_on_commit_callbacks)
     browser = Client()
@@ -198,7 +198,7 @@ def test_an_unverified_account_never_claims_guest_bookings_under_its_address(
     client,
     bank,
     room,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     booking = book_as_guest(client, room, django_capture_on_commit_callbacks)
     squatter = Client()
@@ -223,7 +223,7 @@ def test_a_verified_account_logging_in_finds_a_later_guest_booking(
     client,
     bank,
     room,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     user = UserFactory(email=GUEST["email"])  # made by staff: counts as verified
     booking = book_as_guest(client, room, django_capture_on_commit_callbacks)

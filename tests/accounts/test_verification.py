@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts.models import Consent, User
 from notifications.models import OutboundEmail
-from tests.bookings.test_flow import APPROVE, GUEST, come_back, pay_at_bank, room, to_review  # noqa: F401
+from tests.bookings.test_flow import APPROVE, GUEST, come_back, pay_at_bank, to_review
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited")]
 
@@ -39,7 +39,7 @@ def test_an_unverified_account_receives_only_the_verification_until_it_verifies(
     client,
     bank,
     room,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=True):
         review_url = to_review(client, room)  # signs up in the booking flow

@@ -17,7 +17,7 @@ from accounts.models import Anonymisation, User
 from bookings.models import Booking
 from payments.models import Payment, Receipt
 from tests.accounts.test_guest_bookings import book_as_guest
-from tests.bookings.test_flow import APPROVE, come_back, pay_at_bank, room, start  # noqa: F401
+from tests.bookings.test_flow import APPROVE, come_back, pay_at_bank, start
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited")]
@@ -78,7 +78,7 @@ def sign_up_verified(client, capture):
     return user
 
 
-def book_and_pay(client, room, capture):  # noqa: F811
+def book_and_pay(client, room, capture):
     guest_url = start(client, room)
     with capture(execute=True):
         review = client.post(guest_url, PERSON)
@@ -93,7 +93,7 @@ def test_the_export_holds_every_piece_of_the_guests_data(
     client,
     bank,
     room,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     sign_up_verified(client, django_capture_on_commit_callbacks)
     booking = book_and_pay(client, room, django_capture_on_commit_callbacks)
@@ -124,7 +124,7 @@ def test_a_guest_with_the_link_downloads_that_bookings_data(
     client,
     bank,
     room,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     booking = book_as_guest(client, room, django_capture_on_commit_callbacks)
     url = reverse("bookings:data_export", kwargs={"reference": booking.reference})
@@ -140,7 +140,7 @@ def test_deleting_the_account_erases_the_guest_everywhere_but_receipts_and_is_fi
     bank,
     room,
     django_capture_on_commit_callbacks,
-    admin_client,  # noqa: F811
+    admin_client,
 ):
     user = sign_up_verified(client, django_capture_on_commit_callbacks)
     booking = book_and_pay(client, room, django_capture_on_commit_callbacks)
