@@ -6,11 +6,11 @@ the subject, which fields are replaced by a fixed value, and which text or JSON 
 occurrence of the subject's name, e-mail address, phone or requests replaced, the rest kept). The defaults below
 cover this project's models; an app that adds a model holding guest data registers it in its ``AppConfig.ready``::
 
-    from accounts.privacy import ANONYMOUS, personal_data_register
+    from accounts.privacy import personal_data_register
 
     personal_data_register(
-        RoomLine, rows=lambda subject: RoomLine.objects.filter(booking__in=subject.booking_ids),
-        replace={"guest_name": ANONYMOUS},
+        Voucher, rows=lambda subject: Voucher.objects.filter(booking_id__in=subject.booking_ids),
+        replace={"holder_name": ""}, scrub=("notes",),
     )
 
 **What is kept** (the law asks us to): receipts and invoices (issued documents never change), payments and refunds
@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -98,7 +97,7 @@ def register_defaults() -> None:
     from django.contrib.admin.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
 
-    from bookings.models import Booking, BookingEffect, BookingStatusChange
+    from bookings.models import Booking, BookingEffect, BookingStatusChange, RoomLine
     from notifications.models import OutboundEmail
     from partners.models import IdempotencyRecord, WebhookDelivery
     from payments.models import Payment
@@ -183,19 +182,9 @@ def register_defaults() -> None:
             scrub=[f for f in ("get_data", "post_data") if any(x.name == f for x in model._meta.fields)],
         )
 
-    # Booking room lines (one guest per room), once the model exists.
-    try:
-        room_line = apps.get_model("bookings", "RoomLine")
-    except LookupError:
-        room_line = None
-    if room_line is not None:
-        names = [f.name for f in room_line._meta.fields if f.get_internal_type() in ("CharField", "TextField")]
-        personal_data_register(
-            room_line,
-            rows=lambda s: room_line.objects.filter(booking_id__in=s.booking_ids),
-            replace={name: "" for name in names if "guest" in name or name in ("first_name", "last_name")},
-            scrub=[name for name in names if "request" in name or "note" in name],
-        )
+    personal_data_register(
+        RoomLine, rows=lambda s: RoomLine.objects.filter(booking_id__in=s.booking_ids), replace={"guest_name": ""}
+    )
 
 
 def _apply(subject: Subject) -> None:
