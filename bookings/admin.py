@@ -28,6 +28,7 @@ from .exceptions import BookingError
 from .models import Booking, BookingEffect, BookingStatusChange, BooksAudit
 from .outbox import effect_retry_now
 from .services import Actor, booking_cancel_quote
+from .staff_views import StaffBookingNewView
 
 PRICES = "bookings.view_booking_prices"
 
@@ -334,7 +335,11 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
         return [f for f in self.list_display if f != "total_display"]
 
     def has_add_permission(self, request):
-        return False  # bookings are made through the website, the partner API or (later) a staff booking form
+        return False  # staff take bookings on the booking desk ("New booking", staff_views), never a raw form
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_take_bookings": request.user.has_perm("bookings.add_booking")}
+        return super().changelist_view(request, extra_context)
 
     def has_delete_permission(self, request, obj=None):
         return False  # bookings are cancelled, never deleted: the legal record stays
@@ -424,6 +429,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path("today/", view(admin_views.TodayView.as_view(model_admin=self)), name="bookings_booking_today"),
+            path("new/", view(StaffBookingNewView.as_view(model_admin=self)), name="bookings_booking_new"),
             path("export/", view(admin_views.ExportView.as_view(model_admin=self)), name="bookings_booking_exports"),
             path("export/bookings.csv", view(admin_views.bookings_csv), name="bookings_booking_export"),
             path("export/payments.csv", view(admin_views.payments_csv), name="bookings_payment_export"),

@@ -19,6 +19,7 @@ class OutboundEmail(models.Model):
         LATE_PAYMENT_REFUNDED_GUEST = "late_payment_refunded_guest", "Late payment refunded (guest)"
         PRE_ARRIVAL_REMINDER_GUEST = "pre_arrival_reminder_guest", "Pre-arrival reminder (guest)"
         WELCOME = "welcome", "Welcome (account)"
+        PAYMENT_LINK_GUEST = "payment_link_guest", "Payment link (guest, staff booking)"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
