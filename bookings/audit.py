@@ -29,13 +29,15 @@ class Finding:
     detail: str
 
 
-# Per room type and night: the sold counter against the rooms of the bookings that hold that night. Only nights
+# Per room type and night: the sold counter against the room lines that hold that night. Only nights
 # that some booking holds, or whose counter is not zero, can differ.
 NIGHTS_SQL = """
 WITH held AS (
-    SELECT b.room_type_id, d::date AS night, SUM(b.rooms) AS rooms
-    FROM bookings_booking b, generate_series(b.check_in, b.check_out - 1, interval '1 day') AS d
-    WHERE b.nights_held
+    SELECT l.room_type_id, d::date AS night, COUNT(*) AS rooms
+    FROM bookings_roomline l
+    JOIN bookings_booking b ON b.id = l.booking_id,
+    generate_series(b.check_in, b.check_out - 1, interval '1 day') AS d
+    WHERE b.nights_held AND l.nights_held
     GROUP BY 1, 2
 )
 SELECT n.room_type_id, n.date, n.rooms_sold, COALESCE(h.rooms, 0)
@@ -88,6 +90,22 @@ LEFT JOIN LATERAL (
     ORDER BY paid_at, id LIMIT 1
 ) p ON true
 WHERE b.refunded_amount <> COALESCE(p.refunded_amount, 0)
+"""
+
+# A booking's total is its room lines' charges added up (a sold line's total, a cancelled line's kept penalty); a
+# booking has at least one line; a booking holds nights exactly when one of its lines does. A cancelled booking
+# keeps the total it was sold at (its penalty says what was kept).
+LINES_SQL = """
+SELECT b.reference, b.total, COALESCE(SUM(CASE WHEN l.status = 'active' THEN l.total
+                                               ELSE COALESCE(l.cancellation_penalty, 0) END), 0),
+       COUNT(l.id), b.nights_held, COALESCE(BOOL_OR(l.nights_held), false)
+FROM bookings_booking b
+LEFT JOIN bookings_roomline l ON l.booking_id = b.id
+GROUP BY b.id
+HAVING COUNT(l.id) = 0
+    OR (b.status <> 'cancelled' AND b.total <> COALESCE(SUM(CASE WHEN l.status = 'active' THEN l.total
+                                                                ELSE COALESCE(l.cancellation_penalty, 0) END), 0))
+    OR b.nights_held <> COALESCE(BOOL_OR(l.nights_held), false)
 """
 
 UNSETTLED_REFUNDS_SQL = """
@@ -148,6 +166,15 @@ def books_findings(*, now=None) -> list[Finding]:
     for reference, booked, paid_back in _rows(BOOKING_REFUNDED_SQL):
         findings.append(
             Finding("booking_refunded", reference, f"booking says refunded {booked}; its payment says {paid_back}")
+        )
+    for reference, total, lines_total, lines, held, lines_held in _rows(LINES_SQL):
+        findings.append(
+            Finding(
+                "room_lines",
+                reference,
+                f"total {total}, its {lines} room line(s) add up to {lines_total}; "
+                f"nights held: booking {held}, lines {lines_held}",
+            )
         )
     for reference, refund_id, amount, status, created in _rows(
         UNSETTLED_REFUNDS_SQL, {"before": now - UNSETTLED_REFUND_LIMIT}

@@ -47,6 +47,7 @@ class NightsUnavailable(Exception):
         super().__init__(reason)
         self.night = night
         self.reason = reason
+        self.room_type_id = None  # set by rooms_take
 
 
 def nights_take(*, room_type_id: int, check_in: date, check_out: date, rooms: int) -> list[tuple[date, Decimal]]:
@@ -95,3 +96,31 @@ def nights_check(*, room_type_id: int, check_in: date, check_out: date, rooms: i
 def nights_give_back(*, room_type_id: int, check_in: date, check_out: date, rooms: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(GIVE_BACK_SQL, {"room_type": room_type_id, "start": check_in, "end": check_out, "rooms": rooms})
+
+
+def rooms_take(*, rooms_by_type: dict[int, int], check_in: date, check_out: date) -> dict[int, list]:
+    """Take every night of several room types at once (a booking of several rooms): ``rooms_by_type`` maps a room
+    type's id to how many of its rooms; returns each type's (date, price per room) by date.
+
+    The types are taken in id order and each type's nights in date order, so every caller locks rows in the same
+    global order (room type, date) and two multi-room bookings can't deadlock. Must run inside a transaction: when
+    one night of one type is missing, :class:`NightsUnavailable` names it and the caller's rollback gives back
+    what was already taken, so the booking gets all of its rooms or none."""
+    taken = {}
+    for room_type_id, rooms in sorted(rooms_by_type.items()):
+        if rooms:
+            try:
+                taken[room_type_id] = nights_take(
+                    room_type_id=room_type_id, check_in=check_in, check_out=check_out, rooms=rooms
+                )
+            except NightsUnavailable as exc:
+                exc.room_type_id = room_type_id
+                raise
+    return taken
+
+
+def rooms_give_back(*, rooms_by_type: dict[int, int], check_in: date, check_out: date) -> None:
+    """Give back several room types' nights, in the same (room type, date) order as :func:`rooms_take`."""
+    for room_type_id, rooms in sorted(rooms_by_type.items()):
+        if rooms:
+            nights_give_back(room_type_id=room_type_id, check_in=check_in, check_out=check_out, rooms=rooms)
