@@ -25,7 +25,7 @@ from payments.services import PaymentError
 
 from . import admin_views, workflow
 from .exceptions import BookingError
-from .models import Booking, BookingEffect, BookingStatusChange, BooksAudit
+from .models import Booking, BookingEffect, BookingStatusChange, BooksAudit, OfflinePayment, RoomLine
 from .outbox import effect_retry_now
 from .services import Actor, booking_cancel_quote
 from .staff_views import StaffBookingNewView
@@ -77,6 +77,31 @@ class PaymentInline(PricesInline):
         "refund_pending_amount",
         "paid_at",
     ]
+
+
+class RoomLineInline(ReadOnlyInline):
+    """The booking's rooms; their prices only where the user's role at the hotel sees prices."""
+
+    model = RoomLine
+    fields = ["position", "room_type", "rate_plan", "adults", "children_ages", "guest_name", "status"]
+    money_fields = ["total", "cancellation_penalty"]
+    verbose_name_plural = "Rooms"
+
+    def get_fields(self, request, obj=None):
+        sees = obj is not None and staff_can(request.user, PRICES, obj.hotel_id)
+        return self.fields + (self.money_fields if sees else [])
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("room_type", "rate_plan")
+
+
+class OfflinePaymentInline(PricesInline):
+    model = OfflinePayment
+    fields = ["recorded_at", "method", "reference", "amount", "currency", "recorded_by"]
+    verbose_name_plural = "Offline payments"
 
 
 class EmailInline(ReadOnlyInline):
@@ -229,7 +254,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER  # a COUNT per filter choice: seconds over the whole catalogue
     paginator = EstimatedCountPaginator
     list_per_page = 50
-    inlines = [StatusChangeInline, PaymentInline, EmailInline, EffectInline]
+    inlines = [RoomLineInline, StatusChangeInline, PaymentInline, OfflinePaymentInline, EmailInline, EffectInline]
     view_on_site = False  # a booking's page is its customer's: staff see it here
     actions = [
         "cancel_with_penalty",

@@ -56,10 +56,7 @@ class StaffRoomLineForm(forms.Form):
         if plans is not None:
             self.fields["rate_plan"].queryset = plans
             self.fields["rate_plan"].label_from_instance = lambda p: f"{p.room_type.name} — {p.name}"
-        self.may_override = may_override
-        if not may_override:
-            self.fields["price"].disabled = True
-            self.fields["price_reason"].disabled = True
+        self.may_override = may_override  # the page shows the price fields to managers only; clean() refuses
 
     def clean(self):
         data = super().clean()
@@ -83,7 +80,7 @@ class StaffRoomLineForm(forms.Form):
             self.add_error("adults", problem)
         if data.get("price") is not None:
             if not self.may_override:
-                self.add_error("price", _("Only a manager of this hotel may change a room's price."))
+                self.add_error(None, _("Only a manager of this hotel may change a room's price."))
             elif not (data.get("price_reason") or "").strip():
                 self.add_error("price_reason", _("Say why this room is sold at another price."))
         return data

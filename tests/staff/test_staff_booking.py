@@ -69,7 +69,7 @@ def test_the_desk_shows_only_the_staff_members_hotels_with_availability_and_pric
     html = page.content.decode()
     assert page.status_code == 200
     assert "Alpha Hotel" in html and "Beta Hotel" not in html
-    assert "Family Room" in html and "Rooms left" in html and "300.00 EUR" in html  # 2 nights × 150
+    assert "Family Room" in html and "Rooms left" in html and "305.00 EUR" in html  # 2 nights × 150 + 2.50 city tax × 2 nights
     assert "Price override" not in html  # front desk: no override column
 
 
@@ -135,7 +135,8 @@ def test_price_override_needs_a_manager_and_a_reason(client, two_hotels, rooms_a
 
     client.force_login(front_desk_a)
     desk = client.post(NEW, form(alpha, [line(double, price="150.00", price_reason="regular guest")]))
-    assert desk.status_code == 200 and not Booking.objects.filter(guest_email="paula@example.com").exists()
+    assert desk.status_code == 200 and "Only a manager of this hotel may change a room" in desk.content.decode()
+    assert not Booking.objects.filter(guest_email="paula@example.com").exists()
 
     client.force_login(manager_a)
     with TestCase.captureOnCommitCallbacks(execute=True):
