@@ -66,7 +66,9 @@ def booking_cancel_room(request, reference, position):
         if quoted != penalty:
             messages.warning(
                 request,
-                _("The cancellation charge for this room is now %(amount)s %(currency)s. Please check and confirm again.")
+                _(
+                    "The cancellation charge for this room is now %(amount)s %(currency)s. Please check and confirm again."
+                )
                 % {"amount": penalty, "currency": booking.currency},
             )
         else:
@@ -236,9 +238,7 @@ def booking_change_rooms(request, reference):
         }
         for line in lines
     ]
-    formset = ChangeRoomFormSet(
-        request.POST or None, prefix="room", initial=initial, form_kwargs={"plans": plans}
-    )
+    formset = ChangeRoomFormSet(request.POST or None, prefix="room", initial=initial, form_kwargs={"plans": plans})
     quote = None
     errors = []
     if request.method == "POST" and formset.is_valid():

@@ -35,9 +35,9 @@ from .exceptions import BookingError, PriceChanged, SoldOut
 from .forms import BasketStartForm, BookingStartForm, GuestDetailsForm, GuestSignupForm, RoomGuestsForm
 from .guest_email import guest_email_code_check, guest_email_code_send, guest_email_pending, guest_email_verified
 from .holds import hold_allowed_check, hold_made
+from .lines import RoomRequest
 from .models import Booking
 from .selectors import customer_bookings
-from .lines import RoomRequest
 from .services import Actor, GuestDetails, booking_cancel_quote, booking_hold, stay_validate
 
 
@@ -90,7 +90,9 @@ def _basket_start(request):
         plan = RatePlan.objects.select_related("room_type__hotel").filter(pk=first).first() if first.isdigit() else None
         return redirect(plan.room_type.hotel.get_absolute_url() if plan else "hotels:home")
     data = form.cleaned_data
-    token = draft_create(request.session, rate_plan_id=data["lines"][0].rate_plan_id, stay=form.stay, lines=data["lines"])
+    token = draft_create(
+        request.session, rate_plan_id=data["lines"][0].rate_plan_id, stay=form.stay, lines=data["lines"]
+    )
     return redirect("bookings:guest", token=token)
 
 

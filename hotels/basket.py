@@ -96,7 +96,9 @@ def room_fit_problem(room_type: RoomType, *, adults: int, children: int) -> str:
         return _("Each room needs at least one adult.")
     if adults > room_type.max_adults:
         return ngettext(
-            "A %(room)s hosts at most %(count)d adult.", "A %(room)s hosts at most %(count)d adults.", room_type.max_adults
+            "A %(room)s hosts at most %(count)d adult.",
+            "A %(room)s hosts at most %(count)d adults.",
+            room_type.max_adults,
         ) % {"room": room_type.name, "count": room_type.max_adults}
     if children > room_type.max_children:
         if not room_type.max_children:

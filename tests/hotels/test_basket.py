@@ -1,7 +1,6 @@
 """The hotel page's basket: several rooms, each with its own party, chosen before "Reserve" (no JavaScript)."""
 
 import pytest
-from django.urls import reverse
 
 from tests.factories import RoomTypeFactory, future, open_nights
 
@@ -77,7 +76,7 @@ def test_more_rooms_of_a_type_than_are_left_blocks_reserve(client, two_types):
     response = page(client, family.hotel, room=[f"{plan.pk}:2:", f"{plan.pk}:1:3"])
     html = response.content.decode()
     assert "Only 1 Family Suite is left for these dates." in html
-    assert 'disabled>Reserve these 2 rooms' in html
+    assert "disabled>Reserve these 2 rooms" in html
 
 
 def test_removing_a_room_and_garbage_lines(client, two_types):
@@ -91,4 +90,3 @@ def test_removing_a_room_and_garbage_lines(client, two_types):
     assert garbage.status_code == 200
     assert "That room choice isn&#x27;t valid any more" in garbage.content.decode()
     assert "This rate is not sold any more" in garbage.content.decode()
-

@@ -62,35 +62,56 @@ def line(room_type, adults=2, **extra):
     return {"rate_plan": room_type.rate_plans.get().pk, "adults": adults, **extra}
 
 
-def test_the_desk_shows_only_the_staff_members_hotels_with_availability_and_prices(client, two_hotels, rooms_a, front_desk_a):
-    alpha, beta = two_hotels[0], two_hotels[1]
+def test_the_desk_shows_only_the_staff_members_hotels_with_availability_and_prices(
+    client, two_hotels, rooms_a, front_desk_a
+):
+    alpha = two_hotels[0]
     client.force_login(front_desk_a)
-    page = client.get(NEW, {"hotel": alpha.pk, "check_in": form(alpha, [])["check_in"], "check_out": form(alpha, [])["check_out"]})
+    page = client.get(
+        NEW, {"hotel": alpha.pk, "check_in": form(alpha, [])["check_in"], "check_out": form(alpha, [])["check_out"]}
+    )
     html = page.content.decode()
     assert page.status_code == 200
     assert "Alpha Hotel" in html and "Beta Hotel" not in html
-    assert "Family Room" in html and "Rooms left" in html and "305.00 EUR" in html  # 2 nights × 150 + 2.50 city tax × 2 nights
+    assert (
+        "Family Room" in html and "Rooms left" in html and "305.00 EUR" in html
+    )  # 2 nights × 150 + 2.50 city tax × 2 nights
     assert "Price override" not in html  # front desk: no override column
 
 
-def test_front_desk_books_two_rooms_paid_in_cash_and_the_reference_is_recorded(client, two_hotels, rooms_a, front_desk_a):
+def test_front_desk_books_two_rooms_paid_in_cash_and_the_reference_is_recorded(
+    client, two_hotels, rooms_a, front_desk_a
+):
     alpha = two_hotels[0]
     double, family = rooms_a
     client.force_login(front_desk_a)
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = client.post(
             NEW,
-            form(alpha, [line(double, guest_name="Paula Phone"), line(family, adults=1, children_ages="7", guest_name="Kim Phone")]),
+            form(
+                alpha,
+                [
+                    line(double, guest_name="Paula Phone"),
+                    line(family, adults=1, children_ages="7", guest_name="Kim Phone"),
+                ],
+            ),
         )
     assert response.status_code == 302, response.context and response.context["lines"].errors
     booking = Booking.objects.get(guest_email="paula@example.com")
     assert booking.status == "confirmed" and booking.source == "staff" and booking.customer is None
-    assert [(x.room_type.name, x.adults, x.children_ages, x.guest_name) for x in booking.lines.order_by("position")] == [
+    assert [
+        (x.room_type.name, x.adults, x.children_ages, x.guest_name) for x in booking.lines.order_by("position")
+    ] == [
         (double.name, 2, [], "Paula Phone"),
         ("Family Room", 1, [7], "Kim Phone"),
     ]
     paid = OfflinePayment.objects.get(booking=booking)
-    assert (paid.method, paid.reference, paid.amount, paid.recorded_by) == ("cash", "CASH-0042", booking.total, front_desk_a)
+    assert (paid.method, paid.reference, paid.amount, paid.recorded_by) == (
+        "cash",
+        "CASH-0042",
+        booking.total,
+        front_desk_a,
+    )
     history = list(booking.status_changes.values_list("to_status", "actor_kind", "actor__email"))
     assert history[0] == ("pending_payment", "staff", front_desk_a.email)
     assert history[-1] == ("confirmed", "staff", front_desk_a.email)
