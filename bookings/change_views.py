@@ -10,9 +10,12 @@ difference to pay is charged on the bank's secure page; one in the guest's favou
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,13 +24,16 @@ from django.views.decorators.http import require_http_methods
 from hotels.basket import BasketLine, BasketLineInvalid, party_label, room_fit_problem
 from hotels.models import RatePlan
 from hotels.policy import policy_summary
+from payments.return_tokens import payment_return_url
 from payments.services import PaymentError, booking_payment_paid, refundable_amount
 
 from . import workflow
 from .exceptions import BookingError, PriceChanged
-from .lines import RoomRequest
 from .models import Booking, RoomLine
 from .services import Actor, line_cancel_quote
+
+
+WEB = "web"  # the channel of a change made on the website
 
 
 def _own(request, reference) -> Booking:
@@ -73,7 +79,9 @@ def booking_cancel_room(request, reference, position):
             )
         else:
             try:
-                workflow.room_line_cancel(booking=booking, line=line, actor_kind=Actor.CUSTOMER, actor=request.user)
+                workflow.room_cancel(
+                    booking=booking, line_id=line.pk, actor_kind=Actor.CUSTOMER, actor=request.user, channel=WEB
+                )
             except (BookingError, PaymentError) as exc:
                 messages.error(request, exc.message)
                 return redirect(booking)
@@ -165,32 +173,61 @@ def _change_allowed(request, booking) -> bool:
     return True
 
 
-def _modify(request, booking, changes: dict):
-    """Quote (and, on "confirm", make) a change; returns (quote, response): a response ends the request."""
+def _modify(request, booking, *, check_in=None, check_out=None, rooms=()):
+    """Quote (and, on "confirm", make) a change: ``(quote, outcome)``, the outcome a response that ends the request,
+    a message for the form, or None (show the quote)."""
     try:
-        quote = workflow.booking_modify_quote(booking=booking, **changes)
+        quote = workflow.booking_change_quote(booking=booking, check_in=check_in, check_out=check_out, changes=rooms)
     except BookingError as exc:
         return None, exc.message
     if "confirm" not in request.POST:
         return quote, None
     try:
-        result = workflow.booking_modify(
+        change = workflow.booking_modify(
             booking=booking,
+            check_in=check_in,
+            check_out=check_out,
+            rooms=rooms,
             expected_total=_quoted(request.POST.get("expected_total")),
             actor_kind=Actor.CUSTOMER,
             actor=request.user,
-            **changes,
+            channel=WEB,
         )
     except PriceChanged as exc:
         messages.warning(request, _("The price changed: %(msg)s Please check the new price.") % {"msg": exc.message})
-        return workflow.booking_modify_quote(booking=booking, **changes), None
+        return _requote(booking, check_in, check_out, rooms)
     except (BookingError, PaymentError) as exc:
         return None, exc.message
-    payment_url = getattr(result, "payment_url", "")
-    if payment_url:
-        return quote, redirect(payment_url)
-    messages.success(request, _("Your booking is changed."))
+    if change.status == "pending_payment":
+        try:
+            payment = workflow.booking_change_payment_start(
+                change=change,
+                return_url=payment_return_url(booking.reference),
+                webhook_url=settings.SITE_URL + reverse("payments:webhook"),
+            )
+        except (BookingError, PaymentError) as exc:
+            messages.error(request, exc.message)
+            return quote, redirect(booking)
+        return quote, HttpResponseRedirect(payment.bank_redirect_url)
+    text = _("Your booking is changed.")
+    if change.difference < 0:
+        text += " " + _("%(amount)s %(currency)s is being refunded to your card.") % {
+            "amount": -change.difference,
+            "currency": booking.currency,
+        }
+    messages.success(request, text)
     return quote, redirect(booking)
+
+
+def _requote(booking, check_in, check_out, rooms):
+    try:
+        return workflow.booking_change_quote(booking=booking, check_in=check_in, check_out=check_out, changes=rooms), None
+    except BookingError as exc:
+        return None, exc.message
+
+
+def _quote_context(quote) -> dict:
+    return {"quote": quote, "refund": -quote.difference if quote is not None and quote.difference < 0 else None}
 
 
 @require_http_methods(["GET", "POST"])
@@ -203,8 +240,9 @@ def booking_change_dates(request, reference):
     form = ChangeDatesForm(request.POST or None, booking=booking, initial=initial)
     quote = None
     if request.method == "POST" and form.is_valid():
-        changes = {"check_in": form.cleaned_data["check_in"], "check_out": form.cleaned_data["check_out"]}
-        quote, outcome = _modify(request, booking, changes)
+        quote, outcome = _modify(
+            request, booking, check_in=form.cleaned_data["check_in"], check_out=form.cleaned_data["check_out"]
+        )
         if isinstance(outcome, str):
             form.add_error(None, outcome)
         elif outcome is not None:
@@ -212,7 +250,7 @@ def booking_change_dates(request, reference):
     return render(
         request,
         "bookings/change.html",
-        {"booking": booking, "form": form, "quote": quote, "what": "dates", "title": _("Change dates")},
+        {"booking": booking, "form": form, **_quote_context(quote), "what": "dates", "title": _("Change dates")},
         status=400 if form.errors else 200,
     )
 
@@ -242,17 +280,20 @@ def booking_change_rooms(request, reference):
     quote = None
     errors = []
     if request.method == "POST" and formset.is_valid():
+        from .changes import LineChange
+
         rooms = [
-            RoomRequest(
+            LineChange(
+                line_id=line.pk,
                 room_type=form.cleaned_data["rate_plan"].room_type,
                 rate_plan=form.cleaned_data["rate_plan"],
                 adults=form.cleaned_data["line"].adults,
                 children_ages=form.cleaned_data["line"].children_ages,
                 guest_name=form.cleaned_data.get("guest_name") or "",
             )
-            for form in formset.forms
+            for line, form in zip(lines, formset.forms, strict=False)
         ]
-        quote, outcome = _modify(request, booking, {"rooms": rooms})
+        quote, outcome = _modify(request, booking, rooms=rooms)
         if isinstance(outcome, str):
             errors.append(outcome)
         elif outcome is not None:
@@ -265,7 +306,7 @@ def booking_change_rooms(request, reference):
             "formset": formset,
             "rooms": list(zip(lines, formset.forms, strict=False)),
             "errors": errors,
-            "quote": quote,
+            **_quote_context(quote),
             "what": "rooms",
             "title": _("Change rooms"),
         },
