@@ -28,12 +28,12 @@ from payments.return_tokens import payment_return_url
 from payments.services import PaymentError, booking_payment_paid, refundable_amount
 
 from . import workflow
+from .changes import LineChange
 from .exceptions import BookingError, PriceChanged
-from .models import Booking, RoomLine
+from .models import Booking, BookingChange, RoomLine
 from .services import Actor, line_cancel_quote
 
-
-WEB = "web"  # the channel of a change made on the website
+WEB = Booking.Source.WEBSITE  # the channel of a change made on the website
 
 
 def _own(request, reference) -> Booking:
@@ -198,7 +198,7 @@ def _modify(request, booking, *, check_in=None, check_out=None, rooms=()):
         return _requote(booking, check_in, check_out, rooms)
     except (BookingError, PaymentError) as exc:
         return None, exc.message
-    if change.status == "pending_payment":
+    if change.status == BookingChange.Status.PENDING_PAYMENT:
         try:
             payment = workflow.booking_change_payment_start(
                 change=change,
@@ -221,7 +221,9 @@ def _modify(request, booking, *, check_in=None, check_out=None, rooms=()):
 
 def _requote(booking, check_in, check_out, rooms):
     try:
-        return workflow.booking_change_quote(booking=booking, check_in=check_in, check_out=check_out, changes=rooms), None
+        return workflow.booking_change_quote(
+            booking=booking, check_in=check_in, check_out=check_out, changes=rooms
+        ), None
     except BookingError as exc:
         return None, exc.message
 
@@ -280,8 +282,6 @@ def booking_change_rooms(request, reference):
     quote = None
     errors = []
     if request.method == "POST" and formset.is_valid():
-        from .changes import LineChange
-
         rooms = [
             LineChange(
                 line_id=line.pk,

@@ -118,7 +118,7 @@ def rooms_validate(*, requests: list[RoomRequest], stay: Stay) -> None:
     first = requests[0]
     stay_validate(
         room_type=first.room_type,
-        stay=Stay(check_in=stay.check_in, check_out=stay.check_out, adults=first.adults),
+        stay=Stay(check_in=stay.check_in, check_out=stay.check_out, adults=1),  # the dates; each party below
     )
     for position, request in enumerate(requests, start=1):
         line_validate(request=request, stay=stay, position=position if len(requests) > 1 else None)

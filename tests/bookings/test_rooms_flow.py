@@ -99,3 +99,105 @@ def test_a_basket_that_no_longer_fits_goes_back_with_a_message(client, two_types
     assert "Room 1: A Family Suite hosts at most 2 adults." in followed.content.decode()
     garbage = reserve(client, ["nonsense"])
     assert garbage.status_code == 302 and not Booking.objects.exists()
+
+
+def paid_two_rooms(client, double, family):
+    pay = book_two_rooms(client, double, family)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        come_back(client, pay_at_bank(pay["Location"], APPROVE))
+    booking = Booking.objects.get()
+    assert booking.status == "confirmed"
+    return booking
+
+
+@pytest.mark.other_sales
+def test_change_of_dates_onto_sold_out_nights_shows_a_message_and_leaves_the_booking_untouched(client, bank, two_types):
+    double, family = two_types
+    booking = paid_two_rooms(client, double, family)
+    NightInventory.objects.filter(room_type=family, date=future(12)).update(rooms_sold=1)  # sold to someone else
+    url = reverse("bookings:change_dates", kwargs={"reference": booking.reference})
+    before = (sold(double), sold(family), booking.total, booking.check_out)
+    response = client.post(url, {"check_in": future(10).isoformat(), "check_out": future(13).isoformat()})
+    assert response.status_code == 400
+    assert "Family Suite is no longer available on the night of" in response.content.decode()
+    confirm = client.post(
+        url, {"check_in": future(10).isoformat(), "check_out": future(13).isoformat(), "confirm": "1"}
+    )
+    assert confirm.status_code == 400
+    booking.refresh_from_db()
+    assert (sold(double), sold(family), booking.total, booking.check_out) == before
+    assert not booking.changes.exists()
+
+
+def test_change_to_past_dates_or_a_room_for_five_gets_a_form_message(client, bank, two_types):
+    double, family = two_types
+    booking = paid_two_rooms(client, double, family)
+    dates = client.post(
+        reverse("bookings:change_dates", kwargs={"reference": booking.reference}),
+        {"check_in": future(-3).isoformat(), "check_out": future(-1).isoformat()},
+    )
+    assert dates.status_code == 400 and "The new dates can&#x27;t be in the past." in dates.content.decode()
+    rooms_url = reverse("bookings:change_rooms", kwargs={"reference": booking.reference})
+    form = {
+        "room-TOTAL_FORMS": 2,
+        "room-INITIAL_FORMS": 2,
+        "room-0-rate_plan": double.rate_plans.get().pk,
+        "room-0-adults": 5,
+        "room-1-rate_plan": family.rate_plans.get().pk,
+        "room-1-adults": 0,
+    }
+    rooms = client.post(rooms_url, form)
+    html = rooms.content.decode()
+    assert rooms.status_code == 400
+    assert "A Garden Double hosts at most 2 adults." in html and "Each room needs at least one adult." in html
+    booking.refresh_from_db()
+    assert booking.total == Decimal("516.00") and not booking.changes.exists()
+
+
+def test_shorter_stay_shows_the_difference_first_then_refunds_it_through_the_bank(client, bank, two_types):
+    double, family = two_types
+    booking = paid_two_rooms(client, double, family)
+    url = reverse("bookings:change_dates", kwargs={"reference": booking.reference})
+    dates = {"check_in": future(10).isoformat(), "check_out": future(11).isoformat()}
+    quote = client.post(url, dates)
+    html = quote.content.decode()
+    assert quote.status_code == 200
+    assert "€516.00" in html and "€258.00" in html and "Refund to your card" in html  # one night of each room
+    booking.refresh_from_db()
+    assert booking.check_out == future(12) and sold(double) == [1, 1, 0, 0]  # nothing changed yet
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        done = client.post(url, {**dates, "expected_total": "258.00", "confirm": "1"})
+    assert done.status_code == 302
+    booking.refresh_from_db()
+    assert booking.check_out == future(11) and booking.total == Decimal("258.00")
+    assert sold(double) == [1, 0, 0, 0] and sold(family) == [1, 0, 0, 0]
+    payment = booking.payments.get()
+    assert payment.refunded_amount == Decimal("258.00") and payment.refunds.get().status == "succeeded"
+
+
+def test_cancelling_one_room_refunds_it_under_its_own_policy_through_the_bank(client, bank, two_types):
+    double, family = two_types
+    family_plan = family.rate_plans.get()
+    family_plan.free_cancellation_days = 30  # its free cancellation is over: the first night is charged
+    family_plan.save()
+    booking = paid_two_rooms(client, double, family)
+    room = booking.lines.get(room_type=family)
+    page = client.get(booking.get_absolute_url()).content.decode()
+    url = reverse("bookings:cancel_room", kwargs={"reference": booking.reference, "position": room.position})
+    assert url in page
+    confirm = client.get(url).content.decode()
+    penalty = Decimal(room.price_snapshot["first_night"])
+    assert penalty > 0
+    assert f"€{penalty}" in confirm and f"€{room.total - penalty}" in confirm
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        done = client.post(url, {"quoted_penalty": str(penalty)})
+    assert done.status_code == 302
+    booking.refresh_from_db()
+    room.refresh_from_db()
+    assert booking.status == "confirmed" and room.status == "cancelled" and room.cancellation_penalty == penalty
+    assert sold(family) == [0, 0, 0, 0] and sold(double) == [1, 1, 0, 0]
+    payment = booking.payments.get()
+    assert payment.refunded_amount == room.total - penalty
+    assert payment.refunds.get().status == "succeeded"
+    page = client.get(booking.get_absolute_url()).content.decode()
+    assert "Cancelled" in page and url not in page

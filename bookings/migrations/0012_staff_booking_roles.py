@@ -27,6 +27,6 @@ def revoke(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("bookings", "0010_offline_payments"), ("hotels", "0006_rate_plan_roles")]
+    dependencies = [("bookings", "0011_offline_payments"), ("hotels", "0006_rate_plan_roles")]
 
     operations = [migrations.RunPython(grant, revoke)]
