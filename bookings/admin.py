@@ -28,7 +28,7 @@ from .exceptions import BookingError
 from .models import Booking, BookingEffect, BookingStatusChange, BooksAudit, OfflinePayment, RoomLine
 from .outbox import effect_retry_now
 from .services import Actor, booking_cancel_quote
-from .staff_views import StaffBookingNewView
+from .staff_views import StaffBookingChangeView, StaffBookingNewView
 
 PRICES = "bookings.view_booking_prices"
 
@@ -380,6 +380,10 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
         if obj is not None and obj.confirmed_at is not None:
             context["can_refund"] = staff_can(request.user, "bookings.refund_booking", obj.hotel_id)
             context["can_download_receipt"] = staff_can(request.user, PRICES, obj.hotel_id)
+        if obj is not None:
+            context["can_change_stay"] = obj.status == Booking.Status.CONFIRMED and staff_can(
+                request.user, "bookings.change_booking", obj.hotel_id
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="Room type", ordering="room_type__name")
@@ -464,6 +468,11 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
                 name="bookings_booking_refund",
             ),
             path("<int:booking_id>/receipt/", view(admin_views.receipt_download), name="bookings_booking_receipt"),
+            path(
+                "<int:booking_id>/change-stay/",
+                view(StaffBookingChangeView.as_view(model_admin=self)),
+                name="bookings_booking_staff_change",
+            ),
         ] + super().get_urls()
 
     # --- actions: Django offers each only to users whose groups grant its permission; each booking is then

@@ -230,3 +230,65 @@ def test_payment_link_is_emailed_and_paying_it_confirms_the_booking(client, bank
     client.get(back.path, parse_qs(back.query))
     booking.refresh_from_db()
     assert booking.status == "confirmed"
+
+
+def desk_booking(client, alpha, double, family):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(NEW, form(alpha, [line(double), line(family, adults=1, children_ages="7")]))
+    assert response.status_code == 302
+    return Booking.objects.get(guest_email="paula@example.com")
+
+
+def test_staff_change_dates_and_cancel_a_room_from_the_booking_page(client, two_hotels, rooms_a, manager_a):
+    alpha = two_hotels[0]
+    double, family = rooms_a
+    client.force_login(manager_a)
+    booking = desk_booking(client, alpha, double, family)
+    page = client.get(reverse("admin:bookings_booking_change", args=[booking.pk])).content.decode()
+    url = reverse("admin:bookings_booking_staff_change", args=[booking.pk])
+    assert url in page
+    lines = list(booking.lines.order_by("position"))
+    rooms = {
+        "room-TOTAL_FORMS": 2,
+        "room-INITIAL_FORMS": 2,
+        **{f"room-{i}-rate_plan": x.rate_plan_id for i, x in enumerate(lines)},
+        **{f"room-{i}-adults": x.adults for i, x in enumerate(lines)},
+        "room-1-children_ages": "7",
+    }
+    today = hotel_today(alpha)
+    longer = {
+        **rooms,
+        "check_in": (today + timedelta(days=5)).isoformat(),
+        "check_out": (today + timedelta(days=8)).isoformat(),
+    }
+    quote = client.post(url, longer)
+    html = quote.content.decode()
+    assert quote.status_code == 200 and "Price of the change" in html
+    booking.refresh_from_db()
+    assert booking.nights == 2  # only priced
+    new_total = quote.context["quote"].new_total
+    assert new_total > booking.total
+    done = client.post(url, {**longer, "expected_total": str(new_total), "confirm": "1"})
+    assert done.status_code == 302
+    booking.refresh_from_db()
+    assert booking.nights == 3 and booking.total == new_total
+    change = booking.changes.get()
+    assert (change.channel, change.actor, change.actor_kind) == ("staff", manager_a, "staff")
+
+    family_line = booking.lines.get(room_type=family)
+    cancel = client.get(url).context["cancel_quotes"]
+    penalty = dict((x.pk, p) for x, p in cancel)[family_line.pk]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(url, {"cancel_line": family_line.pk, "quoted_penalty": str(penalty)})
+    family_line.refresh_from_db()
+    assert family_line.status == "cancelled"
+    assert booking.changes.filter(kind="cancel_room", channel="staff", actor=manager_a).exists()
+
+
+def test_staff_change_page_of_another_hotels_booking_is_a_404(client, two_hotels, manager_a):
+    beta_booking = two_hotels[3]
+    client.force_login(manager_a)
+    url = reverse("admin:bookings_booking_staff_change", args=[beta_booking.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"cancel_line": beta_booking.lines.first().pk, "quoted_penalty": "0"}).status_code == 404
+    assert beta_booking.lines.first().status == "active"
