@@ -12,7 +12,6 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,14 +31,18 @@ from .changes import LineChange
 from .exceptions import BookingError, PriceChanged
 from .models import Booking, BookingChange, RoomLine
 from .services import Actor, line_cancel_quote
+from .views import _own_booking, login_or_guest_link
 
 WEB = Booking.Source.WEBSITE  # the channel of a change made on the website
 
 
 def _own(request, reference) -> Booking:
-    return get_object_or_404(
-        Booking.objects.select_related("hotel", "room_type"), reference=reference, customer=request.user
-    )
+    """The guest's booking as the booking page finds it (their account's, or a guest link's), else 404."""
+    return _own_booking(request, reference)
+
+
+def _actor(request):
+    return request.user if request.user.is_authenticated else None
 
 
 def _quoted(value) -> Decimal | None:
@@ -53,7 +56,7 @@ def _quoted(value) -> Decimal | None:
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
+@login_or_guest_link
 def booking_cancel_room(request, reference, position):
     booking = _own(request, reference)
     line = get_object_or_404(RoomLine.objects.select_related("room_type"), booking=booking, position=position)
@@ -80,7 +83,7 @@ def booking_cancel_room(request, reference, position):
         else:
             try:
                 workflow.room_cancel(
-                    booking=booking, line_id=line.pk, actor_kind=Actor.CUSTOMER, actor=request.user, channel=WEB
+                    booking=booking, line_id=line.pk, actor_kind=Actor.CUSTOMER, actor=_actor(request), channel=WEB
                 )
             except (BookingError, PaymentError) as exc:
                 messages.error(request, exc.message)
@@ -190,7 +193,7 @@ def _modify(request, booking, *, check_in=None, check_out=None, rooms=()):
             rooms=rooms,
             expected_total=_quoted(request.POST.get("expected_total")),
             actor_kind=Actor.CUSTOMER,
-            actor=request.user,
+            actor=_actor(request),
             channel=WEB,
         )
     except PriceChanged as exc:
@@ -233,7 +236,7 @@ def _quote_context(quote) -> dict:
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
+@login_or_guest_link
 def booking_change_dates(request, reference):
     booking = _own(request, reference)
     if not _change_allowed(request, booking):
@@ -258,7 +261,7 @@ def booking_change_dates(request, reference):
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
+@login_or_guest_link
 def booking_change_rooms(request, reference):
     booking = _own(request, reference)
     if not _change_allowed(request, booking):

@@ -151,3 +151,16 @@ class GuestSignupForm(GuestDetailsForm):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class GuestLinkRequestForm(forms.Form):
+    """A new "manage my booking" link for a booking made without an account."""
+
+    reference = forms.CharField(
+        label=_("Booking reference"), max_length=12, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    email = forms.EmailField(
+        label=_("E-mail address used for the booking"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
