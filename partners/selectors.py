@@ -4,7 +4,7 @@ function (``hotels.pricing.stay_quote``)."""
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from bookings.models import Booking, RoomLine
 from hotels.models import Hotel, RatePlan, RoomType
