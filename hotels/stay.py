@@ -94,7 +94,7 @@ class Stay:
     children: int = 0
     rooms: int = 1
     children_ages: tuple = ()  # as given; may be shorter than ``children`` (older API clients)
-    party: tuple[RoomParty, ...] = ()  # a room configuration, or () for the pooled party (module docstring)
+    party: tuple[RoomParty, ...] = ()  # a configuration of 2+ rooms, or () for the pooled party (module docstring)
 
     @classmethod
     def of_rooms(cls, *, check_in: date, check_out: date, party) -> "Stay":
@@ -108,14 +108,14 @@ class Stay:
             children=len(ages),
             rooms=len(party),
             children_ages=ages,
-            party=party,
+            party=party if len(party) > 1 else (),  # one room: the pooled party of one room, nothing more to say
         )
 
     @property
     def room_parties(self) -> tuple[RoomParty, ...] | None:
-        """The configuration when the rooms differ in who stays in them (more than one room), else None: a
-        one-room configuration is the pooled party of one room."""
-        return self.party if len(self.party) > 1 else None
+        """The configuration (two rooms or more: a one-room configuration is kept as the pooled party of one room,
+        so only the stay's totals travel), else None."""
+        return self.party or None
 
     @property
     def nights(self) -> int:

@@ -51,3 +51,7 @@ def test_a_room_configuration_survives_its_query_string_through_the_search_form(
     typed.is_valid()
     assert "adults" not in typed.errors and "rooms" not in typed.errors
     assert typed.cleaned_data["party"] == stay.party
+    # One room is the pooled party of one room: nothing but the totals travels (suppliers and older readers).
+    one = Stay.from_params({"check_in": future(150), "check_out": future(153), "party": "2 + 7"})
+    assert one == Stay(check_in=future(150), check_out=future(153), adults=2, children=1, children_ages=(7,))
+    assert "party" not in one.params()
