@@ -9,6 +9,7 @@ from django.db.models import BooleanField, Case, Exists, OuterRef, Value, When
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Anonymisation
 from hotels.policy import policy_summary
@@ -233,11 +234,11 @@ def _can_see_prices(request):
 class AnonymisedFilter(admin.SimpleListFilter):
     """Bookings whose guest data was erased (accounts.privacy), or not."""
 
-    title = "guest data"
+    title = gettext_lazy("guest data")
     parameter_name = "anonymised"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Anonymised"), ("no", "Kept")]
+        return [("yes", gettext_lazy("Anonymised")), ("no", gettext_lazy("Kept"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -355,7 +356,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             )
         )
 
-    @admin.display(description="Anonymised", boolean=True)
+    @admin.display(description=gettext_lazy("Anonymised"), boolean=True)
     def anonymised(self, obj):
         """The guest's personal data was erased (account deleted, or the retention period is over)."""
         return getattr(obj, "is_anonymised", False)
