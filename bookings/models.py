@@ -189,6 +189,63 @@ class RoomLine(models.Model):
         return self.total if self.is_active else (self.cancellation_penalty or 0)
 
 
+class BookingChange(models.Model):
+    """One change of a sold booking (new dates, rooms changed or added, a room cancelled): who made it, through
+    which channel, what it was before and after, and what it cost or gave back.
+
+    A change that costs more than was paid by card waits for the difference (``pending_payment``): it holds the
+    nights it adds (``nights_taken``: ``[[room_type_id, "YYYY-MM-DD", rooms], …]``, counted in ``rooms_sold`` and
+    by the books audit) until its ``payment`` is paid (then it is ``applied`` and the nights it gives up are
+    released) or its hold lapses or the payment fails (then those nights go back on sale and the booking stays
+    as it was). Everything else is applied at once."""
+
+    class Kind(models.TextChoices):
+        MODIFY = "modify", "Changed"
+        CANCEL_ROOM = "cancel_room", "Room cancelled"
+
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", "Waiting for the difference"
+        APPLIED = "applied", "Applied"
+        EXPIRED = "expired", "Expired unpaid"
+        FAILED = "failed", "Payment failed"
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    actor_kind = models.CharField(max_length=20)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    channel = models.CharField(max_length=20, choices=Booking.Source.choices)
+    summary = models.CharField(max_length=255)
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict, help_text="The booking's dates and rooms once the change applies.")
+    currency = models.CharField(max_length=3)
+    old_total = models.DecimalField(max_digits=12, decimal_places=2)
+    new_total = models.DecimalField(max_digits=12, decimal_places=2)
+    difference = models.DecimalField(max_digits=12, decimal_places=2)
+    nights_taken = models.JSONField(default=list, blank=True)
+    payment = models.OneToOneField(
+        "payments.Payment", on_delete=models.PROTECT, null=True, blank=True, related_name="booking_change"
+    )
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "hold_expires_at"], name="change_status_hold_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(difference=F("new_total") - F("old_total")), name="change_difference_adds_up"
+            ),
+            models.UniqueConstraint(
+                fields=["booking"], condition=Q(status="pending_payment"), name="change_one_pending_per_booking"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.booking_id}: {self.summary}"
+
+
 class BookingStatusChange(models.Model):
     """One transition of a booking: from, to, who (customer, staff, partner or system) and when."""
 
@@ -271,3 +328,34 @@ class BooksAudit(models.Model):
     @property
     def ok(self) -> bool:
         return not self.findings
+
+
+class OfflinePayment(models.Model):
+    """Money staff took for a booking outside the bank (cash, a bank transfer) or agreed to take at the hotel,
+    recorded with its reference when the staff booking is confirmed. Nothing is refunded through the bank for it:
+    giving cash back is done, and recorded, at the desk."""
+
+    class Method(models.TextChoices):
+        CASH = "cash", "Cash"
+        BANK_TRANSFER = "bank_transfer", "Bank transfer"
+        PAY_AT_HOTEL = "pay_at_hotel", "Pay at the hotel"
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="offline_payments")
+    method = models.CharField(max_length=20, choices=Method.choices)
+    reference = models.CharField(max_length=80)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        verbose_name = "offline payment"
+        permissions = [("override_booking_price", "Can sell a room of a staff booking at another price")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="offlinepayment_amount_non_negative"),
+            models.CheckConstraint(condition=~Q(reference=""), name="offlinepayment_reference_given"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_method_display()} {self.amount} {self.currency} ({self.reference})"

@@ -17,10 +17,13 @@ class OutboundEmail(models.Model):
         PAYMENT_FAILED_GUEST = "payment_failed_guest", "Payment failed (guest)"
         HOLD_EXPIRED_GUEST = "hold_expired_guest", "Hold expired (guest)"
         LATE_PAYMENT_REFUNDED_GUEST = "late_payment_refunded_guest", "Late payment refunded (guest)"
+        BOOKING_MODIFIED_GUEST = "booking_modified_guest", "Booking changed (guest)"
+        BOOKING_MODIFIED_HOTEL = "booking_modified_hotel", "Reservation changed (hotel)"
         PRE_ARRIVAL_REMINDER_GUEST = "pre_arrival_reminder_guest", "Pre-arrival reminder (guest)"
         WELCOME = "welcome", "Welcome: confirm your e-mail address (account)"
         VERIFY_EMAIL = "verify_email", "Confirm your e-mail address, again (account)"
         GUEST_LINK = "guest_link", "Manage-my-booking link (guest without an account)"
+        PAYMENT_LINK_GUEST = "payment_link_guest", "Payment link (guest, staff booking)"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -126,6 +126,23 @@ def booking_emails_for_event(*, booking: Booking, event: str) -> list[OutboundEm
     return queued
 
 
+def booking_change_emails(*, booking: Booking, change) -> list[OutboundEmail]:
+    """Queue the e-mails of one change of a sold booking (``bookings.BookingChange``: new dates, rooms changed,
+    added or cancelled): to the guest (not for a partner's booking) and to the hotel, once per change."""
+    kinds = [(Kind.BOOKING_MODIFIED_HOTEL, True)]
+    if booking.source != Booking.Source.PARTNER:
+        kinds.insert(0, (Kind.BOOKING_MODIFIED_GUEST, False))
+    queued = []
+    for kind, to_hotel in kinds:
+        recipient = booking.hotel.reservations_email if to_hotel else booking.guest_email
+        email = email_queue(
+            kind=kind, recipient=recipient, booking=booking, dedupe_key=f"{kind}:{booking.reference}:change-{change.pk}"
+        )
+        if email:
+            queued.append(email)
+    return queued
+
+
 def email_resend(*, booking: Booking, kind: str = Kind.BOOKING_CONFIRMED_GUEST) -> OutboundEmail | None:
     """Staff asked to send a booking's message again: a new outbox row whose key has a ``:resend-N`` suffix.
     Two clicks at the same moment compute the same key, so they queue one message (the second returns None)."""
