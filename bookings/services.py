@@ -14,9 +14,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from hotels.models import RatePlan, RoomType
 from hotels.offers import default_rate_plan, rate_plan_quote
+from hotels.payment_terms import GUEST_BOOKABLE, payment_terms_snapshot
 from hotels.policy import cancellation_penalty, cancellation_policy_snapshot
 from hotels.pricing import RateClosed
 from hotels.stay import Stay
@@ -106,6 +108,8 @@ def booking_hold(
         rate_plan = default_rate_plan(room_type)
     if rate_plan is None or rate_plan.room_type_id != room_type.pk or not rate_plan.is_active:
         raise StayInvalid(f"This rate is not sold for {room_type.name}.")
+    if rate_plan.payment_terms not in GUEST_BOOKABLE and source != Booking.Source.STAFF:
+        raise StayInvalid(_("This rate is paid at the hotel and can only be booked by the hotel's staff."))
     nights = {"room_type_id": room_type.pk, "check_in": stay.check_in, "check_out": stay.check_out, "rooms": stay.rooms}
     with transaction.atomic():
         try:
@@ -198,6 +202,14 @@ def booking_pending_create(
                 "meal_plan_label": rate_plan.get_meal_plan_display(),
             },
             "children_ages": list(stay.ages),
+            # frozen like the prices: what is due now and later, and when (hotels.payment_terms)
+            "payment_terms": payment_terms_snapshot(
+                rate_plan=rate_plan,
+                hotel=room_type.hotel,
+                check_in=stay.check_in,
+                total=Decimal(snapshot["total"]),
+                first_night=Decimal(snapshot.get("first_night") or snapshot["total"]),
+            ),
         },
         cancellation_policy=policy,
         nights_held=nights_held,

@@ -18,6 +18,8 @@ class OutboundEmail(models.Model):
         HOLD_EXPIRED_GUEST = "hold_expired_guest", "Hold expired (guest)"
         LATE_PAYMENT_REFUNDED_GUEST = "late_payment_refunded_guest", "Late payment refunded (guest)"
         PRE_ARRIVAL_REMINDER_GUEST = "pre_arrival_reminder_guest", "Pre-arrival reminder (guest)"
+        CHARGE_RECEIPT_GUEST = "charge_receipt_guest", "Card charged: receipt (guest)"
+        CHARGE_DECLINED_GUEST = "charge_declined_guest", "Card declined: payment link (guest)"
         WELCOME = "welcome", "Welcome (account)"
 
     class Status(models.TextChoices):
