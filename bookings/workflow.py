@@ -125,11 +125,20 @@ def booking_confirm(*, booking: Booking, actor_kind: str = Actor.SYSTEM, actor=N
 
 
 def booking_cancel(
-    *, booking: Booking, actor_kind: str, actor=None, waive_penalty: bool = False, note: str = ""
+    *,
+    booking: Booking,
+    actor_kind: str,
+    actor=None,
+    waive_penalty: bool = False,
+    note: str = "",
+    charge_fee: bool = True,
 ) -> Booking:
-    """Cancel: the nights go back on sale, the penalty due under the booking's policy is kept and the rest of the
-    card payment is refunded through the bank (asynchronously: the refund is written now, in the same
-    transaction, and settles when the bank answers). Cancelling twice returns the booking unchanged."""
+    """Cancel: the nights go back on sale, the penalty due under the booking's policy is kept and the rest of what
+    the guest paid is refunded through the bank (asynchronously: the refund is written now, in the same
+    transaction, and settles when the bank answers). When the guest paid less than the penalty and a card is
+    saved (a card guarantee, a deposit), the difference is charged to it once as a late-cancellation fee (not
+    with ``charge_fee=False``: a booking cancelled because its card keeps declining). Balances not charged yet
+    are owed no more. Cancelling twice returns the booking unchanged."""
     with transaction.atomic():
         booking, changed = _transition(
             services.booking_cancel,
@@ -143,7 +152,8 @@ def booking_cancel(
             scheduled_charges_cancel(booking=booking)  # a balance not charged yet is owed no more
             penalty = booking.cancellation_penalty or Decimal("0.00")
             booking_refund_all_but(booking=booking, keep=penalty, reason="cancellation")
-            _fee_charge(booking, purpose=Payment.Kind.CANCELLATION_FEE, fee=penalty)
+            if charge_fee:
+                _fee_charge(booking, purpose=Payment.Kind.CANCELLATION_FEE, fee=penalty)
             _effects_write(booking, "cancelled")
     return booking
 
@@ -379,7 +389,10 @@ def _later_outcome(payment: Payment, *, now=None) -> None:
         charge.save(update_fields=["status", "settled_at", "last_error"])
         if charge.purpose == Payment.Kind.BALANCE and booking.status == Status.CONFIRMED:
             booking_cancel(
-                booking=booking, actor_kind=Actor.SYSTEM, note=f"balance unpaid after {charge.attempts} attempts"
+                booking=booking,
+                actor_kind=Actor.SYSTEM,
+                note=f"balance unpaid after {charge.attempts} attempts",
+                charge_fee=False,
             )
         return
     charge.status = ScheduledCharge.Status.SCHEDULED

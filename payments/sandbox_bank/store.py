@@ -27,6 +27,9 @@ TEST_CARDS = {
     "4000000000000002": ("card_declined", "Declined"),
     "4000000000009995": ("insufficient_funds", "Declined: insufficient funds"),
     "4000000000000119": ("hang", "Approved, but the status API never answers"),
+    # As Stripe's 4000 0000 0000 0341: the first payment and saving the card succeed; later charges on the saved
+    # card are declined (the balance of a deposit, a no-show fee).
+    "4000000000000341": ("later_declined", "Approved now; later charges on the saved card are declined"),
     "4000000000000259": ("garbage", "Approved, but the status API returns garbage"),
     # Refund faults: the first refund request with a given Idempotency-Key on such a payment meets the fault; the
     # same key asked again gets the bank's real answer, as from a real bank whose answer was lost on the way.
@@ -295,7 +298,8 @@ class BankStore:
                     self.behaviour[session_id] = outcome
             if session["status"] != "failed" and session.get("save_card"):
                 token = _token("tok_")
-                self.tokens[token] = {**card, "outcome": outcome, "created": int(time.time())}
+                later = "card_declined" if outcome == "later_declined" else outcome
+                self.tokens[token] = {**card, "outcome": later, "created": int(time.time())}
                 session["card_token"] = token
             session["card"] = card
             self._save()
