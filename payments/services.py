@@ -198,6 +198,8 @@ def payment_webhook_parse(*, body: bytes, signature_header: str | None) -> tuple
     """Verify a webhook from the bank: ``(our payment or None for an unknown session, the session's status)``.
     Raises ``InvalidSignature`` or ``ValueError`` (a signed body that isn't an event)."""
     event = get_gateway().parse_webhook(body=body, signature_header=signature_header)
+    if not event.session.session_id:  # an event about none of our sessions (a provider's other notifications)
+        return None, event.session
     payment = Payment.objects.filter(bank_session_id=event.session.session_id).first()
     if payment is None:
         logger.warning("webhook for unknown session %s", event.session.session_id)

@@ -17,6 +17,7 @@ from bookings.models import Booking
 
 from .context_processors import SESSION_KEY
 from .currency import display_currencies
+from .gateways import get_gateway
 from .gateways.base import InvalidSignature
 from .models import Payment, ScheduledCharge
 from .return_tokens import payment_link_token_valid, payment_return_token_valid, payment_return_url
@@ -111,7 +112,8 @@ def payment_webhook(request):
     if webhook_event_handled(event_id):  # a replay: applied once already
         return HttpResponse("ok, already handled", content_type="text/plain")
     try:
-        workflow.payment_webhook_receive(body=request.body, signature_header=request.headers.get("Bank-Signature"))
+        header = get_gateway().webhook_signature_header
+        workflow.payment_webhook_receive(body=request.body, signature_header=request.headers.get(header))
     except InvalidSignature:
         return HttpResponse("invalid signature", status=400, content_type="text/plain")
     except (ValueError, KeyError):

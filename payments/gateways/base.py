@@ -84,6 +84,8 @@ class WebhookEvent:
 class PaymentGateway(ABC):
     """What the payments app needs from a bank. Implementations raise GatewayError / GatewayUnavailable."""
 
+    webhook_signature_header = "Bank-Signature"  # the HTTP header the provider signs its webhooks in
+
     @abstractmethod
     def create_checkout(
         self,
