@@ -540,3 +540,49 @@ def test_no_card_number_expiry_or_cvc_is_stored_anywhere(client, bank, transacti
     found = [(s, t[:80]) for t in texts for s in secrets if s in t]
     assert found == []
     assert not any(re.search(r'"cvc"|card_number|"expiry"', t) for t in texts)
+
+
+# --- the website's booking flow -------------------------------------------------------------------------------------
+
+
+def website_review(client, rt) -> str:
+    from tests.bookings.test_flow import GUEST as FORM
+
+    start = client.post(
+        reverse("bookings:start"),
+        {
+            "room_type": rt.pk,
+            "rate_plan": standard_plan(rt).pk,
+            "check_in": future(ARRIVAL).isoformat(),
+            "check_out": future(ARRIVAL + 3).isoformat(),
+            "adults": 2,
+            "children": 0,
+            "rooms": 1,
+        },
+    )
+    assert start.status_code == 302, start.content
+    guest = client.post(start["Location"], {**FORM, "password1": "un-guessable 42!", "password2": "un-guessable 42!"})
+    assert guest.status_code == 302
+    return guest["Location"]
+
+
+@pytest.mark.parametrize(
+    ("terms", "button", "charged", "card"),
+    [
+        ({"payment_terms": "deposit", "deposit": "first_night"}, "Pay the €120.00 deposit securely", "120.00", APPROVE),
+        ({"payment_terms": "guarantee"}, "Save your card as a guarantee", "Nothing is charged now", NO_FUNDS),
+    ],
+)
+def test_the_website_flow_pays_what_is_due_now_and_confirms(client, bank, terms, button, charged, card):
+    rt = room(**terms)
+    review_url = website_review(client, rt)
+    review = re.sub(r"\s+", " ", client.get(review_url).content.decode())
+    assert button in review
+    to_bank = client.post(review_url, {"expected_total": "360.00"})
+    assert to_bank.status_code == 302 and to_bank["Location"].startswith(bank.url)
+    assert charged in requests.get(to_bank["Location"], timeout=5).text
+    back = urlparse(pay_at_bank(to_bank["Location"], card))
+    detail = client.get(back.path, parse_qs(back.query), follow=True)
+    assert "is confirmed" in detail.content.decode()
+    booking = Booking.objects.get()
+    assert booking.status == "confirmed" and SavedCard.objects.filter(booking=booking).exists()
