@@ -67,6 +67,7 @@ class PaymentInline(PricesInline):
     model = Payment
     fields = [
         "created_at",
+        "kind",
         "amount",
         "currency",
         "status",

@@ -59,6 +59,9 @@ class Payment(models.Model):
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     refund_pending_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     bank_responses = models.JSONField(default=list, help_text="Raw bank responses, in order (never card numbers).")
+    # The URLs the first request for this payment gave the bank: a retry with the same idempotency key must send
+    # the same request (a signed return URL made a second later differs, and the bank refuses a changed request).
+    bank_request = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)

@@ -87,7 +87,11 @@ def payment_start(*, booking: Booking, return_url: str, webhook_url: str | None)
                 currency=booking.currency,
                 attempt=checkout.count() + 1,
                 idempotency_key=f"{booking.reference}-pay-{checkout.count() + 1}",
+                bank_request={"return_url": return_url, "webhook_url": webhook_url},
             )
+        # a second click asks again with the first click's request, so the bank answers with the same session
+        return_url = payment.bank_request.get("return_url", return_url)
+        webhook_url = payment.bank_request.get("webhook_url", webhook_url)
     # the card is saved whenever something may be charged later (a balance, a no-show or cancellation fee)
     save_card = {"save_card": True} if payment.kind in (Payment.Kind.DEPOSIT, Payment.Kind.GUARANTEE) else {}
     try:
@@ -595,7 +599,10 @@ def payment_link_start(*, charge: ScheduledCharge, return_url: str, webhook_url:
             amount=charge.amount,
             currency=charge.currency,
             idempotency_key=key,
+            bank_request={"return_url": return_url, "webhook_url": webhook_url},
         )
+    return_url = payment.bank_request.get("return_url", return_url)
+    webhook_url = payment.bank_request.get("webhook_url", webhook_url)
     try:
         link = get_gateway().create_payment_link(
             amount=payment.amount,
@@ -626,7 +633,8 @@ def charge_email_context(*, email) -> dict:
     from .return_tokens import payment_link_url
 
     parts = email.dedupe_key.split(":")
-    charge = ScheduledCharge.objects.filter(key=f"{parts[1]}:{parts[2]}").select_related("payment").first()
+    key = ":".join(parts[1:3]) if len(parts) >= 3 else ""
+    charge = ScheduledCharge.objects.filter(key=key).select_related("payment").first()
     if charge is None:
         return {}
     return {

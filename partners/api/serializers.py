@@ -285,7 +285,10 @@ class PaymentTermsSerializer(serializers.Serializer):
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
     due_now = serializers.DecimalField(max_digits=12, decimal_places=2)
     due_later = serializers.DecimalField(max_digits=12, decimal_places=2)
-    due_later_at = serializers.DateTimeField(allow_null=True)
+    due_later_at = serializers.CharField(
+        allow_null=True,
+        help_text="When the balance is charged to the saved card: ISO 8601 with the hotel's UTC offset.",
+    )
     due_later_by = serializers.ChoiceField(choices=["card", "hotel", ""])
     card_saved = serializers.BooleanField()
 

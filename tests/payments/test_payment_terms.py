@@ -586,3 +586,30 @@ def test_the_website_flow_pays_what_is_due_now_and_confirms(client, bank, terms,
     assert "is confirmed" in detail.content.decode()
     booking = Booking.objects.get()
     assert booking.status == "confirmed" and SavedCard.objects.filter(booking=booking).exists()
+
+
+def test_the_audit_finds_an_overdue_balance_and_a_double_charge(bank):
+    booking = booked(deposit_room())
+    balance = ScheduledCharge.objects.get()
+    late = timezone.now() + timedelta(days=60)  # the audit run long after the due date: nobody charged it
+    [finding] = books_findings(now=late)
+    assert (finding.check, finding.subject) == ("scheduled_charge", f"{booking.reference}, {balance.key}")
+    run_charges(at=balance.due_at)
+    assert books_findings(now=late) == []
+    first = booking.payments.get(kind="balance")
+    twice = Payment.objects.create(
+        booking=booking,
+        kind="balance",
+        scheduled_charge=balance,
+        attempt=2,
+        gateway="SandboxBankGateway",
+        amount=first.amount,
+        currency="EUR",
+        status="paid",
+        paid_at=timezone.now(),
+        idempotency_key="planted",
+    )
+    checks = {f.check for f in books_findings()}
+    assert checks == {"double_charge", "paid_payment"}  # charged twice, and the second one is not refunded
+    twice.delete()
+    assert books_findings() == []
