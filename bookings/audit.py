@@ -29,15 +29,22 @@ class Finding:
     detail: str
 
 
-# Per room type and night: the sold counter against the rooms of the bookings that hold that night. Only nights
+# Per room type and night: the sold counter against the room lines that hold that night, and the nights a change
+# waiting for its payment has taken. Only nights
 # that some booking holds, or whose counter is not zero, can differ.
 NIGHTS_SQL = """
-WITH held AS (
-    SELECT b.room_type_id, d::date AS night, SUM(b.rooms) AS rooms
-    FROM bookings_booking b, generate_series(b.check_in, b.check_out - 1, interval '1 day') AS d
-    WHERE b.nights_held
-    GROUP BY 1, 2
-)
+WITH held_rows AS (
+    SELECT l.room_type_id, d::date AS night, 1 AS rooms
+    FROM bookings_roomline l
+    JOIN bookings_booking b ON b.id = l.booking_id,
+    generate_series(b.check_in, b.check_out - 1, interval '1 day') AS d
+    WHERE b.nights_held AND l.nights_held
+    UNION ALL
+    SELECT (t->>0)::bigint, (t->>1)::date, (t->>2)::int
+    FROM bookings_bookingchange c, jsonb_array_elements(c.nights_taken) AS t
+    WHERE c.status = 'pending_payment'
+),
+held AS (SELECT room_type_id, night, SUM(rooms) AS rooms FROM held_rows GROUP BY 1, 2)
 SELECT n.room_type_id, n.date, n.rooms_sold, COALESCE(h.rooms, 0)
 FROM hotels_nightinventory n
 LEFT JOIN held h ON h.room_type_id = n.room_type_id AND h.night = n.date
@@ -51,7 +58,7 @@ ORDER BY 1, 2
 """
 
 # The payments that pay for a booking (payments.services._pays_for_the_booking): its first paid checkout payment,
-# and each later charge that settled a ScheduledCharge (a balance, a fee).
+# each later charge that settled a ScheduledCharge (a balance, a fee), and the difference of each applied change.
 PAYING_CTE = """
 WITH paying AS (
     SELECT p.* FROM payments_payment p
@@ -60,8 +67,10 @@ WITH paying AS (
             SELECT p2.id FROM payments_payment p2
             WHERE p2.booking_id = p.booking_id AND p2.paid_at IS NOT NULL
               AND p2.kind IN ('full', 'deposit', 'guarantee')
+              AND NOT EXISTS (SELECT 1 FROM bookings_bookingchange c2 WHERE c2.payment_id = p2.id)
             ORDER BY p2.paid_at, p2.id LIMIT 1))
-        OR EXISTS (SELECT 1 FROM payments_scheduledcharge c WHERE c.payment_id = p.id))
+        OR EXISTS (SELECT 1 FROM payments_scheduledcharge c WHERE c.payment_id = p.id)
+        OR EXISTS (SELECT 1 FROM bookings_bookingchange c WHERE c.payment_id = p.id AND c.status = 'applied'))
 )
 """
 
@@ -139,6 +148,22 @@ GROUP BY b.reference, c.key
 HAVING COUNT(*) > 1
 """
 
+# A booking's total is its room lines' charges added up (a sold line's total, a cancelled line's kept penalty); a
+# booking has at least one line; a booking holds nights exactly when one of its lines does. A cancelled booking
+# keeps the total it was sold at (its penalty says what was kept).
+LINES_SQL = """
+SELECT b.reference, b.total, COALESCE(SUM(CASE WHEN l.status = 'active' THEN l.total
+                                               ELSE COALESCE(l.cancellation_penalty, 0) END), 0),
+       COUNT(l.id), b.nights_held, COALESCE(BOOL_OR(l.nights_held), false)
+FROM bookings_booking b
+LEFT JOIN bookings_roomline l ON l.booking_id = b.id
+GROUP BY b.id
+HAVING COUNT(l.id) = 0
+    OR (b.status <> 'cancelled' AND b.total <> COALESCE(SUM(CASE WHEN l.status = 'active' THEN l.total
+                                                                ELSE COALESCE(l.cancellation_penalty, 0) END), 0))
+    OR b.nights_held <> COALESCE(BOOL_OR(l.nights_held), false)
+"""
+
 UNSETTLED_REFUNDS_SQL = """
 SELECT b.reference, r.id, r.amount, r.status, r.created_at
 FROM payments_refund r
@@ -201,6 +226,15 @@ def books_findings(*, now=None) -> list[Finding]:
     for reference, booked, paid_back in _rows(BOOKING_REFUNDED_SQL):
         findings.append(
             Finding("booking_refunded", reference, f"booking says refunded {booked}; its payment says {paid_back}")
+        )
+    for reference, total, lines_total, lines, held, lines_held in _rows(LINES_SQL):
+        findings.append(
+            Finding(
+                "room_lines",
+                reference,
+                f"total {total}, its {lines} room line(s) add up to {lines_total}; "
+                f"nights held: booking {held}, lines {lines_held}",
+            )
         )
     for reference, refund_id, amount, status, created in _rows(
         UNSETTLED_REFUNDS_SQL, {"before": now - UNSETTLED_REFUND_LIMIT}
