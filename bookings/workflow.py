@@ -35,6 +35,7 @@ from payments.services import (
     booking_payment_paid,
     booking_payments_paying,
     booking_refund_all_but,
+    charge_payments_orphaned,
     payment_charge_record,
     payment_outcome_record,
     payment_pays_for_booking,
@@ -474,6 +475,12 @@ def scheduled_charges_run(*, now=None) -> int:
         payment = scheduled_charge_run(charge_id=charge_id, now=now)
         if payment is not None and payment.status in (Payment.Status.PAID, Payment.Status.FAILED):
             settled += 1
+    # Charges whose answer was lost and that are owed no more (the booking was cancelled meanwhile): ask the bank
+    # again with the same key; money it took is then refunded (_later_outcome).
+    for payment in charge_payments_orphaned(now=now):
+        result = scheduled_charge_send(payment=payment)
+        if result is not None:
+            _charge_result_apply(payment, result, now=now)
     return settled
 
 
@@ -488,6 +495,10 @@ def scheduled_charge_run(*, charge_id: int, now=None) -> Payment | None:
     if result is None:
         payment.refresh_from_db()
         return payment
+    return _charge_result_apply(payment, result, now=now)
+
+
+def _charge_result_apply(payment: Payment, result, *, now=None) -> Payment:
     with transaction.atomic():
         Booking.objects.select_for_update().filter(pk=payment.booking_id).values_list("pk", flat=True).get()
         payment, changed = payment_charge_record(payment=payment, result=result)

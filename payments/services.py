@@ -520,6 +520,22 @@ def scheduled_charges_due(*, now=None) -> list[int]:
     )
 
 
+def charge_payments_orphaned(*, now=None) -> list[Payment]:
+    """Attempts on saved cards whose answer was lost (``pending`` after a crash, ``unknown`` after a timeout) and
+    whose charge is no longer open (cancelled meanwhile), so no claim will ask about them again."""
+    cutoff = (now or timezone.now()) - CHARGE_RECLAIM_AFTER
+    return list(
+        Payment.objects.filter(
+            scheduled_charge__isnull=False,
+            bank_session_id="",
+            status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN],
+            updated_at__lt=cutoff,
+        )
+        .exclude(scheduled_charge__status__in=ScheduledCharge.OPEN)
+        .select_related("booking")[:200]
+    )
+
+
 def scheduled_charge_claim(*, charge_id: int, now=None) -> Payment | None:
     """Claim a due charge for one attempt at the bank and return the attempt's payment, or None when it is not due,
     settled, or claimed by someone else right now.

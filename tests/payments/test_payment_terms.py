@@ -613,3 +613,19 @@ def test_the_audit_finds_an_overdue_balance_and_a_double_charge(bank):
     assert checks == {"double_charge", "paid_payment"}  # charged twice, and the second one is not refunded
     twice.delete()
     assert books_findings() == []
+
+
+def test_a_charge_cancelled_while_its_answer_was_lost_is_asked_about_and_refunded(settings, bank):
+    booking = booked(room(payment_terms="guarantee"), card=NEVER_ANSWERS)
+    settings.PAYMENT_GATEWAY_OPTIONS = {**settings.PAYMENT_GATEWAY_OPTIONS, "retries": 0}
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        workflow.booking_no_show(booking=booking)
+    payment = booking.payments.get(kind="no_show_fee")
+    assert payment.status == "unknown"
+    from payments.services import scheduled_charges_cancel
+
+    scheduled_charges_cancel(booking=booking)  # staff waive the fee while the bank's answer is still unknown
+    assert run_charges(at=timezone.now() + timedelta(minutes=3)) == 0
+    payment.refresh_from_db()
+    assert payment.status == "refunded"  # the bank had taken it: it is given back, not kept, not guessed
+    assert payment.refunds.get().status == "succeeded"
