@@ -206,27 +206,49 @@ def payment_outcome_record(*, payment: Payment, outcome: PaymentStatus) -> tuple
             return payment, False
         if outcome.status == "authorized":  # we only ask for manual capture where we capture ourselves
             return payment, False
-        payment.bank_responses = [*payment.bank_responses, outcome.raw]
-        payment.last_checked_at = timezone.now()
         if outcome.card_token:
             _card_save(payment, token=outcome.card_token, brand=outcome.card_brand, last4=outcome.card_last4)
-        if outcome.status == "saved":
-            payment.status = Payment.Status.SAVED
-            payment.paid_at = timezone.now()
-            payment.card_brand = outcome.card_brand or ""
-            payment.card_last4 = (outcome.card_last4 or "")[-4:]
-        elif outcome.status == "paid":
-            payment.status = Payment.Status.PAID
-            payment.paid_at = timezone.now()
-            payment.bank_transaction_id = outcome.transaction_id or ""
-            payment.authorization_code = outcome.authorization_code or ""
-            payment.card_brand = outcome.card_brand or ""
-            payment.card_last4 = (outcome.card_last4 or "")[-4:]
-        else:
-            payment.status = Payment.Status.FAILED
-            payment.failure_code = outcome.failure_code or "failed"
-        payment.save()
+        status = {"saved": Payment.Status.SAVED, "paid": Payment.Status.PAID}.get(outcome.status, Payment.Status.FAILED)
+        _payment_settle(
+            payment,
+            status=status,
+            raw=outcome.raw,
+            transaction_id=outcome.transaction_id,
+            authorization_code=outcome.authorization_code,
+            card_brand=outcome.card_brand,
+            card_last4=outcome.card_last4,
+            failure_code=outcome.failure_code,
+        )
     return payment, True
+
+
+def _payment_settle(
+    payment: Payment,
+    *,
+    status: str,
+    raw: dict,
+    transaction_id: str | None,
+    authorization_code: str | None,
+    card_brand: str | None,
+    card_last4: str | None,
+    failure_code: str | None,
+) -> None:
+    """The one place where a payment of any kind (the stay, a deposit, a card guarantee, a balance, a fee, a
+    change's difference; at checkout, on a saved card or through a payment link) reaches its final state:
+    ``paid``, ``saved`` (a card guarantee, nothing charged) or ``failed``. Called under the payment's lock, in the
+    transaction that records the bank's answer, once per payment."""
+    payment.bank_responses = [*payment.bank_responses, raw]
+    payment.last_checked_at = timezone.now()
+    payment.card_brand = card_brand or payment.card_brand
+    payment.card_last4 = (card_last4 or payment.card_last4)[-4:]
+    payment.status = status
+    if status in (Payment.Status.PAID, Payment.Status.SAVED):
+        payment.paid_at = timezone.now()
+        payment.bank_transaction_id = transaction_id or ""
+        payment.authorization_code = authorization_code or ""
+    else:
+        payment.failure_code = (failure_code or "failed")[:40]
+    payment.save()
 
 
 def payment_status_fetch(*, payment: Payment) -> PaymentStatus | None:
@@ -630,19 +652,16 @@ def payment_charge_record(*, payment: Payment, result: ChargeResult) -> tuple[Pa
             payment.status = Payment.Status.UNKNOWN
             payment.save(update_fields=["status", "updated_at"])
             return payment, False
-        payment.bank_responses = [*payment.bank_responses, result.raw]
-        payment.last_checked_at = timezone.now()
-        payment.card_brand = result.card_brand or payment.card_brand
-        payment.card_last4 = (result.card_last4 or payment.card_last4)[-4:]
-        if result.status == "succeeded":
-            payment.status = Payment.Status.PAID
-            payment.paid_at = timezone.now()
-            payment.bank_transaction_id = result.transaction_id or ""
-            payment.authorization_code = result.authorization_code or ""
-        else:
-            payment.status = Payment.Status.FAILED
-            payment.failure_code = (result.failure_code or "failed")[:40]
-        payment.save()
+        _payment_settle(
+            payment,
+            status=Payment.Status.PAID if result.status == "succeeded" else Payment.Status.FAILED,
+            raw=result.raw,
+            transaction_id=result.transaction_id,
+            authorization_code=result.authorization_code,
+            card_brand=result.card_brand,
+            card_last4=result.card_last4,
+            failure_code=result.failure_code,
+        )
     return payment, True
 
 
