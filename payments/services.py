@@ -724,7 +724,7 @@ def charge_email_context(*, email) -> dict:
     key = ":".join(parts[1:3]) if len(parts) >= 3 else ""
     charge = ScheduledCharge.objects.filter(key=key).select_related("payment").first()
     if charge is None:
-        return {}
+        return {"charge": None, "charge_payment": None, "payment_link_url": "", "retry_at": None}
     return {
         "charge": charge,
         "charge_payment": charge.payment,
