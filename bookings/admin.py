@@ -70,6 +70,7 @@ class PaymentInline(PricesInline):
     model = Payment
     fields = [
         "created_at",
+        "kind",
         "amount",
         "currency",
         "status",

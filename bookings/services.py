@@ -15,9 +15,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from hotels.models import RatePlan, RoomType
 from hotels.offers import default_rate_plan, rate_plan_quote
+from hotels.payment_terms import GUEST_BOOKABLE, payment_terms_snapshot
 from hotels.policy import cancellation_penalty, cancellation_policy_snapshot
 from hotels.pricing import RateClosed
 from hotels.stay import Stay
@@ -322,6 +324,10 @@ def booking_hold(
             priced, base = rooms_price(requests=requests, stay=stay)
             total = sum((line.total for line in priced), Decimal("0.00"))
             currency = priced[0].snapshot["currency"]
+        if source != Booking.Source.STAFF and any(
+            line.rate_plan.payment_terms not in GUEST_BOOKABLE for line in priced
+        ):
+            raise StayInvalid(_("This rate is paid at the hotel and can only be booked by the hotel's staff."))
         if expected_total is not None and Decimal(expected_total) != total:
             raise PriceChanged(
                 f"The price for this stay is now {total} {currency}.",
@@ -390,6 +396,18 @@ def booking_pending_create(
     inventory = Booking.Inventory.HOTEL if source != Booking.Source.SUPPLIER else Booking.Inventory.SUPPLIER
     # The older order keeps its one quote as the booking's snapshot, exactly as before lines existed.
     combined = snapshot if snapshot is not None else snapshot_combine([line.snapshot for line in lines])
+    total = sum((line.total for line in lines), Decimal("0.00"))
+    # frozen like the prices: what is due now and later, and when, under the booking's (first room's) rate plan
+    combined = {
+        **combined,
+        "payment_terms": payment_terms_snapshot(
+            rate_plan=first.rate_plan,
+            hotel=first.room_type.hotel,
+            check_in=stay.check_in,
+            total=total,
+            first_night=Decimal(combined.get("first_night") or total),
+        ),
+    }
     booking = Booking(
         inventory=inventory,
         hotel=first.room_type.hotel,
@@ -409,7 +427,7 @@ def booking_pending_create(
         guest_phone=guest.phone,
         special_requests=guest.special_requests,
         currency=combined["currency"],
-        total=sum((line.total for line in lines), Decimal("0.00")),
+        total=total,
         price_snapshot=combined,
         cancellation_policy=strictest_policy([line.policy for line in lines]),
         nights_held=nights_held,

@@ -311,6 +311,8 @@ def booking_review(request, token):
             "policy": policy_summary(offer.policy),
             "offer_policy": offer.policy,
             "policy_line": offer.policy_line,
+            "payment_terms": offer.payment_terms,
+            "payment_terms_line": offer.payment_terms_line,
             "fx_date": rates_date(),
             "hold_minutes": settings.BOOKING_HOLD_MINUTES,
             "token": token,

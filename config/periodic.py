@@ -7,6 +7,7 @@ PERIODIC_TASKS = {
     "Reconcile unknown payments with the bank": ("bookings.tasks.reconcile_payments", 120),
     "Reconcile unsettled refunds with the bank": ("bookings.tasks.reconcile_refunds", 120),
     "Run booking side effects that are due": ("bookings.tasks.sweep_effects", 60),
+    "Charge balances and fees that are due to saved cards": ("payments.tasks.charge_due", 300),
     "Audit the books": ("bookings.tasks.audit_books", 86400),
     "Send pre-arrival reminders": ("notifications.tasks.send_pre_arrival_reminders", 3600),
     "Forget idempotency keys older than 48 hours": ("partners.tasks.idempotency_records_purge", 3600),

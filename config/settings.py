@@ -393,7 +393,8 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'", _BANK_ORIGIN],
+        # the provider's hosted page when it is not on its API's origin (Stripe: https://checkout.stripe.com)
+        "form-action": ["'self'", _BANK_ORIGIN, *env.list("PAYMENT_PAGE_ORIGINS", default=[])],
     }
 }
 

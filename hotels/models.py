@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 CURRENCY_CHOICES = [("EUR", "Euro"), ("GBP", "Pound sterling"), ("USD", "US dollar"), ("CHF", "Swiss franc")]
@@ -223,6 +224,16 @@ class RatePlan(models.Model):
         PERCENT = "percent", "Percentage of the parent's price"
         AMOUNT = "amount", "Amount per room per night"
 
+    class PaymentTerms(models.TextChoices):
+        PREPAY = "prepay", _("Pay now")
+        DEPOSIT = "deposit", _("Deposit now, balance before arrival")
+        GUARANTEE = "guarantee", _("Pay at the hotel, card guarantee")
+        AT_HOTEL = "at_hotel", _("Pay at the hotel, no guarantee (staff bookings only)")
+
+    class Deposit(models.TextChoices):
+        PERCENT = "percent", _("Percentage of the stay")
+        FIRST_NIGHT = "first_night", _("First night")
+
     room_type = models.ForeignKey(RoomType, on_delete=models.CASCADE, related_name="rate_plans")
     name = models.CharField(max_length=80, help_text='e.g. "Flexible", "Non-refundable", "Breakfast included".')
     meal_plan = models.CharField(max_length=20, choices=MealPlan.choices, default=MealPlan.ROOM_ONLY)
@@ -255,6 +266,23 @@ class RatePlan(models.Model):
     )
     min_stay = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
     max_stay = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+    # Payment terms (hotels/payment_terms.py computes what is due when; payments/ collects it).
+    payment_terms = models.CharField(
+        _("payment terms"), max_length=12, choices=PaymentTerms.choices, default=PaymentTerms.PREPAY
+    )
+    deposit = models.CharField(_("deposit"), max_length=12, choices=Deposit.choices, default=Deposit.PERCENT)
+    deposit_percent = models.DecimalField(
+        _("deposit percentage"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("30"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(100)],
+    )
+    balance_days_before = models.PositiveSmallIntegerField(
+        _("balance charged days before arrival"),
+        default=7,
+        help_text=_("The balance is charged to the saved card this many days before arrival (hotel time)."),
+    )
     position = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     # The first and last dates of the plan's own nights (RatePlanNight) and, for a derived plan, its parent's:
@@ -278,6 +306,9 @@ class RatePlan(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(derivation="percent") | Q(derivation_value__gte=-100), name="rateplan_percent_min_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(deposit_percent__gt=0, deposit_percent__lte=100), name="rateplan_deposit_percent_range"
             ),
         ]
 

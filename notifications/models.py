@@ -20,6 +20,8 @@ class OutboundEmail(models.Model):
         BOOKING_MODIFIED_GUEST = "booking_modified_guest", "Booking changed (guest)"
         BOOKING_MODIFIED_HOTEL = "booking_modified_hotel", "Reservation changed (hotel)"
         PRE_ARRIVAL_REMINDER_GUEST = "pre_arrival_reminder_guest", "Pre-arrival reminder (guest)"
+        CHARGE_RECEIPT_GUEST = "charge_receipt_guest", "Card charged: receipt (guest)"
+        CHARGE_DECLINED_GUEST = "charge_declined_guest", "Card declined: payment link (guest)"
         WELCOME = "welcome", "Welcome: confirm your e-mail address (account)"
         VERIFY_EMAIL = "verify_email", "Confirm your e-mail address, again (account)"
         GUEST_LINK = "guest_link", "Manage-my-booking link (guest without an account)"

@@ -169,6 +169,10 @@ def _message(email: OutboundEmail) -> EmailMultiAlternatives:
         context["refund_total"] = email.booking.payments.filter(
             refunds__status__in=["succeeded", "pending", "unknown"]
         ).aggregate(total=Sum("refunds__amount"))["total"]
+    if email.kind in (Kind.CHARGE_RECEIPT_GUEST, Kind.CHARGE_DECLINED_GUEST):
+        from payments.services import charge_email_context
+
+        context.update(charge_email_context(email=email))
     text = render_to_string(f"notifications/email/{email.kind}.txt", context)
     html = render_to_string(f"notifications/email/{email.kind}.html", context)
     message = EmailMultiAlternatives(subject=email.subject, body=text, to=[email.recipient])

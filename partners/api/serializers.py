@@ -274,6 +274,25 @@ class PolicySerializer(serializers.Serializer):
     summary = serializers.CharField()
 
 
+class PaymentTermsSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["prepay", "deposit", "guarantee", "at_hotel"],
+        help_text="prepay: all now; deposit: part now, the balance charged to the saved card at due_later_at; "
+        "guarantee: nothing now, the card is saved for a no-show or late-cancellation fee, the stay is paid at the "
+        "hotel.",
+    )
+    currency = serializers.CharField()
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    due_now = serializers.DecimalField(max_digits=12, decimal_places=2)
+    due_later = serializers.DecimalField(max_digits=12, decimal_places=2)
+    due_later_at = serializers.CharField(
+        allow_null=True,
+        help_text="When the balance is charged to the saved card: ISO 8601 with the hotel's UTC offset.",
+    )
+    due_later_by = serializers.ChoiceField(choices=["card", "hotel", ""])
+    card_saved = serializers.BooleanField()
+
+
 class OfferSerializer(serializers.Serializer):
     room_type = RoomTypeSerializer()
     rate_plan = RatePlanRefSerializer()
@@ -285,6 +304,7 @@ class OfferSerializer(serializers.Serializer):
     taxes = TaxLineSerializer(many=True)
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
     cancellation_policy = PolicySerializer()
+    payment_terms = PaymentTermsSerializer()
 
 
 class HotelOffersSerializer(serializers.Serializer):

@@ -261,6 +261,7 @@ class AvailabilityView(PartnerAPIView):
                         "taxes": snapshot["taxes"],
                         "total": snapshot["total"],
                         "cancellation_policy": policy_data(offer.policy),
+                        "payment_terms": offer.payment_terms,
                     }
                 )
             data = s.hotel_data(hotel.hotel, [a.code for a in hotel.hotel.amenity_list])
