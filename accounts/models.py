@@ -35,6 +35,8 @@ class User(AbstractUser):
     email = models.EmailField("e-mail address", unique=True)
     phone = models.CharField(max_length=32, blank=True)
     country = models.CharField(max_length=64, blank=True)
+    # A code of settings.LANGUAGES, or "" (the browser's): the site and the account's e-mails use it.
+    preferred_language = models.CharField(max_length=8, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []

@@ -67,6 +67,8 @@ class Booking(models.Model):
     guest_email = models.EmailField()
     guest_phone = models.CharField(max_length=32, blank=True)
     special_requests = models.TextField(blank=True, max_length=1000)
+    # The language the booking was made in (a code of settings.LANGUAGES): every e-mail and PDF about it uses it.
+    language = models.CharField(max_length=8, default="en")
 
     currency = models.CharField(max_length=3)
     total = models.DecimalField(max_digits=12, decimal_places=2)

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from hotels.models import RatePlan, RoomType
 from hotels.offers import default_rate_plan, rate_plan_quote
@@ -147,6 +147,14 @@ def booking_hold(
     return booking
 
 
+def booking_language(code: str | None) -> str:
+    """``code`` as one of the shipped languages (``de-at`` → ``de``), the default language otherwise."""
+    try:
+        return translation.get_supported_language_variant(code or settings.LANGUAGE_CODE)
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
 def booking_pending_create(
     *,
     room_type: RoomType,
@@ -168,6 +176,8 @@ def booking_pending_create(
     availability and price first (``booking_hold``; ``suppliers.services.supplier_booking_hold``) and run this in
     their transaction."""
     minutes = settings.BOOKING_HOLD_MINUTES if hold_minutes is None else hold_minutes
+    # The language the booking is made in (the page's, or the API's Accept-Language): its e-mails and PDFs use it.
+    extra.setdefault("language", booking_language(translation.get_language()))
     inventory = Booking.Inventory.HOTEL if source != Booking.Source.SUPPLIER else Booking.Inventory.SUPPLIER
     booking = Booking(
         inventory=inventory,

@@ -19,10 +19,10 @@ from django_ratelimit.decorators import ratelimit
 from accounts.limits import account_create_limited
 from accounts.services import AccountExists, user_create
 from accounts.views import safe_next
+from display.currency import rates_date
 from hotels.models import RatePlan, RoomType
 from hotels.offers import default_rate_plan, hotel_offers
 from hotels.policy import policy_summary
-from payments.currency import rates_date
 from payments.models import Refund
 from payments.receipts import ReceiptError, receipt_issue
 from payments.return_tokens import payment_return_url

@@ -2,9 +2,8 @@
 guest's display currency."""
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
@@ -12,8 +11,6 @@ from django_ratelimit.decorators import ratelimit
 from bookings import workflow
 from bookings.models import Booking
 
-from .context_processors import SESSION_KEY
-from .currency import display_currencies
 from .gateways.base import InvalidSignature
 from .models import Payment
 from .return_tokens import payment_return_token_valid
@@ -87,18 +84,3 @@ def payment_webhook(request):
         return HttpResponseBadRequest("malformed event")
     webhook_event_remember(event_id)  # the signature covered the body, so its id is the bank's
     return HttpResponse("ok", content_type="text/plain")
-
-
-@require_GET
-def display_currency_set(request):
-    """The header's currency selector (a GET form, no script): remember the choice in the session, back to the
-    page. An unknown code means "each hotel's own currency"; ``next`` must be a path on this site."""
-    code = request.GET.get("currency", "").upper()
-    if code in display_currencies():
-        request.session[SESSION_KEY] = code
-    else:
-        request.session.pop(SESSION_KEY, None)
-    back = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = "/"
-    return HttpResponseRedirect(back)
