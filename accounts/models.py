@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 
 class UserManager(BaseUserManager):
@@ -32,7 +33,7 @@ class User(AbstractUser):
     """A customer or a staff member, identified by e-mail (stored lower-case, unique case-insensitively)."""
 
     username = None
-    email = models.EmailField("e-mail address", unique=True)
+    email = models.EmailField(_("e-mail address"), unique=True)
     phone = models.CharField(max_length=32, blank=True)
     country = models.CharField(max_length=64, blank=True)
     # A code of settings.LANGUAGES, or "" (the browser's): the site and the account's e-mails use it.

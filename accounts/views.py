@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
@@ -49,7 +50,7 @@ def signup(request):
             form.add_error("email", email_taken_error(login_url))
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome to Staybook, {user.first_name}!")
+            messages.success(request, _("Welcome to Staybook, %(name)s!") % {"name": user.first_name})
             return redirect(next_url or reverse("bookings:my_bookings"))
     return render(request, "accounts/signup.html", {"form": form, "next": next_url})
 
@@ -103,6 +104,6 @@ def profile(request):
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Your profile is saved.")
+        messages.success(request, _("Your profile is saved."))
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})

@@ -14,7 +14,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
+from display.money import format_money
 from hotels.models import RatePlan, RoomType
 from hotels.offers import default_rate_plan, rate_plan_quote
 from hotels.policy import cancellation_penalty, cancellation_policy_snapshot
@@ -58,27 +61,28 @@ def stay_validate(*, room_type: RoomType, stay: Stay) -> None:
     hotel = room_type.hotel
     today = timezone.now().astimezone(hotel.tzinfo).date()
     if stay.check_in < today:
-        raise StayInvalid("Check-in can't be in the past (hotel time).")
+        raise StayInvalid(_("Check-in can't be in the past (hotel time)."))
     if stay.check_out <= stay.check_in:
-        raise StayInvalid("Check-out must be after check-in.")
+        raise StayInvalid(_("Check-out must be after check-in."))
     if stay.nights > settings.BOOKING_MAX_NIGHTS:
-        raise StayInvalid(f"Stays are limited to {settings.BOOKING_MAX_NIGHTS} nights.")
+        raise StayInvalid(_("Stays are limited to %(n)s nights.") % {"n": settings.BOOKING_MAX_NIGHTS})
     if stay.check_in > today + timedelta(days=settings.BOOKING_MAX_DAYS_AHEAD):
-        raise StayInvalid("We only sell stays up to 500 days ahead.")
+        raise StayInvalid(_("We only sell stays up to 500 days ahead."))
     if not 1 <= stay.rooms <= settings.BOOKING_MAX_ROOMS:
-        raise StayInvalid(f"You can book between 1 and {settings.BOOKING_MAX_ROOMS} rooms at once.")
+        raise StayInvalid(_("You can book between 1 and %(n)s rooms at once.") % {"n": settings.BOOKING_MAX_ROOMS})
     if stay.adults < stay.rooms:
-        raise StayInvalid("Each room needs at least one adult.")
+        raise StayInvalid(_("Each room needs at least one adult."))
     if (
         stay.adults > room_type.max_adults * stay.rooms
         or stay.children > room_type.max_children * stay.rooms
         or stay.adults + stay.children > room_type.max_occupancy * stay.rooms
     ):
         raise StayInvalid(
-            f"{stay.rooms} × {room_type.name} can't host {stay.adults} adults and {stay.children} children."
+            _("%(rooms)s × %(room)s can’t host %(adults)s adults and %(children)s children.")
+            % {"rooms": stay.rooms, "room": room_type.name, "adults": stay.adults, "children": stay.children}
         )
     if not (room_type.is_active and hotel.is_active):
-        raise StayInvalid("This room is no longer sold.")
+        raise StayInvalid(_("This room is no longer sold."))
 
 
 def booking_hold(
@@ -105,7 +109,7 @@ def booking_hold(
     if rate_plan is None:
         rate_plan = default_rate_plan(room_type)
     if rate_plan is None or rate_plan.room_type_id != room_type.pk or not rate_plan.is_active:
-        raise StayInvalid(f"This rate is not sold for {room_type.name}.")
+        raise StayInvalid(_("This rate is not sold for %(room)s.") % {"room": room_type.name})
     nights = {"room_type_id": room_type.pk, "check_in": stay.check_in, "check_out": stay.check_out, "rooms": stay.rooms}
     with transaction.atomic():
         try:
@@ -118,7 +122,7 @@ def booking_hold(
             raise StayInvalid(exc.message) from exc
         if expected_total is not None and Decimal(expected_total) != quote.total:
             raise PriceChanged(
-                f"The price for this stay is now {quote.total} {quote.currency}.",
+                _("The price for this stay is now %(amount)s.") % {"amount": format_money(quote.total, quote.currency)},
                 total=quote.total,
                 currency=quote.currency,
             )
@@ -143,7 +147,7 @@ def booking_hold(
         except NightsUnavailable as exc:
             raise _sold_out(room_type, exc) from exc
         if taken != prices:  # a price was edited between our read and the lock: price again from the top
-            raise PriceChanged("The price of this room changed a moment ago. Please check it again.")
+            raise PriceChanged(_("The price of this room changed a moment ago. Please check it again."))
     return booking
 
 
@@ -244,9 +248,13 @@ def _save_with_fresh_reference(booking: Booking) -> None:
 def _sold_out(room_type: RoomType, exc: NightsUnavailable) -> SoldOut:
     if exc.night:
         return SoldOut(
-            f"{room_type.name} is no longer available on the night of {exc.night:%A %-d %B %Y}.", night=exc.night
+            _("%(room)s is no longer available on the night of %(night)s.")
+            % {"room": room_type.name, "night": date_format(exc.night, "l j F Y")},
+            night=exc.night,
         )
-    return SoldOut(f"{room_type.name} can't be booked for these dates: {exc.reason}.")
+    return SoldOut(
+        _("%(room)s can’t be booked for these dates: %(reason)s.") % {"room": room_type.name, "reason": exc.reason}
+    )
 
 
 def _locked(booking: Booking) -> Booking:
@@ -286,7 +294,7 @@ def booking_confirm(*, booking: Booking, actor_kind: str = Actor.SYSTEM, actor=N
                         rooms=booking.rooms,
                     )
             except NightsUnavailable as exc:
-                raise SoldOut("The room was sold to someone else after your hold expired.") from exc
+                raise SoldOut(_("The room was sold to someone else after your hold expired.")) from exc
             booking.nights_held = True
         booking.confirmed_at = timezone.now()
         booking.hold_expires_at = None

@@ -1,6 +1,7 @@
 """Exchange rates for display: indicative amounts in a guest's currency, never charged."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ExchangeRate(models.Model):
@@ -10,7 +11,7 @@ class ExchangeRate(models.Model):
     base = models.CharField(max_length=3)
     quote = models.CharField(max_length=3)
     rate = models.DecimalField(max_digits=20, decimal_places=10)
-    as_of = models.DateField(help_text="The provider's date for the rate.")
+    as_of = models.DateField(help_text=_("The provider's date for the rate."))
     source = models.CharField(max_length=40)
     fetched_at = models.DateTimeField(auto_now=True)
 

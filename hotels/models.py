@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 CURRENCY_CHOICES = [("EUR", "Euro"), ("GBP", "Pound sterling"), ("USD", "US dollar"), ("CHF", "Swiss franc")]
@@ -99,16 +100,16 @@ class HotelTax(models.Model):
     """A tax or fee line: VAT-like percentage, per person per night (tourism tax) or per stay (cleaning fee)."""
 
     class Kind(models.TextChoices):
-        PERCENT = "percent", "Percentage of the room price"
-        PER_PERSON_NIGHT = "per_person_night", "Per person per night"
-        PER_STAY = "per_stay", "Per room per stay"
+        PERCENT = "percent", _("Percentage of the room price")
+        PER_PERSON_NIGHT = "per_person_night", _("Per person per night")
+        PER_STAY = "per_stay", _("Per room per stay")
 
     hotel = models.ForeignKey(Hotel, on_delete=models.CASCADE, related_name="taxes")
     name = models.CharField(max_length=80)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     amount = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
     included_in_price = models.BooleanField(
-        default=False, help_text="Included taxes are shown as a line but not added to the total."
+        default=False, help_text=_("Included taxes are shown as a line but not added to the total.")
     )
 
     history = HistoricalRecords()
@@ -129,21 +130,21 @@ class RoomType(models.Model):
     max_adults = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1)])
     max_children = models.PositiveSmallIntegerField(default=0)
     max_occupancy = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1)])
-    beds = models.CharField(max_length=120, help_text="e.g. 1 king bed, or 2 single beds")
+    beds = models.CharField(max_length=120, help_text=_("e.g. 1 king bed, or 2 single beds"))
     size_m2 = models.PositiveSmallIntegerField(null=True, blank=True)
     amenities = models.ManyToManyField(Amenity, blank=True, related_name="room_types")
-    total_rooms = models.PositiveSmallIntegerField(help_text="Physical rooms of this type in the hotel.")
+    total_rooms = models.PositiveSmallIntegerField(help_text=_("Physical rooms of this type in the hotel."))
     # Occupancy pricing: a night's price covers `base_occupancy` adults per room; each adult beyond that pays the
     # supplement per night. Children pay by the hotel's age bands (ChildAgeBand).
     base_occupancy = models.PositiveSmallIntegerField(
-        default=2, validators=[MinValueValidator(1)], help_text="Adults per room included in the nightly price."
+        default=2, validators=[MinValueValidator(1)], help_text=_("Adults per room included in the nightly price.")
     )
     extra_adult_price = models.DecimalField(
         max_digits=12,
         decimal_places=2,
         default=Decimal("0"),
         validators=[MinValueValidator(0)],
-        help_text="Per extra adult per night, on every rate plan.",
+        help_text=_("Per extra adult per night, on every rate plan."),
     )
     is_active = models.BooleanField(default=True)
 
@@ -170,7 +171,7 @@ class ChildAgeBand(models.Model):
     min_age = models.PositiveSmallIntegerField(validators=[MaxValueValidator(17)])
     max_age = models.PositiveSmallIntegerField(validators=[MaxValueValidator(17)])
     price = models.DecimalField(
-        max_digits=12, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)], help_text="Per night."
+        max_digits=12, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)], help_text=_("Per night.")
     )
 
     history = HistoricalRecords()
@@ -208,20 +209,20 @@ class RatePlan(models.Model):
     """
 
     class MealPlan(models.TextChoices):
-        ROOM_ONLY = "room_only", "Room only"
-        BREAKFAST = "breakfast", "Breakfast included"
-        HALF_BOARD = "half_board", "Half board"
-        FULL_BOARD = "full_board", "Full board"
-        ALL_INCLUSIVE = "all_inclusive", "All inclusive"
+        ROOM_ONLY = "room_only", _("Room only")
+        BREAKFAST = "breakfast", _("Breakfast included")
+        HALF_BOARD = "half_board", _("Half board")
+        FULL_BOARD = "full_board", _("Full board")
+        ALL_INCLUSIVE = "all_inclusive", _("All inclusive")
 
     class Penalty(models.TextChoices):
-        FIRST_NIGHT = "first_night", "First night"
-        PERCENT = "percent", "Percentage of the stay"
-        FULL_STAY = "full_stay", "Full stay"
+        FIRST_NIGHT = "first_night", _("First night")
+        PERCENT = "percent", _("Percentage of the stay")
+        FULL_STAY = "full_stay", _("Full stay")
 
     class Derivation(models.TextChoices):
-        PERCENT = "percent", "Percentage of the parent's price"
-        AMOUNT = "amount", "Amount per room per night"
+        PERCENT = "percent", _("Percentage of the parent's price")
+        AMOUNT = "amount", _("Amount per room per night")
 
     room_type = models.ForeignKey(RoomType, on_delete=models.CASCADE, related_name="rate_plans")
     name = models.CharField(max_length=80, help_text='e.g. "Flexible", "Non-refundable", "Breakfast included".')
@@ -229,7 +230,7 @@ class RatePlan(models.Model):
     # Cancellation: free until `free_cancellation_days` before arrival (at check-in time, hotel-local), then the
     # penalty. No free days at all (null) means non-refundable.
     free_cancellation_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, default=2, help_text="Empty means non-refundable."
+        null=True, blank=True, default=2, help_text=_("Empty means non-refundable.")
     )
     cancellation_penalty = models.CharField(max_length=20, choices=Penalty.choices, default=Penalty.FIRST_NIGHT)
     cancellation_penalty_percent = models.DecimalField(
@@ -244,14 +245,14 @@ class RatePlan(models.Model):
         null=True,
         blank=True,
         related_name="derived_plans",
-        help_text="Derive this plan's prices from another plan of the same room type.",
+        help_text=_("Derive this plan's prices from another plan of the same room type."),
     )
     derivation = models.CharField(max_length=10, choices=Derivation.choices, blank=True)
     derivation_value = models.DecimalField(
         max_digits=12,
         decimal_places=2,
         default=Decimal("0"),
-        help_text="e.g. -15 (percent) for 15% off the parent, or 12.00 (amount) for breakfast per room per night.",
+        help_text=_("e.g. -15 (percent) for 15% off the parent, or 12.00 (amount) for breakfast per room per night."),
     )
     min_stay = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
     max_stay = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
@@ -389,8 +390,8 @@ class HotelStaff(models.Model):
     """A staff member's role at one hotel; the staff console shows each member only their hotels."""
 
     class Role(models.TextChoices):
-        MANAGER = "manager", "Manager"
-        FRONT_DESK = "front_desk", "Front desk"
+        MANAGER = "manager", _("Manager")
+        FRONT_DESK = "front_desk", _("Front desk")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hotel_roles")
     hotel = models.ForeignKey(Hotel, on_delete=models.CASCADE, related_name="staff")

@@ -6,25 +6,26 @@ or the sweep takes over) → ``sent``, or ``failed`` (the last attempt raised; r
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class OutboundEmail(models.Model):
     class Kind(models.TextChoices):
-        BOOKING_CONFIRMED_GUEST = "booking_confirmed_guest", "Booking confirmed (guest)"
-        BOOKING_CONFIRMED_HOTEL = "booking_confirmed_hotel", "New reservation (hotel)"
-        BOOKING_CANCELLED_GUEST = "booking_cancelled_guest", "Booking cancelled (guest)"
-        BOOKING_CANCELLED_HOTEL = "booking_cancelled_hotel", "Booking cancelled (hotel)"
-        PAYMENT_FAILED_GUEST = "payment_failed_guest", "Payment failed (guest)"
-        HOLD_EXPIRED_GUEST = "hold_expired_guest", "Hold expired (guest)"
-        LATE_PAYMENT_REFUNDED_GUEST = "late_payment_refunded_guest", "Late payment refunded (guest)"
-        PRE_ARRIVAL_REMINDER_GUEST = "pre_arrival_reminder_guest", "Pre-arrival reminder (guest)"
-        WELCOME = "welcome", "Welcome (account)"
+        BOOKING_CONFIRMED_GUEST = "booking_confirmed_guest", _("Booking confirmed (guest)")
+        BOOKING_CONFIRMED_HOTEL = "booking_confirmed_hotel", _("New reservation (hotel)")
+        BOOKING_CANCELLED_GUEST = "booking_cancelled_guest", _("Booking cancelled (guest)")
+        BOOKING_CANCELLED_HOTEL = "booking_cancelled_hotel", _("Booking cancelled (hotel)")
+        PAYMENT_FAILED_GUEST = "payment_failed_guest", _("Payment failed (guest)")
+        HOLD_EXPIRED_GUEST = "hold_expired_guest", _("Hold expired (guest)")
+        LATE_PAYMENT_REFUNDED_GUEST = "late_payment_refunded_guest", _("Late payment refunded (guest)")
+        PRE_ARRIVAL_REMINDER_GUEST = "pre_arrival_reminder_guest", _("Pre-arrival reminder (guest)")
+        WELCOME = "welcome", _("Welcome (account)")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     booking = models.ForeignKey(

@@ -2,17 +2,18 @@
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Payment(models.Model):
     class Status(models.TextChoices):
-        CREATED = "created", "Created"
-        PENDING = "pending", "Waiting for the bank"
-        PAID = "paid", "Paid"
-        FAILED = "failed", "Failed"
-        UNKNOWN = "unknown", "Outcome unknown"
-        REFUNDED = "refunded", "Refunded"
-        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+        CREATED = "created", _("Created")
+        PENDING = "pending", _("Waiting for the bank")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Outcome unknown")
+        REFUNDED = "refunded", _("Refunded")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
 
     booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="payments")
     gateway = models.CharField(max_length=120)
@@ -31,7 +32,7 @@ class Payment(models.Model):
     # changed under this row's lock, and the constraint below makes over-refunding impossible whatever the code does.
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     refund_pending_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    bank_responses = models.JSONField(default=list, help_text="Raw bank responses, in order (never card numbers).")
+    bank_responses = models.JSONField(default=list, help_text=_("Raw bank responses, in order (never card numbers)."))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -66,10 +67,10 @@ class Refund(models.Model):
     refusal is a new refund with a new key."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Refused by the bank"
-        UNKNOWN = "unknown", "Outcome unknown (asking the bank)"
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Refused by the bank")
+        UNKNOWN = "unknown", _("Outcome unknown (asking the bank)")
 
     UNSETTLED = (Status.PENDING, Status.UNKNOWN)
 

@@ -4,6 +4,7 @@ guest's display currency."""
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
@@ -50,20 +51,26 @@ def payment_return(request, reference):
         elif payment.status == Payment.Status.FAILED:
             messages.error(
                 request,
-                "The bank declined the payment, so nothing was charged and the rooms were released."
-                " You can search again and book with another card.",
+                _(
+                    "The bank declined the payment, so nothing was charged and the rooms were released."
+                    " You can search again and book with another card."
+                ),
             )
         elif payment.status in (Payment.Status.REFUNDED, Payment.Status.PARTIALLY_REFUNDED):
             messages.error(
                 request,
-                "Your payment arrived after your hold expired and the room had been sold. "
-                "We have refunded the full amount to your card.",
+                _(
+                    "Your payment arrived after your hold expired and the room had been sold. "
+                    "We have refunded the full amount to your card."
+                ),
             )
         elif payment.status in (Payment.Status.UNKNOWN, Payment.Status.PENDING):
             messages.warning(
                 request,
-                "We are waiting for the bank to confirm your payment. This page will show the "
-                "result as soon as the bank answers; you won't be charged twice.",
+                _(
+                    "We are waiting for the bank to confirm your payment. This page will show the "
+                    "result as soon as the bank answers; you won't be charged twice."
+                ),
             )
     return redirect("bookings:detail", reference=booking.reference)
 

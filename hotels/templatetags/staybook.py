@@ -4,6 +4,7 @@ from display.money import format_money, price_html
 
 register = template.Library()
 
+
 @register.filter
 def money(amount, currency):
     """``1234.5|money:"EUR"`` → ``€1,234.50`` in English, ``1 234,50 €`` in French (``display.money``)."""
