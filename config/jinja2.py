@@ -110,13 +110,14 @@ def environment(**options) -> Environment:
     # kept as Django's templates keep it.
     options.setdefault("keep_trailing_newline", True)
     options.pop("autoescape", None)  # Django passes True; said here, where it matters
-    # {{ _("…") }} and {% trans %} through Django's catalogues (the request's language), so `make messages`
+    # {{ _("…") }} through Django's catalogues (old-style gettext: a plain string, escaped by ``finalize`` like any
+    # value, its %(placeholders)s filled by ``|format``) (the request's language), so `make messages`
     # collects the fragments' strings with the templates' and English output is unchanged.
     options.setdefault("extensions", [])
     options["extensions"] = [*options["extensions"], "jinja2.ext.i18n"]
     env = Environment(autoescape=True, finalize=conditional_escape, **options)
     env.install_gettext_callables(
-        gettext=gettext, ngettext=ngettext, pgettext=pgettext, npgettext=npgettext, newstyle=True
+        gettext=gettext, ngettext=ngettext, pgettext=pgettext, npgettext=npgettext, newstyle=False
     )
     env.globals.update(
         static=static,
