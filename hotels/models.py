@@ -252,6 +252,7 @@ class RatePlan(models.Model):
         max_digits=12,
         decimal_places=2,
         default=Decimal("0"),
+        # xgettext:no-python-format
         help_text=_("e.g. -15 (percent) for 15% off the parent, or 12.00 (amount) for breakfast per room per night."),
     )
     min_stay = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
