@@ -73,7 +73,9 @@ class Booking(models.Model):
 
     currency = models.CharField(max_length=3)
     total = models.DecimalField(max_digits=12, decimal_places=2)
-    price_snapshot = models.JSONField(help_text=_("Nightly lines, taxes and total as quoted when the booking was made."))
+    price_snapshot = models.JSONField(
+        help_text=_("Nightly lines, taxes and total as quoted when the booking was made.")
+    )
     cancellation_policy = models.JSONField(help_text=_("The policy as agreed when the booking was made."))
 
     # Whose rooms these are: ours (counted in NightInventory, taken again by a late payment) or a supplier's (held

@@ -171,7 +171,11 @@ class ChildAgeBand(models.Model):
     min_age = models.PositiveSmallIntegerField(validators=[MaxValueValidator(17)])
     max_age = models.PositiveSmallIntegerField(validators=[MaxValueValidator(17)])
     price = models.DecimalField(
-        max_digits=12, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)], help_text=_("Per night.")
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0)],
+        help_text=_("Per night."),
     )
 
     history = HistoricalRecords()

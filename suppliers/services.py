@@ -70,7 +70,7 @@ def _mirror(supplier: Supplier, hotel, offer: SupplierOffer) -> tuple[RoomType, 
         )
         link = SupplierHotel.objects.create(hotel=local, supplier=supplier, remote_id=hotel.remote_id)
     room = offer.room_type
-    room_type, _ = RoomType.objects.get_or_create(
+    room_type, _created = RoomType.objects.get_or_create(
         hotel=link.hotel,
         name=room["name"],
         defaults={
@@ -82,7 +82,7 @@ def _mirror(supplier: Supplier, hotel, offer: SupplierOffer) -> tuple[RoomType, 
             "is_active": False,
         },
     )
-    plan, _ = RatePlan.objects.get_or_create(
+    plan, _created = RatePlan.objects.get_or_create(
         room_type=room_type, name=offer.rate_plan_name, defaults={"meal_plan": offer.meal_plan, "is_active": False}
     )
     return room_type, plan

@@ -1,6 +1,7 @@
 import re
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, throttling
 
@@ -19,7 +20,7 @@ class PartnerKeyAuthentication(authentication.BaseAuthentication):
         header = request.headers.get("Authorization", "")
         if not header:
             return None
-        keyword, _, key = header.partition(" ")
+        keyword, _space, key = header.partition(" ")
         if keyword != self.keyword or not key.strip():
             raise exceptions.AuthenticationFailed(_("Use the header Authorization: Api-Key <your key>."))
         if not KEY_SHAPE.fullmatch(key.strip()):

@@ -144,8 +144,7 @@ def test_the_guest_sees_indicative_amounts_and_is_charged_in_the_hotels_currency
     assert "≈ $228.80" in hotel_page.content.decode()
     # Unknown codes and foreign redirects are ignored, never an error.
     assert (
-        client.get(reverse("display:currency"), {"currency": "ZZZ", "next": "https://evil.example/"})["Location"]
-        == "/"
+        client.get(reverse("display:currency"), {"currency": "ZZZ", "next": "https://evil.example/"})["Location"] == "/"
     )
     assert "≈ $" not in client.get(reverse("hotels:search"), search).content.decode()
 
