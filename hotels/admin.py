@@ -12,6 +12,7 @@ from . import admin_views
 from .models import (
     Amenity,
     ChildAgeBand,
+    CityName,
     Hotel,
     HotelPhoto,
     HotelStaff,
@@ -349,3 +350,12 @@ class HotelStaffAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for member in queryset.select_related("user"):
             staff_member_remove(member=member)
+
+
+@admin.register(CityName)
+class CityNameAdmin(admin.ModelAdmin):
+    """A city's name per language: what guests may type in the search ("München") and see on the results page."""
+
+    list_display = ("city", "language", "name")
+    list_filter = ("language",)
+    search_fields = ("city", "name")

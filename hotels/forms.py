@@ -5,6 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .cities import city_for_name
 from .search import SORTS, known_cities
 from .stay import Stay
 
@@ -95,10 +96,9 @@ class SearchForm(StayForm):
     field_order = ["destination", "check_in", "check_out", "adults", "children", "children_ages", "rooms"]
 
     def clean_destination(self):
-        wanted = " ".join(self.cleaned_data["destination"].split()).casefold()
-        for city in known_cities():
-            if city.casefold() == wanted:
-                return city
+        city = city_for_name(self.cleaned_data["destination"], known_cities())  # "München" → Munich
+        if city is not None:
+            return city
         raise forms.ValidationError(_("We have no hotels in that city yet. Try one of the suggestions."))
 
 

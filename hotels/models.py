@@ -4,10 +4,12 @@ import zoneinfo
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -408,3 +410,31 @@ class HotelStaff(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.get_role_display()} at {self.hotel.name}"
+
+
+class CityName(models.Model):
+    """A city's name in one language ("München" for Munich in German): what a guest may type in the search, and
+    what the results page shows in that language. ``city`` is the name hotels use (``Hotel.city``), which the
+    search itself matches; the destination field resolves a typed name to it first (``hotels.cities``)."""
+
+    city = models.CharField(_("city"), max_length=100, help_text=_("As hotels spell it, e.g. Munich."))
+    language = models.CharField(_("language"), max_length=8, help_text=_("A language code, e.g. de."))
+    name = models.CharField(_("name"), max_length=100, help_text=_("The city's name in that language, e.g. München."))
+
+    class Meta:
+        verbose_name = _("city name")
+        verbose_name_plural = _("city names")
+        ordering = ["city", "language"]
+        constraints = [models.UniqueConstraint(fields=["city", "language"], name="cityname_city_language_unique")]
+        indexes = [models.Index(Lower("name"), name="cityname_lower_name_idx")]
+
+    def __str__(self):
+        return f"{self.city} ({self.language}): {self.name}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        cache.delete("hotels:city-names")  # hotels.cities reads them through the cache
+
+    def delete(self, *args, **kwargs):
+        cache.delete("hotels:city-names")
+        return super().delete(*args, **kwargs)

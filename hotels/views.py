@@ -15,6 +15,7 @@ from config.db_router import reads_from_replica
 from display.context_processors import SESSION_KEY as CURRENCY_SESSION_KEY
 
 from .cards import CARDS_VERSION_KEY, cards_version
+from .cities import city_label
 from .forms import ResultsFilterForm, SearchForm, StayForm
 from .limits import anonymous_browsing_limited
 from .models import Hotel
@@ -75,7 +76,7 @@ def search(request):
     return render(
         request,
         "hotels/results.html",
-        {"city": form.cleaned_data["destination"], "content": content, "results": results},
+        {"city": city_label(form.cleaned_data["destination"]), "content": content, "results": results},
     )
 
 
@@ -107,7 +108,7 @@ def _results_content(request, form) -> tuple[SafeString, ResultsPage | None]:
             "form": form,
             "filter_form": filter_form,
             "stay": stay,
-            "city": city,
+            "city": city_label(city),  # in the reader's language ("München"); the search used the hotels' name
             "results": results,
             "selected_stars": {str(v) for v in (filters["stars"] or [])},
             "selected_amenities": set(filters["amenities"] or []),

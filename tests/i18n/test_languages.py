@@ -273,3 +273,17 @@ def test_every_shipped_language_has_a_complete_catalogue():
 
     assert set(languages()) == {code for code, _ in settings.LANGUAGES} - {settings.LANGUAGE_CODE}
     assert check() == 0
+
+
+def test_a_city_is_found_by_its_name_in_any_language_and_shown_in_the_readers(client):
+    rt = RoomTypeFactory(hotel=HotelFactory(name="Hotel Isar", city="Munich", country="Germany"))
+    open_nights(rt, future(10), 3, price="617.25")
+    german = client.get("/de/search/", {"destination": "  münchen ", **stay_query()})
+    page = text(german)
+    assert german.status_code == 200 and "Hotel Isar" in page and "1 Hotel in München" in page
+    spanish = text(client.get("/es/search/", {"destination": "Múnich", **stay_query()}))
+    assert "Hotel Isar" in spanish and "1 hotel en Múnich" in spanish
+    english = text(client.get("/search/", {"destination": "München", **stay_query()}))
+    assert "Hotel Isar" in english and "1 hotel in Munich" in english  # typed in German, read in English
+    nowhere = text(client.get("/de/search/", {"destination": "Atlantis", **stay_query()}))
+    assert "In dieser Stadt haben wir noch keine Hotels" in nowhere
