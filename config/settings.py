@@ -49,6 +49,7 @@ ADMIN_URL = env("ADMIN_URL", default="admin/").strip("/") + "/"  # move the staf
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
+    "modeltranslation",  # before the admin (hotels/translation.py)
     "config.apps.StaybookAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -232,6 +233,10 @@ LANGUAGES = [
     ("es", _("Spanish")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Catalogue content per language (hotels/translation.py): a language's columns come from `makemigrations`.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+MODELTRANSLATION_AUTO_POPULATE = "default"  # content created in any language also fills the default (the fallback)
 LANGUAGE_COOKIE_NAME = "staybook_language"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"

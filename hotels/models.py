@@ -22,6 +22,12 @@ def validate_timezone(value):
         raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Paris).")
 
 
+def per_language(*fields: str) -> list[str]:
+    """The columns hotels/translation.py adds for ``fields`` (``name_fr``…): left out of the change history, which
+    records the plain column (the text as last saved)."""
+    return [f"{field}_{code.replace('-', '_')}" for field in fields for code, _name in settings.LANGUAGES]
+
+
 class Amenity(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=80)
@@ -53,7 +59,7 @@ class Hotel(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(excluded_fields=["created_at"])
+    history = HistoricalRecords(excluded_fields=[*per_language("name", "description"), "created_at"])
 
     class Meta:
         ordering = ["name"]
@@ -114,7 +120,7 @@ class HotelTax(models.Model):
         default=False, help_text=_("Included taxes are shown as a line but not added to the total.")
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=per_language("name"))
 
     class Meta:
         ordering = ["id"]
@@ -150,7 +156,7 @@ class RoomType(models.Model):
     )
     is_active = models.BooleanField(default=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=per_language("name", "description"))
 
     class Meta:
         ordering = ["hotel", "name"]
@@ -271,7 +277,7 @@ class RatePlan(models.Model):
     nights_from = models.DateField(null=True, blank=True, editable=False)
     nights_to = models.DateField(null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["nights_from", "nights_to"])
+    history = HistoricalRecords(excluded_fields=[*per_language("name"), "nights_from", "nights_to"])
 
     class Meta:
         ordering = ["room_type", "position", "id"]

@@ -6,6 +6,7 @@ import re
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -220,7 +221,8 @@ class AvailabilityView(PartnerAPIView):
         outcome = self.test_outcome(request)
         seconds = 0 if outcome else settings.PARTNER_AVAILABILITY_CACHE_SECONDS
         if seconds:
-            key = "availability:" + hashlib.sha256(repr((request.user.pk, sorted(q.items()))).encode()).hexdigest()
+            asked = (request.user.pk, sorted(q.items()), translation.get_language())  # content per Accept-Language
+            key = "availability:" + hashlib.sha256(repr(asked).encode()).hexdigest()
             found = cache.get_many([key, CARDS_VERSION_KEY])
             version = found.get(CARDS_VERSION_KEY) or cards_version()
             if key in found and found[key][0] == version:

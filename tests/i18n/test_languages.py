@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 from bookings.models import Booking
 from bookings.services import GuestDetails, booking_hold
 from bookings.workflow import booking_confirm
+from hotels.models import Hotel
 from hotels.stay import Stay
 from notifications.services import reminders_send
 from partners.models import Partner
@@ -72,6 +73,16 @@ def prefixed(language: str, path: str) -> str:
 
 def html_lang(page: str) -> str:
     return re.search(r'<html lang="([^"]+)"', page).group(1)
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """Each request activates its language and the test client leaves it active: start every test in English."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
 
 
 @pytest.fixture
@@ -287,3 +298,32 @@ def test_a_city_is_found_by_its_name_in_any_language_and_shown_in_the_readers(cl
     assert "Hotel Isar" in english and "1 hotel in Munich" in english  # typed in German, read in English
     nowhere = text(client.get("/de/search/", {"destination": "Atlantis", **stay_query()}))
     assert "In dieser Stadt haben wir noch keine Hotels" in nowhere
+
+
+def test_catalogue_content_is_edited_per_language_with_the_default_as_fallback(client, admin_client, paris):
+    hotel = paris.hotel
+    Hotel.objects.filter(pk=hotel.pk).update(
+        description_en="A quiet courtyard hotel.",
+        description_de="Ein ruhiges Hotel mit Innenhof.",
+        name_de="Hotel Licht",
+    )
+    paris.__class__.objects.filter(pk=paris.pk).update(name_de="Doppelzimmer")
+    german = text(client.get(f"/de/hotels/{hotel.slug}/", stay_query()))
+    assert "Ein ruhiges Hotel mit Innenhof." in german and "Hotel Licht" in german and "Doppelzimmer" in german
+    french = text(client.get(f"/fr/hotels/{hotel.slug}/", stay_query()))
+    assert "A quiet courtyard hotel." in french and "Hôtel Lumière" in french  # nothing in French: the default
+
+    results = text(client.get("/de/search/", {"destination": "Paris", **stay_query()}))
+    assert "Hotel Licht" in results
+
+    partner = Partner.objects.create(name="Agentur")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {partner_key_issue(partner=partner)}")
+    query = {"city": "Paris", "check_in": future(10).isoformat(), "check_out": future(12).isoformat(), "adults": 2}
+    assert "Hotel Licht" in api.get("/api/v1/availability/", query, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Hôtel Lumière" in api.get("/api/v1/availability/", query, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+    # Staff edit each language in the admin.
+    form = text(admin_client.get(f"/{settings.ADMIN_URL}hotels/hotel/{hotel.pk}/change/"))
+    for field in ("name_en", "name_fr", "name_de", "name_es", "description_fr"):
+        assert f'name="{field}"' in form
