@@ -106,7 +106,7 @@ class ResultsFilterForm(forms.Form):
     """Sort and filters of the results page; bad values are dropped, never an error page."""
 
     sort = forms.ChoiceField(
-        choices=[("price", "Lowest price"), ("stars", "Most stars"), ("name", "Name")], required=False
+        choices=[("price", _("Lowest price")), ("stars", _("Most stars")), ("name", _("Name"))], required=False
     )
     min_price = forms.DecimalField(label=_("Min total"), min_value=0, max_digits=12, decimal_places=2, required=False)
     max_price = forms.DecimalField(label=_("Max total"), min_value=0, max_digits=12, decimal_places=2, required=False)

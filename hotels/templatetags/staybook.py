@@ -46,9 +46,10 @@ def night(value):
     from datetime import date
 
     from django.template.defaultfilters import date as date_filter
+    from django.utils.translation import gettext
 
     try:
-        return date_filter(date.fromisoformat(str(value)), "D j M Y")
+        return date_filter(date.fromisoformat(str(value)), gettext("D j M Y"))
     except ValueError:
         return value
 
