@@ -26,8 +26,9 @@ install: $(STAMP)
 MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=staticfiles --ignore=media --ignore=tests --ignore=bench \
 	--ignore=templates/styleguide.html --ignore=payments/sandbox_bank
 messages: install
+	$(PY) scripts/i18n.py fragments
 	DEBUG=1 $(PY) manage.py makemessages --no-obsolete -e html,txt,py $(MESSAGES_IGNORE) \
-		$$($(PY) scripts/i18n.py languages | sed 's/[^ ][^ ]*/-l &/g')
+		$$($(PY) scripts/i18n.py languages | sed 's/[^ ][^ ]*/-l &/g'); status=$$?; rm -f fragments/_messages.py; exit $$status
 
 compilemessages: install
 	$(PY) scripts/i18n.py compile

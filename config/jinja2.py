@@ -13,7 +13,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext, ngettext, npgettext, pgettext
+from django.utils.translation import gettext, ngettext
 from jinja2 import Environment
 
 from hotels.templatetags.staybook import money, night, price_html, query_with_params, stars
@@ -110,15 +110,10 @@ def environment(**options) -> Environment:
     # kept as Django's templates keep it.
     options.setdefault("keep_trailing_newline", True)
     options.pop("autoescape", None)  # Django passes True; said here, where it matters
-    # {{ _("…") }} through Django's catalogues (old-style gettext: a plain string, escaped by ``finalize`` like any
-    # value, its %(placeholders)s filled by ``|format``) (the request's language), so `make messages`
-    # collects the fragments' strings with the templates' and English output is unchanged.
-    options.setdefault("extensions", [])
-    options["extensions"] = [*options["extensions"], "jinja2.ext.i18n"]
-    env = Environment(autoescape=True, finalize=conditional_escape, **options)
-    env.install_gettext_callables(
-        gettext=gettext, ngettext=ngettext, pgettext=pgettext, npgettext=npgettext, newstyle=False
-    )
+    extensions = [*options.pop("extensions", []), "jinja2.ext.i18n"]
+    env = Environment(autoescape=True, finalize=conditional_escape, extensions=extensions, **options)
+    # Django's own catalogues (the active language of the request), as {{ _("...") }} and {% trans %}.
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)
     env.globals.update(
         static=static,
         url=url,

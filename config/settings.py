@@ -313,6 +313,12 @@ SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=30)
 # Search and hotel pages per anonymous client IP (django-ratelimit's "60/m" form; empty turns the limit off).
 SEARCH_RATE_ANONYMOUS = env("SEARCH_RATE_ANONYMOUS", default="60/m")
 REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=3)
+# Guests and their data (accounts.verification, accounts.guest_links, accounts.privacy): how long a sign-up's
+# verification link and a guest's "manage my booking" link work, and how long after check-out a stay's guest data
+# is kept before the daily retention task anonymises it (invoices, receipts and payments are kept).
+EMAIL_VERIFY_MAX_AGE_DAYS = env.int("EMAIL_VERIFY_MAX_AGE_DAYS", default=3)
+GUEST_LINK_MAX_AGE_DAYS = env.int("GUEST_LINK_MAX_AGE_DAYS", default=30)
+GUEST_DATA_RETENTION_DAYS = env.int("GUEST_DATA_RETENTION_DAYS", default=3 * 365)
 
 # --- Suppliers: other sites' hotels in our search (suppliers app, docs/suppliers.md) ------------------------------
 # Where the results page finds hotels resold from other sites (hotels/sources.py), like EMAIL_BACKEND: dotted paths
@@ -363,7 +369,8 @@ PARTNER_AVAILABILITY_CACHE_SECONDS = env.int("PARTNER_AVAILABILITY_CACHE_SECONDS
 PARTNER_API_MAX_BODY = 32 * 1024
 SPECTACULAR_SETTINGS = {
     "TITLE": "Staybook partner API",
-    "DESCRIPTION": "Search availability and create, fetch and cancel bookings. Authenticate with "
+    "DESCRIPTION": "Search availability and create, fetch, change and cancel bookings (of one or several rooms; "
+    "a room can be cancelled on its own). Authenticate with "
     '`Authorization: Api-Key <key>`. Errors always have the shape {"error": {"code", "message", "fields"}}.',
     "VERSION": "1.0.0",
     "SCHEMA_PATH_PREFIX": "/api/v1",
@@ -372,6 +379,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "bookings.models.Booking.Status",  # as named before room lines had a status too
+        "RoomLineStatusEnum": "bookings.models.RoomLine.Status",
+    },
 }
 
 # --- Security (production defaults; DEBUG relaxes them for local http) -----------------------------------------

@@ -33,6 +33,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", include("hotels.urls")),
     path("accounts/", include("accounts.urls")),
+    path("legal/", include("accounts.legal_urls")),
     path("bookings/", include("bookings.urls")),
     path("supplier-hotels/", include("suppliers.urls")),
     prefix_default_language=False,

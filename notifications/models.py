@@ -18,14 +18,21 @@ class OutboundEmail(models.Model):
         PAYMENT_FAILED_GUEST = "payment_failed_guest", _("Payment failed (guest)")
         HOLD_EXPIRED_GUEST = "hold_expired_guest", _("Hold expired (guest)")
         LATE_PAYMENT_REFUNDED_GUEST = "late_payment_refunded_guest", _("Late payment refunded (guest)")
+        BOOKING_MODIFIED_GUEST = "booking_modified_guest", _("Booking changed (guest)")
+        BOOKING_MODIFIED_HOTEL = "booking_modified_hotel", _("Reservation changed (hotel)")
         PRE_ARRIVAL_REMINDER_GUEST = "pre_arrival_reminder_guest", _("Pre-arrival reminder (guest)")
-        WELCOME = "welcome", _("Welcome (account)")
+        WELCOME = "welcome", _("Welcome: confirm your e-mail address (account)")
+        VERIFY_EMAIL = "verify_email", _("Confirm your e-mail address, again (account)")
+        GUEST_LINK = "guest_link", _("Manage-my-booking link (guest without an account)")
+        PAYMENT_LINK_GUEST = "payment_link_guest", _("Payment link (guest, staff booking)")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        # Addressed to a sign-up account that hasn't verified its address: queued once it is (accounts.verification).
+        HELD = "held", _("Held until the address is verified")
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     booking = models.ForeignKey(

@@ -6,13 +6,13 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0007_outbox_inventory_audit'),
+        ('accounts', '0002_guests_privacy'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='booking',
-            name='language',
-            field=models.CharField(default='en', max_length=8),
+            model_name='user',
+            name='preferred_language',
+            field=models.CharField(blank=True, max_length=8),
         ),
     ]

@@ -6,13 +6,13 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ('bookings', '0012_staff_booking_roles'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='preferred_language',
-            field=models.CharField(blank=True, max_length=8),
+            model_name='booking',
+            name='language',
+            field=models.CharField(default='en', max_length=8),
         ),
     ]
