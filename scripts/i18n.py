@@ -103,7 +103,7 @@ def fragments_messages() -> int:
     count = 0
     for path in sorted((ROOT / "fragments").rglob("*.html")):
         with path.open("rb") as f:
-            for lineno, function, message, _comments in babel_extract(f, ("_", "gettext", "ngettext"), [], {}):
+            for lineno, _function, message, _comments in babel_extract(f, ("_", "gettext", "ngettext"), [], {}):
                 where = f"# {path.relative_to(ROOT)}:{lineno}"
                 if isinstance(message, tuple):
                     singular, plural = message[0], message[1]
