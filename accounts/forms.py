@@ -90,12 +90,23 @@ class SignupForm(forms.Form):
         return data
 
 
+def _language_choices():
+    from django.conf import settings
+    from django.utils.translation import get_language_info
+
+    return [("", _("The language of my browser"))] + [
+        (code, get_language_info(code)["name_local"].capitalize()) for code, _name in settings.LANGUAGES
+    ]
+
+
 class ProfileForm(forms.ModelForm):
     marketing = forms.BooleanField(label=_("Send me offers and news by e-mail"), required=False)
+    # The site's and the account's e-mails' language once logged in (config/i18n.py).
+    preferred_language = forms.TypedChoiceField(label=_("Language"), choices=_language_choices, required=False)
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "phone", "country"]
+        fields = ["first_name", "last_name", "phone", "country", "preferred_language"]
         widgets = {
             "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
             "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),

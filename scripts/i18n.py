@@ -103,15 +103,14 @@ def fragments_messages() -> int:
     count = 0
     for path in sorted((ROOT / "fragments").rglob("*.html")):
         with path.open("rb") as f:
-            for lineno, _function, message, _comments in babel_extract(f, ("_", "gettext", "ngettext"), [], {}):
+            for lineno, function, message, _comments in babel_extract(f, ("_", "gettext", "ngettext"), [], {}):
                 where = f"# {path.relative_to(ROOT)}:{lineno}"
-                if isinstance(message, tuple):
-                    singular, plural = message[0], message[1]
-                    if singular is None or plural is None:
-                        continue
-                    lines += [where, f"ngettext({singular!r}, {plural!r}, 1)"]
-                elif message:
-                    lines += [where, f"gettext({message!r})"]
+                # A call with keyword arguments comes as a tuple: ("Room %(n)s", None); ngettext as (one, many, None).
+                strings = [m for m in (message if isinstance(message, tuple) else (message,)) if isinstance(m, str)]
+                if function == "ngettext" and len(strings) >= 2:
+                    lines += [where, f"ngettext({strings[0]!r}, {strings[1]!r}, 1)"]
+                elif strings and strings[0]:
+                    lines += [where, f"gettext({strings[0]!r})"]
                 else:
                     continue
                 count += 1

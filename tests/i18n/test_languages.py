@@ -327,3 +327,15 @@ def test_catalogue_content_is_edited_per_language_with_the_default_as_fallback(c
     form = text(admin_client.get(f"/{settings.ADMIN_URL}hotels/hotel/{hotel.pk}/change/"))
     for field in ("name_en", "name_fr", "name_de", "name_es", "description_fr"):
         assert f'name="{field}"' in form
+
+
+def test_the_profile_sets_the_accounts_language(client):
+    user = UserFactory()
+    client.force_login(user)
+    form = text(client.get("/de/accounts/profile/"))
+    assert '<option value="fr">Français</option>' in form
+    saved = client.post("/de/accounts/profile/", {"first_name": "Ada", "last_name": "L", "preferred_language": "fr"})
+    assert saved.status_code in (200, 302)
+    user.refresh_from_db()
+    assert user.preferred_language == "fr"
+    assert client.get("/", HTTP_ACCEPT_LANGUAGE="de")["Location"] == "/fr/"
