@@ -167,16 +167,17 @@ def test_a_french_booking_is_made_mailed_reminded_and_receipted_in_french(
         },
     )
     assert start.status_code == 302 and start["Location"].startswith("/fr/bookings/new/")
-    guest = client.post(
-        start["Location"],
-        {
-            "first_name": "Ελένη",
-            "last_name": "Dupont",
-            "email": "elene@example.com",
-            "password1": "un-guessable 42!",
-            "password2": "un-guessable 42!",
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        guest = client.post(
+            start["Location"],
+            {
+                "first_name": "Ελένη",
+                "last_name": "Dupont",
+                "email": "elene@example.com",
+                "password1": "un-guessable 42!",
+                "password2": "un-guessable 42!",
+            },
+        )
     assert guest.status_code == 302, text(guest)
     review = client.get(guest["Location"])
     assert "Vérifiez votre réservation" in text(review) and "1 234,50 €" in text(review)
@@ -185,6 +186,11 @@ def test_a_french_booking_is_made_mailed_reminded_and_receipted_in_french(
     booking = Booking.objects.get()
     assert booking.language == "fr"
 
+    # The account made while booking confirms its address first (in French: it signed up on /fr/).
+    [verification] = [m for m in mail.outbox if m.to == ["elene@example.com"]]
+    assert "Confirmer mon adresse e-mail" in verification.alternatives[0][0]
+    link = re.search(r"https?://[^/\s]+(/\S+)", verification.body).group(1)
+    assert client.get(link).status_code in (200, 302)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         booking_confirm(booking=booking)
