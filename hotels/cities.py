@@ -2,6 +2,7 @@
 typed in any language ("München", "Venezia") is resolved to it first, and pages show the city in the reader's
 language. Names are ``CityName`` rows, edited in the admin and seeded for the demo cities."""
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
 
@@ -34,6 +35,8 @@ def city_for_name(typed: str, cities: list[str]) -> str | None:
 def city_label(city: str, language: str | None = None) -> str:
     """``city`` as written in ``language`` (the active one), or as hotels spell it when no name is known."""
     language = (language or translation.get_language() or "").split("-")[0]
+    if language == settings.LANGUAGE_CODE:
+        return city  # hotels spell their city in the default language: no lookup on the default pages
     for canonical, code, name in _names():
         if canonical == city and code == language:
             return name

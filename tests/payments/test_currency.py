@@ -172,7 +172,7 @@ def test_the_review_page_says_the_charge_is_in_the_hotels_currency(client, bank,
     )
     guest = client.post(start["Location"], {**GUEST, "password1": "un-guessable 42!", "password2": "un-guessable 42!"})
     review = client.get(guest["Location"]).content.decode()
-    assert "You will be charged in EUR, the hotel's currency. Amounts in USD are indicative" in review
+    assert "You will be charged in EUR, the hotel’s currency. Amounts in USD are indicative" in review
     assert "≈ $220.00" in review
     client.post(guest["Location"], {"expected_total": "200.00"})
     booking = Booking.objects.get()
