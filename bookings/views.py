@@ -366,16 +366,19 @@ def _basket_review(request, token, draft, rate_plan, stay, basket, *, as_guest: 
             if as_guest:
                 guest_links.guest_access_grant(request, booking)
         except PriceChanged as exc:
-            messages.warning(request, f"The price changed while you were booking: {exc.message} Please check it again.")
+            messages.warning(
+                request,
+                _("The price changed while you were booking: %(msg)s Please check it again.") % {"msg": exc.message},
+            )
             return redirect("bookings:review", token=token)
         except SoldOut as exc:
-            messages.error(request, f"{exc.message} Nothing has been charged. Please choose again.")
+            messages.error(request, _("%(msg)s Nothing has been charged. Please choose again.") % {"msg": exc.message})
             return redirect(back)
         except BookingError as exc:
             messages.error(request, exc.message)
             return redirect(back)
         except ArithmeticError:
-            messages.error(request, "Something in the form was not valid. Please check the price and try again.")
+            messages.error(request, _("Something in the form was not valid. Please check the price and try again."))
             return redirect("bookings:review", token=token)
         hold_made(request, booking)
         draft_update(request.session, token, booking=booking.reference)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from notifications.services import booking_change_emails, booking_emails_for_event
 from payments.gateways.base import PaymentStatus
@@ -361,17 +362,17 @@ def booking_staff_create(
     """A booking taken by staff (phone, e-mail, walk-in): the rooms are held by the same service and rules as the
     website's, the history names the staff member, the source is ``staff``. Then either an offline payment (cash,
     bank transfer, pay at the hotel) is recorded with its reference and the booking confirmed, in the same
-    transaction, or (``payment_method="link"``) the bank's payment page is opened and its link e-mailed to the
-    guest through the outbox; the booking then confirms when the bank says it is paid, as a website booking does.
+    transaction, or (``payment_method="link"``) the rooms stay held for ``STAFF_LINK_HOLD_MINUTES`` and the caller
+    e-mails the bank's page with :func:`payment_link_send` once this has committed (the bank is never called with
+    the rooms' rows locked); the booking then confirms when the bank says it is paid, as a website booking does.
 
-    Raises ``StayInvalid`` / ``SoldOut`` / ``PriceChanged`` (nothing is held then) and ``PaymentError`` when the
-    bank can't open the page (the rooms stay held; the link can be sent again from the booking's page)."""
+    Raises ``StayInvalid`` / ``SoldOut`` / ``PriceChanged`` / ``InvalidTransition``: nothing is held then."""
     from .lines import RoomRequest
     from .models import OfflinePayment
     from .overrides import room_line_price_override
 
     if any(room.rate_plan.room_type.hotel_id != hotel.pk for room in rooms):
-        raise StayInvalid("Every room must be at the hotel of the booking.")
+        raise StayInvalid(gettext("Every room must be at the hotel of the booking."))
     link = payment_method == "link"
     lead = f"{guest.first_name} {guest.last_name}".strip()
     requests = [
@@ -413,8 +414,6 @@ def booking_staff_create(
                 actor=actor,
                 note=f"paid offline ({payment_method}), reference {payment_reference}"[:255],
             )
-    if link:
-        payment_link_send(booking=booking)
     return booking
 
 
