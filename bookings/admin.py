@@ -70,6 +70,7 @@ class PaymentInline(PricesInline):
     model = Payment
     fields = [
         "created_at",
+        "kind",
         "amount",
         "currency",
         "status",
@@ -287,6 +288,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
         "cancel_with_penalty",
         "cancel_without_penalty",
         "resend_confirmation",
+        "send_payment_link",
         "mark_checked_in",
         "mark_checked_out",
         "mark_no_show",
@@ -568,6 +570,15 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             email_resend(booking=booking)
 
         self._apply(request, queryset, "bookings.change_booking", resend, "queued for resending")
+
+    @admin.action(description="E-mail a payment link (bookings waiting for payment)", permissions=["change"])
+    def send_payment_link(self, request, queryset):
+        def send(booking):
+            if booking.status != Booking.Status.PENDING_PAYMENT:
+                raise BookingError("only a booking waiting for payment has a payment link")
+            workflow.payment_link_send(booking=booking)
+
+        self._apply(request, queryset, "bookings.change_booking", send, "sent a payment link")
 
     def _mark(self, request, queryset, to: str, done: str):
         self._apply(

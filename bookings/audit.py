@@ -57,22 +57,43 @@ WHERE n.id IS NULL
 ORDER BY 1, 2
 """
 
-# A paid payment belongs to a sold booking (it paid for it, or for a change that was applied), or everything but the
-# kept penalty has been (or is being) refunded.
-PAID_SQL = """
-SELECT b.reference, p.id, p.amount, p.refunded_amount + p.refund_pending_amount, b.status,
-       COALESCE(b.cancellation_penalty, 0)
-FROM payments_payment p JOIN bookings_booking b ON b.id = p.booking_id
-WHERE p.status IN ('paid', 'partially_refunded', 'refunded')
-  AND NOT (b.status = ANY(%(sold)s) AND (p.id = (
-        SELECT p2.id FROM payments_payment p2
-        WHERE p2.booking_id = b.id AND p2.status IN ('paid', 'partially_refunded', 'refunded')
-          AND NOT EXISTS (SELECT 1 FROM bookings_bookingchange c2 WHERE c2.payment_id = p2.id)
-        ORDER BY p2.paid_at, p2.id LIMIT 1)
-        OR EXISTS (SELECT 1 FROM bookings_bookingchange c WHERE c.payment_id = p.id AND c.status = 'applied')))
-  AND p.refunded_amount + p.refund_pending_amount
-      < p.amount - CASE WHEN b.status = 'cancelled' THEN COALESCE(b.cancellation_penalty, 0) ELSE 0 END
+# The payments that pay for a booking (payments.services._pays_for_the_booking): its first paid checkout payment,
+# each later charge that settled a ScheduledCharge (a balance, a fee), and the difference of each applied change.
+PAYING_CTE = """
+WITH paying AS (
+    SELECT p.* FROM payments_payment p
+    WHERE p.status IN ('paid', 'partially_refunded', 'refunded') AND p.amount > 0 AND (
+        (p.kind IN ('full', 'deposit', 'guarantee') AND p.id = (
+            SELECT p2.id FROM payments_payment p2
+            WHERE p2.booking_id = p.booking_id AND p2.paid_at IS NOT NULL
+              AND p2.kind IN ('full', 'deposit', 'guarantee')
+              AND NOT EXISTS (SELECT 1 FROM bookings_bookingchange c2 WHERE c2.payment_id = p2.id)
+            ORDER BY p2.paid_at, p2.id LIMIT 1))
+        OR EXISTS (SELECT 1 FROM payments_scheduledcharge c WHERE c.payment_id = p.id)
+        OR EXISTS (SELECT 1 FROM bookings_bookingchange c WHERE c.payment_id = p.id AND c.status = 'applied'))
+)
 """
+
+# A paid payment that pays for nothing (a booking paid twice, a late payment, a link paid after the card was
+# charged) is refunded in full; what pays for a booking that was not sold is refunded but for the kept penalty.
+PAID_SQL = (
+    PAYING_CTE  # noqa: S608 - constant SQL text, no input in it  # nosec B608
+    + """
+SELECT b.reference, p.id, p.amount, p.refunded_amount + p.refund_pending_amount, b.status, 0
+FROM payments_payment p JOIN bookings_booking b ON b.id = p.booking_id
+WHERE p.status IN ('paid', 'partially_refunded', 'refunded') AND p.amount > 0
+  AND p.id NOT IN (SELECT id FROM paying)
+  AND p.refunded_amount + p.refund_pending_amount < p.amount
+UNION ALL
+SELECT b.reference, NULL, SUM(p.amount), SUM(p.refunded_amount + p.refund_pending_amount), b.status,
+       COALESCE(b.cancellation_penalty, 0)
+FROM paying p JOIN bookings_booking b ON b.id = p.booking_id
+WHERE NOT b.status = ANY(%(sold)s)
+GROUP BY b.id
+HAVING SUM(p.amount - p.refunded_amount - p.refund_pending_amount)
+       > CASE WHEN b.status = 'cancelled' THEN COALESCE(b.cancellation_penalty, 0) ELSE 0 END
+"""
+)
 
 # Each payment's settled and reserved amounts against its refunds; each booking's against its payments'.
 REFUND_SUMS_SQL = """
@@ -87,17 +108,44 @@ HAVING p.refunded_amount <> COALESCE(SUM(r.amount) FILTER (WHERE r.status = 'suc
     OR p.refund_pending_amount <> COALESCE(SUM(r.amount) FILTER (WHERE r.status IN ('pending', 'unknown')), 0)
 """
 
-# A booking's refunded amount is what was refunded of the payment that paid for it (its first paid payment; a later
-# one paid it again by mistake and is refunded on its own).
-BOOKING_REFUNDED_SQL = """
-SELECT b.reference, b.refunded_amount, COALESCE(p.refunded_amount, 0)
+# A booking's refunded amount is what was refunded of the payments that pay for it.
+BOOKING_REFUNDED_SQL = (
+    PAYING_CTE  # noqa: S608 - constant SQL text, no input in it  # nosec B608
+    + """
+SELECT b.reference, b.refunded_amount, COALESCE(SUM(p.refunded_amount), 0)
 FROM bookings_booking b
-LEFT JOIN LATERAL (
-    SELECT refunded_amount FROM payments_payment
-    WHERE booking_id = b.id AND paid_at IS NOT NULL
-    ORDER BY paid_at, id LIMIT 1
-) p ON true
-WHERE b.refunded_amount <> COALESCE(p.refunded_amount, 0)
+LEFT JOIN paying p ON p.booking_id = b.id
+GROUP BY b.id
+HAVING b.refunded_amount <> COALESCE(SUM(p.refunded_amount), 0)
+"""
+)
+
+# Money owed later: a balance or fee due that nobody has tried to charge for an hour (the beat task is not
+# running), a balance given up on whose booking still stands, a charge settled by a payment of another amount.
+CHARGES_SQL = """
+SELECT b.reference, c.key, 'overdue', c.status, c.next_attempt_at
+FROM payments_scheduledcharge c JOIN bookings_booking b ON b.id = c.booking_id
+WHERE c.status IN ('scheduled', 'charging') AND c.next_attempt_at < %(before)s
+UNION ALL
+SELECT b.reference, c.key, 'unpaid balance, booking still ' || b.status, c.status, c.settled_at
+FROM payments_scheduledcharge c JOIN bookings_booking b ON b.id = c.booking_id
+WHERE c.status = 'failed' AND c.purpose = 'balance' AND b.status IN ('confirmed', 'checked_in')
+UNION ALL
+SELECT b.reference, c.key, 'settled by a payment of ' || p.amount, c.status, c.settled_at
+FROM payments_scheduledcharge c JOIN bookings_booking b ON b.id = c.booking_id
+JOIN payments_payment p ON p.id = c.payment_id
+WHERE p.amount <> c.amount OR p.kind <> c.purpose
+"""
+
+# The same thing charged twice and kept: more than one payment for one scheduled charge paid and not refunded.
+DOUBLE_CHARGE_SQL = """
+SELECT b.reference, c.key, COUNT(*)
+FROM payments_payment p
+JOIN payments_scheduledcharge c ON c.id = p.scheduled_charge_id
+JOIN bookings_booking b ON b.id = c.booking_id
+WHERE p.status IN ('paid', 'partially_refunded') AND p.refunded_amount + p.refund_pending_amount < p.amount
+GROUP BY b.reference, c.key
+HAVING COUNT(*) > 1
 """
 
 # A booking's total is its room lines' charges added up (a sold line's total, a cancelled line's kept penalty); a
@@ -159,10 +207,14 @@ def books_findings(*, now=None) -> list[Finding]:
         findings.append(
             Finding(
                 "paid_payment",
-                f"{reference}, payment {payment_id}",
+                f"{reference}, payment {payment_id}" if payment_id else f"{reference}, its payments",
                 f"paid {amount} for a {status} booking (penalty {penalty}), but only {back} refunded or refunding",
             )
         )
+    for reference, key, what, status, when in _rows(CHARGES_SQL, {"before": now - STUCK_EFFECT_LIMIT}):
+        findings.append(Finding("scheduled_charge", f"{reference}, {key}", f"{what} ({status} since {when})"))
+    for reference, key, count in _rows(DOUBLE_CHARGE_SQL):
+        findings.append(Finding("double_charge", f"{reference}, {key}", f"{count} payments kept for one charge"))
     for reference, payment_id, refunded, pending, settled, unsettled in _rows(REFUND_SUMS_SQL):
         findings.append(
             Finding(

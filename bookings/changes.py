@@ -98,6 +98,11 @@ def _line_plan(line: RoomLine) -> dict:
     }
 
 
+def without_guest_names(state: dict) -> dict:
+    """A change's ``before``/``after`` with the rooms' guest names blanked (the guests' data is anonymised)."""
+    return {**state, "lines": [{**line, "guest_name": ""} for line in state.get("lines", [])]}
+
+
 def _booking_state(booking: Booking, lines) -> dict:
     return {
         "check_in": booking.check_in.isoformat(),
@@ -227,7 +232,7 @@ def booking_change_quote(
             entry = _line_plan(line)
             if request.guest_name != line.guest_name:
                 entry["guest_name"] = request.guest_name
-                notes.append(f"room {line.position}: guest {request.guest_name}")
+                notes.append(f"room {line.position}: guest's name")
             planned.append(entry)
             continue
         plan, snapshot = _reprice(request, new_in, new_out, base_cache)
@@ -492,7 +497,7 @@ def room_line_cancel(
         line.save()
         _booking_refresh(booking)
         booking.save()
-        summary = f"room {line.position} ({line.room_type.name}, {line.guest_name or '-'}) cancelled, penalty {penalty}"
+        summary = f"room {line.position} ({line.room_type.name}) cancelled, penalty {penalty}"
         change = BookingChange.objects.create(
             booking=booking,
             kind=BookingChange.Kind.CANCEL_ROOM,

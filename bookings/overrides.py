@@ -7,6 +7,7 @@ receipts and e-mails show the agreed price and why. The change is in the booking
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from .exceptions import InvalidTransition, StayInvalid
 from .lines import snapshot_combine
@@ -21,14 +22,14 @@ def room_line_price_override(*, line: RoomLine, price: Decimal, reason: str, act
     (``bookings.override_booking_price`` at the line's hotel)."""
     reason = (reason or "").strip()
     if not reason:
-        raise StayInvalid("Say why this room is sold at another price.")
+        raise StayInvalid(_("Say why this room is sold at another price."))
     price = Decimal(price).quantize(Decimal("0.01"))
     if price < 0:
-        raise StayInvalid("A price can't be negative.")
+        raise StayInvalid(_("A price can't be negative."))
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=line.booking_id)
         if booking.status != Booking.Status.PENDING_PAYMENT:
-            raise InvalidTransition("A room's price can only be changed before the booking is paid.")
+            raise InvalidTransition(_("A room's price can only be changed before the booking is paid."))
         line = RoomLine.objects.select_for_update().get(pk=line.pk)
         difference = price - line.total
         if not difference:

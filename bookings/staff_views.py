@@ -120,10 +120,23 @@ class StaffBookingNewView(TemplateView):
                 payment_method=method,
                 payment_reference=payment.cleaned_data.get("reference", "").strip(),
             )
-        except (BookingError, PaymentError) as exc:
-            lines._non_form_errors = lines.error_class([exc.message])
-            return self.render_to_response(self._context(stay_form, hotel, lines, guest, payment, may_override))
+        except BookingError as exc:
+            context = self._context(stay_form, hotel, lines, guest, payment, may_override)
+            return self.render_to_response({**context, "errors": [exc.message]})
         if method == StaffPaymentForm.Method.LINK:
+            # After the hold's commit: a bank that can't be reached leaves the rooms held, never a second booking.
+            try:
+                workflow.payment_link_send(booking=booking)
+            except PaymentError as exc:
+                messages.warning(
+                    request,
+                    _(
+                        "Booking %(ref)s is held, but the payment link could not be sent (%(error)s). Send it again "
+                        'with the action "E-mail a payment link" in the list of bookings.'
+                    )
+                    % {"ref": booking.reference, "error": exc.message},
+                )
+                return redirect("admin:bookings_booking_change", booking.pk)
             messages.success(
                 request,
                 _("Booking %(ref)s is held; a payment link was e-mailed to %(email)s.")

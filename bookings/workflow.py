@@ -21,21 +21,35 @@ these, never loses them, and none of them is done twice.
 import hashlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from notifications.services import booking_change_emails, booking_emails_for_event
 from payments.gateways.base import PaymentStatus
-from payments.models import Payment, Refund
+from payments.models import Payment, Refund, ScheduledCharge
 from payments.receipts import receipt_issue
 from payments.services import (
+    booking_card_guaranteed,
+    booking_paid_net,
     booking_payment_paid,
+    booking_payments_paying,
+    booking_refund_all_but,
+    charge_payments_orphaned,
+    payment_charge_record,
     payment_outcome_record,
+    payment_pays_for_booking,
     payment_status_fetch,
     payment_webhook_parse,
     payments_unsettled,
     refund_request,
+    scheduled_charge_claim,
+    scheduled_charge_create,
+    scheduled_charge_send,
+    scheduled_charges_cancel,
+    scheduled_charges_due,
 )
 from payments.services import refunds_reconcile as payments_refunds_reconcile
 
@@ -120,11 +134,20 @@ def booking_confirm(*, booking: Booking, actor_kind: str = Actor.SYSTEM, actor=N
 
 
 def booking_cancel(
-    *, booking: Booking, actor_kind: str, actor=None, waive_penalty: bool = False, note: str = ""
+    *,
+    booking: Booking,
+    actor_kind: str,
+    actor=None,
+    waive_penalty: bool = False,
+    note: str = "",
+    charge_fee: bool = True,
 ) -> Booking:
-    """Cancel: the nights go back on sale, the penalty due under the booking's policy is kept and the rest of the
-    card payment is refunded through the bank (asynchronously: the refund is written now, in the same
-    transaction, and settles when the bank answers). Cancelling twice returns the booking unchanged."""
+    """Cancel: the nights go back on sale, the penalty due under the booking's policy is kept and the rest of what
+    the guest paid is refunded through the bank (asynchronously: the refund is written now, in the same
+    transaction, and settles when the bank answers). When the guest paid less than the penalty and a card is
+    saved (a card guarantee, a deposit), the difference is charged to it once as a late-cancellation fee (not
+    with ``charge_fee=False``: a booking cancelled because its card keeps declining). Balances not charged yet
+    are owed no more. Cancelling twice returns the booking unchanged."""
     with transaction.atomic():
         booking, changed = _transition(
             services.booking_cancel,
@@ -135,36 +158,70 @@ def booking_cancel(
             note=note,
         )
         if changed:
-            keep = booking.cancellation_penalty or Decimal("0.00")
-            # all that is left, less the penalty, counted under each payment's lock: the booking's payment first,
-            # then the differences paid for its changes
-            for payment in _payments_of(booking):
-                kept_here = min(keep, payment.amount)
-                refund_request(payment=payment, amount=None, keep=kept_here, reason="cancellation")
-                keep -= kept_here
+            scheduled_charges_cancel(booking=booking)  # a balance not charged yet is owed no more
+            penalty = booking.cancellation_penalty or Decimal("0.00")
+            # all the guest paid for it (its own payment, its balance and fees, its changes' differences), less
+            # the penalty, latest payments first
+            booking_refund_all_but(booking=booking, keep=penalty, reason="cancellation")
             for change in booking.changes.filter(status=BookingChange.Status.PENDING_PAYMENT):
                 changes.booking_change_release(change=change, to=BookingChange.Status.FAILED)
+            if charge_fee:
+                _fee_charge(booking, purpose=Payment.Kind.CANCELLATION_FEE, fee=penalty)
             _effects_write(booking, "cancelled")
     return booking
 
 
+def _fee_charge(booking: Booking, *, purpose: str, fee: Decimal) -> ScheduledCharge | None:
+    """Owe what the guest has not paid of ``fee`` (a late-cancellation or no-show fee under the booking's policy)
+    on the saved card, charged after the commit; in the caller's transaction. Nothing without a saved card."""
+    if not booking_card_guaranteed(booking):
+        return None
+    from django.utils import timezone
+
+    charge = scheduled_charge_create(
+        booking=booking, purpose=purpose, amount=fee - booking_paid_net(booking), due_at=timezone.now()
+    )
+    if charge is not None:
+        from config.celery import enqueue_on_commit
+        from payments.tasks import charge_scheduled
+
+        enqueue_on_commit(charge_scheduled, charge.pk)
+    return charge
+
+
+def booking_no_show(*, booking: Booking, actor=None, actor_kind: str = Actor.STAFF) -> Booking:
+    """The guest did not come: mark the booking a no-show and charge the fee due under its policy (what cancelling
+    at arrival costs, less what the guest paid already) to the saved card, once, after the commit. Clicking twice,
+    or two staff members at once, charge once: the second finds the booking a no-show already, and the charge's
+    key is unique. A booking without a saved card is only marked."""
+    from django.utils import timezone
+
+    with transaction.atomic():
+        booking, changed = _transition(
+            services.booking_mark, booking, to=Status.NO_SHOW, actor=actor, actor_kind=actor_kind
+        )
+        if changed:
+            scheduled_charges_cancel(booking=booking, purposes=[Payment.Kind.BALANCE])  # the fee replaces it
+            fee = services.booking_cancel_quote(booking=booking, at=max(timezone.now(), _arrival(booking)))
+            _fee_charge(booking, purpose=Payment.Kind.NO_SHOW_FEE, fee=fee)
+    return booking
+
+
+def _arrival(booking: Booking):
+    from datetime import datetime
+
+    hotel = booking.hotel
+    return datetime.combine(booking.check_in, hotel.check_in_time).replace(tzinfo=hotel.tzinfo)
+
+
 def _payments_of(booking: Booking) -> list[Payment]:
-    """The card payments that paid for ``booking`` as it stands: the booking's own, then the differences of the
-    changes applied to it, in the order they were paid."""
-    paid = booking.payments.filter(status__in=[Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED]).order_by(
-        "paid_at", "id"
-    )
-    applied = set(
-        BookingChange.objects.filter(
-            booking=booking, status=BookingChange.Status.APPLIED, payment__isnull=False
-        ).values_list("payment_id", flat=True)
-    )
-    own = next((p for p in paid if p.pk not in applied and not _is_change_payment(p)), None)
-    return ([own] if own else []) + [p for p in paid if p.pk in applied]
-
-
-def _is_change_payment(payment: Payment) -> bool:
-    return BookingChange.objects.filter(payment=payment).exists()
+    """The card payments that paid for ``booking`` as it stands and still hold money (``payments.services``: its
+    own checkout payment, its balance and fees, the differences of the changes applied to it), oldest first."""
+    return [
+        p
+        for p in booking_payments_paying(booking)
+        if p.status in (Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED)
+    ]
 
 
 # --- changing a sold booking (issue 17) ------------------------------------------------------------------------------
@@ -315,7 +372,9 @@ def holds_expire(*, now=None) -> int:
 
 
 def booking_mark(*, booking: Booking, to: str, actor=None, actor_kind: str = Actor.STAFF) -> Booking:
-    """Front-desk transitions (checked in, checked out, no-show): nothing follows them."""
+    """Front-desk transitions (checked in, checked out, no-show); a no-show charges its fee to a saved card."""
+    if to == Status.NO_SHOW:
+        return booking_no_show(booking=booking, actor=actor, actor_kind=actor_kind)
     return services.booking_mark(booking=booking, to=to, actor=actor, actor_kind=actor_kind)
 
 
@@ -361,17 +420,17 @@ def booking_staff_create(
     """A booking taken by staff (phone, e-mail, walk-in): the rooms are held by the same service and rules as the
     website's, the history names the staff member, the source is ``staff``. Then either an offline payment (cash,
     bank transfer, pay at the hotel) is recorded with its reference and the booking confirmed, in the same
-    transaction, or (``payment_method="link"``) the bank's payment page is opened and its link e-mailed to the
-    guest through the outbox; the booking then confirms when the bank says it is paid, as a website booking does.
+    transaction, or (``payment_method="link"``) the rooms stay held for ``STAFF_LINK_HOLD_MINUTES`` and the caller
+    e-mails the bank's page with :func:`payment_link_send` once this has committed (the bank is never called with
+    the rooms' rows locked); the booking then confirms when the bank says it is paid, as a website booking does.
 
-    Raises ``StayInvalid`` / ``SoldOut`` / ``PriceChanged`` (nothing is held then) and ``PaymentError`` when the
-    bank can't open the page (the rooms stay held; the link can be sent again from the booking's page)."""
+    Raises ``StayInvalid`` / ``SoldOut`` / ``PriceChanged`` / ``InvalidTransition``: nothing is held then."""
     from .lines import RoomRequest
     from .models import OfflinePayment
     from .overrides import room_line_price_override
 
     if any(room.rate_plan.room_type.hotel_id != hotel.pk for room in rooms):
-        raise StayInvalid("Every room must be at the hotel of the booking.")
+        raise StayInvalid(gettext("Every room must be at the hotel of the booking."))
     link = payment_method == "link"
     lead = f"{guest.first_name} {guest.last_name}".strip()
     requests = [
@@ -413,8 +472,6 @@ def booking_staff_create(
                 actor=actor,
                 note=f"paid offline ({payment_method}), reference {payment_reference}"[:255],
             )
-    if link:
-        payment_link_send(booking=booking)
     return booking
 
 
@@ -467,9 +524,11 @@ def payment_outcome_apply(*, payment: Payment, outcome: PaymentStatus) -> Paymen
             payment.refresh_from_db()
             return payment
         booking = payment.booking
-        if payment.status == Payment.Status.PAID:
+        if payment.scheduled_charge_id:  # a payment link for a balance or a fee
+            _later_outcome(payment)
+        elif payment.status in (Payment.Status.PAID, Payment.Status.SAVED):
             paid_before = (
-                booking.payments.filter(paid_at__isnull=False)
+                booking.payments.filter(paid_at__isnull=False, kind__in=Payment.CHECKOUT_KINDS)
                 .exclude(pk=payment.pk)
                 .exclude(booking_change__isnull=False)
                 .exists()
@@ -478,11 +537,18 @@ def payment_outcome_apply(*, payment: Payment, outcome: PaymentStatus) -> Paymen
                 if paid_before:
                     raise InvalidTransition("This booking was already paid by another payment.")
                 with transaction.atomic():
-                    booking_confirm(booking=booking, note=f"paid, bank transaction {payment.bank_transaction_id}")
+                    note = (
+                        f"paid, bank transaction {payment.bank_transaction_id}"
+                        if payment.status == Payment.Status.PAID
+                        else "card saved as a guarantee"
+                    )
+                    booking = booking_confirm(booking=booking, note=note)
+                    _balance_schedule(booking)
             except (SoldOut, InvalidTransition) as exc:
                 logger.warning("payment %s arrived for %s, which can't be confirmed: %s", payment.pk, booking, exc)
-                refund_request(payment=payment, amount=payment.amount, reason=f"paid, not sold: {exc}")
-                _effects_write(booking, "late_payment_refunded")
+                if payment.status == Payment.Status.PAID:
+                    refund_request(payment=payment, amount=payment.amount, reason=f"paid, not sold: {exc}")
+                    _effects_write(booking, "late_payment_refunded")
         else:
             booking, booking_changed = _transition(
                 services.booking_payment_failed, booking, note=f"bank: {payment.failure_code}"
@@ -491,6 +557,129 @@ def payment_outcome_apply(*, payment: Payment, outcome: PaymentStatus) -> Paymen
                 _effects_write(booking, "payment_failed")
     payment.refresh_from_db()
     return payment
+
+
+def _balance_schedule(booking: Booking) -> ScheduledCharge | None:
+    """A deposit was paid: owe the balance, charged to the saved card on its date (in the confirmation's
+    transaction)."""
+    from datetime import datetime
+
+    from hotels.payment_terms import payment_terms_of
+
+    terms = payment_terms_of(booking)
+    if terms["due_later_by"] != "card" or Decimal(terms["due_later"]) <= 0:
+        return None
+    return scheduled_charge_create(
+        booking=booking,
+        purpose=Payment.Kind.BALANCE,
+        amount=Decimal(terms["due_later"]),
+        due_at=datetime.fromisoformat(terms["due_later_at"]),
+    )
+
+
+# --- charging later, exactly once -----------------------------------------------------------------------------------
+
+# After a declined charge: try again after these delays (the guest has a payment link meanwhile); then give up.
+CHARGE_RETRY_DELAYS = (timedelta(days=1), timedelta(days=2))
+CHARGE_MAX_ATTEMPTS = len(CHARGE_RETRY_DELAYS) + 1
+
+
+def scheduled_charges_run(*, now=None) -> int:
+    """Periodic (beat): charge every balance or fee that is due, each once. Returns how many attempts settled."""
+    settled = 0
+    for charge_id in scheduled_charges_due(now=now):
+        payment = scheduled_charge_run(charge_id=charge_id, now=now)
+        if payment is not None and payment.status in (Payment.Status.PAID, Payment.Status.FAILED):
+            settled += 1
+    # Charges whose answer was lost and that are owed no more (the booking was cancelled meanwhile): ask the bank
+    # again with the same key; money it took is then refunded (_later_outcome).
+    for payment in charge_payments_orphaned(now=now):
+        result = scheduled_charge_send(payment=payment)
+        if result is not None:
+            _charge_result_apply(payment, result, now=now)
+    return settled
+
+
+def scheduled_charge_run(*, charge_id: int, now=None) -> Payment | None:
+    """One attempt at a due charge: claim it (``payments.services.scheduled_charge_claim``: another worker's claim,
+    a retried task or a crash never make a second charge), ask the bank, apply its answer. An answer that did not
+    come back leaves the payment ``unknown``: the next run asks again with the same key."""
+    payment = scheduled_charge_claim(charge_id=charge_id, now=now)
+    if payment is None:
+        return None
+    result = scheduled_charge_send(payment=payment)
+    if result is None:
+        payment.refresh_from_db()
+        return payment
+    return _charge_result_apply(payment, result, now=now)
+
+
+def _charge_result_apply(payment: Payment, result, *, now=None) -> Payment:
+    with transaction.atomic():
+        Booking.objects.select_for_update().filter(pk=payment.booking_id).values_list("pk", flat=True).get()
+        payment, changed = payment_charge_record(payment=payment, result=result)
+        if changed:
+            _later_outcome(payment, now=now)
+    payment.refresh_from_db()
+    return payment
+
+
+def _later_outcome(payment: Payment, *, now=None) -> None:
+    """What a settled later charge means, in the caller's transaction (holding the booking's lock): paid → the
+    charge is settled by it and the guest gets the receipt by e-mail (a second payment for a charge settled or
+    cancelled already is refunded in full); declined → the guest is sent a payment link and the card is tried
+    again on :data:`CHARGE_RETRY_DELAYS`; after the last attempt an unpaid balance cancels the booking under its
+    policy (the hotel is told by the cancellation's e-mail)."""
+    from django.utils import timezone
+
+    from notifications.models import OutboundEmail
+    from notifications.services import email_queue
+
+    now = now or timezone.now()
+    charge = ScheduledCharge.objects.select_for_update().select_related("booking").get(pk=payment.scheduled_charge_id)
+    booking = charge.booking
+    if payment.status == Payment.Status.PAID:
+        if charge.status not in ScheduledCharge.OPEN:
+            logger.warning("payment %s paid %s, which is %s: refunded", payment.pk, charge.key, charge.status)
+            refund_request(payment=payment, amount=payment.amount, reason=f"{charge.key} already {charge.status}")
+            return
+        charge.status, charge.payment, charge.settled_at, charge.last_error = (
+            ScheduledCharge.Status.PAID,
+            payment,
+            now,
+            "",
+        )
+        charge.save(update_fields=["status", "payment", "settled_at", "last_error"])
+        email_queue(
+            kind=OutboundEmail.Kind.CHARGE_RECEIPT_GUEST,
+            recipient=booking.guest_email,
+            booking=booking,
+            dedupe_key=f"{OutboundEmail.Kind.CHARGE_RECEIPT_GUEST}:{charge.key}",
+        )
+        return
+    if payment.bank_session_id or charge.status not in ScheduledCharge.OPEN:
+        return  # a payment link not paid: the schedule goes on; or nothing is owed any more
+    charge.last_error = payment.failure_code[:255]
+    if charge.attempts >= CHARGE_MAX_ATTEMPTS:
+        charge.status, charge.settled_at = ScheduledCharge.Status.FAILED, now
+        charge.save(update_fields=["status", "settled_at", "last_error"])
+        if charge.purpose == Payment.Kind.BALANCE and booking.status == Status.CONFIRMED:
+            booking_cancel(
+                booking=booking,
+                actor_kind=Actor.SYSTEM,
+                note=f"balance unpaid after {charge.attempts} attempts",
+                charge_fee=False,
+            )
+        return
+    charge.status = ScheduledCharge.Status.SCHEDULED
+    charge.next_attempt_at = now + CHARGE_RETRY_DELAYS[charge.attempts - 1]
+    charge.save(update_fields=["status", "next_attempt_at", "last_error"])
+    email_queue(
+        kind=OutboundEmail.Kind.CHARGE_DECLINED_GUEST,
+        recipient=booking.guest_email,
+        booking=booking,
+        dedupe_key=f"{OutboundEmail.Kind.CHARGE_DECLINED_GUEST}:{charge.key}:{charge.attempts}",
+    )
 
 
 def payment_sync(*, payment: Payment) -> Payment:
@@ -526,13 +715,18 @@ def refunds_reconcile() -> int:
 
 
 def _owed_back(payment: Payment) -> Decimal:
-    """What the guest must get back of ``payment`` in all: nothing while it pays for a sold booking; all but the
-    penalty of a cancelled one; all of a payment that bought nothing (a late payment, a booking paid twice)."""
+    """What the guest must get back of ``payment`` in all: nothing while it pays for a sold booking; of a cancelled
+    one, all but the part of the penalty the booking's other payments don't cover; all of a payment that bought
+    nothing (a late payment, a booking paid twice, a payment link paid after the card was charged)."""
     booking = payment.booking
-    pays_for_it = payment in _payments_of(booking)
-    if booking.status == Status.CANCELLED and pays_for_it:
-        return payment.amount - (booking.cancellation_penalty or 0)
-    if booking.status in (Status.CONFIRMED, Status.CHECKED_IN, Status.CHECKED_OUT, Status.NO_SHOW) and pays_for_it:
+    if not payment_pays_for_booking(payment):
+        return payment.amount
+    if booking.status == Status.CANCELLED:
+        this_net = payment.amount - payment.refunded_amount - payment.refund_pending_amount
+        kept_elsewhere = booking_paid_net(booking) - this_net
+        keep_here = max((booking.cancellation_penalty or 0) - kept_elsewhere, Decimal("0.00"))
+        return payment.amount - min(keep_here, payment.amount)
+    if booking.status in (Status.CONFIRMED, Status.CHECKED_IN, Status.CHECKED_OUT, Status.NO_SHOW):
         return Decimal("0.00")
     return payment.amount
 

@@ -14,6 +14,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 
 from .cards import CardTax
 from .models import ChildAgeBand, Hotel, HotelTax, RatePlan, RatePlanNight, RoomType
+from .payment_terms import GUEST_BOOKABLE, payment_terms_line, payment_terms_snapshot
 from .policy import cancellation_policy_snapshot, policy_line
 from .pricing import (
     ChildBand,
@@ -97,6 +98,21 @@ class RoomOffer:
     @property
     def policy_line(self) -> str:
         return policy_line(self.policy)
+
+    @property
+    def payment_terms(self) -> dict:
+        """What is due now and later, and when (``hotels.payment_terms``), if booked now."""
+        return payment_terms_snapshot(
+            rate_plan=self.rate_plan,
+            hotel=self.room_type.hotel,
+            check_in=self.quote.nights[0].date,
+            total=self.quote.total,
+            first_night=self.quote.first_night,
+        )
+
+    @property
+    def payment_terms_line(self) -> str:
+        return payment_terms_line(self.payment_terms)
 
 
 def _overrides_by_plan(plan_ids, *, check_in: date, check_out: date) -> dict[int, dict]:
@@ -208,6 +224,8 @@ def hotels_offers(
         occupancy = occupancy_of(room_type, bands[room_type.hotel_id])
         base_lines = night_lines(room_type.base_prices, stay.rooms)  # shared by the plans without nights of their own
         for plan in room_type.active_plans:
+            if plan.payment_terms not in GUEST_BOOKABLE:  # sold by the hotel's staff only
+                continue
             try:
                 quote = plan_quote(
                     rate_plan=plan,

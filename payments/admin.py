@@ -7,7 +7,7 @@ from django.utils.html import format_html
 
 from hotels.staff import EstimatedCountPaginator, HotelListFilter, HotelScopedAdminMixin
 
-from .models import Payment, Receipt, Refund
+from .models import Payment, Receipt, Refund, ScheduledCharge
 
 
 class ReadOnlyAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
@@ -31,6 +31,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     list_display = [
         "booking",
         "hotel_name",
+        "kind",
         "amount",
         "currency",
         "status",
@@ -41,7 +42,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         "created_at",
         "paid_at",
     ]
-    list_filter = ["status", HotelListFilter]
+    list_filter = ["status", "kind", HotelListFilter]
     list_select_related = ["booking__hotel"]
     search_fields = ["=booking__reference", "=bank_transaction_id"]
     ordering = ["-id"]
@@ -77,3 +78,15 @@ class ReceiptAdmin(ReadOnlyAdmin):
         return format_html(
             '<a href="{}">Download</a>', reverse("admin:bookings_booking_receipt", args=[obj.booking_id])
         )
+
+
+@admin.register(ScheduledCharge)
+class ScheduledChargeAdmin(ReadOnlyAdmin):
+    """Balances and fees owed on saved cards: when they are due, how many attempts, what settled them."""
+
+    hotel_path = "booking__hotel"
+    list_display = ["booking", "purpose", "amount", "currency", "due_at", "status", "attempts", "next_attempt_at"]
+    list_filter = ["status", "purpose", HotelListFilter]
+    list_select_related = ["booking__hotel"]
+    search_fields = ["=booking__reference"]
+    ordering = ["-id"]

@@ -2,19 +2,46 @@
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Payment(models.Model):
+    """One attempt to take money (or, for a card guarantee, only to save the card) for a booking.
+
+    Every charge, whatever it is for (``kind``), is a row here, settled through ``payments.services``: the guest's
+    checkout at the bank's page (the stay in full, a deposit, a card guarantee of 0.00), a saved card charged later
+    (the balance, a no-show or late-cancellation fee, a change's difference) or a payment link."""
+
     class Status(models.TextChoices):
-        CREATED = "created", "Created"
-        PENDING = "pending", "Waiting for the bank"
-        PAID = "paid", "Paid"
-        FAILED = "failed", "Failed"
-        UNKNOWN = "unknown", "Outcome unknown"
-        REFUNDED = "refunded", "Refunded"
-        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+        CREATED = "created", _("Created")
+        PENDING = "pending", _("Waiting for the bank")
+        PAID = "paid", _("Paid")
+        SAVED = "saved", _("Card saved (nothing charged)")
+        FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Outcome unknown")
+        REFUNDED = "refunded", _("Refunded")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+
+    class Kind(models.TextChoices):
+        FULL = "full", _("The stay, in full")
+        DEPOSIT = "deposit", _("Deposit")
+        GUARANTEE = "guarantee", _("Card guarantee")
+        BALANCE = "balance", _("Balance")
+        NO_SHOW_FEE = "no_show_fee", _("No-show fee")
+        CANCELLATION_FEE = "cancellation_fee", _("Late-cancellation fee")
+        CHANGE_DIFFERENCE = "change_difference", _("Change difference")
+
+    # Paid at the guest's checkout (the first of these that is paid pays for the booking; another is a mistake)
+    CHECKOUT_KINDS = (Kind.FULL, Kind.DEPOSIT, Kind.GUARANTEE)
+    # Taken later, each for one ScheduledCharge, from the saved card or through a payment link
+    LATER_KINDS = (Kind.BALANCE, Kind.NO_SHOW_FEE, Kind.CANCELLATION_FEE, Kind.CHANGE_DIFFERENCE)
 
     booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.FULL)
+    scheduled_charge = models.ForeignKey(
+        "payments.ScheduledCharge", on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    attempt = models.PositiveSmallIntegerField(default=1)
     gateway = models.CharField(max_length=120)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
@@ -31,7 +58,10 @@ class Payment(models.Model):
     # changed under this row's lock, and the constraint below makes over-refunding impossible whatever the code does.
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     refund_pending_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    bank_responses = models.JSONField(default=list, help_text="Raw bank responses, in order (never card numbers).")
+    bank_responses = models.JSONField(default=list, help_text=_("Raw bank responses, in order (never card numbers)."))
+    # The URLs the first request for this payment gave the bank: a retry with the same idempotency key must send
+    # the same request (a signed return URL made a second later differs, and the bank refuses a changed request).
+    bank_request = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -41,7 +71,14 @@ class Payment(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "last_checked_at"], name="payment_status_checked_idx")]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) | Q(kind="guarantee", amount=0), name="payment_amount_positive_or_guarantee"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["balance", "no_show_fee", "cancellation_fee", "change_difference"])
+                | Q(scheduled_charge__isnull=True),
+                name="payment_scheduled_only_later_kinds",
+            ),
             models.CheckConstraint(
                 condition=Q(refunded_amount__gte=0, refund_pending_amount__gte=0)
                 & Q(refunded_amount__lte=F("amount") - F("refund_pending_amount")),
@@ -57,6 +94,75 @@ class Payment(models.Model):
         return f"{self.card_brand.title()} •••• {self.card_last4}" if self.card_last4 else ""
 
 
+class SavedCard(models.Model):
+    """The card a guest saved at the bank for a booking: the bank's token, brand and last four digits. Never the
+    number, the expiry or the CVC (we never see them: the guest types them on the bank's page)."""
+
+    booking = models.OneToOneField("bookings.Booking", on_delete=models.PROTECT, related_name="saved_card")
+    gateway = models.CharField(max_length=120)
+    token = models.CharField(max_length=120)
+    brand = models.CharField(max_length=20, blank=True)
+    last4 = models.CharField(max_length=4, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.brand.title()} •••• {self.last4}"
+
+
+class ScheduledCharge(models.Model):
+    """Money a booking owes later, taken from its saved card once: the balance N days before arrival, a no-show or
+    late-cancellation fee, a change's difference.
+
+    ``key`` (``<reference>:<purpose>``) is unique, so the same charge can't be owed twice. The beat task claims a
+    due charge under its row lock (``SKIP LOCKED``) and creates the attempt's ``Payment`` with a deterministic
+    idempotency key in the same transaction, before the bank is called: a second worker skips it, and a retried
+    task or a crash asks the bank again with that same key, which the bank answers with its first result. A
+    declined attempt is retried on a schedule (the guest is sent a payment link meanwhile); ``payment`` is the one
+    payment that settled it (a link paid as well as the card is refunded)."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        CHARGING = "charging", _("Charging (asking the bank)")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed (gave up)")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    OPEN = (Status.SCHEDULED, Status.CHARGING)
+
+    booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="scheduled_charges")
+    purpose = models.CharField(max_length=20, choices=Payment.Kind.choices)
+    key = models.CharField(max_length=120, unique=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="settled_charge"
+    )
+    last_error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="charge_status_next_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="scheduledcharge_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(purpose__in=["balance", "no_show_fee", "cancellation_fee", "change_difference"]),
+                name="scheduledcharge_later_purpose",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | Q(payment__isnull=False), name="scheduledcharge_paid_has_payment"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} {self.amount} {self.currency} for {self.booking_id} ({self.status})"
+
+
 class Refund(models.Model):
     """Money sent back through the bank: an asynchronous bank operation, like a payment.
 
@@ -66,10 +172,10 @@ class Refund(models.Model):
     refusal is a new refund with a new key."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Refused by the bank"
-        UNKNOWN = "unknown", "Outcome unknown (asking the bank)"
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Refused by the bank")
+        UNKNOWN = "unknown", _("Outcome unknown (asking the bank)")
 
     UNSETTLED = (Status.PENDING, Status.UNKNOWN)
 
@@ -120,25 +226,3 @@ class Receipt(models.Model):
 
     def __str__(self):
         return self.number
-
-
-class ExchangeRate(models.Model):
-    """How many units of ``quote`` one unit of ``base`` buys, as the configured provider last said
-    (``payments.currency``). Only for showing guests indicative amounts: nothing is charged in these."""
-
-    base = models.CharField(max_length=3)
-    quote = models.CharField(max_length=3)
-    rate = models.DecimalField(max_digits=20, decimal_places=10)
-    as_of = models.DateField(help_text="The provider's date for the rate.")
-    source = models.CharField(max_length=40)
-    fetched_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["base", "quote"]
-        constraints = [
-            models.UniqueConstraint(fields=["base", "quote"], name="exchangerate_pair_unique"),
-            models.CheckConstraint(condition=models.Q(rate__gt=0), name="exchangerate_rate_positive"),
-        ]
-
-    def __str__(self):
-        return f"1 {self.base} = {self.rate} {self.quote} ({self.as_of})"

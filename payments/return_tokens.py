@@ -25,3 +25,24 @@ def payment_return_token_valid(reference: str, token: str) -> bool:
     except signing.BadSignature:
         return False
     return True
+
+
+LINK_SALT = "payments.link"
+LINK_MAX_AGE_SECONDS = 30 * 24 * 60 * 60  # a declined balance is tried again over days; the link lasts longer
+
+
+def payment_link_url(reference: str) -> str:
+    """The address we e-mail a guest whose saved card was declined: our page that opens the bank's payment link
+    for what the booking still owes (signed, so the guest needs no login)."""
+    token = signing.TimestampSigner(salt=LINK_SALT).sign(reference).split(":", 1)[1]
+    return f"{settings.SITE_URL}{reverse('payments:link', kwargs={'reference': reference})}?t={token}"
+
+
+def payment_link_token_valid(reference: str, token: str) -> bool:
+    if not token or len(token) > 100:
+        return False
+    try:
+        signing.TimestampSigner(salt=LINK_SALT).unsign(f"{reference}:{token}", max_age=LINK_MAX_AGE_SECONDS)
+    except signing.BadSignature:
+        return False
+    return True

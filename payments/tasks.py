@@ -1,7 +1,5 @@
 from celery import shared_task
 
-from . import currency
-from .currency import RatesUnavailable
 from .services import refund_send
 
 
@@ -12,8 +10,18 @@ def send_refund(refund_id: int) -> str:
     return refund.status if refund else "missing"
 
 
-@shared_task(acks_late=True, autoretry_for=(RatesUnavailable,), retry_backoff=300, max_retries=6)
-def exchange_rates_refresh() -> int:
-    """Daily: store the display-currency provider's rates (retried for about half a day if it is unavailable;
-    the previous rates stay meanwhile)."""
-    return currency.exchange_rates_refresh()
+@shared_task(acks_late=True)
+def charge_scheduled(charge_id: int) -> str:
+    """Charge one due balance or fee to the saved card (safe to run twice: the claim makes it once)."""
+    from bookings.workflow import scheduled_charge_run
+
+    payment = scheduled_charge_run(charge_id=charge_id)
+    return payment.status if payment else "not due or claimed"
+
+
+@shared_task(acks_late=True)
+def charge_due() -> int:
+    """Beat: charge every balance and fee that is due, each exactly once."""
+    from bookings.workflow import scheduled_charges_run
+
+    return scheduled_charges_run()

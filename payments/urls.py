@@ -6,5 +6,5 @@ app_name = "payments"
 urlpatterns = [
     path("return/<str:reference>/", views.payment_return, name="return"),
     path("webhook/", views.payment_webhook, name="webhook"),
-    path("currency/", views.display_currency_set, name="currency"),
+    path("pay/<str:reference>/", views.payment_link, name="link"),
 ]

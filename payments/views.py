@@ -1,10 +1,12 @@
 """The bank's two ways back to us: the customer's browser (return URL) and the bank's signed webhook; and the
 guest's display currency."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
@@ -12,11 +14,11 @@ from django_ratelimit.decorators import ratelimit
 from bookings import workflow
 from bookings.models import Booking
 
-from .context_processors import SESSION_KEY
-from .currency import display_currencies
+from .gateways import get_gateway
 from .gateways.base import InvalidSignature
-from .models import Payment
-from .return_tokens import payment_return_token_valid
+from .models import Payment, ScheduledCharge
+from .return_tokens import payment_link_token_valid, payment_return_token_valid, payment_return_url
+from .services import PaymentError, payment_link_start
 from .webhook_events import webhook_event_handled, webhook_event_id, webhook_event_remember
 
 MAX_WEBHOOK_BYTES = 64 * 1024
@@ -53,22 +55,55 @@ def payment_return(request, reference):
         elif payment.status == Payment.Status.FAILED:
             messages.error(
                 request,
-                "The bank declined the payment, so nothing was charged and the rooms were released."
-                " You can search again and book with another card.",
+                _(
+                    "The bank declined the payment, so nothing was charged and the rooms were released."
+                    " You can search again and book with another card."
+                ),
             )
         elif payment.status in (Payment.Status.REFUNDED, Payment.Status.PARTIALLY_REFUNDED):
             messages.error(
                 request,
-                "Your payment arrived after your hold expired and the room had been sold. "
-                "We have refunded the full amount to your card.",
+                _(
+                    "Your payment arrived after your hold expired and the room had been sold. "
+                    "We have refunded the full amount to your card."
+                ),
             )
         elif payment.status in (Payment.Status.UNKNOWN, Payment.Status.PENDING):
             messages.warning(
                 request,
-                "We are waiting for the bank to confirm your payment. This page will show the "
-                "result as soon as the bank answers; you won't be charged twice.",
+                _(
+                    "We are waiting for the bank to confirm your payment. This page will show the "
+                    "result as soon as the bank answers; you won't be charged twice."
+                ),
             )
     return redirect("bookings:detail", reference=booking.reference)
+
+
+@require_GET
+@ratelimit(key="ip", rate=RETURN_RATE, block=False)
+def payment_link(request, reference):
+    """The link e-mailed to a guest whose saved card was declined: opens the bank's payment page for what the
+    booking still owes. Only the booking's owner or the holder of the signed link gets it; others get a 404."""
+    if getattr(request, "limited", False):
+        return render(request, "429.html", status=429)
+    booking = Booking.objects.filter(reference=reference).first()
+    owner = booking is not None and request.user.is_authenticated and booking.customer_id == request.user.pk
+    if booking is None or not (owner or payment_link_token_valid(reference, request.GET.get("t", ""))):
+        raise Http404("No such payment.")
+    charge = booking.scheduled_charges.filter(status__in=ScheduledCharge.OPEN).order_by("due_at").first()
+    if charge is None:
+        messages.info(request, _("There is nothing left to pay on this booking."))
+        return redirect("bookings:detail", reference=reference)
+    try:
+        payment = payment_link_start(
+            charge=charge,
+            return_url=payment_return_url(reference),
+            webhook_url=settings.SITE_URL + reverse("payments:webhook"),
+        )
+    except PaymentError as exc:
+        messages.error(request, exc.message)
+        return redirect("bookings:detail", reference=reference)
+    return HttpResponseRedirect(payment.bank_redirect_url)
 
 
 @csrf_exempt  # server-to-server; authenticated by the HMAC signature instead
@@ -80,25 +115,11 @@ def payment_webhook(request):
     if webhook_event_handled(event_id):  # a replay: applied once already
         return HttpResponse("ok, already handled", content_type="text/plain")
     try:
-        workflow.payment_webhook_receive(body=request.body, signature_header=request.headers.get("Bank-Signature"))
+        header = get_gateway().webhook_signature_header
+        workflow.payment_webhook_receive(body=request.body, signature_header=request.headers.get(header))
     except InvalidSignature:
         return HttpResponse("invalid signature", status=400, content_type="text/plain")
     except (ValueError, KeyError):
         return HttpResponseBadRequest("malformed event")
     webhook_event_remember(event_id)  # the signature covered the body, so its id is the bank's
     return HttpResponse("ok", content_type="text/plain")
-
-
-@require_GET
-def display_currency_set(request):
-    """The header's currency selector (a GET form, no script): remember the choice in the session, back to the
-    page. An unknown code means "each hotel's own currency"; ``next`` must be a path on this site."""
-    code = request.GET.get("currency", "").upper()
-    if code in display_currencies():
-        request.session[SESSION_KEY] = code
-    else:
-        request.session.pop(SESSION_KEY, None)
-    back = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = "/"
-    return HttpResponseRedirect(back)

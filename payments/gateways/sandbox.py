@@ -19,6 +19,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from .base import (
+    ChargeResult,
     GatewayError,
     GatewayUnavailable,
     InvalidSignature,
@@ -30,7 +31,8 @@ from .base import (
 )
 
 WEBHOOK_TOLERANCE_SECONDS = 300
-SESSION_STATUSES = ("open", "paid", "failed")
+SESSION_STATUSES = ("open", "paid", "authorized", "saved", "failed")
+CHARGE_STATUSES = ("succeeded", "authorized", "failed")
 SESSION_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -61,12 +63,40 @@ def status_from_json(data) -> PaymentStatus:
             card_last4=_optional_str(card.get("last4")),
             failure_code=_optional_str(data.get("failure_code")),
             raw=data,
+            card_token=_optional_str(data.get("card_token")),
         )
     except (KeyError, TypeError, AttributeError, ArithmeticError) as exc:
         raise GatewayUnavailable("the bank answered an unexpected session shape", code="garbage") from exc
-    if status.status not in SESSION_STATUSES or (status.status == "paid" and not status.transaction_id):
+    if (
+        status.status not in SESSION_STATUSES
+        or (status.status in ("paid", "authorized") and not status.transaction_id)
+        or (status.status == "saved" and not status.card_token)
+    ):
         raise GatewayUnavailable(f"the bank answered an unknown session status {status.status!r}", code="garbage")
     return status
+
+
+def charge_from_json(data) -> ChargeResult:
+    """A :class:`ChargeResult` from the bank's charge object; raises GatewayUnavailable if it isn't one."""
+    try:
+        card = data.get("card") or {}
+        charge = ChargeResult(
+            charge_id=str(data["id"]),
+            status=str(data["status"]),
+            amount=_decimal(data["amount"]),
+            currency=str(data["currency"]),
+            transaction_id=_optional_str(data.get("transaction_id")),
+            authorization_code=_optional_str(data.get("authorization_code")),
+            card_brand=_optional_str(card.get("brand")),
+            card_last4=_optional_str(card.get("last4")),
+            failure_code=_optional_str(data.get("failure_code")),
+            raw=data,
+        )
+    except (KeyError, TypeError, AttributeError, ArithmeticError) as exc:
+        raise GatewayUnavailable("the bank answered an unexpected charge shape", code="garbage") from exc
+    if charge.status not in CHARGE_STATUSES or (charge.status != "failed" and not charge.transaction_id):
+        raise GatewayUnavailable(f"the bank answered an unknown charge status {charge.status!r}", code="garbage")
+    return charge
 
 
 class SandboxBankGateway(PaymentGateway):
@@ -144,7 +174,36 @@ class SandboxBankGateway(PaymentGateway):
         return self._call("POST", path, json=body, headers={"Idempotency-Key": idempotency_key})
 
     # --- the interface -----------------------------------------------------------------------------------------
-    def create_session(
+    def create_checkout(
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        reference: str,
+        return_url: str,
+        webhook_url: str | None,
+        idempotency_key: str,
+        description: str = "",
+        save_card: bool = False,
+        capture: bool = True,
+    ) -> PaymentSession:
+        if not isinstance(amount, Decimal):
+            raise TypeError("amount must be a Decimal")
+        body = {
+            "amount": str(amount),
+            "currency": currency,
+            "reference": reference,
+            "return_url": return_url,
+            "webhook_url": webhook_url,
+            "description": description,
+        }
+        if save_card or not capture:  # a plain checkout's body stays as it always was (same idempotency fingerprint)
+            setup = save_card and amount == 0
+            body.update(mode="setup" if setup else "payment", save_card=save_card)
+            body["capture"] = "automatic" if capture or setup else "manual"
+        return self._session("/api/v1/sessions", body, idempotency_key)
+
+    def create_payment_link(
         self,
         *,
         amount: Decimal,
@@ -165,10 +224,31 @@ class SandboxBankGateway(PaymentGateway):
             "webhook_url": webhook_url,
             "description": description,
         }
-        data = self._post("/api/v1/sessions", body, idempotency_key)
+        return self._session("/api/v1/payment_links", body, idempotency_key)
+
+    def _session(self, path: str, body: dict, idempotency_key: str) -> PaymentSession:
+        data = self._post(path, body, idempotency_key)
         if not isinstance(data.get("id"), str) or not str(data.get("url", "")).startswith(("http://", "https://")):
             raise GatewayUnavailable("the bank answered an unexpected session shape", code="garbage")
         return PaymentSession(session_id=data["id"], redirect_url=data["url"], raw=data)
+
+    def charge_token(
+        self, *, token: str, amount: Decimal, currency: str, reference: str, idempotency_key: str, capture: bool = True
+    ) -> ChargeResult:
+        if not isinstance(amount, Decimal):
+            raise TypeError("amount must be a Decimal")
+        body = {"token": token, "amount": str(amount), "currency": currency, "reference": reference, "capture": capture}
+        return charge_from_json(self._post("/api/v1/charges", body, idempotency_key))
+
+    def capture(self, *, transaction_id: str, amount: Decimal, idempotency_key: str) -> ChargeResult:
+        if not isinstance(amount, Decimal):
+            raise TypeError("amount must be a Decimal")
+        data = self._post(
+            "/api/v1/captures", {"transaction_id": transaction_id, "amount": str(amount)}, idempotency_key
+        )
+        if "mode" in data:  # a captured session
+            data = {**data, "status": "succeeded" if data.get("status") == "paid" else data.get("status")}
+        return charge_from_json(data)
 
     def get_status(self, session_id: str) -> PaymentStatus:
         if not isinstance(session_id, str) or not SESSION_ID_RE.fullmatch(session_id):

@@ -38,16 +38,25 @@ def card_form(session: dict, error: str = "", values: dict | None = None) -> byt
     )
     err = f'<p class="err" role="alert">{escape(error)}</p>' if error else ""
     name = escape(values.get("name", ""))
+    setup = session.get("mode") == "setup"
+    amount = "Nothing is charged now" if setup else f"{escape(session['amount'])} {escape(session['currency'])}"
+    saving = (
+        '<p class="muted">Your card is saved with the bank as a guarantee: the merchant never sees its number, and'
+        " may charge it later only as agreed (a balance, a no-show or late-cancellation fee).</p>"
+        if session.get("save_card")
+        else ""
+    )
+    button = "Save card" if setup else f"Pay {escape(session['amount'])} {escape(session['currency'])}"
     expiry = escape(values.get("expiry", ""))
     body = f"""<div class="card"><p class="muted">Merchant reference</p><h1>{escape(session["reference"])}</h1>
 <p class="muted">{escape(session.get("description") or "")}</p>
-<p class="amount">{escape(session["amount"])} {escape(session["currency"])}</p>{err}
+<p class="amount">{amount}</p>{saving}{err}
 <form method="post" autocomplete="off">
 <label for="card_number">Card number</label><input id="card_number" name="card_number" inputmode="numeric" maxlength="23" required>
 <div class="row"><div><label for="expiry">Expiry (MM/YY)</label><input id="expiry" name="expiry" value="{expiry}" placeholder="MM/YY" maxlength="7" required></div>
 <div><label for="cvc">CVC</label><input id="cvc" name="cvc" inputmode="numeric" maxlength="4" required></div></div>
 <label for="name">Name on card</label><input id="name" name="name" value="{name}" maxlength="100">
-<button class="btn pay" type="submit" name="action" value="pay">Pay {escape(session["amount"])} {escape(session["currency"])}</button>
+<button class="btn pay" type="submit" name="action" value="pay">{button}</button>
 <button class="btn cancel" type="submit" name="action" value="cancel" formnovalidate>Cancel and go back</button>
 </form></div>
 <div class="card" style="margin-top:16px"><strong>Test cards</strong> <span class="muted">(any future expiry, any CVC)</span>
@@ -57,8 +66,10 @@ def card_form(session: dict, error: str = "", values: dict | None = None) -> byt
 
 def already_done(session: dict, back: str) -> bytes:
     """Shown instead of the form once a session is settled: nothing can be charged twice."""
-    if session["status"] == "paid":
+    if session["status"] in ("paid", "authorized"):
         title, text = "This payment is already complete", "Your card was charged once; nothing more will be charged."
+    elif session["status"] == "saved":
+        title, text = "Your card is saved", "Nothing was charged."
     else:
         title, text = "This payment is closed", "It was cancelled or declined; nothing was charged."
     return _page(

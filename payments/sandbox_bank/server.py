@@ -6,6 +6,9 @@ Routes::
     POST /api/v1/sessions          open a payment session (Bearer API key, Idempotency-Key)
     GET  /api/v1/sessions/<id>     a session's outcome (Bearer API key)
     POST /api/v1/refunds           refund part or all of a transaction (Bearer API key, Idempotency-Key)
+    POST /api/v1/charges           charge a saved card (token) without the guest (Bearer API key, Idempotency-Key)
+    POST /api/v1/captures          capture an authorised transaction (Bearer API key, Idempotency-Key)
+    POST /api/v1/payment_links     a hosted page for an amount, to send by e-mail (Bearer API key, Idempotency-Key)
     GET  /api/v1/refunds?transaction_id=<id>   the refunds made on a transaction (Bearer API key)
 
 Refund faults, chosen per payment by the card it was paid with (see ``store.TEST_CARDS``), hit the first request
@@ -40,6 +43,7 @@ MAX_DRAIN = 1024 * 1024
 ID_RE = r"[A-Za-z0-9_-]{1,64}"
 SESSION_API_RE = re.compile(rf"/api/v1/sessions/({ID_RE})")
 PAY_RE = re.compile(rf"/pay/({ID_RE})")
+MERCHANT_POSTS = ("/api/v1/sessions", "/api/v1/refunds", "/api/v1/charges", "/api/v1/captures", "/api/v1/payment_links")
 HOST_RE = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 HTML = "text/html; charset=utf-8"
 PAGE_HEADERS = {
@@ -202,13 +206,20 @@ class Handler(BaseHTTPRequestHandler):
             self._require_api_key()
             transaction_id = parse_qs(urlparse(self.path).query).get("transaction_id", [""])[0]
             return self._json(200, {"data": self.config.store.refunds_of(transaction_id)})
-        if path in ("/api/v1/sessions", "/api/v1/refunds"):
+        if path in MERCHANT_POSTS:
             self._only(method, "POST")
             self._require_api_key()
             body, key = self._json_body(), self.headers.get("Idempotency-Key", "")
-            if path == "/api/v1/sessions":
-                session, _ = self.config.store.session_create(body, key, self._base_url())
+            store = self.config.store
+            if path in ("/api/v1/sessions", "/api/v1/payment_links"):
+                mode = "link" if path == "/api/v1/payment_links" else None
+                session, _ = store.session_create(body, key, self._base_url(), mode=mode)
                 return self._json(201, public_session(session))
+            if path == "/api/v1/charges":
+                return self._charge(body, key)
+            if path == "/api/v1/captures":
+                obj, _ = store.capture(body, key)
+                return self._json(201, public_session(obj) if "mode" in obj else obj)
             return self._refund(body, key)
         if match := SESSION_API_RE.fullmatch(path):
             self._only(method, "GET")
@@ -226,6 +237,13 @@ class Handler(BaseHTTPRequestHandler):
             raise BankError(405, "method_not_allowed", f"use {' or '.join(allowed)}")
 
     # --- the merchant's API ------------------------------------------------------------------------------------
+    def _charge(self, body, key: str):
+        fault = self.config.store.charge_fault(body, key)
+        charge, _ = self.config.store.charge_create(body, key)
+        if fault == "hang":
+            time.sleep(self.config.hang_seconds)  # made, but the client has given up: its outcome is unknown
+        return self._json(201, charge)
+
     def _refund(self, body, key: str):
         fault = self.config.store.refund_fault(body, key)
         if fault:

@@ -1,7 +1,13 @@
-"""The sandbox bank's state: payment sessions and refunds, in memory behind a lock, optionally persisted.
+"""The sandbox bank's state: payment sessions, saved cards (tokens), charges and refunds, in memory behind a lock,
+optionally persisted.
 
-Only a card's brand and last four digits are ever kept; the full number and the CVC never reach this module's
-state, so they can't reach the state file either.
+Only a card's brand and last four digits are ever kept, and for a saved card the outcome its test number gives
+merchant-initiated charges (so a token made from an "insufficient funds" card declines); the full number, the
+expiry and the CVC never reach this module's state, so they can't reach the state file either.
+
+A session has one of three modes: ``payment`` (charge now; ``save_card`` also keeps the card as a token;
+``capture="manual"`` only authorises, :meth:`BankStore.capture` takes the money later), ``setup`` (save the card,
+charge nothing) or ``link`` (a payment link: a hosted page for an amount, sent by e-mail).
 """
 
 import json
@@ -21,6 +27,9 @@ TEST_CARDS = {
     "4000000000000002": ("card_declined", "Declined"),
     "4000000000009995": ("insufficient_funds", "Declined: insufficient funds"),
     "4000000000000119": ("hang", "Approved, but the status API never answers"),
+    # As Stripe's 4000 0000 0000 0341: the first payment and saving the card succeed; later charges on the saved
+    # card are declined (the balance of a deposit, a no-show fee).
+    "4000000000000341": ("later_declined", "Approved now; later charges on the saved card are declined"),
     "4000000000000259": ("garbage", "Approved, but the status API returns garbage"),
     # Refund faults: the first refund request with a given Idempotency-Key on such a payment meets the fault; the
     # same key asked again gets the bank's real answer, as from a real bank whose answer was lost on the way.
@@ -31,6 +40,9 @@ TEST_CARDS = {
     "4000000000003121": ("refund_slow", "Approved; refunds are answered slowly (1 s), but in time"),
 }
 DECLINES = ("card_declined", "insufficient_funds")
+MODES = ("payment", "setup", "link")
+# Statuses a session moves to: open → paid | authorized (manual capture) → paid; open → saved (setup); → failed.
+SETTLED_WITH_MONEY = ("paid", "authorized")
 REFUND_FAULTS = ("refund_late", "refund_500", "refund_reset", "refund_dropped", "refund_slow")
 MAX_AMOUNT = Decimal("10000000")
 AMOUNT_RE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,2})?")
@@ -109,9 +121,13 @@ def _authorization_code() -> str:
 
 def public_session(session: dict) -> dict:
     """The session as the API and the webhook show it (no return/webhook URLs, never card data beyond last4)."""
-    keys = ("id", "status", "amount", "currency", "reference", "transaction_id", "authorization_code")
+    keys = ("id", "status", "amount", "currency", "reference", "transaction_id", "authorization_code", "mode")
     return {
         **{k: session.get(k) for k in keys},
+        "capture": session.get("capture", "automatic"),
+        "save_card": bool(session.get("save_card")),
+        "card_token": session.get("card_token"),
+        "captured_amount": session.get("captured_amount"),
         "card": dict(session["card"]) if session.get("card") else None,
         "failure_code": session.get("failure_code"),
         "paid_at": session.get("paid_at"),
@@ -125,6 +141,8 @@ class BankStore:
         self.state_file = state_file
         self.sessions: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
+        self.tokens: dict[str, dict] = {}  # "tok_…" -> brand, last4, the outcome its test card gives charges
+        self.charges: dict[str, dict] = {}  # merchant-initiated charges on a token
         self.idempotency: dict[str, list[str]] = {}  # "<endpoint>:<key>" -> [fingerprint, object id]
         self.behaviour: dict[str, str] = {}  # session id -> "hang" | "garbage" | one of REFUND_FAULTS
         self.faults_met: list[str] = []  # refund Idempotency-Keys whose first request met their fault
@@ -135,6 +153,7 @@ class BankStore:
             self.idempotency = data.get("idempotency", {})
             self.behaviour = data.get("behaviour", {})
             self.faults_met = data.get("faults_met", [])
+            self.tokens, self.charges = data.get("tokens", {}), data.get("charges", {})
 
     def _save(self) -> None:
         """Write the whole state to a temporary file and rename it over the old one, so a crash never leaves a
@@ -152,6 +171,8 @@ class BankStore:
                     "idempotency": self.idempotency,
                     "behaviour": self.behaviour,
                     "faults_met": self.faults_met,
+                    "tokens": self.tokens,
+                    "charges": self.charges,
                 }
                 json.dump(state, fh)
                 fh.flush()
@@ -176,24 +197,44 @@ class BankStore:
             raise BankError(422, "idempotency_key_reused", "this Idempotency-Key was used with another request")
         return seen[1]
 
-    def session_create(self, body, idempotency_key: str, base_url: str) -> tuple[dict, bool]:
-        """Open a payment session; returns (session, created). Raises :class:`BankError` on invalid input."""
+    def session_create(
+        self, body, idempotency_key: str, base_url: str, *, mode: str | None = None
+    ) -> tuple[dict, bool]:
+        """Open a hosted session; returns (session, created). Raises :class:`BankError` on invalid input.
+
+        ``mode`` (from the route: ``link`` for a payment link) or the body's ``mode`` (``payment`` by default,
+        ``setup`` to save the card without charging: its amount is ``"0.00"`` or absent)."""
         if not isinstance(body, dict):
             raise BankError(400, "invalid_request", "a JSON object is expected")
-        amount = _money(body.get("amount"))
+        mode = mode or body.get("mode") or "payment"
+        if mode not in MODES:
+            raise BankError(422, "invalid_mode", "mode must be payment, setup or link")
+        save_card = body.get("save_card", False)
+        capture = body.get("capture", "automatic")
+        if not isinstance(save_card, bool) or capture not in ("automatic", "manual"):
+            raise BankError(422, "invalid_request", "save_card is a boolean; capture is automatic or manual")
+        if mode == "setup":
+            if body.get("amount") not in (None, "0", "0.00"):
+                raise BankError(422, "invalid_amount", "a setup session charges nothing: amount must be 0.00")
+            amount, save_card, capture = Decimal("0.00"), True, "automatic"
+        else:
+            amount = _money(body.get("amount"))
+        if mode == "link":
+            save_card, capture = False, "automatic"
         currency = _currency(body.get("currency"))
         reference = _text(body, "reference", max_length=80, required=True)
         description = _text(body, "description", max_length=1000, required=False)[:200]  # cosmetic: shortened
         return_url = _http_url(body.get("return_url"), "return_url")
         webhook_url = _http_url(body["webhook_url"], "webhook_url") if body.get("webhook_url") is not None else None
-        fingerprint = json.dumps(body, sort_keys=True)
+        fingerprint = json.dumps({**body, "mode": mode}, sort_keys=True)
         with self.lock:
             existing = self._replayed("sessions", idempotency_key, fingerprint)
             if existing:
                 return dict(self.sessions[existing]), False
-            session_id = _token("cs_")
+            session_id = _token("cs_" if mode != "link" else "pl_")
             session = {
                 "id": session_id,
+                "mode": mode,
                 "status": "open",
                 "amount": str(amount),
                 "currency": currency,
@@ -201,10 +242,14 @@ class BankStore:
                 "description": description,
                 "return_url": return_url,
                 "webhook_url": webhook_url,
+                "save_card": save_card,
+                "capture": capture,
                 "url": f"{base_url}/pay/{session_id}",
                 "transaction_id": None,
                 "authorization_code": None,
                 "card": None,
+                "card_token": None,
+                "captured_amount": None,
                 "failure_code": None,
                 "paid_at": None,
                 "created": int(time.time()),
@@ -222,10 +267,12 @@ class BankStore:
             return dict(session)
 
     def session_pay(self, session_id: str, number: str) -> tuple[dict, bool]:
-        """Apply a (valid) card number to an open session; returns (session, charged).
+        """Apply a (valid) card number to an open session; returns (session, settled_now).
 
-        ``charged`` is False when the session was already settled, e.g. by a double-clicked "Pay" racing the
-        first: a session is charged at most once. Only brand and last four digits are stored."""
+        ``settled_now`` is False when the session was already settled, e.g. by a double-clicked "Pay" racing the
+        first: a session is charged at most once. Only brand and last four digits are stored (and, for a saved
+        card, the outcome its test number gives later charges). A setup session saves even a card that would
+        decline a charge, as a real bank does: the decline comes with the first charge on the token."""
         outcome = TEST_CARDS.get(number, ("approve", ""))[0]
         with self.lock:
             session = self.sessions.get(session_id)
@@ -233,20 +280,124 @@ class BankStore:
                 raise BankError(404, "not_found", "no such session")
             if session["status"] != "open":
                 return dict(session), False
-            if outcome in DECLINES:
+            card = {"brand": card_brand(number), "last4": number[-4:]}
+            if outcome in DECLINES and session.get("mode") != "setup":
                 session.update(status="failed", failure_code=outcome)
+            elif session.get("mode") == "setup":
+                session.update(status="saved", paid_at=int(time.time()))
             else:
+                manual = session.get("capture") == "manual"
                 session.update(
-                    status="paid",
+                    status="authorized" if manual else "paid",
                     transaction_id=_token("tx_"),
                     authorization_code=_authorization_code(),
                     paid_at=int(time.time()),
+                    captured_amount=None if manual else session["amount"],
                 )
                 if outcome in ("hang", "garbage", *REFUND_FAULTS):
                     self.behaviour[session_id] = outcome
-            session["card"] = {"brand": card_brand(number), "last4": number[-4:]}
+            if session["status"] != "failed" and session.get("save_card"):
+                token = _token("tok_")
+                later = "card_declined" if outcome == "later_declined" else outcome
+                self.tokens[token] = {**card, "outcome": later, "created": int(time.time())}
+                session["card_token"] = token
+            session["card"] = card
             self._save()
             return dict(session), True
+
+    # --- saved cards: charges without the guest, captures ----------------------------------------------------
+    def charge_create(self, body, idempotency_key: str) -> tuple[dict, bool]:
+        """Charge a saved card (merchant-initiated, the guest not present); returns (charge, created).
+
+        A decline is an answer, not an error: the charge is ``failed`` with its ``failure_code``, and a repeated
+        Idempotency-Key gets that same charge (never a second attempt at the card). ``capture: false`` only
+        authorises. Refused with 404 for an unknown token."""
+        if not isinstance(body, dict):
+            raise BankError(400, "invalid_request", "a JSON object is expected")
+        amount = _money(body.get("amount"))
+        currency = _currency(body.get("currency"))
+        reference = _text(body, "reference", max_length=80, required=True)
+        token = body.get("token")
+        capture = body.get("capture", True)
+        if not isinstance(token, str) or not isinstance(capture, bool):
+            raise BankError(422, "invalid_request", "token is a string; capture is a boolean")
+        fingerprint = json.dumps(body, sort_keys=True)
+        with self.lock:
+            existing = self._replayed("charges", idempotency_key, fingerprint)
+            if existing:
+                return dict(self.charges[existing]), False
+            card = self.tokens.get(token)
+            if card is None:
+                raise BankError(404, "token_not_found", "no such saved card")
+            charge = {
+                "id": _token("ch_"),
+                "token": token,
+                "amount": str(amount),
+                "currency": currency,
+                "reference": reference,
+                "card": {"brand": card["brand"], "last4": card["last4"]},
+                "transaction_id": None,
+                "authorization_code": None,
+                "failure_code": None,
+                "captured_amount": None,
+                "created": int(time.time()),
+            }
+            if card["outcome"] in DECLINES:
+                charge.update(status="failed", failure_code=card["outcome"])
+            else:
+                charge.update(
+                    status="succeeded" if capture else "authorized",
+                    transaction_id=_token("tx_"),
+                    authorization_code=_authorization_code(),
+                    captured_amount=str(amount) if capture else None,
+                )
+            self.charges[charge["id"]] = charge
+            self.idempotency[f"charges:{idempotency_key}"] = [fingerprint, charge["id"]]
+            self._save()
+            return dict(charge), True
+
+    def charge_fault(self, body, idempotency_key: str) -> str | None:
+        """A charge on a token made from the "never answers" card is made, but its first answer per key is late."""
+        token = body.get("token") if isinstance(body, dict) else None
+        with self.lock:
+            card = self.tokens.get(token) if isinstance(token, str) else None
+            if not idempotency_key or card is None or card["outcome"] != "hang" or idempotency_key in self.faults_met:
+                return None
+            self.faults_met.append(idempotency_key)
+            self._save()
+            return "hang"
+
+    def _transaction(self, transaction_id) -> dict | None:
+        """The session or charge that moved money under ``transaction_id`` (called with the lock held)."""
+        if not isinstance(transaction_id, str) or not transaction_id:
+            return None
+        for obj in (*self.sessions.values(), *self.charges.values()):
+            if obj.get("transaction_id") == transaction_id:
+                return obj
+        return None
+
+    def capture(self, body, idempotency_key: str) -> tuple[dict, bool]:
+        """Capture all or part of an authorised session or charge; returns (the object, captured now)."""
+        if not isinstance(body, dict):
+            raise BankError(400, "invalid_request", "a JSON object is expected")
+        amount = _money(body.get("amount"))
+        fingerprint = json.dumps(body, sort_keys=True)
+        with self.lock:
+            existing = self._replayed("captures", idempotency_key, fingerprint)
+            obj = self._transaction(body.get("transaction_id"))
+            if obj is None:
+                raise BankError(404, "transaction_not_found", "no such transaction")
+            if existing:
+                return dict(obj), False
+            if obj["status"] != "authorized":
+                raise BankError(422, "not_authorized", "only an authorised transaction can be captured")
+            if amount > Decimal(obj["amount"]):
+                raise BankError(422, "amount_too_large", "cannot capture more than was authorised")
+            obj.update(status="paid" if obj["id"].startswith(("cs_", "pl_")) else "succeeded")
+            obj["captured_amount"] = str(amount)
+            self.idempotency[f"captures:{idempotency_key}"] = [fingerprint, obj["id"]]
+            self._save()
+            return dict(obj), True
 
     def session_cancel(self, session_id: str) -> tuple[dict, bool]:
         """The customer pressed Cancel: the session fails with ``cancelled``. Returns (session, changed)."""
@@ -277,16 +428,18 @@ class BankStore:
             existing = self._replayed("refunds", idempotency_key, fingerprint)
             if existing:
                 return dict(self.refunds[existing]), False
-            session = next((s for s in self.sessions.values() if s["transaction_id"] == transaction_id), None)
+            session = self._transaction(transaction_id)
             if session is None:
                 raise BankError(404, "transaction_not_found", "no such transaction")
+            if session.get("status") not in ("paid", "succeeded"):
+                raise BankError(422, "not_captured", "only captured money can be refunded")
             if currency != session["currency"]:
                 raise BankError(422, "currency_mismatch", "refund currency differs from the payment's")
             refunded = sum(
                 (Decimal(r["amount"]) for r in self.refunds.values() if r["transaction_id"] == transaction_id),
                 Decimal(0),
             )
-            remaining = Decimal(session["amount"]) - refunded
+            remaining = Decimal(session.get("captured_amount") or session["amount"]) - refunded
             if amount > remaining:
                 raise BankError(422, "amount_too_large", f"amount exceeds what remains refundable ({remaining})")
             refund = {

@@ -18,6 +18,7 @@ from .store import public_session
 log = logging.getLogger("sandbox_bank")
 SIGNATURE_HEADER = "Bank-Signature"
 ATTEMPTS = 4
+EVENT_TYPES = {"paid": "payment.succeeded", "authorized": "payment.authorized", "saved": "card.saved"}
 FIRST_DELAY_SECONDS = 0.5
 
 
@@ -31,7 +32,7 @@ def webhook_event(session: dict) -> dict:
     and the receiver can de-duplicate on it."""
     return {
         "id": "evt_" + session["id"].removeprefix("cs_"),
-        "type": "payment.succeeded" if session["status"] == "paid" else "payment.failed",
+        "type": EVENT_TYPES.get(session["status"], "payment.failed"),
         "created": int(time.time()),
         "data": public_session(session),
     }

@@ -262,3 +262,20 @@ def test_cancelling_a_room_past_its_deadline_keeps_its_first_night(bank):
         booking, _ = workflow.room_cancel(booking=booking, line_id=booking.lines.get(room_type=double).pk, **WEB)
     assert booking.status == "cancelled" and booking.cancellation_penalty == Decimal("80.00")
     assert sum(r.amount for r in Refund.objects.all()) == Decimal("280.00")
+
+
+def test_anonymising_a_changed_booking_blanks_the_rooms_guest_names_in_its_changes():
+    from accounts.privacy import bookings_anonymise
+
+    double, twin = two_types()
+    booking = sell(double, twin, source="partner")
+    workflow.booking_modify(
+        booking=booking,
+        rooms=[LineChange(line_id=booking.lines.first().pk, guest_name="Charles Babbage")],
+        actor_kind="partner",
+        channel="partner",
+    )
+    bookings_anonymise([booking], reason="retention")
+    change = BookingChange.objects.get()
+    assert "Babbage" not in str(change.before) + str(change.after) + change.summary
+    assert "Guest 2" not in str(change.before) and set(booking.lines.values_list("guest_name", flat=True)) == {""}

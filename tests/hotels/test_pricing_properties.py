@@ -267,8 +267,11 @@ def test_a_booking_stores_exactly_what_search_showed(db, c, data):
             guest=GuestDetails(first_name="Ada", last_name="L", email="ada@example.com"),
             expected_total=offer.quote.total,
         )
-        snapshot = {k: v for k, v in booking.price_snapshot.items() if k not in ("rate_plan", "children_ages")}
+        snapshot = {
+            k: v for k, v in booking.price_snapshot.items() if k not in ("rate_plan", "children_ages", "payment_terms")
+        }
         assert snapshot == offer.quote.as_snapshot()
+        assert booking.price_snapshot["payment_terms"] == offer.payment_terms
         assert booking.total == offer.quote.total and booking.cancellation_policy == offer.policy
 
 

@@ -292,3 +292,24 @@ def test_staff_change_page_of_another_hotels_booking_is_a_404(client, two_hotels
     assert client.get(url).status_code == 404
     assert client.post(url, {"cancel_line": beta_booking.lines.first().pk, "quoted_penalty": "0"}).status_code == 404
     assert beta_booking.lines.first().status == "active"
+
+
+def test_a_bank_that_cannot_be_reached_leaves_the_rooms_held_and_says_so(
+    client, settings, bank, two_hotels, rooms_a, front_desk_a
+):
+    double, _ = rooms_a
+    settings.PAYMENT_GATEWAY_OPTIONS = {**settings.PAYMENT_GATEWAY_OPTIONS, "base_url": "http://127.0.0.1:9"}
+    client.force_login(front_desk_a)
+    response = client.post(NEW, form(two_hotels[0], [line(double)], method="link", reference=""), follow=True)
+    booking = Booking.objects.get(guest_email="paula@example.com")
+    assert booking.status == "pending_payment" and booking.lines.get().nights_held
+    assert "the payment link could not be sent" in response.content.decode()
+    assert not OutboundEmail.objects.filter(booking=booking, kind="payment_link_guest").exists()
+    settings.PAYMENT_GATEWAY_OPTIONS = {**settings.PAYMENT_GATEWAY_OPTIONS, "base_url": bank.url}
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(
+            reverse("admin:bookings_booking_changelist"),
+            {"action": "send_payment_link", "_selected_action": [booking.pk]},
+        )
+    assert OutboundEmail.objects.filter(booking=booking, kind="payment_link_guest").exists()
+    assert Booking.objects.filter(guest_email="paula@example.com").count() == 1

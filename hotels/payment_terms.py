@@ -1,0 +1,85 @@
+"""Payment terms: what a rate plan asks the guest to pay now, what later and when; frozen in each booking.
+
+The terms of an offer are a plain dict (the same shape in the booking's ``price_snapshot["payment_terms"]``, on
+the hotel page and in the partner API's offers), so a booking keeps the terms it was sold under whatever the plan
+says later::
+
+    {"kind": "deposit", "currency": "EUR", "total": "300.00", "due_now": "90.00", "due_later": "210.00",
+     "due_later_at": "2027-03-05T15:00:00+01:00", "due_later_by": "card", "card_saved": true}
+
+``due_later_by`` says who collects the rest: ``card`` (we charge the saved card at ``due_later_at``), ``hotel``
+(the guest pays at the hotel) or ``""`` (nothing is left). A deposit whose balance date has passed already when
+the booking is made is due in full now.
+"""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .pricing import money
+
+ZERO = Decimal("0.00")
+PREPAY, DEPOSIT, GUARANTEE, AT_HOTEL = "prepay", "deposit", "guarantee", "at_hotel"
+# Guests book these themselves; a plan paid at the hotel without a guarantee is sold by the hotel's staff only.
+GUEST_BOOKABLE = (PREPAY, DEPOSIT, GUARANTEE)
+
+
+def payment_terms_snapshot(*, rate_plan, hotel, check_in, total: Decimal, first_night: Decimal, now=None) -> dict:
+    """The plan's terms for a stay of ``total`` arriving ``check_in``, as they would be agreed ``now``."""
+    now = now or timezone.now()
+    kind = rate_plan.payment_terms
+    due_now, due_later, due_at, by = total, ZERO, None, ""
+    if kind == DEPOSIT:
+        when = datetime.combine(check_in - timedelta(days=rate_plan.balance_days_before), hotel.check_in_time)
+        when = when.replace(tzinfo=hotel.tzinfo)
+        deposit = first_night if rate_plan.deposit == "first_night" else money(total * rate_plan.deposit_percent / 100)
+        deposit = min(max(deposit, Decimal("0.01")), total)
+        if when > now and deposit < total:
+            due_now, due_later, due_at, by = deposit, total - deposit, when, "card"
+    elif kind in (GUARANTEE, AT_HOTEL):
+        due_now, due_later, by = ZERO, total, "hotel"
+    return {
+        "kind": kind,
+        "currency": hotel.currency,
+        "total": str(total),
+        "due_now": str(due_now),
+        "due_later": str(due_later),
+        "due_later_at": due_at.isoformat() if due_at else None,
+        "due_later_by": by,
+        "card_saved": kind in (DEPOSIT, GUARANTEE),
+    }
+
+
+def payment_terms_of(booking) -> dict:
+    """The terms a booking was sold under; bookings from before terms existed were paid in full upfront."""
+    terms = (booking.price_snapshot or {}).get("payment_terms")
+    if terms:
+        return terms
+    return {
+        "kind": PREPAY,
+        "currency": booking.currency,
+        "total": str(booking.total),
+        "due_now": str(booking.total),
+        "due_later": "0.00",
+        "due_later_at": None,
+        "due_later_by": "",
+        "card_saved": False,
+    }
+
+
+def payment_terms_line(terms: dict) -> str:
+    """The terms in one short line for offer lists and the booking pages."""
+    currency = terms["currency"]
+    if terms["kind"] == GUARANTEE:
+        return str(_("Pay at the hotel · your card is only kept as a guarantee"))
+    if terms["kind"] == AT_HOTEL:
+        return str(_("Pay at the hotel"))
+    if Decimal(terms["due_later"]) > 0:
+        due = datetime.fromisoformat(terms["due_later_at"])
+        return str(
+            _("Pay %(now)s %(currency)s now, %(later)s %(currency)s on %(date)s")
+            % {"now": terms["due_now"], "later": terms["due_later"], "currency": currency, "date": f"{due:%-d %B %Y}"}
+        )
+    return str(_("Pay now"))
