@@ -21,10 +21,10 @@ def email_taken_error(login_url: str | None = None) -> forms.ValidationError:
 
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(
-        label="E-mail", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+        label=_("E-mail"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
     )
     password = forms.CharField(
-        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
     error_messages = {
         "invalid_login": "That e-mail and password don't match an account. Check them, or reset your password.",
@@ -35,22 +35,24 @@ class LoginForm(AuthenticationForm):
 class SignupForm(forms.Form):
     """Sign-up fields and friendly errors; :func:`accounts.services.user_create` holds the rules."""
 
-    email = forms.EmailField(label="E-mail", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(
+        label=_("E-mail"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
     first_name = forms.CharField(
-        label="First name", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+        label=_("First name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
     )
     last_name = forms.CharField(
-        label="Last name", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+        label=_("Last name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
     )
     password1 = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 8 characters, not only digits, not a common password.",
+        help_text=_("At least 8 characters, not only digits, not a common password."),
     )
     password2 = forms.CharField(
-        label="Password again",
+        label=_("Password again"),
         strip=False,
         max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
@@ -76,7 +78,7 @@ class SignupForm(forms.Form):
         data = super().clean()
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
-            self.add_error("password2", "The two passwords don't match.")
+            self.add_error("password2", _("The two passwords don't match."))
         elif p1:
             probe = User(
                 email=data.get("email", ""), first_name=data.get("first_name", ""), last_name=data.get("last_name", "")
@@ -88,12 +90,23 @@ class SignupForm(forms.Form):
         return data
 
 
+def _language_choices():
+    from django.conf import settings
+    from django.utils.translation import get_language_info
+
+    return [("", _("The language of my browser"))] + [
+        (code, get_language_info(code)["name_local"].capitalize()) for code, _name in settings.LANGUAGES
+    ]
+
+
 class ProfileForm(forms.ModelForm):
     marketing = forms.BooleanField(label=_("Send me offers and news by e-mail"), required=False)
+    # The site's and the account's e-mails' language once logged in (config/i18n.py).
+    preferred_language = forms.TypedChoiceField(label=_("Language"), choices=_language_choices, required=False)
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "phone", "country"]
+        fields = ["first_name", "last_name", "phone", "country", "preferred_language"]
         widgets = {
             "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
             "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),

@@ -4,12 +4,25 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
+def _active_language() -> str:
+    """The request's language as a shipped language code (what a new account's e-mails are written in)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    try:
+        return translation.get_supported_language_variant(translation.get_language() or settings.LANGUAGE_CODE)
+    except LookupError:
+        return ""
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def _create_user(self, email, password, **extra_fields):
         if not email:
             raise ValueError("An e-mail address is required.")
+        # Signed up on /fr/…: the account's e-mails (its verification first) are in French until the guest says.
+        extra_fields.setdefault("preferred_language", _active_language())
         user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
@@ -33,9 +46,11 @@ class User(AbstractUser):
     """A customer or a staff member, identified by e-mail (stored lower-case, unique case-insensitively)."""
 
     username = None
-    email = models.EmailField("e-mail address", unique=True)
+    email = models.EmailField(_("e-mail address"), unique=True)
     phone = models.CharField(max_length=32, blank=True)
     country = models.CharField(max_length=64, blank=True)
+    # A code of settings.LANGUAGES, or "" (the browser's): the site and the account's e-mails use it.
+    preferred_language = models.CharField(max_length=8, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []

@@ -97,7 +97,7 @@ def register_defaults() -> None:
     from django.contrib.admin.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
 
-    from bookings.models import Booking, BookingEffect, BookingStatusChange, RoomLine
+    from bookings.models import Booking, BookingChange, BookingEffect, BookingStatusChange, OfflinePayment, RoomLine
     from notifications.models import OutboundEmail
     from partners.models import IdempotencyRecord, WebhookDelivery
     from payments.models import Payment
@@ -182,6 +182,14 @@ def register_defaults() -> None:
             scrub=[f for f in ("get_data", "post_data") if any(x.name == f for x in model._meta.fields)],
         )
 
+    personal_data_register(
+        BookingChange,
+        rows=lambda s: BookingChange.objects.filter(booking_id__in=s.booking_ids),
+        scrub=("summary", "before", "after"),
+    )
+    personal_data_register(  # kept as a payment; a payer's name typed into its reference is not
+        OfflinePayment, rows=lambda s: OfflinePayment.objects.filter(booking_id__in=s.booking_ids), scrub=("reference",)
+    )
     personal_data_register(
         RoomLine, rows=lambda s: RoomLine.objects.filter(booking_id__in=s.booking_ids), replace={"guest_name": ""}
     )

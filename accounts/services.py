@@ -3,7 +3,7 @@
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
 
-from .models import Consent, User
+from .models import Consent, User, _active_language
 from .verification import verification_pending_create
 
 
@@ -25,6 +25,7 @@ def user_create(
         first_name=first_name.strip(),
         last_name=last_name.strip(),
         phone=phone.strip(),
+        preferred_language=_active_language(),  # signed up on /fr/…: its e-mails are in French until it says
     )
     validate_password(password, user)
     user.set_password(password)

@@ -30,7 +30,7 @@ class BookingStartForm(StayForm):
         if plan is None and room_type is not None:
             plan = default_rate_plan(room_type)
         if plan is None or (room_type is not None and plan.room_type_id != room_type.pk):
-            raise forms.ValidationError("Choose a room and rate.")
+            raise forms.ValidationError(_("Choose a room and rate."))
         data["rate_plan"], data["room_type"] = plan, plan.room_type
         return data
 
@@ -100,30 +100,32 @@ class RoomGuestsForm(forms.Form):
 
 class GuestDetailsForm(forms.Form):
     first_name = forms.CharField(
-        label="First name", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+        label=_("First name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
     )
     last_name = forms.CharField(
-        label="Last name", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+        label=_("Last name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
     )
-    email = forms.EmailField(label="E-mail", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(
+        label=_("E-mail"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
     phone = forms.CharField(
-        label="Phone",
+        label=_("Phone"),
         max_length=32,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
     )
     special_requests = forms.CharField(
-        label="Special requests",
+        label=_("Special requests"),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Not guaranteed, but the hotel will do its best.",
+        help_text=_("Not guaranteed, but the hotel will do its best."),
     )
 
     def clean_phone(self):
         phone = self.cleaned_data["phone"].strip()
         if phone and not all(c.isdigit() or c in "+ ()-." for c in phone):
-            raise forms.ValidationError("Use digits, spaces and + ( ) - only.")
+            raise forms.ValidationError(_("Use digits, spaces and + ( ) - only."))
         return phone
 
 
@@ -131,20 +133,20 @@ class GuestSignupForm(GuestDetailsForm):
     """Guest details plus a password: a guest creates their account inside the booking flow."""
 
     password1 = forms.CharField(
-        label="Choose a password",
+        label=_("Choose a password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="You'll use it to see, download or cancel your booking.",
+        help_text=_("You'll use it to see, download or cancel your booking."),
     )
     password2 = forms.CharField(
-        label="Password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
     def clean(self):
         data = super().clean()
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
-            self.add_error("password2", "The two passwords don't match.")
+            self.add_error("password2", _("The two passwords don't match."))
         elif p1:
             try:
                 password_validation.validate_password(p1)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 # Crockford-like alphabet: no 0/O, 1/I/L confusion when read over the phone.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -17,24 +18,24 @@ def new_reference() -> str:
 
 class Booking(models.Model):
     class Status(models.TextChoices):
-        PENDING_PAYMENT = "pending_payment", "Pending payment"
-        CONFIRMED = "confirmed", "Confirmed"
-        PAYMENT_FAILED = "payment_failed", "Payment failed"
-        EXPIRED = "expired", "Expired"
-        CANCELLED = "cancelled", "Cancelled"
-        CHECKED_IN = "checked_in", "Checked in"
-        CHECKED_OUT = "checked_out", "Checked out"
-        NO_SHOW = "no_show", "No-show"
+        PENDING_PAYMENT = "pending_payment", _("Pending payment")
+        CONFIRMED = "confirmed", _("Confirmed")
+        PAYMENT_FAILED = "payment_failed", _("Payment failed")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
+        CHECKED_IN = "checked_in", _("Checked in")
+        CHECKED_OUT = "checked_out", _("Checked out")
+        NO_SHOW = "no_show", _("No-show")
 
     class Source(models.TextChoices):
-        WEBSITE = "website", "Website"
-        PARTNER = "partner", "Partner API"
-        STAFF = "staff", "Staff"
-        SUPPLIER = "supplier", "Website, partner hotel"  # paid here, placed at a supplier (suppliers app)
+        WEBSITE = "website", _("Website")
+        PARTNER = "partner", _("Partner API")
+        STAFF = "staff", _("Staff")
+        SUPPLIER = "supplier", _("Website, partner hotel")  # paid here, placed at a supplier (suppliers app)
 
     class Inventory(models.TextChoices):
-        HOTEL = "hotel", "Our hotel's inventory"
-        SUPPLIER = "supplier", "The supplier's inventory"
+        HOTEL = "hotel", _("Our hotel's inventory")
+        SUPPLIER = "supplier", _("The supplier's inventory")
 
     # States in which the booking's nights are taken from inventory.
     HOLDING_STATUSES = (Status.PENDING_PAYMENT, Status.CONFIRMED, Status.CHECKED_IN)
@@ -59,7 +60,7 @@ class Booking(models.Model):
     check_out = models.DateField()
     adults = models.PositiveSmallIntegerField()
     children = models.PositiveSmallIntegerField(default=0)
-    children_ages = models.JSONField(default=list, blank=True, help_text="Ages as given; null where not given.")
+    children_ages = models.JSONField(default=list, blank=True, help_text=_("Ages as given; null where not given."))
     rooms = models.PositiveSmallIntegerField(default=1)
 
     guest_first_name = models.CharField(max_length=100)
@@ -67,11 +68,15 @@ class Booking(models.Model):
     guest_email = models.EmailField()
     guest_phone = models.CharField(max_length=32, blank=True)
     special_requests = models.TextField(blank=True, max_length=1000)
+    # The language the booking was made in (a code of settings.LANGUAGES): every e-mail and PDF about it uses it.
+    language = models.CharField(max_length=8, default="en")
 
     currency = models.CharField(max_length=3)
     total = models.DecimalField(max_digits=12, decimal_places=2)
-    price_snapshot = models.JSONField(help_text="Nightly lines, taxes and total as quoted when the booking was made.")
-    cancellation_policy = models.JSONField(help_text="The policy as agreed when the booking was made.")
+    price_snapshot = models.JSONField(
+        help_text=_("Nightly lines, taxes and total as quoted when the booking was made.")
+    )
+    cancellation_policy = models.JSONField(help_text=_("The policy as agreed when the booking was made."))
 
     # Whose rooms these are: ours (counted in NightInventory, taken again by a late payment) or a supplier's (held
     # and sold there; nothing is counted here).
@@ -250,10 +255,10 @@ class BookingStatusChange(models.Model):
     """One transition of a booking: from, to, who (customer, staff, partner or system) and when."""
 
     class Actor(models.TextChoices):
-        CUSTOMER = "customer", "Customer"
-        STAFF = "staff", "Staff"
-        PARTNER = "partner", "Partner"
-        SYSTEM = "system", "System"
+        CUSTOMER = "customer", _("Customer")
+        STAFF = "staff", _("Staff")
+        PARTNER = "partner", _("Partner")
+        SYSTEM = "system", _("System")
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=20, blank=True)
@@ -281,15 +286,15 @@ class BookingEffect(models.Model):
     See ``bookings/outbox.py`` and ``bookings/workflow.py``."""
 
     class Kind(models.TextChoices):
-        RECEIPT = "receipt", "Issue the receipt"
-        PARTNER_WEBHOOK = "partner_webhook", "Tell the partner (webhook)"
-        SUPPLIER_PLACE = "supplier_place", "Place the booking at the supplier"
-        SUPPLIER_CANCEL = "supplier_cancel", "Cancel the booking at the supplier"
+        RECEIPT = "receipt", _("Issue the receipt")
+        PARTNER_WEBHOOK = "partner_webhook", _("Tell the partner (webhook)")
+        SUPPLIER_PLACE = "supplier_place", _("Place the booking at the supplier")
+        SUPPLIER_CANCEL = "supplier_cancel", _("Cancel the booking at the supplier")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DONE = "done", "Done"
-        FAILED = "failed", "Gave up"
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Gave up")
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="effects")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -316,7 +321,7 @@ class BooksAudit(models.Model):
     """One run of the books audit (``bookings/audit.py``): what it found, shown on the staff dashboard."""
 
     ran_at = models.DateTimeField(auto_now_add=True)
-    findings = models.JSONField(default=list, help_text="One object per discrepancy: check, subject, detail.")
+    findings = models.JSONField(default=list, help_text=_("One object per discrepancy: check, subject, detail."))
 
     class Meta:
         ordering = ["-ran_at"]

@@ -14,9 +14,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
+from display.money import format_money
 from hotels.models import RatePlan, RoomType
 from hotels.offers import default_rate_plan, rate_plan_quote
 from hotels.payment_terms import GUEST_BOOKABLE, payment_terms_snapshot
@@ -62,27 +64,28 @@ def stay_validate(*, room_type: RoomType, stay: Stay) -> None:
     hotel = room_type.hotel
     today = timezone.now().astimezone(hotel.tzinfo).date()
     if stay.check_in < today:
-        raise StayInvalid("Check-in can't be in the past (hotel time).")
+        raise StayInvalid(_("Check-in can't be in the past (hotel time)."))
     if stay.check_out <= stay.check_in:
-        raise StayInvalid("Check-out must be after check-in.")
+        raise StayInvalid(_("Check-out must be after check-in."))
     if stay.nights > settings.BOOKING_MAX_NIGHTS:
-        raise StayInvalid(f"Stays are limited to {settings.BOOKING_MAX_NIGHTS} nights.")
+        raise StayInvalid(_("Stays are limited to %(n)s nights.") % {"n": settings.BOOKING_MAX_NIGHTS})
     if stay.check_in > today + timedelta(days=settings.BOOKING_MAX_DAYS_AHEAD):
-        raise StayInvalid("We only sell stays up to 500 days ahead.")
+        raise StayInvalid(_("We only sell stays up to 500 days ahead."))
     if not 1 <= stay.rooms <= settings.BOOKING_MAX_ROOMS:
-        raise StayInvalid(f"You can book between 1 and {settings.BOOKING_MAX_ROOMS} rooms at once.")
+        raise StayInvalid(_("You can book between 1 and %(n)s rooms at once.") % {"n": settings.BOOKING_MAX_ROOMS})
     if stay.adults < stay.rooms:
-        raise StayInvalid("Each room needs at least one adult.")
+        raise StayInvalid(_("Each room needs at least one adult."))
     if (
         stay.adults > room_type.max_adults * stay.rooms
         or stay.children > room_type.max_children * stay.rooms
         or stay.adults + stay.children > room_type.max_occupancy * stay.rooms
     ):
         raise StayInvalid(
-            f"{stay.rooms} × {room_type.name} can't host {stay.adults} adults and {stay.children} children."
+            _("%(rooms)s × %(room)s can’t host %(adults)s adults and %(children)s children.")
+            % {"rooms": stay.rooms, "room": room_type.name, "adults": stay.adults, "children": stay.children}
         )
     if not (room_type.is_active and hotel.is_active):
-        raise StayInvalid("This room is no longer sold.")
+        raise StayInvalid(_("This room is no longer sold."))
 
 
 def line_validate(*, request: RoomRequest, stay: Stay, position: int | None = None) -> None:
@@ -112,11 +115,11 @@ def rooms_validate(*, requests: list[RoomRequest], stay: Stay) -> None:
     """Rules a booking of several rooms meets before anything is held: the stay's dates (as :func:`stay_validate`),
     how many rooms, one hotel, and each room's party (:func:`line_validate`)."""
     if not requests:
-        raise StayInvalid("Choose at least one room.")
+        raise StayInvalid(_("Choose at least one room."))
     if len(requests) > settings.BOOKING_MAX_ROOMS:
-        raise StayInvalid(f"You can book between 1 and {settings.BOOKING_MAX_ROOMS} rooms at once.")
+        raise StayInvalid(_("You can book between 1 and %(n)s rooms at once.") % {"n": settings.BOOKING_MAX_ROOMS})
     if len({r.room_type.hotel_id for r in requests}) > 1:
-        raise StayInvalid("All the rooms of a booking must be in the same hotel.")
+        raise StayInvalid(_("All the rooms of a booking must be in the same hotel."))
     first = requests[0]
     stay_validate(
         room_type=first.room_type,
@@ -155,7 +158,7 @@ def _plan_info(rate_plan: RatePlan) -> dict:
 def _plan_for(request: RoomRequest) -> RatePlan:
     plan = request.rate_plan or default_rate_plan(request.room_type)
     if plan is None or plan.room_type_id != request.room_type.pk or not plan.is_active:
-        raise StayInvalid(f"This rate is not sold for {request.room_type.name}.")
+        raise StayInvalid(_("This rate is not sold for %(room)s.") % {"room": request.room_type.name})
     return plan
 
 
@@ -241,7 +244,7 @@ def _lines_take(booking: Booking, lines: list, *, expected: dict[int, list] | No
         room_type = types.get(exc.room_type_id) or next(iter(types.values()))
         raise _sold_out(room_type, exc) from exc
     if expected is not None and any(taken[type_id] != expected[type_id] for type_id in taken):
-        raise PriceChanged("The price of this room changed a moment ago. Please check it again.")
+        raise PriceChanged(_("The price of this room changed a moment ago. Please check it again."))
     if mark:
         RoomLine.objects.filter(pk__in=[line.pk for line in lines]).update(nights_held=True)
         for line in lines:
@@ -288,11 +291,11 @@ def booking_hold(
     """
     if rooms is None:
         if room_type is None:
-            raise StayInvalid("Choose a room.")
+            raise StayInvalid(_("Choose a room."))
         stay_validate(room_type=room_type, stay=stay)
         plan = rate_plan or default_rate_plan(room_type)
         if plan is None or plan.room_type_id != room_type.pk or not plan.is_active:
-            raise StayInvalid(f"This rate is not sold for {room_type.name}.")
+            raise StayInvalid(_("This rate is not sold for %(room)s.") % {"room": room_type.name})
         requests = None
     else:
         requests = list(rooms)
@@ -330,7 +333,7 @@ def booking_hold(
             raise StayInvalid(_("This rate is paid at the hotel and can only be booked by the hotel's staff."))
         if expected_total is not None and Decimal(expected_total) != total:
             raise PriceChanged(
-                f"The price for this stay is now {total} {currency}.",
+                _("The price for this stay is now %(amount)s.") % {"amount": format_money(total, currency)},
                 total=total,
                 currency=currency,
             )
@@ -351,6 +354,14 @@ def booking_hold(
         # as holding: if the take fails, the transaction rolls them back with the booking).
         _lines_take(booking, priced, expected=base, mark=False)
     return booking
+
+
+def booking_language(code: str | None) -> str:
+    """``code`` as one of the shipped languages (``de-at`` → ``de``), the default language otherwise."""
+    try:
+        return translation.get_supported_language_variant(code or settings.LANGUAGE_CODE)
+    except LookupError:
+        return settings.LANGUAGE_CODE
 
 
 def booking_pending_create(
@@ -393,6 +404,8 @@ def booking_pending_create(
         )
     first = lines[0]
     minutes = settings.BOOKING_HOLD_MINUTES if hold_minutes is None else hold_minutes
+    # The language the booking is made in (the page's, or the API's Accept-Language): its e-mails and PDFs use it.
+    extra.setdefault("language", booking_language(translation.get_language()))
     inventory = Booking.Inventory.HOTEL if source != Booking.Source.SUPPLIER else Booking.Inventory.SUPPLIER
     # The older order keeps its one quote as the booking's snapshot, exactly as before lines existed.
     combined = snapshot if snapshot is not None else snapshot_combine([line.snapshot for line in lines])
@@ -483,9 +496,13 @@ def _save_with_fresh_reference(booking: Booking) -> None:
 def _sold_out(room_type: RoomType, exc: NightsUnavailable) -> SoldOut:
     if exc.night:
         return SoldOut(
-            f"{room_type.name} is no longer available on the night of {exc.night:%A %-d %B %Y}.", night=exc.night
+            _("%(room)s is no longer available on the night of %(night)s.")
+            % {"room": room_type.name, "night": date_format(exc.night, "l j F Y")},
+            night=exc.night,
         )
-    return SoldOut(f"{room_type.name} can't be booked for these dates: {exc.reason}.")
+    return SoldOut(
+        _("%(room)s can’t be booked for these dates: %(reason)s.") % {"room": room_type.name, "reason": exc.reason}
+    )
 
 
 def _locked(booking: Booking) -> Booking:
@@ -518,7 +535,7 @@ def booking_confirm(*, booking: Booking, actor_kind: str = Actor.SYSTEM, actor=N
                         booking, list(booking.lines.filter(status=RoomLine.Status.ACTIVE).select_related("room_type"))
                     )
             except SoldOut as exc:
-                raise SoldOut("The room was sold to someone else after your hold expired.") from exc
+                raise SoldOut(_("The room was sold to someone else after your hold expired.")) from exc
             booking.nights_held = True
         booking.confirmed_at = timezone.now()
         booking.hold_expires_at = None

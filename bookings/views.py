@@ -25,11 +25,12 @@ from accounts import guest_links
 from accounts.limits import account_create_limited
 from accounts.services import AccountExists, user_create
 from accounts.views import safe_next
+from display.currency import rates_date
+from display.money import format_money
 from hotels.basket import basket_price, party_label
 from hotels.models import RatePlan, RoomType
 from hotels.offers import default_rate_plan, hotel_offers
 from hotels.policy import policy_summary
-from payments.currency import rates_date
 from payments.models import Refund
 from payments.receipts import ReceiptError, receipt_issue
 from payments.return_tokens import payment_return_url
@@ -76,7 +77,7 @@ def booking_start(request):
         return _basket_start(request)
     form = BookingStartForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "That choice isn't valid any more: please pick your room again.")
+        messages.error(request, _("That choice isn't valid any more: please pick your room again."))
         room_type = (
             RoomType.objects.filter(pk=request.POST.get("room_type") or 0).select_related("hotel").first()
             if str(request.POST.get("room_type", "")).isdigit()
@@ -264,7 +265,8 @@ def booking_review(request, token):
     if offer is None:
         messages.error(
             request,
-            f"{room_type.name}, {rate_plan.name} is no longer available for these dates. Please choose again.",
+            _("%(room)s, %(rate)s is no longer available for these dates. Please choose again.")
+            % {"room": room_type.name, "rate": rate_plan.name},
         )
         return redirect(_hotel_url(room_type, stay))
     if request.method == "POST":
@@ -284,16 +286,22 @@ def booking_review(request, token):
             if as_guest:
                 guest_links.guest_access_grant(request, booking)
         except PriceChanged as exc:
-            messages.warning(request, f"The price changed while you were booking: {exc.message} Please check it again.")
+            messages.warning(
+                request,
+                _("The price changed while you were booking: %(reason)s Please check it again.")
+                % {"reason": exc.message},
+            )
             return redirect("bookings:review", token=token)
         except SoldOut as exc:
-            messages.error(request, f"{exc.message} Nothing has been charged. Please choose again.")
+            messages.error(
+                request, _("%(reason)s Nothing has been charged. Please choose again.") % {"reason": exc.message}
+            )
             return redirect(_hotel_url(room_type, stay))
         except BookingError as exc:
             messages.error(request, exc.message)
             return redirect(_hotel_url(room_type, stay))
         except ArithmeticError:
-            messages.error(request, "Something in the form was not valid. Please check the price and try again.")
+            messages.error(request, _("Something in the form was not valid. Please check the price and try again."))
             return redirect("bookings:review", token=token)
         hold_made(request, booking)
         draft_update(request.session, token, booking=booking.reference)
@@ -418,17 +426,20 @@ def guest_email_verify(request):
     change_url = change if url_has_allowed_host_and_scheme(change, allowed_hosts={request.get_host()}) else next_url
     pending = guest_email_pending(request)
     if pending is None:
-        messages.info(request, "There is no address waiting for a code: please enter the guest's details again.")
+        messages.info(request, _("There is no address waiting for a code: please enter the guest's details again."))
         return redirect(change_url)
     error = ""
     if request.method == "POST" and "again" in request.POST:
         if guest_email_code_send(request, pending["email"], again=True):
-            messages.info(request, f"We sent a new code to {pending['email']}.")
+            messages.info(request, _("We sent a new code to %(email)s.") % {"email": pending["email"]})
         else:
             error = CODES_SPENT
     elif request.method == "POST":
         if guest_email_code_check(request, request.POST.get("code", "")):
-            messages.success(request, f"Thank you: booking e-mails for this stay will go to {pending['email']}.")
+            messages.success(
+                request,
+                _("Thank you: booking e-mails for this stay will go to %(email)s.") % {"email": pending["email"]},
+            )
             return redirect(next_url)
         error = "That code isn't right or has expired. Check the e-mail, or ask for a new code."
     return render(
@@ -563,7 +574,12 @@ def _hold_in_hotel_time(booking) -> dict:
     return {
         "hold_minutes_left": max(1, math.ceil(seconds / 60)),
         # Formatted here: templates would show an aware datetime in the site's zone (UTC), not the hotel's.
-        "hold_until": f"{until:%H:%M} {booking.hotel.timezone.rsplit('/', 1)[-1].replace('_', ' ')} time ({until:%Z})",
+        "hold_until": _("%(time)s %(place)s time (%(zone)s)")
+        % {
+            "time": f"{until:%H:%M}",
+            "place": booking.hotel.timezone.rsplit("/", 1)[-1].replace("_", " "),
+            "zone": f"{until:%Z}",
+        },
     }
 
 
@@ -575,7 +591,7 @@ def booking_receipt(request, reference):
     try:
         receipt = receipt_issue(booking=booking)
     except ReceiptError:
-        messages.info(request, "Your receipt is being prepared. Please try again in a few minutes.")
+        messages.info(request, _("Your receipt is being prepared. Please try again in a few minutes."))
         return redirect(booking)
     response = HttpResponse(bytes(receipt.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="staybook-{booking.reference}-{receipt.number}.pdf"'
@@ -597,17 +613,20 @@ def _penalty_changed(quoted: str | None, penalty: Decimal) -> bool:
 def booking_cancel_view(request, reference):
     booking = _own_booking(request, reference)
     if booking.status == Booking.Status.CANCELLED:
-        messages.info(request, "This booking is already cancelled.")
+        messages.info(request, _("This booking is already cancelled."))
         return redirect(booking)
     if booking.status not in (Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT):
-        messages.error(request, "This booking can no longer be cancelled online. Please contact the hotel.")
+        messages.error(request, _("This booking can no longer be cancelled online. Please contact the hotel."))
         return redirect(booking)
     penalty = booking_cancel_quote(booking=booking) if booking.status == Booking.Status.CONFIRMED else Decimal("0.00")
     if request.method == "POST" and _penalty_changed(request.POST.get("quoted_penalty"), penalty):
         messages.warning(
             request,
-            f"The cancellation charge is now {penalty} {booking.currency}: the free cancellation period ended since "
-            "you opened this page. Please check the amounts and confirm again.",
+            _(
+                "The cancellation charge is now %(amount)s: the free cancellation period ended since you opened "
+                "this page. Please check the amounts and confirm again."
+            )
+            % {"amount": format_money(penalty, booking.currency)},
         )
     elif request.method == "POST":
         try:
@@ -621,8 +640,14 @@ def booking_cancel_view(request, reference):
         )["total"]
         messages.success(
             request,
-            f"Your booking {booking.reference} is cancelled."
-            + (f" {refunding} {booking.currency} is being refunded to your card." if refunding else ""),
+            _("Your booking %(reference)s is cancelled.") % {"reference": booking.reference}
+            + (
+                " "
+                + _("%(amount)s is being refunded to your card.")
+                % {"amount": format_money(refunding, booking.currency)}
+                if refunding
+                else ""
+            ),
         )
         return redirect(booking)
     payment = booking_payment_paid(booking)

@@ -18,6 +18,24 @@ from jinja2 import Environment
 
 from hotels.templatetags.staybook import money, night, price_html, query_with_params, stars
 
+# Counted phrases of the fragments, here so that `make messages` finds their plural forms (it reads ngettext in
+# Python; in the fragments it reads only _("…")).
+COUNTED = {
+    "nights": lambda n: ngettext("%(n)s night", "%(n)s nights", n),
+    "rooms": lambda n: ngettext("%(n)s room", "%(n)s rooms", n),
+    "adults": lambda n: ngettext("%(n)s adult", "%(n)s adults", n),
+    "children": lambda n: ngettext("%(n)s child", "%(n)s children", n),
+    "stars": lambda n: ngettext("%(n)s star", "%(n)s stars", n),
+    "hotels": lambda n: ngettext("%(n)s hotel", "%(n)s hotels", n),
+    "up_to_adults": lambda n: ngettext("Up to %(n)s adult", "Up to %(n)s adults", n),
+}
+
+
+def counted(what: str, n) -> str:
+    """``counted("nights", 3)`` → "3 nights", in the page's language."""
+    number = int(n or 0)
+    return COUNTED[what](number) % {"n": number}
+
 
 def url(name: str, *args, **kwargs) -> str:
     return reverse(name, args=args or None, kwargs=kwargs or None)
@@ -97,7 +115,13 @@ def environment(**options) -> Environment:
     # Django's own catalogues (the active language of the request), as {{ _("...") }} and {% trans %}.
     env.install_gettext_callables(gettext, ngettext, newstyle=True)
     env.globals.update(
-        static=static, url=url, price=price_html, query_with=query_with_params, widget=widget_html, label=label_html
+        static=static,
+        url=url,
+        counted=counted,
+        price=price_html,
+        query_with=query_with_params,
+        widget=widget_html,
+        label=label_html,
     )
     env.filters.update(
         date=defaultfilters.date,

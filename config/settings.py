@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -48,6 +49,7 @@ ADMIN_URL = env("ADMIN_URL", default="admin/").strip("/") + "/"  # move the staf
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
+    "modeltranslation",  # before the admin (hotels/translation.py)
     "config.apps.StaybookAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -70,6 +72,7 @@ INSTALLED_APPS = [
     "hotels",
     "bookings",
     "payments",
+    "display",
     "notifications",
     "partners",
     "suppliers",
@@ -80,9 +83,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.i18n.LocaleMiddleware",  # the language: URL prefix, else cookie / Accept-Language (config/i18n.py)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.i18n.FirstVisitLanguageMiddleware",  # "/" → "/fr/" for a French browser or account, once
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -105,7 +110,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "payments.context_processors.display_currency",
+                "display.context_processors.display_currency",
+                "config.i18n.languages",
             ],
         },
     },
@@ -217,7 +223,24 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
 
 # --- i18n / time --------------------------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# Adding a language: its locale/<code>/LC_MESSAGES/django.po (`make messages`, then translate) and a line here.
+# English is served at the root, every other language under its prefix (/fr/…): config/urls.py, config/i18n.py.
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", _("English")),
+    ("fr", _("French")),
+    ("de", _("German")),
+    ("es", _("Spanish")),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Catalogue content per language (hotels/translation.py): a language's columns come from `makemigrations`.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+MODELTRANSLATION_AUTO_POPULATE = "default"  # content created in any language also fills the default (the fallback)
+LANGUAGE_COOKIE_NAME = "staybook_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -315,8 +338,8 @@ SUPPLIER_POOL_SIZE = env.int("SUPPLIER_POOL_SIZE", default=10)
 SUPPLIER_BOOKING_TIMEOUT = env.float("SUPPLIER_BOOKING_TIMEOUT", default=10)  # placing a booking may take longer
 SUPPLIER_RESERVATIONS_EMAIL = env("SUPPLIER_RESERVATIONS_EMAIL", default="partner-bookings@staybook.example")
 
-# --- Display currency: indicative conversions for guests (payments/currency.py) ----------------------------------
-EXCHANGE_RATES_PROVIDER = env("EXCHANGE_RATES_PROVIDER", default="payments.currency.FixedRatesProvider")
+# --- Display currency: indicative conversions for guests (display/currency.py) ----------------------------------
+EXCHANGE_RATES_PROVIDER = env("EXCHANGE_RATES_PROVIDER", default="display.currency.FixedRatesProvider")
 EXCHANGE_RATES_OPTIONS = env.json("EXCHANGE_RATES_OPTIONS", default={})
 # Units per one EUR (the fixed table's; the ECB provider replaces them daily).
 EXCHANGE_RATES_FIXED = {

@@ -1,10 +1,12 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.http import HttpResponsePermanentRedirect
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
 from config.health import healthz, readyz
+from config.i18n import language_set
 
 
 def supplier_hotels_moved(request, rest):
@@ -16,19 +18,26 @@ def supplier_hotels_moved(request, rest):
     )
 
 
+# Outside the language prefix (config/i18n.py: UNPREFIXED): machines' addresses and the staff console.
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
-    path("", include("hotels.urls")),
-    path("accounts/", include("accounts.urls")),
-    path("legal/", include("accounts.legal_urls")),
-    path("bookings/", include("bookings.urls")),
+    path("i18n/language/", language_set, name="language_set"),
     path("payments/", include("payments.urls")),
-    path("supplier-hotels/", include("suppliers.urls")),
+    path("display/", include("display.urls")),
     re_path(r"^partner-hotels/(?P<rest>.*)$", supplier_hotels_moved),  # the old address of supplier-hotels/
     path("api/v1/", include("partners.api.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
+# The site's pages: English at the root, as before (old links keep working), /fr/…, /de/…, /es/… for the others.
+urlpatterns += i18n_patterns(
+    path("", include("hotels.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("legal/", include("accounts.legal_urls")),
+    path("bookings/", include("bookings.urls")),
+    path("supplier-hotels/", include("suppliers.urls")),
+    prefix_default_language=False,
+)
 
 
 def handler404(request, exception=None):

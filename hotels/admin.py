@@ -6,12 +6,14 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import path, reverse
 from django.utils.html import format_html
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import admin_views
 from .models import (
     Amenity,
     ChildAgeBand,
+    CityName,
     Hotel,
     HotelPhoto,
     HotelStaff,
@@ -33,12 +35,12 @@ class HotelPhotoInline(HotelScopedInlineMixin, admin.TabularInline):
     extra = 0
 
 
-class HotelTaxInline(HotelScopedInlineMixin, admin.TabularInline):
+class HotelTaxInline(HotelScopedInlineMixin, TranslationTabularInline):
     model = HotelTax
     extra = 0
 
 
-class RoomTypeInline(HotelScopedInlineMixin, admin.TabularInline):
+class RoomTypeInline(HotelScopedInlineMixin, TranslationTabularInline):
     model = RoomType
     fields = [
         "name",
@@ -101,7 +103,7 @@ class HotelStaffInline(HotelScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(Hotel)
-class HotelAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
+class HotelAdmin(HotelScopedAdminMixin, TranslationAdmin, SimpleHistoryAdmin):
     hotel_path = ""
     list_display = ["name", "city", "country", "stars", "currency", "is_active"]
     list_filter = ["is_active", "stars", "currency"]
@@ -139,7 +141,7 @@ class RoomTypePhotoInline(HotelScopedInlineMixin, admin.TabularInline):
     extra = 0
 
 
-class RatePlanInline(HotelScopedInlineMixin, admin.StackedInline):
+class RatePlanInline(HotelScopedInlineMixin, TranslationStackedInline):
     """The ways the room type is sold. A derived plan follows its parent's prices (a percentage or an amount per
     room per night); its own nights (closed to arrival, minimum stay...) are set with the bulk editor."""
 
@@ -162,7 +164,7 @@ class RatePlanInline(HotelScopedInlineMixin, admin.StackedInline):
 
 
 @admin.register(RoomType)
-class RoomTypeAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
+class RoomTypeAdmin(HotelScopedAdminMixin, TranslationAdmin, SimpleHistoryAdmin):
     list_display = ["name", "hotel", "max_adults", "max_children", "total_rooms", "is_active"]
     list_filter = [HotelListFilter, "is_active"]
     list_select_related = ["hotel"]
@@ -233,7 +235,7 @@ class NightInventoryAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(RatePlan)
-class RatePlanAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
+class RatePlanAdmin(HotelScopedAdminMixin, TranslationAdmin, SimpleHistoryAdmin):
     """Every rate plan of the staff member's hotels; they are edited on their room type's page."""
 
     hotel_path = "room_type__hotel"
@@ -305,7 +307,7 @@ class RatePlanNightAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Amenity)
-class AmenityAdmin(admin.ModelAdmin):
+class AmenityAdmin(TranslationAdmin):
     """Amenities are one shared list (hotels pick from it); only superusers add to it."""
 
     list_display = ["name", "code"]
@@ -313,7 +315,7 @@ class AmenityAdmin(admin.ModelAdmin):
 
 
 @admin.register(HotelTax)
-class HotelTaxAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
+class HotelTaxAdmin(HotelScopedAdminMixin, TranslationAdmin, SimpleHistoryAdmin):
     list_display = ["name", "hotel", "kind", "amount", "included_in_price"]
     list_filter = [HotelListFilter, "kind"]
     list_select_related = ["hotel"]
@@ -349,3 +351,12 @@ class HotelStaffAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for member in queryset.select_related("user"):
             staff_member_remove(member=member)
+
+
+@admin.register(CityName)
+class CityNameAdmin(admin.ModelAdmin):
+    """A city's name per language: what guests may type in the search ("München") and see on the results page."""
+
+    list_display = ("city", "language", "name")
+    list_filter = ("language",)
+    search_fields = ("city", "name")

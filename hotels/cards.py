@@ -5,8 +5,10 @@ import secrets
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Prefetch, prefetch_related_objects
+from django.utils import translation
 
 from .models import Hotel, HotelPhoto
 
@@ -16,8 +18,10 @@ CARD_SECONDS = 300
 CARDS_VERSION_KEY = "hotel-cards:version"
 
 
-def card_key(hotel_id: int) -> str:
-    return f"hotel-card2:{hotel_id}"  # 2: plain tuples (hotel-card: held model instances)
+def card_key(hotel_id: int, language: str | None = None) -> str:
+    """Per language: amenity and tax names are translated content (hotels/translation.py)."""
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    return f"hotel-card2:{hotel_id}:{language}"  # 2: plain tuples (hotel-card: held model instances)
 
 
 def cards_version() -> str:
@@ -32,7 +36,7 @@ def cards_version() -> str:
 
 def cards_drop(hotel_ids) -> None:
     """Forget these hotels' cards, and every page built from any card."""
-    cache.delete_many([card_key(pk) for pk in hotel_ids])
+    cache.delete_many([card_key(pk, code) for pk in hotel_ids for code, _name in settings.LANGUAGES])
     cache.set(CARDS_VERSION_KEY, secrets.token_hex(8), None)
 
 

@@ -3,7 +3,9 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from .cities import city_for_name
 from .search import SORTS, known_cities
 from .stay import Stay
 
@@ -12,20 +14,20 @@ class StayForm(forms.Form):
     """Dates and party. Check-in may be "yesterday" in UTC terms: somewhere in the world it is still that day;
     the booking service checks against the hotel's own calendar."""
 
-    check_in = forms.DateField(label="Check-in", widget=forms.DateInput(attrs={"type": "date"}))
+    check_in = forms.DateField(label=_("Check-in"), widget=forms.DateInput(attrs={"type": "date"}))
     check_out = forms.DateField(
-        label="Check-out", widget=forms.DateInput(attrs={"type": "date", "data-min-date-of": "id_check_in"})
+        label=_("Check-out"), widget=forms.DateInput(attrs={"type": "date", "data-min-date-of": "id_check_in"})
     )
-    adults = forms.IntegerField(label="Adults", min_value=1, max_value=30, initial=2)
-    children = forms.IntegerField(label="Children", min_value=0, max_value=10, initial=0, required=False)
+    adults = forms.IntegerField(label=_("Adults"), min_value=1, max_value=30, initial=2)
+    children = forms.IntegerField(label=_("Children"), min_value=0, max_value=10, initial=0, required=False)
     children_ages = forms.CharField(
-        label="Children's ages",
+        label=_("Children's ages"),
         max_length=40,
         required=False,
-        help_text="Ages on the day of arrival, e.g. 4, 9",
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "e.g. 4, 9", "autocomplete": "off"}),
+        help_text=_("Ages on the day of arrival, e.g. 4, 9"),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": _("e.g. 4, 9"), "autocomplete": "off"}),
     )
-    rooms = forms.IntegerField(label="Rooms", min_value=1, max_value=settings.BOOKING_MAX_ROOMS, initial=1)
+    rooms = forms.IntegerField(label=_("Rooms"), min_value=1, max_value=settings.BOOKING_MAX_ROOMS, initial=1)
 
     # The website asks every child's age (prices depend on it); older partner API clients may send a count only.
     ages_required = True
@@ -42,24 +44,28 @@ class StayForm(forms.Form):
         if check_in and check_out:
             earliest = timezone.now().date() - timedelta(days=1)
             if check_in < earliest:
-                self.add_error("check_in", "Check-in can't be in the past.")
+                self.add_error("check_in", _("Check-in can't be in the past."))
             elif check_in > earliest + timedelta(days=settings.BOOKING_MAX_DAYS_AHEAD):
-                self.add_error("check_in", "We only sell stays up to 500 days ahead.")
+                self.add_error("check_in", _("We only sell stays up to 500 days ahead."))
             if check_out <= check_in:
-                self.add_error("check_out", "Check-out must be after check-in.")
+                self.add_error("check_out", _("Check-out must be after check-in."))
             elif (check_out - check_in).days > settings.BOOKING_MAX_NIGHTS:
-                self.add_error("check_out", f"Stays are limited to {settings.BOOKING_MAX_NIGHTS} nights.")
+                self.add_error(
+                    "check_out", _("Stays are limited to %(n)s nights.") % {"n": settings.BOOKING_MAX_NIGHTS}
+                )
         adults, rooms = data.get("adults"), data.get("rooms")
         if adults and rooms and rooms > adults:
-            self.add_error("rooms", "Each room needs at least one adult.")
+            self.add_error("rooms", _("Each room needs at least one adult."))
         ages = data.get("children_ages")
         if ages is not None and "children" in data:
             if ages and not data["children"]:
                 data["children"] = len(ages)
             elif ages and len(ages) != data["children"]:
-                self.add_error("children_ages", f"Give one age for each of the {data['children']} children.")
+                self.add_error(
+                    "children_ages", _("Give one age for each of the %(n)s children.") % {"n": data["children"]}
+                )
             elif data["children"] and not ages and self.ages_required:
-                self.add_error("children_ages", "Give each child's age, e.g. 4, 9: children's prices depend on it.")
+                self.add_error("children_ages", _("Give each child's age, e.g. 4, 9: children's prices depend on it."))
         return data
 
     @property
@@ -74,37 +80,36 @@ def parse_ages(text: str) -> list[int]:
         if not part:
             continue
         if not part.isdigit() or int(part) > 17:
-            raise forms.ValidationError("Ages are whole numbers from 0 to 17, separated by commas (e.g. 4, 9).")
+            raise forms.ValidationError(_("Ages are whole numbers from 0 to 17, separated by commas (e.g. 4, 9)."))
         ages.append(int(part))
     if len(ages) > 10:
-        raise forms.ValidationError("At most 10 children per booking.")
+        raise forms.ValidationError(_("At most 10 children per booking."))
     return ages
 
 
 class SearchForm(StayForm):
     destination = forms.CharField(
-        label="Destination",
+        label=_("Destination"),
         max_length=100,
-        widget=forms.TextInput(attrs={"list": "destinations", "placeholder": "City", "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"list": "destinations", "placeholder": _("City"), "autocomplete": "off"}),
     )
     field_order = ["destination", "check_in", "check_out", "adults", "children", "children_ages", "rooms"]
 
     def clean_destination(self):
-        wanted = " ".join(self.cleaned_data["destination"].split()).casefold()
-        for city in known_cities():
-            if city.casefold() == wanted:
-                return city
-        raise forms.ValidationError("We have no hotels in that city yet. Try one of the suggestions.")
+        city = city_for_name(self.cleaned_data["destination"], known_cities())  # "München" → Munich
+        if city is not None:
+            return city
+        raise forms.ValidationError(_("We have no hotels in that city yet. Try one of the suggestions."))
 
 
 class ResultsFilterForm(forms.Form):
     """Sort and filters of the results page; bad values are dropped, never an error page."""
 
     sort = forms.ChoiceField(
-        choices=[("price", "Lowest price"), ("stars", "Most stars"), ("name", "Name")], required=False
+        choices=[("price", _("Lowest price")), ("stars", _("Most stars")), ("name", _("Name"))], required=False
     )
-    min_price = forms.DecimalField(label="Min total", min_value=0, max_digits=12, decimal_places=2, required=False)
-    max_price = forms.DecimalField(label="Max total", min_value=0, max_digits=12, decimal_places=2, required=False)
+    min_price = forms.DecimalField(label=_("Min total"), min_value=0, max_digits=12, decimal_places=2, required=False)
+    max_price = forms.DecimalField(label=_("Max total"), min_value=0, max_digits=12, decimal_places=2, required=False)
     stars = forms.TypedMultipleChoiceField(
         choices=[(n, "★" * n) for n in range(5, 0, -1)], coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -118,7 +123,7 @@ class ResultsFilterForm(forms.Form):
         data = super().clean()
         lo, hi = data.get("min_price"), data.get("max_price")
         if lo is not None and hi is not None and lo > hi:
-            self.add_error("max_price", "The maximum must be at least the minimum.")
+            self.add_error("max_price", _("The maximum must be at least the minimum."))
         return data
 
     def filters(self) -> dict:

@@ -4,10 +4,12 @@ import zoneinfo
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -18,6 +20,12 @@ CURRENCY_CHOICES = [("EUR", "Euro"), ("GBP", "Pound sterling"), ("USD", "US doll
 def validate_timezone(value):
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Paris).")
+
+
+def per_language(*fields: str) -> list[str]:
+    """The columns hotels/translation.py adds for ``fields`` (``name_fr``…): left out of the change history, which
+    records the plain column (the text as last saved)."""
+    return [f"{field}_{code.replace('-', '_')}" for field in fields for code, _name in settings.LANGUAGES]
 
 
 class Amenity(models.Model):
@@ -51,7 +59,7 @@ class Hotel(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(excluded_fields=["created_at"])
+    history = HistoricalRecords(excluded_fields=[*per_language("name", "description"), "created_at"])
 
     class Meta:
         ordering = ["name"]
@@ -100,19 +108,19 @@ class HotelTax(models.Model):
     """A tax or fee line: VAT-like percentage, per person per night (tourism tax) or per stay (cleaning fee)."""
 
     class Kind(models.TextChoices):
-        PERCENT = "percent", "Percentage of the room price"
-        PER_PERSON_NIGHT = "per_person_night", "Per person per night"
-        PER_STAY = "per_stay", "Per room per stay"
+        PERCENT = "percent", _("Percentage of the room price")
+        PER_PERSON_NIGHT = "per_person_night", _("Per person per night")
+        PER_STAY = "per_stay", _("Per room per stay")
 
     hotel = models.ForeignKey(Hotel, on_delete=models.CASCADE, related_name="taxes")
     name = models.CharField(max_length=80)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     amount = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
     included_in_price = models.BooleanField(
-        default=False, help_text="Included taxes are shown as a line but not added to the total."
+        default=False, help_text=_("Included taxes are shown as a line but not added to the total.")
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=per_language("name"))
 
     class Meta:
         ordering = ["id"]
@@ -130,25 +138,25 @@ class RoomType(models.Model):
     max_adults = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1)])
     max_children = models.PositiveSmallIntegerField(default=0)
     max_occupancy = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1)])
-    beds = models.CharField(max_length=120, help_text="e.g. 1 king bed, or 2 single beds")
+    beds = models.CharField(max_length=120, help_text=_("e.g. 1 king bed, or 2 single beds"))
     size_m2 = models.PositiveSmallIntegerField(null=True, blank=True)
     amenities = models.ManyToManyField(Amenity, blank=True, related_name="room_types")
-    total_rooms = models.PositiveSmallIntegerField(help_text="Physical rooms of this type in the hotel.")
+    total_rooms = models.PositiveSmallIntegerField(help_text=_("Physical rooms of this type in the hotel."))
     # Occupancy pricing: a night's price covers `base_occupancy` adults per room; each adult beyond that pays the
     # supplement per night. Children pay by the hotel's age bands (ChildAgeBand).
     base_occupancy = models.PositiveSmallIntegerField(
-        default=2, validators=[MinValueValidator(1)], help_text="Adults per room included in the nightly price."
+        default=2, validators=[MinValueValidator(1)], help_text=_("Adults per room included in the nightly price.")
     )
     extra_adult_price = models.DecimalField(
         max_digits=12,
         decimal_places=2,
         default=Decimal("0"),
         validators=[MinValueValidator(0)],
-        help_text="Per extra adult per night, on every rate plan.",
+        help_text=_("Per extra adult per night, on every rate plan."),
     )
     is_active = models.BooleanField(default=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=per_language("name", "description"))
 
     class Meta:
         ordering = ["hotel", "name"]
@@ -171,7 +179,11 @@ class ChildAgeBand(models.Model):
     min_age = models.PositiveSmallIntegerField(validators=[MaxValueValidator(17)])
     max_age = models.PositiveSmallIntegerField(validators=[MaxValueValidator(17)])
     price = models.DecimalField(
-        max_digits=12, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)], help_text="Per night."
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0)],
+        help_text=_("Per night."),
     )
 
     history = HistoricalRecords()
@@ -209,20 +221,20 @@ class RatePlan(models.Model):
     """
 
     class MealPlan(models.TextChoices):
-        ROOM_ONLY = "room_only", "Room only"
-        BREAKFAST = "breakfast", "Breakfast included"
-        HALF_BOARD = "half_board", "Half board"
-        FULL_BOARD = "full_board", "Full board"
-        ALL_INCLUSIVE = "all_inclusive", "All inclusive"
+        ROOM_ONLY = "room_only", _("Room only")
+        BREAKFAST = "breakfast", _("Breakfast included")
+        HALF_BOARD = "half_board", _("Half board")
+        FULL_BOARD = "full_board", _("Full board")
+        ALL_INCLUSIVE = "all_inclusive", _("All inclusive")
 
     class Penalty(models.TextChoices):
-        FIRST_NIGHT = "first_night", "First night"
-        PERCENT = "percent", "Percentage of the stay"
-        FULL_STAY = "full_stay", "Full stay"
+        FIRST_NIGHT = "first_night", _("First night")
+        PERCENT = "percent", _("Percentage of the stay")
+        FULL_STAY = "full_stay", _("Full stay")
 
     class Derivation(models.TextChoices):
-        PERCENT = "percent", "Percentage of the parent's price"
-        AMOUNT = "amount", "Amount per room per night"
+        PERCENT = "percent", _("Percentage of the parent's price")
+        AMOUNT = "amount", _("Amount per room per night")
 
     class PaymentTerms(models.TextChoices):
         PREPAY = "prepay", _("Pay now")
@@ -240,7 +252,7 @@ class RatePlan(models.Model):
     # Cancellation: free until `free_cancellation_days` before arrival (at check-in time, hotel-local), then the
     # penalty. No free days at all (null) means non-refundable.
     free_cancellation_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, default=2, help_text="Empty means non-refundable."
+        null=True, blank=True, default=2, help_text=_("Empty means non-refundable.")
     )
     cancellation_penalty = models.CharField(max_length=20, choices=Penalty.choices, default=Penalty.FIRST_NIGHT)
     cancellation_penalty_percent = models.DecimalField(
@@ -255,14 +267,15 @@ class RatePlan(models.Model):
         null=True,
         blank=True,
         related_name="derived_plans",
-        help_text="Derive this plan's prices from another plan of the same room type.",
+        help_text=_("Derive this plan's prices from another plan of the same room type."),
     )
     derivation = models.CharField(max_length=10, choices=Derivation.choices, blank=True)
     derivation_value = models.DecimalField(
         max_digits=12,
         decimal_places=2,
         default=Decimal("0"),
-        help_text="e.g. -15 (percent) for 15% off the parent, or 12.00 (amount) for breakfast per room per night.",
+        # xgettext:no-python-format
+        help_text=_("e.g. -15 (percent) for 15% off the parent, or 12.00 (amount) for breakfast per room per night."),
     )
     min_stay = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
     max_stay = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
@@ -291,7 +304,7 @@ class RatePlan(models.Model):
     nights_from = models.DateField(null=True, blank=True, editable=False)
     nights_to = models.DateField(null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["nights_from", "nights_to"])
+    history = HistoricalRecords(excluded_fields=[*per_language("name"), "nights_from", "nights_to"])
 
     class Meta:
         ordering = ["room_type", "position", "id"]
@@ -420,8 +433,8 @@ class HotelStaff(models.Model):
     """A staff member's role at one hotel; the staff console shows each member only their hotels."""
 
     class Role(models.TextChoices):
-        MANAGER = "manager", "Manager"
-        FRONT_DESK = "front_desk", "Front desk"
+        MANAGER = "manager", _("Manager")
+        FRONT_DESK = "front_desk", _("Front desk")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hotel_roles")
     hotel = models.ForeignKey(Hotel, on_delete=models.CASCADE, related_name="staff")
@@ -433,3 +446,31 @@ class HotelStaff(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.get_role_display()} at {self.hotel.name}"
+
+
+class CityName(models.Model):
+    """A city's name in one language ("München" for Munich in German): what a guest may type in the search, and
+    what the results page shows in that language. ``city`` is the name hotels use (``Hotel.city``), which the
+    search itself matches; the destination field resolves a typed name to it first (``hotels.cities``)."""
+
+    city = models.CharField(_("city"), max_length=100, help_text=_("As hotels spell it, e.g. Munich."))
+    language = models.CharField(_("language"), max_length=8, help_text=_("A language code, e.g. de."))
+    name = models.CharField(_("name"), max_length=100, help_text=_("The city's name in that language, e.g. München."))
+
+    class Meta:
+        verbose_name = _("city name")
+        verbose_name_plural = _("city names")
+        ordering = ["city", "language"]
+        constraints = [models.UniqueConstraint(fields=["city", "language"], name="cityname_city_language_unique")]
+        indexes = [models.Index(Lower("name"), name="cityname_lower_name_idx")]
+
+    def __str__(self):
+        return f"{self.city} ({self.language}): {self.name}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        cache.delete("hotels:city-names")  # hotels.cities reads them through the cache
+
+    def delete(self, *args, **kwargs):
+        cache.delete("hotels:city-names")
+        return super().delete(*args, **kwargs)

@@ -3,6 +3,9 @@
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.template.defaultfilters import date as date_format
+from django.utils.translation import gettext
+
 from .pricing import money
 
 
@@ -25,15 +28,20 @@ def cancellation_policy_snapshot(rate_plan, hotel, check_in) -> dict:
 
 def policy_summary(policy: dict) -> str:
     """The whole policy in a sentence: "Free cancellation until 12 March 2027, 18:00 (hotel time); after that …"."""
-    penalty = {
-        "first_night": "the first night is charged",
-        "full_stay": "the full stay is charged",
-        "percent": f"{Decimal(policy['penalty_percent']).normalize()}% of the stay is charged",
-    }[policy["penalty"]]
+    if policy["penalty"] == "first_night":
+        penalty = gettext("the first night is charged")
+    elif policy["penalty"] == "full_stay":
+        penalty = gettext("the full stay is charged")
+    else:
+        percent = Decimal(policy["penalty_percent"]).normalize()
+        penalty = gettext("%(percent)s%% of the stay is charged") % {"percent": f"{percent:f}"}
     if not policy.get("free_until"):
-        return "Non-refundable: the full stay is charged if you cancel."
+        return gettext("Non-refundable: the full stay is charged if you cancel.")
     deadline = datetime.fromisoformat(policy["free_until"])
-    return f"Free cancellation until {deadline:%-d %B %Y, %H:%M} (hotel time); after that {penalty}."
+    return gettext("Free cancellation until %(deadline)s (hotel time); after that %(penalty)s.") % {
+        "deadline": date_format(deadline, gettext("j F Y, H:i")),
+        "penalty": penalty,
+    }
 
 
 def policy_is_strict(policy: dict | None) -> bool:
@@ -45,9 +53,9 @@ def policy_line(policy: dict) -> str:
     """The policy in one short line for offer lists: "Free cancellation until 12 March, 18:00" or
     "Non-refundable"."""
     if not policy.get("free_until"):
-        return "Non-refundable"
+        return gettext("Non-refundable")
     deadline = datetime.fromisoformat(policy["free_until"])
-    return f"Free cancellation until {deadline:%-d %B, %H:%M}"
+    return gettext("Free cancellation until %(deadline)s") % {"deadline": date_format(deadline, gettext("j F, H:i"))}
 
 
 def cancellation_penalty(*, policy: dict, snapshot: dict, at: datetime) -> Decimal:

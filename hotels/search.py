@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 from .cards import hotel_cards
 from .models import Amenity, Hotel, RatePlan, RoomType
@@ -260,10 +261,11 @@ def city_suggestions(prefix: str, limit: int = 10) -> list[str]:
 
 def search_amenities() -> list[tuple[str, str]]:
     """(code, name) of the amenities hotels offer, for the filters; cached briefly (a DISTINCT over the join)."""
-    choices = cache.get("hotels:amenities")
+    key = f"hotels:amenities:{translation.get_language()}"  # names per language (hotels/translation.py)
+    choices = cache.get(key)
     if choices is None:
         choices = list(
             Amenity.objects.filter(hotels__isnull=False).distinct().order_by("name").values_list("code", "name")
         )
-        cache.set("hotels:amenities", choices, 300)
+        cache.set(key, choices, 300)
     return choices

@@ -7,17 +7,18 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import engines
 from django.template.backends.utils import csrf_input
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from config.db_router import reads_from_replica
-from payments.context_processors import SESSION_KEY as CURRENCY_SESSION_KEY
+from display.context_processors import SESSION_KEY as CURRENCY_SESSION_KEY
 
 from .basket import BasketLine, BasketLineInvalid, basket_lines_read, basket_plans, basket_price, room_fit_problem
 from .cards import CARDS_VERSION_KEY, cards_version
+from .cities import city_label
 from .forms import ResultsFilterForm, SearchForm, StayForm
 from .limits import anonymous_browsing_limited
 from .models import Hotel
@@ -78,21 +79,22 @@ def search(request):
     return render(
         request,
         "hotels/results.html",
-        {"city": form.cleaned_data["destination"], "content": content, "results": results},
+        {"city": city_label(form.cleaned_data["destination"]), "content": content, "results": results},
     )
 
 
 def _results_content(request, form) -> tuple[SafeString, ResultsPage | None]:
     """The results page's content for a valid search, and its :class:`ResultsPage` when it was computed.
 
-    The content is a function of the query string and the display currency only (nothing of the user's: the
+    The content is a function of the query string, the display currency and the language only (nothing of the user's: the
     header is rendered per request around it), so it is cached whole for ``SEARCH_CACHE_SECONDS`` (the staleness
     the results page already allowed), tagged with the hotel cards' version so that a change of photos,
     amenities or taxes shows at once. A page a source could not complete (a supplier late) is not cached.
     """
     seconds = settings.SEARCH_CACHE_SECONDS
     shown = request.session.get(CURRENCY_SESSION_KEY, "")
-    key = "results-page:" + hashlib.sha256(repr((sorted(request.GET.lists()), shown)).encode()).hexdigest()
+    language = translation.get_language()
+    key = "results-page:" + hashlib.sha256(repr((sorted(request.GET.lists()), shown, language)).encode()).hexdigest()
     version = None
     if seconds:
         found = cache.get_many([key, CARDS_VERSION_KEY])
@@ -109,7 +111,7 @@ def _results_content(request, form) -> tuple[SafeString, ResultsPage | None]:
             "form": form,
             "filter_form": filter_form,
             "stay": stay,
-            "city": city,
+            "city": city_label(city),  # in the reader's language ("München"); the search used the hotels' name
             "results": results,
             "selected_stars": {str(v) for v in (filters["stars"] or [])},
             "selected_amenities": set(filters["amenities"] or []),

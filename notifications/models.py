@@ -6,34 +6,35 @@ or the sweep takes over) → ``sent``, or ``failed`` (the last attempt raised; r
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class OutboundEmail(models.Model):
     class Kind(models.TextChoices):
-        BOOKING_CONFIRMED_GUEST = "booking_confirmed_guest", "Booking confirmed (guest)"
-        BOOKING_CONFIRMED_HOTEL = "booking_confirmed_hotel", "New reservation (hotel)"
-        BOOKING_CANCELLED_GUEST = "booking_cancelled_guest", "Booking cancelled (guest)"
-        BOOKING_CANCELLED_HOTEL = "booking_cancelled_hotel", "Booking cancelled (hotel)"
-        PAYMENT_FAILED_GUEST = "payment_failed_guest", "Payment failed (guest)"
-        HOLD_EXPIRED_GUEST = "hold_expired_guest", "Hold expired (guest)"
-        LATE_PAYMENT_REFUNDED_GUEST = "late_payment_refunded_guest", "Late payment refunded (guest)"
-        BOOKING_MODIFIED_GUEST = "booking_modified_guest", "Booking changed (guest)"
-        BOOKING_MODIFIED_HOTEL = "booking_modified_hotel", "Reservation changed (hotel)"
-        PRE_ARRIVAL_REMINDER_GUEST = "pre_arrival_reminder_guest", "Pre-arrival reminder (guest)"
-        CHARGE_RECEIPT_GUEST = "charge_receipt_guest", "Card charged: receipt (guest)"
-        CHARGE_DECLINED_GUEST = "charge_declined_guest", "Card declined: payment link (guest)"
-        WELCOME = "welcome", "Welcome: confirm your e-mail address (account)"
-        VERIFY_EMAIL = "verify_email", "Confirm your e-mail address, again (account)"
-        GUEST_LINK = "guest_link", "Manage-my-booking link (guest without an account)"
-        PAYMENT_LINK_GUEST = "payment_link_guest", "Payment link (guest, staff booking)"
+        BOOKING_CONFIRMED_GUEST = "booking_confirmed_guest", _("Booking confirmed (guest)")
+        BOOKING_CONFIRMED_HOTEL = "booking_confirmed_hotel", _("New reservation (hotel)")
+        BOOKING_CANCELLED_GUEST = "booking_cancelled_guest", _("Booking cancelled (guest)")
+        BOOKING_CANCELLED_HOTEL = "booking_cancelled_hotel", _("Booking cancelled (hotel)")
+        PAYMENT_FAILED_GUEST = "payment_failed_guest", _("Payment failed (guest)")
+        HOLD_EXPIRED_GUEST = "hold_expired_guest", _("Hold expired (guest)")
+        LATE_PAYMENT_REFUNDED_GUEST = "late_payment_refunded_guest", _("Late payment refunded (guest)")
+        BOOKING_MODIFIED_GUEST = "booking_modified_guest", _("Booking changed (guest)")
+        BOOKING_MODIFIED_HOTEL = "booking_modified_hotel", _("Reservation changed (hotel)")
+        PRE_ARRIVAL_REMINDER_GUEST = "pre_arrival_reminder_guest", _("Pre-arrival reminder (guest)")
+        CHARGE_RECEIPT_GUEST = "charge_receipt_guest", _("Card charged: receipt (guest)")
+        CHARGE_DECLINED_GUEST = "charge_declined_guest", _("Card declined: payment link (guest)")
+        WELCOME = "welcome", _("Welcome: confirm your e-mail address (account)")
+        VERIFY_EMAIL = "verify_email", _("Confirm your e-mail address, again (account)")
+        GUEST_LINK = "guest_link", _("Manage-my-booking link (guest without an account)")
+        PAYMENT_LINK_GUEST = "payment_link_guest", _("Payment link (guest, staff booking)")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
         # Addressed to a sign-up account that hasn't verified its address: queued once it is (accounts.verification).
-        HELD = "held", "Held until the address is verified"
+        HELD = "held", _("Held until the address is verified")
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     booking = models.ForeignKey(

@@ -22,7 +22,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from bookings.models import Booking
 from config.celery import enqueue_on_commit
@@ -51,8 +52,27 @@ EVENT_EMAILS = {
 }
 
 
+def email_language(*, kind: str, booking: Booking | None, user=None) -> str:
+    """The language a message is written in: the guest's booking language for a booking's guest messages (also
+    when beat sends them days later), the account's language for account messages, the site's default language
+    for the hotel's messages."""
+    if kind.endswith("_hotel"):
+        return settings.LANGUAGE_CODE
+    code = booking.language if booking is not None else getattr(user, "preferred_language", "")
+    try:
+        return translation.get_supported_language_variant(code or settings.LANGUAGE_CODE)
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
 def _context(*, kind: str, booking: Booking | None, user=None) -> dict:
-    context = {"kind": kind, "site_url": settings.SITE_URL, "user": user, "link_days": settings.GUEST_LINK_MAX_AGE_DAYS}
+    context = {
+        "kind": kind,
+        "site_url": settings.SITE_URL,
+        "user": user,
+        "link_days": settings.GUEST_LINK_MAX_AGE_DAYS,
+        "my_bookings_url": settings.SITE_URL + reverse("bookings:my_bookings"),
+    }
     if booking is not None:
         context.update(
             booking=booking,
@@ -74,7 +94,9 @@ def _context(*, kind: str, booking: Booking | None, user=None) -> dict:
 
 
 def _subject(*, kind: str, booking: Booking | None, user=None) -> str:
-    text = render_to_string(f"notifications/email/{kind}_subject.txt", _context(kind=kind, booking=booking, user=user))
+    with translation.override(email_language(kind=kind, booking=booking, user=user)):
+        context = _context(kind=kind, booking=booking, user=user)
+        text = render_to_string(f"notifications/email/{kind}_subject.txt", context)
     return " ".join(text.split())[:255]  # one line: a header can't hold a newline
 
 
@@ -159,6 +181,12 @@ def account_email_queue(*, kind: str, user) -> OutboundEmail | None:
 
 
 def _message(email: OutboundEmail) -> EmailMultiAlternatives:
+    """The message as sent, in :func:`email_language` (links, dates and amounts too)."""
+    with translation.override(email_language(kind=email.kind, booking=email.booking, user=email.user)):
+        return _message_in_language(email)
+
+
+def _message_in_language(email: OutboundEmail) -> EmailMultiAlternatives:
     context = {**_context(kind=email.kind, booking=email.booking, user=email.user), "email": email}
     if email.booking is not None:
         # brand and last four digits at most: the payment row never holds more

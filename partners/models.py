@@ -3,6 +3,7 @@
 import secrets
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
 
@@ -14,13 +15,13 @@ class Partner(models.Model):
     name = models.CharField(max_length=120, unique=True)
     is_active = models.BooleanField(default=True)
     is_test = models.BooleanField(
-        default=False, help_text="Test partners may send the Test header to simulate outcomes."
+        default=False, help_text=_("Test partners may send the Test header to simulate outcomes.")
     )
     hotels = models.ManyToManyField(
         "hotels.Hotel",
         blank=True,
         related_name="partners",
-        help_text="Leave empty to let the partner sell every hotel.",
+        help_text=_("Leave empty to let the partner sell every hotel."),
     )
     webhook_url = models.URLField(blank=True)
     webhook_secret = models.CharField(max_length=80, default=new_webhook_secret)
@@ -56,8 +57,8 @@ class IdempotencyRecord(models.Model):
     transaction as the booking."""
 
     class State(models.TextChoices):
-        IN_PROGRESS = "in_progress", "In progress"
-        DONE = "done", "Done"
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="idempotency_records")
     key = models.CharField(max_length=255)
@@ -71,7 +72,7 @@ class IdempotencyRecord(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="The booking this key made, set in the booking's own transaction.",
+        help_text=_("The booking this key made, set in the booking's own transaction."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -13,14 +13,14 @@ class Payment(models.Model):
     (the balance, a no-show or late-cancellation fee, a change's difference) or a payment link."""
 
     class Status(models.TextChoices):
-        CREATED = "created", "Created"
-        PENDING = "pending", "Waiting for the bank"
-        PAID = "paid", "Paid"
+        CREATED = "created", _("Created")
+        PENDING = "pending", _("Waiting for the bank")
+        PAID = "paid", _("Paid")
         SAVED = "saved", _("Card saved (nothing charged)")
-        FAILED = "failed", "Failed"
-        UNKNOWN = "unknown", "Outcome unknown"
-        REFUNDED = "refunded", "Refunded"
-        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+        FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Outcome unknown")
+        REFUNDED = "refunded", _("Refunded")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
 
     class Kind(models.TextChoices):
         FULL = "full", _("The stay, in full")
@@ -58,7 +58,7 @@ class Payment(models.Model):
     # changed under this row's lock, and the constraint below makes over-refunding impossible whatever the code does.
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     refund_pending_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    bank_responses = models.JSONField(default=list, help_text="Raw bank responses, in order (never card numbers).")
+    bank_responses = models.JSONField(default=list, help_text=_("Raw bank responses, in order (never card numbers)."))
     # The URLs the first request for this payment gave the bank: a retry with the same idempotency key must send
     # the same request (a signed return URL made a second later differs, and the bank refuses a changed request).
     bank_request = models.JSONField(default=dict, blank=True)
@@ -172,10 +172,10 @@ class Refund(models.Model):
     refusal is a new refund with a new key."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Refused by the bank"
-        UNKNOWN = "unknown", "Outcome unknown (asking the bank)"
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Refused by the bank")
+        UNKNOWN = "unknown", _("Outcome unknown (asking the bank)")
 
     UNSETTLED = (Status.PENDING, Status.UNKNOWN)
 
@@ -226,25 +226,3 @@ class Receipt(models.Model):
 
     def __str__(self):
         return self.number
-
-
-class ExchangeRate(models.Model):
-    """How many units of ``quote`` one unit of ``base`` buys, as the configured provider last said
-    (``payments.currency``). Only for showing guests indicative amounts: nothing is charged in these."""
-
-    base = models.CharField(max_length=3)
-    quote = models.CharField(max_length=3)
-    rate = models.DecimalField(max_digits=20, decimal_places=10)
-    as_of = models.DateField(help_text="The provider's date for the rate.")
-    source = models.CharField(max_length=40)
-    fetched_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["base", "quote"]
-        constraints = [
-            models.UniqueConstraint(fields=["base", "quote"], name="exchangerate_pair_unique"),
-            models.CheckConstraint(condition=models.Q(rate__gt=0), name="exchangerate_rate_positive"),
-        ]
-
-    def __str__(self):
-        return f"1 {self.base} = {self.rate} {self.quote} ({self.as_of})"

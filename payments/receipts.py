@@ -4,7 +4,7 @@ import io
 
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from xhtml2pdf import pisa
 
 from bookings.models import Booking
@@ -18,6 +18,12 @@ class ReceiptError(Exception):
 
 
 def receipt_render(*, booking: Booking, number: str, issued_at, payment: Payment | None) -> bytes:
+    """The receipt in the language the booking was made in (words, dates and amounts), whoever issues it."""
+    with translation.override(booking.language or None):
+        return _receipt_render(booking=booking, number=number, issued_at=issued_at, payment=payment)
+
+
+def _receipt_render(*, booking: Booking, number: str, issued_at, payment: Payment | None) -> bytes:
     html = render_to_string(
         "payments/receipt.html",
         {

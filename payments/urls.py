@@ -7,5 +7,4 @@ urlpatterns = [
     path("return/<str:reference>/", views.payment_return, name="return"),
     path("webhook/", views.payment_webhook, name="webhook"),
     path("pay/<str:reference>/", views.payment_link, name="link"),
-    path("currency/", views.display_currency_set, name="currency"),
 ]

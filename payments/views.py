@@ -6,8 +6,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
@@ -15,8 +14,6 @@ from django_ratelimit.decorators import ratelimit
 from bookings import workflow
 from bookings.models import Booking
 
-from .context_processors import SESSION_KEY
-from .currency import display_currencies
 from .gateways import get_gateway
 from .gateways.base import InvalidSignature
 from .models import Payment, ScheduledCharge
@@ -58,20 +55,26 @@ def payment_return(request, reference):
         elif payment.status == Payment.Status.FAILED:
             messages.error(
                 request,
-                "The bank declined the payment, so nothing was charged and the rooms were released."
-                " You can search again and book with another card.",
+                _(
+                    "The bank declined the payment, so nothing was charged and the rooms were released."
+                    " You can search again and book with another card."
+                ),
             )
         elif payment.status in (Payment.Status.REFUNDED, Payment.Status.PARTIALLY_REFUNDED):
             messages.error(
                 request,
-                "Your payment arrived after your hold expired and the room had been sold. "
-                "We have refunded the full amount to your card.",
+                _(
+                    "Your payment arrived after your hold expired and the room had been sold. "
+                    "We have refunded the full amount to your card."
+                ),
             )
         elif payment.status in (Payment.Status.UNKNOWN, Payment.Status.PENDING):
             messages.warning(
                 request,
-                "We are waiting for the bank to confirm your payment. This page will show the "
-                "result as soon as the bank answers; you won't be charged twice.",
+                _(
+                    "We are waiting for the bank to confirm your payment. This page will show the "
+                    "result as soon as the bank answers; you won't be charged twice."
+                ),
             )
     return redirect("bookings:detail", reference=booking.reference)
 
@@ -120,18 +123,3 @@ def payment_webhook(request):
         return HttpResponseBadRequest("malformed event")
     webhook_event_remember(event_id)  # the signature covered the body, so its id is the bank's
     return HttpResponse("ok", content_type="text/plain")
-
-
-@require_GET
-def display_currency_set(request):
-    """The header's currency selector (a GET form, no script): remember the choice in the session, back to the
-    page. An unknown code means "each hotel's own currency"; ``next`` must be a path on this site."""
-    code = request.GET.get("currency", "").upper()
-    if code in display_currencies():
-        request.session[SESSION_KEY] = code
-    else:
-        request.session.pop(SESSION_KEY, None)
-    back = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = "/"
-    return HttpResponseRedirect(back)

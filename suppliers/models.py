@@ -7,13 +7,14 @@ Booking keeps its usual foreign keys; inactive hotels never appear in our own se
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Supplier(models.Model):
     name = models.CharField(max_length=80, unique=True)
-    base_url = models.URLField(help_text="Where its partner API lives, e.g. https://partner.example (no /api/v1).")
-    api_key = models.CharField(max_length=200, help_text="The partner API key this site was given by the supplier.")
-    timeout_ms = models.PositiveIntegerField(default=700, help_text="Read timeout of one request.")
+    base_url = models.URLField(help_text=_("Where its partner API lives, e.g. https://partner.example (no /api/v1)."))
+    api_key = models.CharField(max_length=200, help_text=_("The partner API key this site was given by the supplier."))
+    timeout_ms = models.PositiveIntegerField(default=700, help_text=_("Read timeout of one request."))
     enabled = models.BooleanField(default=True)
     # Circuit breaker: after SUPPLIER_BREAKER_FAILURES failures in a row, skipped until open_until.
     consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
@@ -52,10 +53,10 @@ class SupplierBooking(models.Model):
     """Our booking of a supplier's hotel and what the supplier said about it."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for payment or for the supplier"
-        PLACED = "placed", "Placed at the supplier"
-        REFUSED = "refused", "Refused by the supplier (refunded)"
-        CANCELLED = "cancelled", "Cancelled at the supplier"
+        PENDING = "pending", _("Waiting for payment or for the supplier")
+        PLACED = "placed", _("Placed at the supplier")
+        REFUSED = "refused", _("Refused by the supplier (refunded)")
+        CANCELLED = "cancelled", _("Cancelled at the supplier")
 
     booking = models.OneToOneField("bookings.Booking", on_delete=models.CASCADE, related_name="supplier_booking")
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="bookings")

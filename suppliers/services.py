@@ -19,10 +19,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from bookings.exceptions import PriceChanged, SoldOut, StayInvalid
 from bookings.models import Booking
 from bookings.services import Actor, GuestDetails, booking_pending_create
+from display.money import format_money
 from hotels.models import Hotel, RatePlan, RoomType
 
 from .client import SupplierClient, SupplierError, SupplierOffer, SupplierRefused
@@ -44,7 +46,7 @@ def supplier_offer_find(
         for offer in hotel.offers:
             if offer.remote_room_type_id == remote_room_type_id and offer.remote_rate_plan_id == remote_rate_plan_id:
                 return hotel, offer
-    raise SoldOut("This room is no longer available at our partner for these dates.")
+    raise SoldOut(_("This room is no longer available at our partner for these dates."))
 
 
 def _mirror(supplier: Supplier, hotel, offer: SupplierOffer) -> tuple[RoomType, RatePlan]:
@@ -68,7 +70,7 @@ def _mirror(supplier: Supplier, hotel, offer: SupplierOffer) -> tuple[RoomType, 
         )
         link = SupplierHotel.objects.create(hotel=local, supplier=supplier, remote_id=hotel.remote_id)
     room = offer.room_type
-    room_type, _ = RoomType.objects.get_or_create(
+    room_type, _created = RoomType.objects.get_or_create(
         hotel=link.hotel,
         name=room["name"],
         defaults={
@@ -80,7 +82,7 @@ def _mirror(supplier: Supplier, hotel, offer: SupplierOffer) -> tuple[RoomType, 
             "is_active": False,
         },
     )
-    plan, _ = RatePlan.objects.get_or_create(
+    plan, _created = RatePlan.objects.get_or_create(
         room_type=room_type, name=offer.rate_plan_name, defaults={"meal_plan": offer.meal_plan, "is_active": False}
     )
     return room_type, plan
@@ -100,7 +102,7 @@ def supplier_booking_hold(
     """Our booking of a supplier's offer, waiting for payment (nothing is placed at the supplier before the guest
     pays). Raises SoldOut, PriceChanged, StayInvalid (guest-facing messages) or SupplierError."""
     if not supplier.enabled:
-        raise StayInvalid("This partner hotel can't be booked at the moment.")
+        raise StayInvalid(_("This partner hotel can't be booked at the moment."))
     hotel, offer = supplier_offer_find(
         supplier=supplier,
         remote_hotel_id=remote_hotel_id,
@@ -110,7 +112,7 @@ def supplier_booking_hold(
     )
     if expected_total is not None and Decimal(expected_total) != offer.total:
         raise PriceChanged(
-            f"The price for this stay is now {offer.total} {offer.currency}.",
+            _("The price for this stay is now %(amount)s.") % {"amount": format_money(offer.total, offer.currency)},
             total=offer.total,
             currency=offer.currency,
         )

@@ -4,6 +4,7 @@ details, then the bank's page as for our own hotels."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
@@ -28,14 +29,14 @@ def supplier_book(request):
         return _too_many(request)
     offer_form = SupplierOfferForm(request.GET)
     if not offer_form.is_valid():
-        messages.error(request, "That offer isn't valid any more: please search again.")
+        messages.error(request, _("That offer isn't valid any more: please search again."))
         return redirect("hotels:home")
     choice = offer_form.cleaned_data
     supplier = Supplier.objects.filter(pk=choice["supplier"], enabled=True).first()
     stay = offer_form.stay
     if supplier is None:
         messages.error(
-            request, "This hotel can't be booked through its supplier at the moment. Please choose another hotel."
+            request, _("This hotel can't be booked through its supplier at the moment. Please choose another hotel.")
         )
         return redirect("hotels:home")
     try:
@@ -47,13 +48,16 @@ def supplier_book(request):
             stay=stay,
         )
     except BookingError as exc:
-        messages.error(request, f"{exc.message} Please choose another room or hotel.")
+        messages.error(request, _("%(reason)s Please choose another room or hotel.") % {"reason": exc.message})
         return redirect("hotels:home")
     except SupplierError:
         messages.error(
             request,
-            f"{supplier.name} is not answering right now, so this hotel can't be booked. "
-            "Nothing has been charged. Please try again in a few minutes.",
+            _(
+                "%(supplier)s is not answering right now, so this hotel can’t be booked. Nothing has been charged. "
+                "Please try again in a few minutes."
+            )
+            % {"supplier": supplier.name},
         )
         return redirect("hotels:home")
     user = request.user
@@ -92,13 +96,20 @@ def supplier_book(request):
                 expected_total=data["expected_total"],
             )
         except PriceChanged as exc:
-            messages.warning(request, f"The price changed while you were booking: {exc.message} Please check it.")
+            messages.warning(
+                request,
+                _("The price changed while you were booking: %(reason)s Please check it.") % {"reason": exc.message},
+            )
             return redirect(request.get_full_path())
         except BookingError as exc:
-            messages.error(request, f"{exc.message} Nothing has been charged.")
+            messages.error(request, _("%(reason)s Nothing has been charged.") % {"reason": exc.message})
             return redirect("hotels:home")
         except SupplierError:
-            messages.error(request, f"{supplier.name} stopped answering. Nothing has been charged; please try again.")
+            messages.error(
+                request,
+                _("%(supplier)s stopped answering. Nothing has been charged; please try again.")
+                % {"supplier": supplier.name},
+            )
             return redirect(request.get_full_path())
         hold_made(request, booking)
         return _to_bank(request, booking)

@@ -1,23 +1,14 @@
-from decimal import Decimal, InvalidOperation
-
 from django import template
 
-register = template.Library()
+from display.money import format_money, price_html
 
-SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$"}
+register = template.Library()
 
 
 @register.filter
 def money(amount, currency):
-    """``1234.5|money:"EUR"`` → ``€1,234.50``; currencies without a symbol read ``CHF 1,234.50``."""
-    try:
-        value = Decimal(str(amount))
-    except (InvalidOperation, TypeError, ValueError):
-        return ""
-    text = f"{abs(value):,.2f}"
-    sign = "−" if value < 0 else ""
-    symbol = SYMBOLS.get(currency)
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{currency} {text}"
+    """``1234.5|money:"EUR"`` → ``€1,234.50`` in English, ``1 234,50 €`` in French (``display.money``)."""
+    return format_money(amount, currency)
 
 
 @register.simple_tag(takes_context=True)
@@ -25,29 +16,6 @@ def price(context, amount, currency):
     """An amount in its own currency and, when the guest chose another display currency, the indicative
     conversion beside it: ``€208.00 <span>≈ $225.68</span>``."""
     return price_html(amount, currency, context.get("display_currency") or "")
-
-
-def price_html(amount, currency, shown=""):
-    """:func:`price` for a display currency ``shown`` ("" = the hotel's own); the Jinja2 fragments call it."""
-    from django.utils.html import format_html
-
-    from payments.currency import convert, rates_date
-
-    own = money(amount, currency)
-    if not shown or shown == currency or amount in (None, ""):
-        return own
-    converted = convert(amount, currency, shown)
-    if converted is None:
-        return own
-    day = rates_date()
-    title = f"Indicative, at the rate of {day:%-d %B %Y}" if day else "Indicative"
-    return format_html(
-        '{} <span class="price__converted" title="{}">≈ {}<span class="visually-hidden"> ({})</span></span>',
-        own,
-        title,
-        money(converted, shown),
-        title.lower(),
-    )
 
 
 @register.filter
@@ -74,11 +42,14 @@ def query_with_params(query_dict, **changes) -> str:
 
 @register.filter
 def night(value):
-    """A snapshot's ISO night ("2026-12-15") as a readable date: "Tue 15 Dec 2026"."""
+    """A snapshot's ISO night ("2026-12-15") as a readable date: "Tue 15 Dec 2026" (in the page's language)."""
     from datetime import date
 
+    from django.template.defaultfilters import date as date_filter
+    from django.utils.translation import gettext
+
     try:
-        return f"{date.fromisoformat(str(value)):%a %-d %b %Y}"
+        return date_filter(date.fromisoformat(str(value)), gettext("D j M Y"))
     except ValueError:
         return value
 

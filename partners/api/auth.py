@@ -1,6 +1,7 @@
 import re
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, throttling
 
@@ -19,17 +20,17 @@ class PartnerKeyAuthentication(authentication.BaseAuthentication):
         header = request.headers.get("Authorization", "")
         if not header:
             return None
-        keyword, _, key = header.partition(" ")
+        keyword, _space, key = header.partition(" ")
         if keyword != self.keyword or not key.strip():
-            raise exceptions.AuthenticationFailed("Use the header Authorization: Api-Key <your key>.")
+            raise exceptions.AuthenticationFailed(_("Use the header Authorization: Api-Key <your key>."))
         if not KEY_SHAPE.fullmatch(key.strip()):
-            raise exceptions.AuthenticationFailed("This API key is not valid or was revoked.")
+            raise exceptions.AuthenticationFailed(_("This API key is not valid or was revoked."))
         key = key.strip()
         # djangorestframework-api-key's get_from_key(), with the partner in the same query.
         usable = PartnerAPIKey.objects.get_usable_keys().select_related("partner")
         api_key = usable.filter(prefix=key.partition(".")[0]).first()
         if api_key is None or not api_key.is_valid(key) or api_key.has_expired or not api_key.partner.is_active:
-            raise exceptions.AuthenticationFailed("This API key is not valid or was revoked.")
+            raise exceptions.AuthenticationFailed(_("This API key is not valid or was revoked."))
         return api_key.partner, api_key
 
     def authenticate_header(self, request):

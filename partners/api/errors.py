@@ -4,6 +4,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -69,7 +70,7 @@ def api_exception_handler(exc, context):
     if response is None:
         logger.exception("unhandled API error", exc_info=exc)
         return Response(
-            error_body("server_error", "Something went wrong on our side; nothing was booked twice."),
+            error_body("server_error", _("Something went wrong on our side; nothing was booked twice.")),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     if isinstance(exc, exceptions.ValidationError):
@@ -78,9 +79,9 @@ def api_exception_handler(exc, context):
         fields = {k.replace("unknown:", ""): v for k, v in fields.items()}
         response.data = error_body(
             code,
-            "Some fields are not valid."
+            _("Some fields are not valid.")
             if code == "validation_error"
-            else "The request has fields this API does not know.",
+            else _("The request has fields this API does not know."),
             fields,
         )
         return response
@@ -88,17 +89,17 @@ def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.AuthenticationFailed | exceptions.NotAuthenticated):
         response.status_code = 401
         response["WWW-Authenticate"] = "Api-Key"
-    message = str(exc.detail) if not isinstance(exc.detail, dict | list) else "Request refused."
+    message = str(exc.detail) if not isinstance(exc.detail, dict | list) else _("Request refused.")
     response.data = error_body(code, message)
     return response
 
 
 def json_404(request, exception=None):
-    return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
+    return JsonResponse(error_body("not_found", _("No such endpoint.")), status=404)
 
 
 def json_500(request):
-    return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
+    return JsonResponse(error_body("server_error", _("Something went wrong on our side.")), status=500)
 
 
 class ErrorDetailSerializer(serializers.Serializer):

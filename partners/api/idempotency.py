@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework.response import Response
 
 from partners.models import IdempotencyRecord
@@ -34,9 +35,9 @@ def idempotency_key(request) -> str:
     """The request's Idempotency-Key; raises 400 when it is missing or not printable ASCII of at most 255 chars."""
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key:
-        raise APIError(400, "idempotency_key_missing", "Send an Idempotency-Key header (for example a UUID).")
+        raise APIError(400, "idempotency_key_missing", _("Send an Idempotency-Key header (for example a UUID)."))
     if len(key) > KEY_MAX_LENGTH or not key.isascii() or not key.isprintable():
-        raise APIError(400, "idempotency_key_invalid", "The Idempotency-Key is 1 to 255 printable ASCII characters.")
+        raise APIError(400, "idempotency_key_invalid", _("The Idempotency-Key is 1 to 255 printable ASCII characters."))
     return key
 
 
@@ -67,12 +68,14 @@ def idempotent(request, key: str, handler) -> Response:
             raise APIError(
                 409,
                 "idempotency_key_in_use",
-                "A request with this Idempotency-Key failed a moment ago; retry it.",
+                _("A request with this Idempotency-Key failed a moment ago; retry it."),
                 headers={"Retry-After": "1"},
             )
         if record.fingerprint != digest:
             raise APIError(
-                422, "idempotency_key_reused", "This Idempotency-Key was used with a different request. Use a new key."
+                422,
+                "idempotency_key_reused",
+                _("This Idempotency-Key was used with a different request. Use a new key."),
             )
         if record.state == IdempotencyRecord.State.DONE:
             return replay(record)
@@ -83,7 +86,7 @@ def idempotent(request, key: str, handler) -> Response:
             raise APIError(
                 409,
                 "idempotency_key_in_use",
-                "A request with this Idempotency-Key is still being processed. Retry shortly.",
+                _("A request with this Idempotency-Key is still being processed. Retry shortly."),
                 headers={"Retry-After": "1"},
             )
         time.sleep(0.05)

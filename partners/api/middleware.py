@@ -7,18 +7,19 @@ copy (``make run``) would get HTML then; this middleware, first in ``MIDDLEWARE`
 
 from django.http import JsonResponse
 from django.urls import Resolver404, get_resolver
+from django.utils.translation import gettext_lazy as _
 
 from .errors import error_body
 
 API_PREFIX = "/api/"
 CODES = {
-    400: ("bad_request", "The request is malformed."),
-    401: ("not_authenticated", "Send Authorization: Api-Key <key>."),
-    403: ("permission_denied", "You may not do this."),
-    404: ("not_found", "No such endpoint."),
-    405: ("method_not_allowed", "This endpoint does not accept this method."),
-    413: ("payload_too_large", "The body is too large."),
-    429: ("throttled", "Too many requests; see Retry-After."),
+    400: ("bad_request", _("The request is malformed.")),
+    401: ("not_authenticated", _("Send Authorization: Api-Key <key>.")),
+    403: ("permission_denied", _("You may not do this.")),
+    404: ("not_found", _("No such endpoint.")),
+    405: ("method_not_allowed", _("This endpoint does not accept this method.")),
+    413: ("payload_too_large", _("The body is too large.")),
+    429: ("throttled", _("Too many requests; see Retry-After.")),
 }
 
 
@@ -33,7 +34,7 @@ def _resolves(path: str) -> bool:
 def api_error(status: int, message: str | None = None) -> JsonResponse:
     code, default = CODES.get(
         status,
-        ("server_error", "Something went wrong on our side.") if status >= 500 else ("error", "Request refused."),
+        ("server_error", _("Something went wrong on our side.")) if status >= 500 else ("error", _("Request refused.")),
     )
     return JsonResponse(error_body(code, message or default), status=status)
 

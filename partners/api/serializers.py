@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -15,10 +16,12 @@ class StrictSerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
-            raise serializers.ValidationError({"non_field_errors": ["Send a JSON object."]})
+            raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
         unknown = set(data) - set(self.fields)
         if unknown:
-            raise serializers.ValidationError({f"unknown:{k}"[:100]: ["Unknown field."] for k in sorted(unknown)[:20]})
+            raise serializers.ValidationError(
+                {f"unknown:{k}"[:100]: [_("Unknown field.")] for k in sorted(unknown)[:20]}
+            )
         return super().to_internal_value(data)
 
 
@@ -41,7 +44,7 @@ class ApiStayForm(StayForm):
 class AgesField(serializers.Field):
     """Children's ages: [4, 9] in JSON, "4,9" in a query string."""
 
-    default_error_messages = {"invalid": "Give ages as a list of whole numbers from 0 to 17 (or 4,9 in a query)."}
+    default_error_messages = {"invalid": _("Give ages as a list of whole numbers from 0 to 17 (or 4,9 in a query).")}
 
     def to_internal_value(self, data):
         if isinstance(data, str):
@@ -96,7 +99,7 @@ class AvailabilityQuerySerializer(StaySerializer):
     def validate(self, data):
         data = super().validate(data)
         if not data.get("city") and not data.get("hotel"):
-            raise serializers.ValidationError({"city": ["Give a city or a hotel."]})
+            raise serializers.ValidationError({"city": [_("Give a city or a hotel.")]})
         return data
 
 

@@ -7,6 +7,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, permissions
@@ -20,6 +22,7 @@ from bookings.exceptions import BookingError, PriceChanged, SoldOut
 from bookings.lines import RoomRequest
 from bookings.services import GuestDetails, rooms_price
 from config.db_router import reads_from_replica
+from display.money import format_money
 from hotels.cards import CARDS_VERSION_KEY, cards_version
 from hotels.stay import Stay
 from partners.selectors import (
@@ -118,7 +121,9 @@ class PartnerAPIView(APIView):
         except ValueError:
             length = 0  # Django reads such a body as empty
         if length > settings.PARTNER_API_MAX_BODY:
-            raise APIError(413, "payload_too_large", f"Bodies are limited to {settings.PARTNER_API_MAX_BODY} bytes.")
+            raise APIError(
+                413, "payload_too_large", _("Bodies are limited to %(n)s bytes.") % {"n": settings.PARTNER_API_MAX_BODY}
+            )
 
     def test_outcome(self, request) -> str:
         """A test partner's Test header ('' when absent); 400 for anyone else or an unknown outcome."""
@@ -126,12 +131,14 @@ class PartnerAPIView(APIView):
         if not outcome:
             return ""
         if not request.user.is_test:
-            raise APIError(400, "test_header_not_allowed", "Only test partners may send the Test header.")
+            raise APIError(400, "test_header_not_allowed", _("Only test partners may send the Test header."))
         if outcome not in TEST_OUTCOMES:
-            raise APIError(400, "invalid_test_header", f"Test must be one of {', '.join(TEST_OUTCOMES)}.")
+            raise APIError(
+                400, "invalid_test_header", _("Test must be one of %(values)s.") % {"values": ", ".join(TEST_OUTCOMES)}
+            )
         if outcome == "service_unavailable":
             raise APIError(
-                503, "service_unavailable", "Temporarily unavailable; retry later.", headers={"Retry-After": "30"}
+                503, "service_unavailable", _("Temporarily unavailable; retry later."), headers={"Retry-After": "30"}
             )
         return outcome
 
@@ -217,7 +224,8 @@ class AvailabilityView(PartnerAPIView):
         outcome = self.test_outcome(request)
         seconds = 0 if outcome else settings.PARTNER_AVAILABILITY_CACHE_SECONDS
         if seconds:
-            key = "availability:" + hashlib.sha256(repr((request.user.pk, sorted(q.items()))).encode()).hexdigest()
+            asked = (request.user.pk, sorted(q.items()), translation.get_language())  # content per Accept-Language
+            key = "availability:" + hashlib.sha256(repr(asked).encode()).hexdigest()
             found = cache.get_many([key, CARDS_VERSION_KEY])
             version = found.get(CARDS_VERSION_KEY) or cards_version()
             if key in found and found[key][0] == version:
@@ -321,10 +329,10 @@ class BookingListCreateView(PartnerAPIView):
         d = validated(s.BookingCreateSerializer, request.data)
         room_type = partner_room_type(request.user, d["room_type"])
         if room_type is None:
-            raise APIError(404, "room_type_not_found", "No such room type among the hotels you sell.")
+            raise APIError(404, "room_type_not_found", _("No such room type among the hotels you sell."))
         rate_plan = partner_rate_plan(request.user, room_type, d.get("rate_plan"))
         if rate_plan is None:
-            raise APIError(404, "rate_plan_not_found", "No such rate plan for this room type.")
+            raise APIError(404, "rate_plan_not_found", _("No such rate plan for this room type."))
         stay = stay_from(d)
         outcome = self.test_outcome(request)
         if outcome == "sold_out":
@@ -336,10 +344,14 @@ class BookingListCreateView(PartnerAPIView):
         if outcome == "price_changed":
             offer = rate_plan_offer(rate_plan, stay=stay)
             if offer is None:  # nothing to price: what the real call would answer
-                raise APIError(409, "sold_out", f"{room_type.name} can't be booked for these dates.")
+                raise APIError(
+                    409, "sold_out", _("%(room)s can’t be booked for these dates.") % {"room": room_type.name}
+                )
             quote = offer.quote
             raise price_changed(
-                f"The price for this stay is now {quote.total} {quote.currency}.", quote.total, quote.currency
+                _("The price for this stay is now %(amount)s.") % {"amount": format_money(quote.total, quote.currency)},
+                quote.total,
+                quote.currency,
             )
         order = {"room_type": room_type, "rate_plan": rate_plan}
         return idempotent(request, key, lambda: self.create(request, key, order, stay, d))

@@ -12,7 +12,7 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from payments.currency import (
+from display.currency import (
     EcbProvider,
     FixedRatesProvider,
     RatesUnavailable,
@@ -20,8 +20,8 @@ from payments.currency import (
     exchange_rates_refresh,
     rates_date,
 )
-from payments.models import ExchangeRate
-from payments.tasks import exchange_rates_refresh as refresh_task
+from display.models import ExchangeRate
+from display.tasks import exchange_rates_refresh as refresh_task
 from tests.factories import RoomTypeFactory, TaxFactory, future, open_nights
 
 ECB_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -100,7 +100,7 @@ def test_a_bad_answer_keeps_the_previous_rates(ecb, answer):
 
 @pytest.mark.django_db
 def test_the_daily_task_uses_the_provider_from_settings(ecb, settings):
-    settings.EXCHANGE_RATES_PROVIDER = "payments.currency.EcbProvider"
+    settings.EXCHANGE_RATES_PROVIDER = "display.currency.EcbProvider"
     settings.EXCHANGE_RATES_OPTIONS = {"url": ecb.url, "timeout": 2}
     assert refresh_task.apply().get() == 4
     assert ExchangeRate.objects.filter(source="European Central Bank").count() == 4
@@ -136,7 +136,7 @@ def test_the_guest_sees_indicative_amounts_and_is_charged_in_the_hotels_currency
     }
     page = client.get(reverse("hotels:search"), search).content.decode()
     assert "€208.00" in page and "≈ $228.80" not in page
-    back = client.get(reverse("payments:currency"), {"currency": "usd", "next": "/search/?x=1"})
+    back = client.get(reverse("display:currency"), {"currency": "usd", "next": "/search/?x=1"})
     assert back.status_code == 302 and back["Location"] == "/search/?x=1"
     page = client.get(reverse("hotels:search"), search).content.decode()
     assert "€208.00" in page and "≈ $228.80" in page
@@ -144,8 +144,7 @@ def test_the_guest_sees_indicative_amounts_and_is_charged_in_the_hotels_currency
     assert "≈ $228.80" in hotel_page.content.decode()
     # Unknown codes and foreign redirects are ignored, never an error.
     assert (
-        client.get(reverse("payments:currency"), {"currency": "ZZZ", "next": "https://evil.example/"})["Location"]
-        == "/"
+        client.get(reverse("display:currency"), {"currency": "ZZZ", "next": "https://evil.example/"})["Location"] == "/"
     )
     assert "≈ $" not in client.get(reverse("hotels:search"), search).content.decode()
 
@@ -159,7 +158,7 @@ def test_the_review_page_says_the_charge_is_in_the_hotels_currency(client, bank,
     cache.clear()
     rt = RoomTypeFactory()
     open_nights(rt, future(10), 3, price="100.00")
-    client.get(reverse("payments:currency"), {"currency": "USD", "next": "/"})
+    client.get(reverse("display:currency"), {"currency": "USD", "next": "/"})
     start = client.post(
         reverse("bookings:start"),
         {
@@ -173,7 +172,7 @@ def test_the_review_page_says_the_charge_is_in_the_hotels_currency(client, bank,
     )
     guest = client.post(start["Location"], {**GUEST, "password1": "un-guessable 42!", "password2": "un-guessable 42!"})
     review = client.get(guest["Location"]).content.decode()
-    assert "You will be charged in EUR, the hotel's currency. Amounts in USD are indicative" in review
+    assert "You will be charged in EUR, the hotel’s currency. Amounts in USD are indicative" in review
     assert "≈ $220.00" in review
     client.post(guest["Location"], {"expected_total": "200.00"})
     booking = Booking.objects.get()

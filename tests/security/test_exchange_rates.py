@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from payments.currency import MAX_ANSWER_BYTES, EcbProvider, RatesUnavailable
+from display.currency import MAX_ANSWER_BYTES, EcbProvider, RatesUnavailable
 from tests.payments.test_currency import ECB_XML
 
 LAUGHS = b"""<?xml version="1.0"?>

@@ -43,8 +43,8 @@ def inline_post(rt, plans_data):
     """The room type change form with its rate plan inline rows (photos untouched)."""
     data = {
         "hotel": rt.hotel_id,
-        "name": rt.name,
-        "description": rt.description,
+        "name_en": rt.name,  # names and descriptions per language (hotels/translation.py); English is required
+        "description_en": rt.description,
         "max_adults": rt.max_adults,
         "max_children": rt.max_children,
         "max_occupancy": rt.max_occupancy,
@@ -74,7 +74,7 @@ def inline_post(rt, plans_data):
             "parent": "",
         }
         for key, value in {**defaults, **plan}.items():
-            data[f"rate_plans-{i}-{key}"] = value
+            data[f"rate_plans-{i}-{'name_en' if key == 'name' else key}"] = value
     return data
 
 

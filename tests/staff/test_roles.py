@@ -50,7 +50,7 @@ def test_unknown_roles_and_disabled_accounts_are_refused():
 def inline_data(hotel, rows, existing=()):
     """POST data for the hotel page with its staff inline (the other inlines left as they are)."""
     data = {
-        "name": hotel.name,
+        "name_en": hotel.name,  # per language (hotels/translation.py); English is required
         "slug": hotel.slug,
         "city": hotel.city,
         "country": hotel.country,
@@ -86,6 +86,8 @@ def inline_data(hotel, rows, existing=()):
             ):
                 if hasattr(obj, field):
                     data[f"{prefix}-{i}-{field}"] = getattr(obj, field)
+            if prefix in ("room_types", "taxes"):  # translated names: the English one is required
+                data[f"{prefix}-{i}-name_en"] = obj.name
             if hasattr(obj, "amount"):
                 data[f"{prefix}-{i}-amount"] = obj.amount
             data[f"{prefix}-{i}-is_active"] = "on"

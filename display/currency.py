@@ -1,8 +1,9 @@
 """Display currency: guests may see amounts converted to another currency, at rates from a provider chosen by
 settings the way Django's EMAIL_BACKEND is (``EXCHANGE_RATES_PROVIDER`` + ``EXCHANGE_RATES_OPTIONS``). A fixed
 table ships as the default; ``EcbProvider`` reads the European Central Bank's daily reference rates. A daily
-Celery task (``payments.tasks.exchange_rates_refresh``) stores them in ``ExchangeRate``.
+Celery task (``display.tasks.exchange_rates_refresh``) stores them in ``ExchangeRate``.
 
+This is presentation, not payments (``payments`` keeps its own amount arithmetic).
 Conversions are indicative only: the booking, the charge, the receipt and the e-mails are in the hotel's
 currency. A converted amount is rounded once, half-up to the cent, from the stored cross rate.
 """
