@@ -197,7 +197,7 @@ class ChildAgeBand(models.Model):
         ]
 
     def __str__(self):
-        return f"Child {self.min_age}–{self.max_age}"
+        return _("Child %(min)s–%(max)s") % {"min": self.min_age, "max": self.max_age}
 
     def clean(self):
         if self.min_age is None or self.max_age is None or not self.hotel_id:

@@ -24,6 +24,8 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
+from django.utils.translation import gettext
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
@@ -62,7 +64,7 @@ class ChildBand:
 
     @property
     def label(self) -> str:
-        return f"Child {self.min_age}–{self.max_age}"
+        return gettext("Child %(min)s–%(max)s") % {"min": self.min_age, "max": self.max_age}
 
 
 @dataclass(frozen=True)
@@ -85,11 +87,11 @@ def child_charge(age: int | None, occupancy: Occupancy) -> tuple[str, Decimal] |
         return None
     if age is None:
         dearest = max(bands, key=lambda b: (b.price, b.max_age))
-        return "Child (age not given)", dearest.price
+        return gettext("Child (age not given)"), dearest.price
     for band in bands:
         if band.min_age <= age <= band.max_age:
             return band.label, band.price
-    return f"Child aged {age} (adult rate)", occupancy.extra_adult_price
+    return gettext("Child aged %(age)s (adult rate)") % {"age": age}, occupancy.extra_adult_price
 
 
 # Lines and quotes are immutable, so their amounts are computed once (cached_property writes the instance's
@@ -277,7 +279,7 @@ def supplement_lines(*, night_count: int, rooms: int, adults: int, children_ages
     if extra_adults and occupancy.extra_adult_price:
         lines.append(
             ExtraLine(
-                name="Extra adult",
+                name=gettext("Extra adult"),
                 unit_price=money(occupancy.extra_adult_price),
                 quantity=extra_adults,
                 nights=night_count,
