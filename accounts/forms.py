@@ -27,8 +27,8 @@ class LoginForm(AuthenticationForm):
         label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
     error_messages = {
-        "invalid_login": "That e-mail and password don't match an account. Check them, or reset your password.",
-        "inactive": "This account is disabled.",
+        "invalid_login": _("That e-mail and password don't match an account. Check them, or reset your password."),
+        "inactive": _("This account is disabled."),
     }
 
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from .pricing import money
@@ -80,6 +81,11 @@ def payment_terms_line(terms: dict) -> str:
         due = datetime.fromisoformat(terms["due_later_at"])
         return str(
             _("Pay %(now)s %(currency)s now, %(later)s %(currency)s on %(date)s")
-            % {"now": terms["due_now"], "later": terms["due_later"], "currency": currency, "date": f"{due:%-d %B %Y}"}
+            % {
+                "now": terms["due_now"],
+                "later": terms["due_later"],
+                "currency": currency,
+                "date": date_format(due, str(_("j F Y"))),
+            }
         )
     return str(_("Pay now"))

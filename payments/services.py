@@ -66,9 +66,11 @@ def payment_start(*, booking: Booking, return_url: str, webhook_url: str | None)
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         if booking.status != Booking.Status.PENDING_PAYMENT:
-            raise PaymentError("This booking is not waiting for payment.", code="not_payable")
+            raise PaymentError(str(_("This booking is not waiting for payment.")), code="not_payable")
         if booking.hold_expires_at and booking.hold_expires_at <= timezone.now():
-            raise PaymentError("Your hold on these rooms has expired. Please search again.", code="hold_expired")
+            raise PaymentError(
+                str(_("Your hold on these rooms has expired. Please search again.")), code="hold_expired"
+            )
         checkout = booking.payments.filter(kind__in=Payment.CHECKOUT_KINDS)
         payment = checkout.filter(status__in=UNSETTLED).order_by("-created_at").first()
         if payment and payment.bank_redirect_url:
@@ -114,7 +116,7 @@ def payment_start(*, booking: Booking, return_url: str, webhook_url: str | None)
             updated_at=timezone.now(),
         )
         raise PaymentError(
-            "The bank can't take payments right now. Your rooms stay held: please try again in a minute.",
+            str(_("The bank can't take payments right now. Your rooms stay held: please try again in a minute.")),
             code="bank_unavailable",
         ) from exc
     with transaction.atomic():
@@ -173,7 +175,7 @@ def change_payment_start(
         )
     except GatewayError as exc:
         raise PaymentError(
-            "The bank can't take payments right now. Please try again in a minute.", "bank_unavailable"
+            str(_("The bank can't take payments right now. Please try again in a minute.")), "bank_unavailable"
         ) from exc
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
@@ -313,17 +315,19 @@ def refund_request(
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.status not in (Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED):
-            raise PaymentError("Only a paid payment can be refunded.", code="not_refundable")
+            raise PaymentError(str(_("Only a paid payment can be refunded.")), code="not_refundable")
         left = refundable_amount(payment)
         if amount is None:
             amount = left - keep
             if amount <= 0:
                 return None
         if amount <= 0 or amount > left:
-            under_way = (
-                f" ({payment.refund_pending_amount} is already being refunded)" if payment.refund_pending_amount else ""
-            )
-            raise PaymentError(f"You can refund at most {left} {payment.currency}{under_way}.", code="refund_too_large")
+            values = {"amount": left, "currency": payment.currency, "pending": payment.refund_pending_amount}
+            if payment.refund_pending_amount:
+                text = _("You can refund at most %(amount)s %(currency)s (%(pending)s is already being refunded).")
+            else:
+                text = _("You can refund at most %(amount)s %(currency)s.")
+            raise PaymentError(str(text) % values, code="refund_too_large")
         refund = Refund.objects.create(
             payment=payment,
             amount=amount,

@@ -49,8 +49,11 @@ def payment_return(request, reference):
         if booking.status == Booking.Status.CONFIRMED:
             messages.success(
                 request,
-                f"Payment received: your booking {booking.reference} is confirmed. "
-                "Your receipt is below and on its way by e-mail.",
+                _(
+                    "Payment received: your booking %(reference)s is confirmed. "
+                    "Your receipt is below and on its way by e-mail."
+                )
+                % {"reference": booking.reference},
             )
         elif payment.status == Payment.Status.FAILED:
             messages.error(
