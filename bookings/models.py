@@ -160,6 +160,7 @@ class BookingEffect(models.Model):
 
     class Kind(models.TextChoices):
         RECEIPT = "receipt", "Issue the receipt"
+        INVOICE = "invoice", "Issue the invoice or credit note"
         PARTNER_WEBHOOK = "partner_webhook", "Tell the partner (webhook)"
         SUPPLIER_PLACE = "supplier_place", "Place the booking at the supplier"
         SUPPLIER_CANCEL = "supplier_cancel", "Cancel the booking at the supplier"

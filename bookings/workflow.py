@@ -26,7 +26,9 @@ from django.db import transaction
 
 from notifications.services import booking_emails_for_event
 from payments.gateways.base import PaymentStatus
-from payments.models import Payment, Refund
+from payments.invoices import invoice_documents_sync
+from payments.ledger import ledger_cancellation_record, ledger_charge_add, ledger_stay_charge
+from payments.models import LedgerEntry, Payment, Refund
 from payments.receipts import receipt_issue
 from payments.services import (
     booking_payment_paid,
@@ -53,8 +55,9 @@ Status = Booking.Status
 
 # event → the booking effects it writes (e-mails are chosen by notifications.services.EVENT_EMAILS)
 EVENT_EFFECTS = {
-    "confirmed": [Kind.RECEIPT, Kind.PARTNER_WEBHOOK, Kind.SUPPLIER_PLACE],
-    "cancelled": [Kind.PARTNER_WEBHOOK, Kind.SUPPLIER_CANCEL],
+    "confirmed": [Kind.RECEIPT, Kind.INVOICE, Kind.PARTNER_WEBHOOK, Kind.SUPPLIER_PLACE],
+    "cancelled": [Kind.INVOICE, Kind.PARTNER_WEBHOOK, Kind.SUPPLIER_CANCEL],
+    "reduced": [Kind.INVOICE],
     "payment_failed": [],
     "expired": [],
     "late_payment_refunded": [],
@@ -75,13 +78,14 @@ def webhook_event_id(key: str) -> str:
     return "evt_" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
-def _effects_write(booking: Booking, event: str) -> None:
-    """Write what must follow ``event``, in the caller's transaction (the change's own)."""
+def _effects_write(booking: Booking, event: str, key_suffix: str = "") -> None:
+    """Write what must follow ``event``, in the caller's transaction (the change's own); ``key_suffix`` tells apart
+    events that can happen more than once to a booking."""
     booking_emails_for_event(booking=booking, event=event)
     for kind in EVENT_EFFECTS[event]:
         if not _applies(kind, booking):
             continue
-        key = f"{booking.reference}:{event}:{kind}"
+        key = f"{booking.reference}:{event}{key_suffix and ':' + key_suffix}:{kind}"
         payload = {}
         if kind == Kind.PARTNER_WEBHOOK:
             from partners.webhooks import webhook_event_build
@@ -109,6 +113,7 @@ def booking_confirm(*, booking: Booking, actor_kind: str = Actor.SYSTEM, actor=N
     with transaction.atomic():
         booking, changed = _transition(services.booking_confirm, booking, actor_kind=actor_kind, actor=actor, note=note)
         if changed:
+            ledger_stay_charge(booking=booking, actor_kind=actor_kind, actor=actor)
             _effects_write(booking, "confirmed")
     return booking
 
@@ -132,6 +137,7 @@ def booking_cancel(
             payment = booking_payment_paid(booking)
             if payment is not None:  # all that is left, less the penalty, counted under the payment's lock
                 refund_request(payment=payment, amount=None, keep=booking.cancellation_penalty, reason="cancellation")
+            ledger_cancellation_record(booking=booking, actor_kind=actor_kind, actor=actor)
             _effects_write(booking, "cancelled")
     return booking
 
@@ -165,14 +171,27 @@ def booking_mark(*, booking: Booking, to: str, actor=None, actor_kind: str = Act
     return services.booking_mark(booking=booking, to=to, actor=actor, actor_kind=actor_kind)
 
 
-def booking_refund(*, booking: Booking, amount: Decimal, reason: str) -> Refund | None:
-    """Staff refund part of a booking's card payment. The amount is reserved now and sent to the bank after the
+def booking_refund(*, booking: Booking, amount: Decimal, reason: str, actor=None) -> Refund | None:
+    """Staff refund part of a booking's card payment: a reduction of what the guest owes (a negative charge in the
+    ledger and a credit note), written with the refund. The amount is reserved now and sent to the bank after the
     commit; None when the booking has no card payment (partner bookings are settled with the partner). Raises
     ``PaymentError`` when the amount is more than what is left."""
     payment = booking_payment_paid(booking)
     if payment is None:
         return None
-    return refund_request(payment=payment, amount=amount, reason=reason)
+    with transaction.atomic():
+        refund = refund_request(payment=payment, amount=amount, reason=reason)
+        ledger_charge_add(
+            booking=booking,
+            key=f"reduction:refund-{refund.pk}",
+            category=LedgerEntry.Category.REDUCTION,
+            amount=-refund.amount,
+            description=reason or "Reduction",
+            actor_kind=Actor.STAFF,
+            actor=actor,
+        )
+        _effects_write(booking, "reduced", key_suffix=f"refund-{refund.pk}")
+    return refund
 
 
 # --- payment outcomes -----------------------------------------------------------------------------------------------
@@ -287,6 +306,11 @@ def payments_reconcile() -> int:
 @handler(Kind.RECEIPT)
 def _issue_receipt(effect: BookingEffect) -> None:
     receipt_issue(booking=effect.booking)  # issued once; a rendering error raises and is retried
+
+
+@handler(Kind.INVOICE)
+def _issue_invoice(effect: BookingEffect) -> None:
+    invoice_documents_sync(booking=effect.booking)  # brings the documents in line with the ledger; idempotent
 
 
 @handler(Kind.PARTNER_WEBHOOK)

@@ -24,6 +24,7 @@ from config.celery import enqueue_on_commit
 
 from .gateways import get_gateway
 from .gateways.base import GatewayError, GatewayUnavailable, PaymentStatus
+from .ledger import ledger_payment_record, ledger_refund_record, ledger_refund_refused
 from .models import Payment, Refund
 
 logger = logging.getLogger(__name__)
@@ -148,6 +149,8 @@ def payment_outcome_record(*, payment: Payment, outcome: PaymentStatus) -> tuple
             payment.status = Payment.Status.FAILED
             payment.failure_code = outcome.failure_code or "failed"
         payment.save()
+        if payment.status == Payment.Status.PAID:
+            ledger_payment_record(payment=payment)  # the booking's ledger, in the same transaction
     return payment, True
 
 
@@ -312,6 +315,10 @@ def _refund_settle(refund_id: int, *, succeeded: bool, response: dict, bank_refu
         refund.settled_at = timezone.now()
         refund.save()
         payment.save(update_fields=["refund_pending_amount", "refunded_amount", "status", "updated_at"])
+        if succeeded:
+            ledger_refund_record(refund=refund)  # the booking's ledger, in the same transaction
+        else:
+            ledger_refund_refused(refund=refund)  # a reduction it was asked for is taken back
         if succeeded and _pays_for_the_booking(payment):
             Booking.objects.filter(pk=payment.booking_id).update(
                 refunded_amount=F("refunded_amount") + refund.amount, updated_at=timezone.now()
