@@ -29,7 +29,9 @@ def test_a_paid_booking_gets_one_invoice_equal_to_its_ledger(paid_booking):
     balance = booking_balance(booking)
     charges = booking.ledger_entries.filter(kind="charge")
     assert invoice.kind == "invoice" and invoice.number == f"INV-{invoice.year}-00001"
-    assert invoice.total == balance.charged == booking.total == Decimal("210.00")  # 2 nights + city tax 2.50 × 2 adults × 2 nights
+    assert (
+        invoice.total == balance.charged == booking.total == Decimal("210.00")
+    )  # 2 nights + city tax 2.50 × 2 adults × 2 nights
     assert balance.paid == booking.total and balance.due == 0
     # one line per charge, and a VAT breakdown that adds up to the total: 10 % included in the room, city tax outside
     assert [Decimal(line["amount"]) for line in invoice.lines] == [c.amount for c in charges]
