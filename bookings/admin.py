@@ -20,6 +20,7 @@ from hotels.staff import (
     staff_hotel_ids,
 )
 from notifications.models import OutboundEmail
+from payments.admin import InvoiceInline, LedgerEntryInline
 from payments.models import Payment, Refund
 from payments.services import PaymentError
 
@@ -228,7 +229,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER  # a COUNT per filter choice: seconds over the whole catalogue
     paginator = EstimatedCountPaginator
     list_per_page = 50
-    inlines = [StatusChangeInline, PaymentInline, EmailInline, EffectInline]
+    inlines = [StatusChangeInline, PaymentInline, LedgerEntryInline, InvoiceInline, EmailInline, EffectInline]
     view_on_site = False  # a booking's page is its customer's: staff see it here
     actions = [
         "cancel_with_penalty",

@@ -16,6 +16,7 @@ from .models import (
     HotelPhoto,
     HotelStaff,
     HotelTax,
+    LegalEntity,
     NightInventory,
     RatePlan,
     RatePlanNight,
@@ -312,9 +313,24 @@ class AmenityAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
+@admin.register(LegalEntity)
+class LegalEntityAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
+    """The company on the hotel's invoices. Changes apply to documents issued from then on: an issued invoice
+    keeps what it printed."""
+
+    list_display = ["company_name", "hotel", "tax_id"]
+    list_filter = [HotelListFilter]
+    list_select_related = ["hotel"]
+    search_fields = ["company_name", "hotel__name", "=tax_id"]
+    autocomplete_fields = ["hotel"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["hotel"] if obj else []
+
+
 @admin.register(HotelTax)
 class HotelTaxAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
-    list_display = ["name", "hotel", "kind", "amount", "included_in_price"]
+    list_display = ["name", "hotel", "kind", "amount", "included_in_price", "component"]
     list_filter = [HotelListFilter, "kind"]
     list_select_related = ["hotel"]
     search_fields = ["name", "hotel__name"]

@@ -322,6 +322,34 @@ def booking_balance(booking) -> Balance:
     )
 
 
+def bookings_with_balance(queryset):
+    """``queryset`` of bookings annotated with their ledger sums (``ledger_charged``, ``ledger_paid``,
+    ``ledger_refunded``), so a page of bookings reads its balances in the same query."""
+    from django.db.models import DecimalField, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    def total(kind):
+        sums = (
+            LedgerEntry.objects.filter(booking=OuterRef("pk"), kind=kind)
+            .order_by()
+            .values("booking")
+            .annotate(s=Sum("amount"))
+            .values("s")
+        )
+        return Coalesce(Subquery(sums, output_field=DecimalField()), Value(ZERO), output_field=DecimalField())
+
+    return queryset.annotate(
+        ledger_charged=total(Kind.CHARGE), ledger_paid=total(Kind.PAYMENT), ledger_refunded=total(Kind.REFUND)
+    )
+
+
+def booking_balance_of(booking) -> Balance:
+    """The balance of a booking from :func:`bookings_with_balance`'s annotations when it has them, else queried."""
+    if hasattr(booking, "ledger_charged"):
+        return Balance(booking.currency, booking.ledger_charged, booking.ledger_paid, booking.ledger_refunded)
+    return booking_balance(booking)
+
+
 def booking_ledger(booking):
     """The booking's entries, oldest first, with who made them."""
     return booking.ledger_entries.select_related("actor").order_by("occurred_at", "id")

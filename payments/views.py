@@ -2,9 +2,11 @@
 guest's display currency."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
@@ -14,8 +16,11 @@ from bookings.models import Booking
 
 from .context_processors import SESSION_KEY
 from .currency import display_currencies
+from .forms import BillingDetailsForm
 from .gateways.base import InvalidSignature
-from .models import Payment
+from .invoices import billing_details_save, invoice_documents_sync
+from .models import BillingDetails, Payment
+from .pdf import PdfError
 from .return_tokens import payment_return_token_valid
 from .webhook_events import webhook_event_handled, webhook_event_id, webhook_event_remember
 
@@ -102,3 +107,45 @@ def display_currency_set(request):
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = "/"
     return HttpResponseRedirect(back)
+
+
+# --- the guest's invoices ---------------------------------------------------------------------------------------------
+
+
+def _own_booking(request, reference) -> Booking:
+    """The customer's own booking, or 404: never reveal that another customer's booking exists."""
+    return get_object_or_404(Booking.objects.select_related("hotel"), reference=reference, customer=request.user)
+
+
+@require_GET
+@login_required
+def invoice_pdf(request, reference, number):
+    booking = _own_booking(request, reference)
+    document = get_object_or_404(booking.invoices.all(), number=number)
+    response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.number}-{booking.reference}.pdf"'
+    return response
+
+
+@require_POST
+@login_required
+def billing_details(request, reference):
+    """The company an invoice is made out to, before or after the stay; the invoice is issued (or corrected by a
+    credit note and issued again in the new name) at once."""
+    booking = _own_booking(request, reference)
+    form = BillingDetailsForm(request.POST, instance=BillingDetails.objects.filter(booking=booking).first())
+    if not form.is_valid():
+        return render(request, "payments/billing_details.html", {"booking": booking, "form": form}, status=400)
+    billing_details_save(booking=booking, **form.cleaned_data)
+    try:
+        issued = invoice_documents_sync(booking=booking, reissue=True)
+    except PdfError:
+        messages.info(request, _("Your invoice is being prepared. Please try again in a few minutes."))
+        return redirect(f"{booking.get_absolute_url()}#account")
+    if issued:
+        messages.success(request, _("Your invoice %(number)s is ready.") % {"number": issued[-1].number})
+    elif booking.invoices.exists():
+        messages.success(request, _("Saved: your invoice is already made out to these details."))
+    else:
+        messages.success(request, _("Saved: the invoice will be made out to these details once the stay is paid."))
+    return redirect(f"{booking.get_absolute_url()}#account")

@@ -8,6 +8,7 @@ from hotels.forms import StayForm
 from hotels.models import Hotel, RatePlan, RoomType
 from hotels.stay import Stay
 from partners.selectors import policy_data
+from payments.ledger import booking_balance_of
 
 
 class StrictSerializer(serializers.Serializer):
@@ -338,8 +339,20 @@ class GuestOutSerializer(serializers.Serializer):
     phone = serializers.CharField(allow_blank=True)
 
 
+class BalanceSerializer(serializers.Serializer):
+    """The booking's account from its ledger: what was charged, paid and refunded, and what is still due (negative
+    when money is owed back). Bookings on a partner's account are settled with the partner, so ``paid`` stays 0."""
+
+    currency = serializers.CharField()
+    charged = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    paid = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    refunded = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    due = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+
+
 class BookingSerializer(serializers.ModelSerializer):
-    """A booking as partners see it (GET, POST responses and webhook events): all read from its snapshot."""
+    """A booking as partners see it (GET, POST responses and webhook events): all read from its snapshot, and its
+    ``balance`` from its ledger."""
 
     hotel = serializers.SerializerMethodField()
     room_type = serializers.SerializerMethodField()
@@ -350,6 +363,7 @@ class BookingSerializer(serializers.ModelSerializer):
     extras = serializers.SerializerMethodField()
     taxes = serializers.SerializerMethodField()
     cancellation_policy = serializers.SerializerMethodField()
+    balance = serializers.SerializerMethodField()
 
     class Meta:
         model = Booking
@@ -377,6 +391,7 @@ class BookingSerializer(serializers.ModelSerializer):
             "cancellation_policy",
             "cancellation_penalty",
             "refunded_amount",
+            "balance",
             "created_at",
             "confirmed_at",
             "cancelled_at",
@@ -423,6 +438,10 @@ class BookingSerializer(serializers.ModelSerializer):
     @extend_schema_field(PolicySerializer)
     def get_cancellation_policy(self, booking) -> dict:
         return policy_data(booking.cancellation_policy)
+
+    @extend_schema_field(BalanceSerializer)
+    def get_balance(self, booking) -> dict:
+        return booking_balance_of(booking).as_dict()
 
 
 class PaginatedBookingsSerializer(serializers.Serializer):

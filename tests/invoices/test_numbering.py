@@ -9,9 +9,9 @@ from bookings.models import BookingEffect
 from bookings.outbox import effect_run
 from bookings.services import Actor, GuestDetails, booking_hold
 from hotels.stay import Stay
+from payments import tasks as payment_tasks
 from payments.gateways.base import PaymentStatus
 from payments.invoices import invoice_documents_sync
-from payments import tasks as payment_tasks
 from payments.models import Invoice, Payment
 from tests.api.conftest import run_together
 from tests.factories import RoomTypeFactory, future, open_nights
