@@ -56,3 +56,7 @@ def paid_booking(bank):
     booking = held()
     pay(booking)
     return booking
+
+
+from tests.api.conftest import api, partner, room  # noqa: E402, F401 - the project's fixtures, reused here
+from tests.staff.conftest import two_hotels  # noqa: E402, F401
