@@ -114,10 +114,12 @@ def _stay_lines(booking) -> list[tuple[str, Decimal, str, str]]:
                 "room",
             )
         )
+    # A plan's adjustment pays for meals when the quote says so ("meals_total": the meals plan's adjustment).
+    meals = Decimal(snapshot.get("meals_total") or "0")
     for adjustment in snapshot.get("adjustments", []):
-        lines.append(
-            (adjustment["name"], Decimal(adjustment["amount"]), Category.STAY, adjustment.get("component") or "room")
-        )
+        amount = Decimal(adjustment["amount"])
+        component = "meals" if meals and amount == meals else "room"
+        lines.append((adjustment["name"], amount, Category.STAY, component))
     for extra in snapshot.get("extras", []):
         lines.append((extra["name"], Decimal(extra["amount"]), Category.STAY, "room"))
     for tax in snapshot_taxes(booking):
