@@ -178,7 +178,9 @@ class LedgerEntry(models.Model):
         PARTNER = "partner", _("Partner")
         SYSTEM = "system", _("System")
 
-    booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="ledger_entries")
+    # A booking with money on it can't be deleted (its payments, refunds and invoices protect it); one without (an
+    # unpaid or partner booking removed by hand) takes its charges with it.
+    booking = models.ForeignKey("bookings.Booking", on_delete=models.CASCADE, related_name="ledger_entries")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     category = models.CharField(max_length=30, choices=Category.choices)
     description = models.CharField(max_length=200)
