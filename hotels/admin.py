@@ -151,7 +151,7 @@ class RatePlanInline(HotelScopedInlineMixin, admin.StackedInline):
     fields = [
         ("name", "meal_plan", "position", "is_active"),
         ("free_cancellation_days", "cancellation_penalty", "cancellation_penalty_percent"),
-        ("parent", "derivation", "derivation_value"),
+        ("parent", "derivation", "derivation_value", "adjustment_component"),
         ("min_stay", "max_stay"),
     ]
 

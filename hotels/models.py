@@ -302,6 +302,7 @@ class RatePlan(models.Model):
         max_length=10,
         choices=TaxComponent.choices,
         default=TaxComponent.ROOM,
+        blank=True,  # empty is the room, as for plans made before components existed
         help_text=_('Meals when the plan adds them to its parent ("Breakfast +24.00"): taxed at the meals rate.'),
     )
     min_stay = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])

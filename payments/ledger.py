@@ -12,8 +12,9 @@ what the guest owes in the end); payments and refunds are positive. Balance due 
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from .models import LedgerEntry, Payment, Refund
@@ -77,13 +78,15 @@ def _write(
     bank_reference="",
     occurred_at=None,
 ) -> LedgerEntry | None:
+    with translation.override(settings.LANGUAGE_CODE):  # the books are kept in one language, whoever clicked
+        description = str(description)
     entry, created = LedgerEntry.objects.get_or_create(
         key=key[:120],
         defaults={
             "booking": booking,
             "kind": kind,
             "category": category,
-            "description": str(description)[:200],
+            "description": description[:200],
             "amount": amount,
             "currency": booking.currency,
             "tax_component": tax_component,

@@ -127,11 +127,18 @@ def invoice_pdf(request, reference, number):
     return response
 
 
+# Each change of company details can issue a credit note and a new invoice (two PDFs): limited per account.
+BILLING_RATE = "10/h"
+
+
 @require_POST
 @login_required
+@ratelimit(key="user", rate=BILLING_RATE, block=False)
 def billing_details(request, reference):
     """The company an invoice is made out to, before or after the stay; the invoice is issued (or corrected by a
     credit note and issued again in the new name) at once."""
+    if getattr(request, "limited", False):
+        return render(request, "429.html", status=429)
     booking = _own_booking(request, reference)
     form = BillingDetailsForm(request.POST, instance=BillingDetails.objects.filter(booking=booking).first())
     if not form.is_valid():

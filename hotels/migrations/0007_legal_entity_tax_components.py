@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalrateplan',
             name='adjustment_component',
-            field=models.CharField(choices=[('room', 'Room'), ('meals', 'Meals')], default='room', help_text='Meals when the plan adds them to its parent ("Breakfast +24.00"): taxed at the meals rate.', max_length=10, verbose_name='the derivation pays for'),
+            field=models.CharField(blank=True, choices=[('room', 'Room'), ('meals', 'Meals')], default='room', help_text='Meals when the plan adds them to its parent ("Breakfast +24.00"): taxed at the meals rate.', max_length=10, verbose_name='the derivation pays for'),
         ),
         migrations.AddField(
             model_name='hoteltax',
@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='rateplan',
             name='adjustment_component',
-            field=models.CharField(choices=[('room', 'Room'), ('meals', 'Meals')], default='room', help_text='Meals when the plan adds them to its parent ("Breakfast +24.00"): taxed at the meals rate.', max_length=10, verbose_name='the derivation pays for'),
+            field=models.CharField(blank=True, choices=[('room', 'Room'), ('meals', 'Meals')], default='room', help_text='Meals when the plan adds them to its parent ("Breakfast +24.00"): taxed at the meals rate.', max_length=10, verbose_name='the derivation pays for'),
         ),
         migrations.CreateModel(
             name='HistoricalLegalEntity',
