@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import User
+from .models import Anonymisation, Consent, LegalPage, User
 
 
 @admin.register(User)
@@ -16,3 +16,33 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(LegalPage)
+class LegalPageAdmin(admin.ModelAdmin):
+    list_display = ["slug", "language", "title", "updated_at"]
+    list_filter = ["slug", "language"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdmin):
+    list_display = ["user", "purpose", "given", "created_at"]
+    list_filter = ["purpose", "given"]
+    search_fields = ["user__email"]
+
+
+@admin.register(Anonymisation)
+class AnonymisationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "reason", "booking", "user"]
+    list_filter = ["reason"]

@@ -3,6 +3,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from .models import User
 
@@ -55,6 +56,12 @@ class SignupForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
+    marketing = forms.BooleanField(
+        label=_("Send me offers and news by e-mail (you can stop them at any time in your profile)"),
+        required=False,
+        initial=False,
+    )
+
     def __init__(self, *args, login_url: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.login_url = login_url
@@ -82,6 +89,8 @@ class SignupForm(forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
+    marketing = forms.BooleanField(label=_("Send me offers and news by e-mail"), required=False)
+
     class Meta:
         model = User
         fields = ["first_name", "last_name", "phone", "country"]
@@ -91,3 +100,24 @@ class ProfileForm(forms.ModelForm):
             "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
             "country": forms.TextInput(attrs={"autocomplete": "country-name"}),
         }
+
+
+class AccountDeleteForm(forms.Form):
+    """Deleting the account is final: the password, and a box that says so."""
+
+    password = forms.CharField(
+        label=_("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    confirm = forms.BooleanField(
+        label=_("I understand that my account and my personal data will be erased for good."), required=True
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("That password isn't right."))
+        return password

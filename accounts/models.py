@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 
 class UserManager(BaseUserManager):
@@ -50,3 +51,105 @@ class User(AbstractUser):
     def save(self, *args, **kwargs):
         self.email = self.email.lower()
         super().save(*args, **kwargs)
+
+    @property
+    def email_verified(self) -> bool:
+        """False only for a sign-up account that has not proven its address yet (see :class:`EmailVerification`)."""
+        verification = getattr(self, "email_verification", None)
+        return verification is None or verification.verified_at is not None
+
+
+class EmailVerification(models.Model):
+    """An account created by sign-up whose e-mail address has not been proven yet (one row per such account).
+
+    Accounts made otherwise (staff, ``createsuperuser``, the admin) have no row and count as verified: whoever made
+    them vouched for the address. Until ``verified_at`` is set the address receives nothing but the verification
+    message itself (``accounts.verification``); booking e-mails wait in the outbox as ``held``."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="email_verification")
+    created_at = models.DateTimeField(auto_now_add=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("e-mail verification")
+
+    def __str__(self):
+        return f"{self.user_id}: {'verified' if self.verified_at else 'waiting'}"
+
+
+class Consent(models.Model):
+    """One answer of a person to one question (what, when, given or withdrawn); the latest row is the answer now.
+    Rows are never edited, so the history of an answer is its rows."""
+
+    class Purpose(models.TextChoices):
+        MARKETING = "marketing", _("Offers and news by e-mail")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(max_length=30, choices=Purpose.choices)
+    given = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("consent")
+        indexes = [models.Index(fields=["user", "purpose", "-created_at"], name="consent_user_purpose_idx")]
+
+    def __str__(self):
+        return f"{self.purpose}: {'given' if self.given else 'withdrawn'} {self.created_at:%Y-%m-%d}"
+
+
+class Anonymisation(models.Model):
+    """A record that personal data was erased: of an account (deleted by its owner) or of a booking (with its
+    account, or by the retention task). Holds no personal data itself; staff see it on the booking."""
+
+    class Reason(models.TextChoices):
+        ACCOUNT_DELETED = "account_deleted", _("The guest deleted their account")
+        BOOKING_DATA_DELETED = "booking_data_deleted", _("The guest erased this booking's data")
+        RETENTION = "retention", _("Retention period over")
+
+    booking = models.OneToOneField(
+        "bookings.Booking", on_delete=models.CASCADE, null=True, blank=True, related_name="anonymisation"
+    )
+    user = models.OneToOneField(User, on_delete=models.CASCADE, null=True, blank=True, related_name="anonymisation")
+    reason = models.CharField(max_length=30, choices=Reason.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("anonymisation")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(booking__isnull=False) | models.Q(user__isnull=False),
+                name="anonymisation_has_subject",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} ({self.created_at:%Y-%m-%d})"
+
+
+class LegalPage(models.Model):
+    """The privacy policy, terms and imprint: edited by staff in the admin, one row per page and language (the
+    default language's row is the fallback). Plain text, paragraphs by blank lines: no staff-written HTML on the
+    site."""
+
+    class Slug(models.TextChoices):
+        PRIVACY = "privacy", _("Privacy policy")
+        TERMS = "terms", _("Terms and conditions")
+        IMPRINT = "imprint", _("Imprint")
+
+    slug = models.CharField(max_length=20, choices=Slug.choices)
+    language = models.CharField(
+        max_length=10, blank=True, help_text=_("Language code (fr, de…); empty for the default language.")
+    )
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text=_("Plain text. Separate paragraphs with a blank line."))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug", "language"]
+        verbose_name = _("legal page")
+        constraints = [models.UniqueConstraint(fields=["slug", "language"], name="legal_page_slug_language_unique")]
+
+    def __str__(self):
+        return f"{self.get_slug_display()} ({self.language or 'default'})"

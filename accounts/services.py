@@ -3,15 +3,19 @@
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
 
-from .models import User
+from .models import Consent, User
+from .verification import verification_pending_create
 
 
 class AccountExists(Exception):
     """An account already uses this e-mail (compared case-insensitively)."""
 
 
-def user_create(*, email: str, password: str, first_name: str, last_name: str, phone: str = "") -> User:
-    """Create a customer account (Argon2 password hash) and queue the welcome e-mail, in one transaction.
+def user_create(
+    *, email: str, password: str, first_name: str, last_name: str, phone: str = "", marketing: bool = False
+) -> User:
+    """Create a customer account (Argon2 password hash), its pending e-mail verification, the marketing consent if
+    given, and queue the welcome e-mail (which carries the verification link), in one transaction.
 
     Raises :class:`AccountExists` if the e-mail is taken (compared case-insensitively; the database constraint
     settles a race) and ``ValidationError`` if the password is too weak or a field is invalid or too long, so
@@ -31,6 +35,9 @@ def user_create(*, email: str, password: str, first_name: str, last_name: str, p
             if User.objects.filter(email__iexact=user.email).exists():
                 raise AccountExists(user.email)
             user.save()
+            verification_pending_create(user)
+            if marketing:
+                consent_record(user=user, purpose=Consent.Purpose.MARKETING, given=True)
             welcome_email_send(user)
     except IntegrityError as exc:  # a concurrent sign-up with the same e-mail won the race
         raise AccountExists(user.email) from exc
@@ -54,3 +61,16 @@ def user_lockout_clear(*, user: User) -> int:
     from axes.utils import reset
 
     return reset(username=user.email)
+
+
+def consent_record(*, user: User, purpose: str, given: bool) -> Consent | None:
+    """Record an answer (with its date) when it differs from the current one; returns the new row or None."""
+    current = Consent.objects.filter(user=user, purpose=purpose).order_by("-created_at", "-id").first()
+    if (current.given if current else False) == given:
+        return None
+    return Consent.objects.create(user=user, purpose=purpose, given=given)
+
+
+def consent_given(*, user: User, purpose: str) -> bool:
+    current = Consent.objects.filter(user=user, purpose=purpose).order_by("-created_at", "-id").first()
+    return bool(current and current.given)

@@ -9,6 +9,11 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("my-data/", views.my_data, name="my_data"),
+    path("my-data/export.json", views.my_data_export, name="my_data_export"),
+    path("my-data/delete/", views.account_delete_view, name="account_delete"),
+    path("verify/resend/", views.verify_email_resend, name="verify_email_resend"),
+    path("verify/<str:token>/", views.verify_email, name="verify_email"),
     path(
         "password/",
         auth_views.PasswordChangeView.as_view(

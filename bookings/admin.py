@@ -5,11 +5,12 @@ import re
 from datetime import timedelta
 
 from django.contrib import admin, messages
-from django.db.models import BooleanField, Case, Value, When
+from django.db.models import BooleanField, Case, Exists, OuterRef, Value, When
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from accounts.models import Anonymisation
 from hotels.policy import policy_summary
 from hotels.staff import (
     EstimatedCountPaginator,
@@ -204,6 +205,23 @@ def _can_see_prices(request):
     )
 
 
+class AnonymisedFilter(admin.SimpleListFilter):
+    """Bookings whose guest data was erased (accounts.privacy), or not."""
+
+    title = "guest data"
+    parameter_name = "anonymised"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Anonymised"), ("no", "Kept")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(anonymisation__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(anonymisation__isnull=True)
+        return queryset
+
+
 @admin.register(Booking)
 class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -218,8 +236,16 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
         "source",
         "total_display",
         "created_at",
+        "anonymised",
     ]
-    list_filter = ["status", ArrivalFilter, "source", HotelListFilter, ("check_in", admin.DateFieldListFilter)]
+    list_filter = [
+        "status",
+        ArrivalFilter,
+        "source",
+        HotelListFilter,
+        ("check_in", admin.DateFieldListFilter),
+        AnonymisedFilter,
+    ]
     list_select_related = ["hotel", "room_type"]
     search_fields = ["=reference", "guest_last_name", "guest_first_name", "guest_email", "=partner_reference"]
     search_help_text = "A booking reference (HB-…), an e-mail address, or part of the guest's name."
@@ -294,7 +320,19 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(sees_prices=_can_see_prices(request))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                sees_prices=_can_see_prices(request),
+                is_anonymised=Exists(Anonymisation.objects.filter(booking=OuterRef("pk"))),
+            )
+        )
+
+    @admin.display(description="Anonymised", boolean=True)
+    def anonymised(self, obj):
+        """The guest's personal data was erased (account deleted, or the retention period is over)."""
+        return getattr(obj, "is_anonymised", False)
 
     def get_search_results(self, request, queryset, search_term):
         """A reference or an e-mail address is looked up as such (a reference on its unique index), not scanned

@@ -29,15 +29,22 @@ class Finding:
     detail: str
 
 
-# Per room type and night: the sold counter against the rooms of the bookings that hold that night. Only nights
+# Per room type and night: the sold counter against the room lines that hold that night, and the nights a change
+# waiting for its payment has taken. Only nights
 # that some booking holds, or whose counter is not zero, can differ.
 NIGHTS_SQL = """
-WITH held AS (
-    SELECT b.room_type_id, d::date AS night, SUM(b.rooms) AS rooms
-    FROM bookings_booking b, generate_series(b.check_in, b.check_out - 1, interval '1 day') AS d
-    WHERE b.nights_held
-    GROUP BY 1, 2
-)
+WITH held_rows AS (
+    SELECT l.room_type_id, d::date AS night, 1 AS rooms
+    FROM bookings_roomline l
+    JOIN bookings_booking b ON b.id = l.booking_id,
+    generate_series(b.check_in, b.check_out - 1, interval '1 day') AS d
+    WHERE b.nights_held AND l.nights_held
+    UNION ALL
+    SELECT (t->>0)::bigint, (t->>1)::date, (t->>2)::int
+    FROM bookings_bookingchange c, jsonb_array_elements(c.nights_taken) AS t
+    WHERE c.status = 'pending_payment'
+),
+held AS (SELECT room_type_id, night, SUM(rooms) AS rooms FROM held_rows GROUP BY 1, 2)
 SELECT n.room_type_id, n.date, n.rooms_sold, COALESCE(h.rooms, 0)
 FROM hotels_nightinventory n
 LEFT JOIN held h ON h.room_type_id = n.room_type_id AND h.night = n.date
@@ -50,16 +57,19 @@ WHERE n.id IS NULL
 ORDER BY 1, 2
 """
 
-# A paid payment belongs to a sold booking, or everything but the kept penalty has been (or is being) refunded.
+# A paid payment belongs to a sold booking (it paid for it, or for a change that was applied), or everything but the
+# kept penalty has been (or is being) refunded.
 PAID_SQL = """
 SELECT b.reference, p.id, p.amount, p.refunded_amount + p.refund_pending_amount, b.status,
        COALESCE(b.cancellation_penalty, 0)
 FROM payments_payment p JOIN bookings_booking b ON b.id = p.booking_id
 WHERE p.status IN ('paid', 'partially_refunded', 'refunded')
-  AND NOT (b.status = ANY(%(sold)s) AND p.id = (
+  AND NOT (b.status = ANY(%(sold)s) AND (p.id = (
         SELECT p2.id FROM payments_payment p2
         WHERE p2.booking_id = b.id AND p2.status IN ('paid', 'partially_refunded', 'refunded')
-        ORDER BY p2.paid_at, p2.id LIMIT 1))
+          AND NOT EXISTS (SELECT 1 FROM bookings_bookingchange c2 WHERE c2.payment_id = p2.id)
+        ORDER BY p2.paid_at, p2.id LIMIT 1)
+        OR EXISTS (SELECT 1 FROM bookings_bookingchange c WHERE c.payment_id = p.id AND c.status = 'applied')))
   AND p.refunded_amount + p.refund_pending_amount
       < p.amount - CASE WHEN b.status = 'cancelled' THEN COALESCE(b.cancellation_penalty, 0) ELSE 0 END
 """
@@ -88,6 +98,22 @@ LEFT JOIN LATERAL (
     ORDER BY paid_at, id LIMIT 1
 ) p ON true
 WHERE b.refunded_amount <> COALESCE(p.refunded_amount, 0)
+"""
+
+# A booking's total is its room lines' charges added up (a sold line's total, a cancelled line's kept penalty); a
+# booking has at least one line; a booking holds nights exactly when one of its lines does. A cancelled booking
+# keeps the total it was sold at (its penalty says what was kept).
+LINES_SQL = """
+SELECT b.reference, b.total, COALESCE(SUM(CASE WHEN l.status = 'active' THEN l.total
+                                               ELSE COALESCE(l.cancellation_penalty, 0) END), 0),
+       COUNT(l.id), b.nights_held, COALESCE(BOOL_OR(l.nights_held), false)
+FROM bookings_booking b
+LEFT JOIN bookings_roomline l ON l.booking_id = b.id
+GROUP BY b.id
+HAVING COUNT(l.id) = 0
+    OR (b.status <> 'cancelled' AND b.total <> COALESCE(SUM(CASE WHEN l.status = 'active' THEN l.total
+                                                                ELSE COALESCE(l.cancellation_penalty, 0) END), 0))
+    OR b.nights_held <> COALESCE(BOOL_OR(l.nights_held), false)
 """
 
 UNSETTLED_REFUNDS_SQL = """
@@ -171,6 +197,15 @@ def books_findings(*, now=None) -> list[Finding]:
         )
     for reference, subject, recorded, entry in _rows(LEDGER_PAYMENTS_SQL):
         findings.append(Finding("ledger", f"{reference}, {subject}", f"recorded {recorded}; the ledger says {entry}"))
+    for reference, total, lines_total, lines, held, lines_held in _rows(LINES_SQL):
+        findings.append(
+            Finding(
+                "room_lines",
+                reference,
+                f"total {total}, its {lines} room line(s) add up to {lines_total}; "
+                f"nights held: booking {held}, lines {lines_held}",
+            )
+        )
     for reference, refund_id, amount, status, created in _rows(
         UNSETTLED_REFUNDS_SQL, {"before": now - UNSETTLED_REFUND_LIMIT}
     ):

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy as _
 
 from hotels.forms import StayForm
 from hotels.models import RatePlan, RoomType
@@ -84,3 +85,16 @@ class GuestSignupForm(GuestDetailsForm):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class GuestLinkRequestForm(forms.Form):
+    """A new "manage my booking" link for a booking made without an account."""
+
+    reference = forms.CharField(
+        label=_("Booking reference"), max_length=12, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    email = forms.EmailField(
+        label=_("E-mail address used for the booking"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )

@@ -106,7 +106,6 @@ class Booking(models.Model):
             models.CheckConstraint(condition=Q(rooms__gte=1), name="booking_rooms_positive"),
             models.CheckConstraint(condition=Q(adults__gte=1), name="booking_adults_positive"),
             models.CheckConstraint(condition=Q(total__gte=0), name="booking_total_non_negative"),
-            models.CheckConstraint(condition=Q(refunded_amount__lte=F("total")), name="booking_refund_within_total"),
         ]
 
     def __str__(self):
@@ -122,6 +121,129 @@ class Booking(models.Model):
     @property
     def guest_name(self) -> str:
         return f"{self.guest_first_name} {self.guest_last_name}".strip()
+
+
+class RoomLine(models.Model):
+    """One room of a booking: its room type and rate, the party staying in it, the guest's name, its own prices
+    (``hotels.pricing.Quote.as_snapshot()`` for one room) and cancellation policy, and its own status.
+
+    One line is one room (never a count): each room has its own party, guest name, price and policy, and a room
+    is cancelled or changed on its own. All lines of a booking share its dates. ``Booking.total`` is the sum of
+    its lines' charges (:attr:`charge`: the total of a line that is sold, the penalty kept on a cancelled one);
+    the services keep it so and the books audit checks it. ``nights_held`` says whether this line's nights are
+    counted in ``NightInventory.rooms_sold`` (flipped in the same transaction as the counters)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Booked"
+        CANCELLED = "cancelled", "Cancelled"
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(help_text="1, 2, … in the order the rooms were booked.")
+    room_type = models.ForeignKey("hotels.RoomType", on_delete=models.PROTECT, related_name="room_lines")
+    rate_plan = models.ForeignKey(
+        "hotels.RatePlan", on_delete=models.PROTECT, null=True, blank=True, related_name="room_lines"
+    )
+    adults = models.PositiveSmallIntegerField()
+    children_ages = models.JSONField(default=list, blank=True, help_text="One entry per child; null where not given.")
+    guest_name = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    currency = models.CharField(max_length=3)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    price_snapshot = models.JSONField(help_text="This room's nightly lines, taxes and total as sold.")
+    cancellation_policy = models.JSONField(help_text="This room's policy as agreed when it was booked or changed.")
+    nights_held = models.BooleanField(default=False)
+    cancellation_penalty = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["booking", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "position"], name="roomline_booking_position_unique"),
+            models.CheckConstraint(condition=Q(adults__gte=1), name="roomline_adults_positive"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="roomline_total_non_negative"),
+            models.CheckConstraint(
+                condition=Q(cancellation_penalty__isnull=True) | Q(cancellation_penalty__lte=F("total")),
+                name="roomline_penalty_within_total",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled", nights_held=True), name="roomline_cancelled_holds_nothing"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.booking_id} room {self.position}"
+
+    @property
+    def children(self) -> int:
+        return len(self.children_ages or [])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def charge(self):
+        """What this line costs the guest: its total while sold, the penalty kept once cancelled."""
+        return self.total if self.is_active else (self.cancellation_penalty or 0)
+
+
+class BookingChange(models.Model):
+    """One change of a sold booking (new dates, rooms changed or added, a room cancelled): who made it, through
+    which channel, what it was before and after, and what it cost or gave back.
+
+    A change that costs more than was paid by card waits for the difference (``pending_payment``): it holds the
+    nights it adds (``nights_taken``: ``[[room_type_id, "YYYY-MM-DD", rooms], …]``, counted in ``rooms_sold`` and
+    by the books audit) until its ``payment`` is paid (then it is ``applied`` and the nights it gives up are
+    released) or its hold lapses or the payment fails (then those nights go back on sale and the booking stays
+    as it was). Everything else is applied at once."""
+
+    class Kind(models.TextChoices):
+        MODIFY = "modify", "Changed"
+        CANCEL_ROOM = "cancel_room", "Room cancelled"
+
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", "Waiting for the difference"
+        APPLIED = "applied", "Applied"
+        EXPIRED = "expired", "Expired unpaid"
+        FAILED = "failed", "Payment failed"
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    actor_kind = models.CharField(max_length=20)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    channel = models.CharField(max_length=20, choices=Booking.Source.choices)
+    summary = models.CharField(max_length=255)
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict, help_text="The booking's dates and rooms once the change applies.")
+    currency = models.CharField(max_length=3)
+    old_total = models.DecimalField(max_digits=12, decimal_places=2)
+    new_total = models.DecimalField(max_digits=12, decimal_places=2)
+    difference = models.DecimalField(max_digits=12, decimal_places=2)
+    nights_taken = models.JSONField(default=list, blank=True)
+    payment = models.OneToOneField(
+        "payments.Payment", on_delete=models.PROTECT, null=True, blank=True, related_name="booking_change"
+    )
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "hold_expires_at"], name="change_status_hold_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(difference=F("new_total") - F("old_total")), name="change_difference_adds_up"
+            ),
+            models.UniqueConstraint(
+                fields=["booking"], condition=Q(status="pending_payment"), name="change_one_pending_per_booking"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.booking_id}: {self.summary}"
 
 
 class BookingStatusChange(models.Model):

@@ -1,5 +1,6 @@
 """The website's booking flow: choose → guest details (and account) → review → pay at the bank → booking page."""
 
+import json
 import math
 from decimal import Decimal
 
@@ -7,15 +8,20 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.db.models import Sum
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from accounts import guest_links
 from accounts.limits import account_create_limited
 from accounts.services import AccountExists, user_create
 from accounts.views import safe_next
@@ -31,7 +37,7 @@ from payments.services import PaymentError, booking_payment_paid, payment_start,
 from . import workflow
 from .drafts import draft_create, draft_get, draft_stay, draft_update
 from .exceptions import BookingError, PriceChanged, SoldOut
-from .forms import BookingStartForm, GuestDetailsForm, GuestSignupForm
+from .forms import BookingStartForm, GuestDetailsForm, GuestLinkRequestForm, GuestSignupForm
 from .guest_email import guest_email_code_check, guest_email_code_send, guest_email_pending, guest_email_verified
 from .holds import hold_allowed_check, hold_made
 from .models import Booking
@@ -98,14 +104,21 @@ def booking_guest(request, token):
     draft, rate_plan, stay = _draft_or_404(request, token)
     if draft["booking"]:
         return redirect("bookings:detail", reference=draft["booking"])
-    form_class = GuestDetailsForm if request.user.is_authenticated else GuestSignupForm
-    if request.method == "POST" and not request.user.is_authenticated and account_create_limited(request):
+    # A visitor either creates an account here or continues as a guest (an e-mail address alone: accounts.guest_links)
+    as_guest = not request.user.is_authenticated and (request.POST or request.GET).get("as") == "guest"
+    form_class = GuestDetailsForm if request.user.is_authenticated or as_guest else GuestSignupForm
+    if (
+        request.method == "POST"
+        and not request.user.is_authenticated
+        and not as_guest
+        and account_create_limited(request)
+    ):
         return _too_many(request)
     if request.method == "POST":
         form = form_class(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            if not request.user.is_authenticated:
+            if not request.user.is_authenticated and not as_guest:
                 try:
                     user = user_create(
                         email=data["email"],
@@ -118,16 +131,20 @@ def booking_guest(request, token):
                     form.add_error(
                         "email", "An account with this e-mail already exists: log in to continue your booking."
                     )
-                    return render(request, "bookings/guest.html", _guest_context(request, form, rate_plan, stay, token))
+                    return render(
+                        request, "bookings/guest.html", _guest_context(request, form, rate_plan, stay, token, as_guest)
+                    )
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             guest = {k: data[k] for k in ("first_name", "last_name", "email", "phone", "special_requests")}
-            draft_update(request.session, token, guest=guest)
+            draft_update(request.session, token, guest=guest, as_guest=as_guest)
             review_url = reverse("bookings:review", kwargs={"token": token})
             if not guest_email_verified(request, guest["email"]):
                 if guest_email_code_send(request, guest["email"]):
                     return redirect(guest_email_verify_url(next_url=review_url, change_url=request.path))
                 form.add_error("email", CODES_SPENT)
-                return render(request, "bookings/guest.html", _guest_context(request, form, rate_plan, stay, token))
+                return render(
+                    request, "bookings/guest.html", _guest_context(request, form, rate_plan, stay, token, as_guest)
+                )
             return redirect(review_url)
     else:
         user = request.user
@@ -137,14 +154,17 @@ def booking_guest(request, token):
             else {}
         )
         form = form_class(initial=initial)
-    return render(request, "bookings/guest.html", _guest_context(request, form, rate_plan, stay, token))
+    return render(request, "bookings/guest.html", _guest_context(request, form, rate_plan, stay, token, as_guest))
 
 
-def _guest_context(request, form, rate_plan, stay, token):
-    login_url = f"{reverse('accounts:login')}?next={reverse('bookings:guest', kwargs={'token': token})}"
+def _guest_context(request, form, rate_plan, stay, token, as_guest=False):
+    guest_url = reverse("bookings:guest", kwargs={"token": token})
+    login_url = f"{reverse('accounts:login')}?next={guest_url}"
     offer = _offer(rate_plan, stay)
     return {
         "form": form,
+        "as_guest": as_guest,
+        "guest_url": guest_url,
         "room_type": rate_plan.room_type,
         "rate_plan": rate_plan,
         "hotel": rate_plan.room_type.hotel,
@@ -157,13 +177,15 @@ def _guest_context(request, form, rate_plan, stay, token):
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
 @ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=False)
-@ratelimit(key="user", rate=BOOKING_RATE, method="POST", block=False)
+@ratelimit(key="user_or_ip", rate=BOOKING_RATE, method="POST", block=False)
 def booking_review(request, token):
     if getattr(request, "limited", False):
         return _too_many(request)
     draft, rate_plan, stay = _draft_or_404(request, token)
+    as_guest = bool(draft.get("as_guest")) and not request.user.is_authenticated
+    if not request.user.is_authenticated and not as_guest:
+        return redirect_to_login(request.get_full_path())
     room_type = rate_plan.room_type
     if not draft["guest"]:
         return redirect("bookings:guest", token=token)
@@ -171,7 +193,9 @@ def booking_review(request, token):
         guest_url = reverse("bookings:guest", kwargs={"token": token})
         return redirect(guest_email_verify_url(next_url=request.path, change_url=guest_url))
     if draft["booking"]:  # "Pay" pressed twice, or back button after paying: continue with that booking
-        booking = Booking.objects.filter(reference=draft["booking"], customer=request.user).first()
+        booking = Booking.objects.filter(
+            reference=draft["booking"], customer=None if as_guest else request.user
+        ).first()
         if booking and booking.status == Booking.Status.PENDING_PAYMENT:
             return _to_bank(request, booking)
         return redirect("bookings:detail", reference=draft["booking"])
@@ -185,14 +209,19 @@ def booking_review(request, token):
     if request.method == "POST":
         try:
             hold_allowed_check(request)
-            booking = booking_hold(
-                room_type=room_type,
-                rate_plan=rate_plan,
-                stay=stay,
-                guest=GuestDetails(**draft["guest"]),
-                customer=request.user,
-                expected_total=request.POST.get("expected_total") or None,
-            )
+            with transaction.atomic():  # a guest booking and the e-mail with its link commit together
+                booking = booking_hold(
+                    room_type=room_type,
+                    rate_plan=rate_plan,
+                    stay=stay,
+                    guest=GuestDetails(**draft["guest"]),
+                    customer=None if as_guest else request.user,
+                    expected_total=request.POST.get("expected_total") or None,
+                )
+                if as_guest:
+                    guest_links.guest_link_send(booking)
+            if as_guest:
+                guest_links.guest_access_grant(request, booking)
         except PriceChanged as exc:
             messages.warning(request, f"The price changed while you were booking: {exc.message} Please check it again.")
             return redirect("bookings:review", token=token)
@@ -224,6 +253,7 @@ def booking_review(request, token):
             "fx_date": rates_date(),
             "hold_minutes": settings.BOOKING_HOLD_MINUTES,
             "token": token,
+            "as_guest": as_guest,
             "step": 3,
         },
     )
@@ -237,7 +267,6 @@ def guest_email_verify_url(*, next_url: str, change_url: str) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
 def guest_email_verify(request):
     """Enter the code sent to the guest's address (bookings.guest_email), then back to the booking (``next``);
     ``change`` is where the address can be changed instead."""
@@ -278,15 +307,40 @@ def _to_bank(request, booking):
     return HttpResponseRedirect(payment.bank_redirect_url)
 
 
+class _LoginNeeded(Exception):
+    pass
+
+
 def _own_booking(request, reference) -> Booking:
-    """The customer's own booking, or 404 — never reveal that another customer's booking exists."""
-    return get_object_or_404(
-        Booking.objects.select_related("hotel", "room_type"), reference=reference, customer=request.user
-    )
+    """The customer's own booking, or a booking without an account that this browser may open (it made it, or
+    opened its e-mailed link: accounts.guest_links), or 404 — never reveal that another customer's booking exists.
+    A visitor who is not logged in is sent to log in (``login_or_guest_link``)."""
+    booking = Booking.objects.select_related("hotel", "room_type").filter(reference=reference).first()
+    if booking is not None:
+        if request.user.is_authenticated and booking.customer_id == request.user.pk:
+            return booking
+        if guest_links.guest_access_granted(request, booking):
+            return booking
+    if not request.user.is_authenticated:
+        raise _LoginNeeded
+    raise Http404("No such booking.")
+
+
+def login_or_guest_link(view):
+    """Like ``login_required`` for the booking pages, but a browser holding a guest booking's access gets in."""
+
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except _LoginNeeded:
+            return redirect_to_login(request.get_full_path())
+
+    wrapped.__name__, wrapped.__doc__ = view.__name__, view.__doc__
+    return wrapped
 
 
 @require_POST
-@login_required
+@login_or_guest_link
 def booking_pay(request, reference):
     return _to_bank(request, _own_booking(request, reference))
 
@@ -303,7 +357,7 @@ def my_bookings(request):
     )
 
 
-@login_required
+@login_or_guest_link
 def booking_detail(request, reference):
     booking = _own_booking(request, reference)
     payment = booking.payments.order_by("-created_at").first()
@@ -345,7 +399,7 @@ def _hold_in_hotel_time(booking) -> dict:
     }
 
 
-@login_required
+@login_or_guest_link
 def booking_receipt(request, reference):
     booking = _own_booking(request, reference)
     if not hasattr(booking, "receipt") and booking.confirmed_at is None:
@@ -371,7 +425,7 @@ def _penalty_changed(quoted: str | None, penalty: Decimal) -> bool:
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
+@login_or_guest_link
 def booking_cancel_view(request, reference):
     booking = _own_booking(request, reference)
     if booking.status == Booking.Status.CANCELLED:
@@ -389,7 +443,8 @@ def booking_cancel_view(request, reference):
         )
     elif request.method == "POST":
         try:
-            booking = workflow.booking_cancel(booking=booking, actor_kind=Actor.CUSTOMER, actor=request.user)
+            actor = request.user if request.user.is_authenticated else None  # None: the guest, through their link
+            booking = workflow.booking_cancel(booking=booking, actor_kind=Actor.CUSTOMER, actor=actor)
         except (BookingError, PaymentError) as exc:
             messages.error(request, exc.message)
             return redirect(booking)
@@ -413,3 +468,67 @@ def booking_cancel_view(request, reference):
             "policy": policy_summary(booking.cancellation_policy),
         },
     )
+
+
+# --- bookings made without an account: the e-mailed link, and asking for a new one (accounts.guest_links) ---------
+
+GUEST_LINK_IP_RATE = "10/h"
+GUEST_LINK_PAIR_RATE = "3/h"
+
+
+def _guest_link_pair_key(group, request) -> str:
+    return (
+        f"{str(request.POST.get('reference', '')).strip().upper()}:{str(request.POST.get('email', '')).strip().lower()}"
+    )
+
+
+@require_GET
+@login_or_guest_link
+def booking_data_export(request, reference):
+    """The guest's data for this one booking, as JSON (My data for a guest who reached it through its link; an
+    account's owner gets everything from their profile's My data)."""
+    from accounts.privacy import booking_export
+
+    booking = _own_booking(request, reference)
+    response = HttpResponse(
+        json.dumps(booking_export(booking), ensure_ascii=False, indent=2, cls=DjangoJSONEncoder),
+        content_type="application/json",
+    )
+    response["Content-Disposition"] = f'attachment; filename="staybook-{booking.reference}-data.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def guest_link_open(request, token):
+    """The "manage my booking" link: this browser may open the booking for the session."""
+    try:
+        booking = guest_links.guest_link_booking(token)
+    except guest_links.LinkExpired:
+        return render(request, "bookings/guest_link_failed.html", {"expired": True}, status=400)
+    except guest_links.LinkInvalid:
+        return render(request, "bookings/guest_link_failed.html", {"expired": False}, status=400)
+    guest_links.guest_access_grant(request, booking)
+    return redirect(booking)
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate=GUEST_LINK_IP_RATE, method="POST", block=False)
+@ratelimit(key=_guest_link_pair_key, rate=GUEST_LINK_PAIR_RATE, method="POST", block=False)
+def guest_link_request(request):
+    """Ask for a new link by reference and e-mail. The answer is the same whether or not the pair exists."""
+    form = GuestLinkRequestForm(request.POST or None)
+    if request.method == "POST":
+        if getattr(request, "limited", False):
+            return _too_many(request)
+        if form.is_valid():
+            guest_links.guest_link_request(reference=form.cleaned_data["reference"], email=form.cleaned_data["email"])
+            messages.success(
+                request,
+                _(
+                    "If a booking with this reference was made with this e-mail address, we have sent a new link "
+                    "to it. It can take a few minutes to arrive."
+                ),
+            )
+            return redirect("bookings:guest_link_request")
+    return render(request, "bookings/guest_link_request.html", {"form": form})

@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from notifications.services import booking_emails_for_event
+from notifications.services import booking_change_emails, booking_emails_for_event
 from payments.gateways.base import PaymentStatus
 from payments.invoices import invoice_documents_sync
 from payments.ledger import ledger_cancellation_record, ledger_charge_add, ledger_stay_charge
@@ -40,9 +40,9 @@ from payments.services import (
 )
 from payments.services import refunds_reconcile as payments_refunds_reconcile
 
-from . import services
+from . import changes, services
 from .exceptions import InvalidTransition, SoldOut
-from .models import Booking, BookingEffect, BookingStatusChange
+from .models import Booking, BookingChange, BookingEffect, BookingStatusChange
 from .outbox import Retry, effect_write, handler
 
 logger = logging.getLogger("staybook.workflow")
@@ -56,6 +56,7 @@ Status = Booking.Status
 # event → the booking effects it writes (e-mails are chosen by notifications.services.EVENT_EMAILS)
 EVENT_EFFECTS = {
     "confirmed": [Kind.RECEIPT, Kind.INVOICE, Kind.PARTNER_WEBHOOK, Kind.SUPPLIER_PLACE],
+    "modified": [Kind.INVOICE, Kind.PARTNER_WEBHOOK],
     "cancelled": [Kind.INVOICE, Kind.PARTNER_WEBHOOK, Kind.SUPPLIER_CANCEL],
     "reduced": [Kind.INVOICE],
     "payment_failed": [],
@@ -78,14 +79,34 @@ def webhook_event_id(key: str) -> str:
     return "evt_" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
-def _effects_write(booking: Booking, event: str, key_suffix: str = "") -> None:
-    """Write what must follow ``event``, in the caller's transaction (the change's own); ``key_suffix`` tells apart
-    events that can happen more than once to a booking."""
-    booking_emails_for_event(booking=booking, event=event)
+def _effects_write(booking: Booking, event: str, *, change: BookingChange | None = None, key_suffix: str = "") -> None:
+    """Write what must follow ``event``, in the caller's transaction (the change's own). Each change of a sold
+    booking (``change``) is an event of its own: its e-mails and webhook are keyed by the change, and its
+    difference is charged (or taken off) in the booking's ledger. ``key_suffix`` tells apart other events that
+    can happen more than once to a booking (a staff refund)."""
+    if change is None:
+        booking_emails_for_event(booking=booking, event=event)
+    else:
+        booking_change_emails(booking=booking, change=change)
+        if change.difference:
+            ledger_charge_add(
+                booking=booking,
+                key=f"change:{change.pk}",
+                category=LedgerEntry.Category.CHANGE,
+                amount=change.difference,
+                description=change.summary,
+                actor_kind=change.actor_kind,
+                actor=change.actor,
+                channel=change.channel,
+            )
     for kind in EVENT_EFFECTS[event]:
         if not _applies(kind, booking):
             continue
-        key = f"{booking.reference}:{event}{key_suffix and ':' + key_suffix}:{kind}"
+        key = (
+            f"{booking.reference}:{event}:{kind}"
+            + (f":{change.pk}" if change is not None else "")
+            + (f":{key_suffix}" if key_suffix else "")
+        )
         payload = {}
         if kind == Kind.PARTNER_WEBHOOK:
             from partners.webhooks import webhook_event_build
@@ -134,12 +155,160 @@ def booking_cancel(
             note=note,
         )
         if changed:
-            payment = booking_payment_paid(booking)
-            if payment is not None:  # all that is left, less the penalty, counted under the payment's lock
-                refund_request(payment=payment, amount=None, keep=booking.cancellation_penalty, reason="cancellation")
+            keep = booking.cancellation_penalty or Decimal("0.00")
+            # all that is left, less the penalty, counted under each payment's lock: the booking's payment first,
+            # then the differences paid for its changes
+            for payment in _payments_of(booking):
+                kept_here = min(keep, payment.amount)
+                refund_request(payment=payment, amount=None, keep=kept_here, reason="cancellation")
+                keep -= kept_here
+            for change in booking.changes.filter(status=BookingChange.Status.PENDING_PAYMENT):
+                changes.booking_change_release(change=change, to=BookingChange.Status.FAILED)
             ledger_cancellation_record(booking=booking, actor_kind=actor_kind, actor=actor)
             _effects_write(booking, "cancelled")
     return booking
+
+
+def _payments_of(booking: Booking) -> list[Payment]:
+    """The card payments that paid for ``booking`` as it stands: the booking's own, then the differences of the
+    changes applied to it, in the order they were paid."""
+    paid = booking.payments.filter(status__in=[Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED]).order_by(
+        "paid_at", "id"
+    )
+    applied = set(
+        BookingChange.objects.filter(
+            booking=booking, status=BookingChange.Status.APPLIED, payment__isnull=False
+        ).values_list("payment_id", flat=True)
+    )
+    own = next((p for p in paid if p.pk not in applied and not _is_change_payment(p)), None)
+    return ([own] if own else []) + [p for p in paid if p.pk in applied]
+
+
+def _is_change_payment(payment: Payment) -> bool:
+    return BookingChange.objects.filter(payment=payment).exists()
+
+
+# --- changing a sold booking (issue 17) ------------------------------------------------------------------------------
+
+
+def booking_change_quote(**kwargs) -> changes.ChangeQuote:
+    """What a change would cost (old total, new total, difference), changing nothing: shown before confirming."""
+    return changes.booking_change_quote(**kwargs)
+
+
+def booking_modify(
+    *,
+    booking: Booking,
+    check_in=None,
+    check_out=None,
+    rooms=(),
+    expected_total: Decimal | None = None,
+    actor_kind: str,
+    actor=None,
+    channel: str,
+) -> BookingChange:
+    """Change the dates and/or rooms of a confirmed booking (``changes.booking_modify``) and settle the
+    difference: a booking paid by card pays more through the bank's hosted page (the change then waits,
+    ``pending_payment``, holding its new nights: start the payment with :func:`booking_change_payment_start`) or
+    gets the difference back through the refund path; a partner's booking is settled on the partner's account. An
+    applied change writes, in its own transaction, the guest's and the hotel's e-mails and the partner's
+    ``booking.modified`` webhook. Raises as ``changes.booking_modify``; nothing changes on an error."""
+    with transaction.atomic():
+        Booking.objects.select_for_update().filter(pk=booking.pk).values_list("pk", flat=True).get()
+        paid = _payments_of(booking)
+        change = changes.booking_modify(
+            booking=booking,
+            check_in=check_in,
+            check_out=check_out,
+            changes=rooms,
+            expected_total=expected_total,
+            actor_kind=actor_kind,
+            actor=actor,
+            channel=channel,
+            wait_for_payment=bool(paid),
+        )
+        if change.status == BookingChange.Status.APPLIED:
+            _change_settle(change, paid)
+    return change
+
+
+def _change_settle(change: BookingChange, paid: list[Payment]) -> None:
+    """An applied change gives back what it takes off the total (from the booking's payments, latest first) and
+    writes what follows it."""
+    owed = -change.difference
+    for payment in reversed(paid):
+        if owed <= 0:
+            break
+        payment = Payment.objects.get(pk=payment.pk)
+        back = min(owed, payment.amount - payment.refunded_amount - payment.refund_pending_amount)
+        if back > 0:
+            refund_request(payment=payment, amount=back, reason=f"change {change.pk}: {change.summary}")
+            owed -= back
+    booking = Booking.objects.select_related("hotel", "partner").get(pk=change.booking_id)
+    _effects_write(booking, "modified", change=change)
+
+
+def booking_change_payment_start(*, change: BookingChange, return_url: str, webhook_url: str | None) -> Payment:
+    """Open the bank's hosted page for a change waiting for its difference. Raises ``PaymentError``."""
+    from payments.services import change_payment_start
+
+    if change.status != BookingChange.Status.PENDING_PAYMENT:
+        raise InvalidTransition("This change is not waiting for payment.")
+    payment = change_payment_start(
+        booking=change.booking,
+        amount=change.difference,
+        idempotency_key=f"{change.booking.reference}-change-{change.pk}",
+        return_url=return_url,
+        webhook_url=webhook_url,
+    )
+    BookingChange.objects.filter(pk=change.pk, payment__isnull=True).update(payment=payment)
+    return payment
+
+
+def room_cancel(*, booking: Booking, line_id: int, actor_kind: str, actor=None, channel: str):
+    """Cancel one room under its own policy and refund the rest of its price (the booking's last room: the whole
+    booking is cancelled, :func:`booking_cancel`). ``(booking, change)``; cancelling a cancelled room again
+    changes nothing (``change`` None)."""
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        active = list(booking.lines.filter(status="active").values_list("pk", flat=True))
+        if active == [line_id]:
+            return booking_cancel(booking=booking, actor_kind=actor_kind, actor=actor, note="last room cancelled"), None
+        paid = _payments_of(booking)
+        booking, change = changes.room_line_cancel(
+            booking=booking, line_id=line_id, actor_kind=actor_kind, actor=actor, channel=channel
+        )
+        if change is not None:
+            _change_settle(change, paid)
+    return booking, change
+
+
+def booking_changes_expire(*, now=None) -> int:
+    """Periodic (with the holds): give back the nights of changes whose difference was not paid in time."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    count = 0
+    for change in BookingChange.objects.filter(
+        status=BookingChange.Status.PENDING_PAYMENT, hold_expires_at__lt=now
+    ).only("pk", "booking_id"):
+        if changes.booking_change_release(change=change).status == BookingChange.Status.EXPIRED:
+            count += 1
+    return count
+
+
+def _change_payment_outcome(change: BookingChange, payment: Payment) -> None:
+    """The bank's word on a change's payment, applied once: paid → apply the change (or refund in full when it
+    can't be applied any more); failed → give back the nights it held."""
+    if payment.status == Payment.Status.PAID:
+        change, applied = changes.booking_change_complete(change=change)
+        if applied:
+            booking = Booking.objects.select_related("hotel", "partner").get(pk=change.booking_id)
+            _effects_write(booking, "modified", change=change)
+        else:
+            refund_request(payment=payment, amount=payment.amount, reason=f"change {change.pk} not applied")
+    else:
+        changes.booking_change_release(change=change, to=BookingChange.Status.FAILED)
 
 
 def booking_expire(*, booking: Booking) -> Booking:
@@ -163,7 +332,7 @@ def holds_expire(*, now=None) -> int:
     for booking in lapsed:
         if booking_expire(booking=booking).status == Status.EXPIRED:
             count += 1
-    return count
+    return count + booking_changes_expire(now=now)
 
 
 def booking_mark(*, booking: Booking, to: str, actor=None, actor_kind: str = Actor.STAFF) -> Booking:
@@ -210,9 +379,19 @@ def payment_outcome_apply(*, payment: Payment, outcome: PaymentStatus) -> Paymen
         payment, changed = payment_outcome_record(payment=payment, outcome=outcome)
         if not changed:
             return payment
+        change = BookingChange.objects.filter(payment=payment).first()
+        if change is not None:
+            _change_payment_outcome(change, payment)
+            payment.refresh_from_db()
+            return payment
         booking = payment.booking
         if payment.status == Payment.Status.PAID:
-            paid_before = booking.payments.filter(paid_at__isnull=False).exclude(pk=payment.pk).exists()
+            paid_before = (
+                booking.payments.filter(paid_at__isnull=False)
+                .exclude(pk=payment.pk)
+                .exclude(booking_change__isnull=False)
+                .exists()
+            )
             try:
                 if paid_before:
                     raise InvalidTransition("This booking was already paid by another payment.")
@@ -268,7 +447,7 @@ def _owed_back(payment: Payment) -> Decimal:
     """What the guest must get back of ``payment`` in all: nothing while it pays for a sold booking; all but the
     penalty of a cancelled one; all of a payment that bought nothing (a late payment, a booking paid twice)."""
     booking = payment.booking
-    pays_for_it = booking_payment_paid(booking) == payment
+    pays_for_it = payment in _payments_of(booking)
     if booking.status == Status.CANCELLED and pays_for_it:
         return payment.amount - (booking.cancellation_penalty or 0)
     if booking.status in (Status.CONFIRMED, Status.CHECKED_IN, Status.CHECKED_OUT, Status.NO_SHOW) and pays_for_it:

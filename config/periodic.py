@@ -12,4 +12,5 @@ PERIODIC_TASKS = {
     "Forget idempotency keys older than 48 hours": ("partners.tasks.idempotency_records_purge", 3600),
     "Retry failed e-mails": ("notifications.tasks.retry_failed_emails", 600),
     "Refresh exchange rates for display": ("payments.tasks.exchange_rates_refresh", 86400),
+    "Anonymise guest data past the retention period": ("accounts.tasks.anonymise_expired_guest_data", 86400),
 }

@@ -290,6 +290,12 @@ SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=30)
 # Search and hotel pages per anonymous client IP (django-ratelimit's "60/m" form; empty turns the limit off).
 SEARCH_RATE_ANONYMOUS = env("SEARCH_RATE_ANONYMOUS", default="60/m")
 REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=3)
+# Guests and their data (accounts.verification, accounts.guest_links, accounts.privacy): how long a sign-up's
+# verification link and a guest's "manage my booking" link work, and how long after check-out a stay's guest data
+# is kept before the daily retention task anonymises it (invoices, receipts and payments are kept).
+EMAIL_VERIFY_MAX_AGE_DAYS = env.int("EMAIL_VERIFY_MAX_AGE_DAYS", default=3)
+GUEST_LINK_MAX_AGE_DAYS = env.int("GUEST_LINK_MAX_AGE_DAYS", default=30)
+GUEST_DATA_RETENTION_DAYS = env.int("GUEST_DATA_RETENTION_DAYS", default=3 * 365)
 
 # --- Suppliers: other sites' hotels in our search (suppliers app, docs/suppliers.md) ------------------------------
 # Where the results page finds hotels resold from other sites (hotels/sources.py), like EMAIL_BACKEND: dotted paths

@@ -21,6 +21,7 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("", include("hotels.urls")),
     path("accounts/", include("accounts.urls")),
+    path("legal/", include("accounts.legal_urls")),
     path("bookings/", include("bookings.urls")),
     path("payments/", include("payments.urls")),
     path("supplier-hotels/", include("suppliers.urls")),

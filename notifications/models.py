@@ -17,14 +17,20 @@ class OutboundEmail(models.Model):
         PAYMENT_FAILED_GUEST = "payment_failed_guest", "Payment failed (guest)"
         HOLD_EXPIRED_GUEST = "hold_expired_guest", "Hold expired (guest)"
         LATE_PAYMENT_REFUNDED_GUEST = "late_payment_refunded_guest", "Late payment refunded (guest)"
+        BOOKING_MODIFIED_GUEST = "booking_modified_guest", "Booking changed (guest)"
+        BOOKING_MODIFIED_HOTEL = "booking_modified_hotel", "Reservation changed (hotel)"
         PRE_ARRIVAL_REMINDER_GUEST = "pre_arrival_reminder_guest", "Pre-arrival reminder (guest)"
-        WELCOME = "welcome", "Welcome (account)"
+        WELCOME = "welcome", "Welcome: confirm your e-mail address (account)"
+        VERIFY_EMAIL = "verify_email", "Confirm your e-mail address, again (account)"
+        GUEST_LINK = "guest_link", "Manage-my-booking link (guest without an account)"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        # Addressed to a sign-up account that hasn't verified its address: queued once it is (accounts.verification).
+        HELD = "held", "Held until the address is verified"
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     booking = models.ForeignKey(

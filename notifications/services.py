@@ -52,7 +52,7 @@ EVENT_EMAILS = {
 
 
 def _context(*, kind: str, booking: Booking | None, user=None) -> dict:
-    context = {"kind": kind, "site_url": settings.SITE_URL, "user": user}
+    context = {"kind": kind, "site_url": settings.SITE_URL, "user": user, "link_days": settings.GUEST_LINK_MAX_AGE_DAYS}
     if booking is not None:
         context.update(
             booking=booking,
@@ -61,6 +61,15 @@ def _context(*, kind: str, booking: Booking | None, user=None) -> dict:
             policy=policy_summary(booking.cancellation_policy),
             booking_url=settings.SITE_URL + booking.get_absolute_url(),
         )
+        if booking.customer_id is None:
+            # a booking made without an account is reached through a signed link, made fresh for each message
+            from accounts.guest_links import guest_link_url
+
+            context["booking_url"] = guest_link_url(booking)
+    if user is not None and kind in (Kind.WELCOME, Kind.VERIFY_EMAIL):
+        from accounts.verification import verification_url
+
+        context["verify_url"] = verification_url(user)
     return context
 
 
@@ -73,8 +82,12 @@ def email_queue(
     *, kind: str, recipient: str, dedupe_key: str, booking: Booking | None = None, user=None
 ) -> OutboundEmail | None:
     """Record a message in the caller's transaction and enqueue its sending once it commits (a broker that is down
-    then is logged, never raised: the sweep sends the row later). Returns None when a message with this
+    then is logged, never raised: the sweep sends the row later). A message to a sign-up account that has not
+    verified its address is recorded ``held`` and enqueued when the address is verified. Returns None when a message with this
     ``dedupe_key`` exists already: the same event never queues the same e-mail twice."""
+    from accounts.verification import email_must_wait
+
+    held = email_must_wait(kind=kind, booking=booking, user=user)
     email, created = OutboundEmail.objects.get_or_create(
         dedupe_key=dedupe_key[:120],
         defaults={
@@ -83,10 +96,13 @@ def email_queue(
             "booking": booking,
             "user": user,
             "subject": _subject(kind=kind, booking=booking, user=user),
+            "status": Status.HELD if held else Status.QUEUED,
         },
     )
     if not created:
         return None
+    if held:
+        return email  # queued by accounts.verification once the address is verified
     from .tasks import send_email
 
     enqueue_on_commit(send_email, email.pk)
@@ -105,6 +121,23 @@ def booking_emails_for_event(*, booking: Booking, event: str) -> list[OutboundEm
     for kind, to_hotel in kinds:
         recipient = booking.hotel.reservations_email if to_hotel else booking.guest_email
         email = email_queue(kind=kind, recipient=recipient, booking=booking, dedupe_key=f"{kind}:{booking.reference}")
+        if email:
+            queued.append(email)
+    return queued
+
+
+def booking_change_emails(*, booking: Booking, change) -> list[OutboundEmail]:
+    """Queue the e-mails of one change of a sold booking (``bookings.BookingChange``: new dates, rooms changed,
+    added or cancelled): to the guest (not for a partner's booking) and to the hotel, once per change."""
+    kinds = [(Kind.BOOKING_MODIFIED_HOTEL, True)]
+    if booking.source != Booking.Source.PARTNER:
+        kinds.insert(0, (Kind.BOOKING_MODIFIED_GUEST, False))
+    queued = []
+    for kind, to_hotel in kinds:
+        recipient = booking.hotel.reservations_email if to_hotel else booking.guest_email
+        email = email_queue(
+            kind=kind, recipient=recipient, booking=booking, dedupe_key=f"{kind}:{booking.reference}:change-{change.pk}"
+        )
         if email:
             queued.append(email)
     return queued

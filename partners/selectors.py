@@ -6,7 +6,7 @@ from datetime import date
 
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
-from bookings.models import Booking
+from bookings.models import Booking, RoomLine
 from hotels.models import Hotel, RatePlan, RoomType
 from hotels.offers import RoomOffer, default_rate_plan, hotels_offers
 from hotels.policy import policy_summary
@@ -50,7 +50,11 @@ def partner_bookings(
     created_to: date | None = None,
 ) -> QuerySet:
     """A partner's own bookings, newest first; every date bound is inclusive (created dates in UTC)."""
-    bookings = Booking.objects.filter(partner=partner).select_related("hotel", "room_type")
+    bookings = (
+        Booking.objects.filter(partner=partner)
+        .select_related("hotel", "room_type")
+        .prefetch_related(Prefetch("lines", queryset=RoomLine.objects.select_related("room_type")))
+    )
     if status:
         bookings = bookings.filter(status=status)
     if check_in_from:

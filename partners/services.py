@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookings import workflow
+from bookings.lines import RoomRequest
 from bookings.models import Booking, BookingStatusChange
 from bookings.services import GuestDetails, booking_hold
 from hotels.models import RatePlan, RoomType
@@ -21,15 +22,17 @@ IDEMPOTENCY_KEEP = timedelta(hours=48)  # the contract says at least 24 hours
 def partner_booking_create(
     *,
     partner: Partner,
-    room_type: RoomType,
     stay: Stay,
     guest: GuestDetails,
+    room_type: RoomType | None = None,
     rate_plan: RatePlan | None = None,
+    rooms: list[RoomRequest] | None = None,
     expected_total: Decimal | None = None,
     partner_reference: str = "",
     idempotency_key: str = "",
 ) -> Booking:
-    """Hold and confirm in one transaction; raises the booking errors (SoldOut, PriceChanged, StayInvalid).
+    """Hold and confirm in one transaction, either ``rooms`` (each priced on its own) or the older ``room_type``
+    for ``stay.rooms`` rooms; raises the booking errors (SoldOut, PriceChanged, StayInvalid).
 
     With ``idempotency_key``, the partner's :class:`IdempotencyRecord` for that key (created beforehand by the API,
     in its own transaction) is locked for the transaction and pointed at the booking when it commits: a key never
@@ -44,6 +47,7 @@ def partner_booking_create(
         booking = booking_hold(
             room_type=room_type,
             rate_plan=rate_plan,
+            rooms=rooms,
             stay=stay,
             guest=guest,
             source=Booking.Source.PARTNER,

@@ -118,11 +118,14 @@ def _stay_lines(booking) -> list[tuple[str, Decimal, str, str]]:
             )
         )
     # A plan's adjustment pays for meals when the quote says so ("meals_total": the meals plan's adjustment).
+    # A booking of several rooms adds its rooms' adjustments up, each named after its plan: the meals plan's name
+    # is the one whose adjustment was the (first room's) meals.
     meals = Decimal(snapshot.get("meals_total") or "0")
-    for adjustment in snapshot.get("adjustments", []):
-        amount = Decimal(adjustment["amount"])
-        component = "meals" if meals and amount == meals else "room"
-        lines.append((adjustment["name"], amount, Category.STAY, component))
+    adjustments = snapshot.get("adjustments", [])
+    meals_names = {a["name"] for a in adjustments if meals and Decimal(a["amount"]) == meals}
+    for adjustment in adjustments:
+        component = "meals" if adjustment["name"] in meals_names else "room"
+        lines.append((adjustment["name"], Decimal(adjustment["amount"]), Category.STAY, component))
     for extra in snapshot.get("extras", []):
         lines.append((extra["name"], Decimal(extra["amount"]), Category.STAY, "room"))
     for tax in snapshot_taxes(booking):

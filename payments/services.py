@@ -120,6 +120,47 @@ def payment_start(*, booking: Booking, return_url: str, webhook_url: str | None)
     return payment
 
 
+def change_payment_start(
+    *, booking: Booking, amount: Decimal, idempotency_key: str, return_url: str, webhook_url: str | None
+) -> Payment:
+    """Open a bank session for ``amount`` owed by a confirmed booking (the difference of a change, issue 17); the
+    Payment is written under ``idempotency_key`` once, so a second call reuses it and its session. Raises
+    :class:`PaymentError` when the bank can't be reached (nothing is charged then)."""
+    with transaction.atomic():
+        Booking.objects.select_for_update().filter(pk=booking.pk).values_list("pk", flat=True).get()
+        payment, _ = Payment.objects.get_or_create(
+            idempotency_key=idempotency_key,
+            defaults={"booking": booking, "gateway": _gateway_name(), "amount": amount, "currency": booking.currency},
+        )
+        if payment.bank_redirect_url:
+            return payment
+    try:
+        session = get_gateway().create_session(
+            amount=payment.amount,
+            currency=payment.currency,
+            reference=booking.reference,
+            return_url=return_url,
+            webhook_url=webhook_url,
+            idempotency_key=payment.idempotency_key,
+            description=f"{booking.hotel.name}, change to {booking.reference}",
+        )
+    except GatewayError as exc:
+        raise PaymentError(
+            "The bank can't take payments right now. Please try again in a minute.", "bank_unavailable"
+        ) from exc
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if not payment.bank_session_id:
+            payment.status = Payment.Status.PENDING
+            payment.bank_session_id = session.session_id
+            payment.bank_redirect_url = session.redirect_url
+            payment.bank_responses = [*payment.bank_responses, session.raw]
+            payment.save(
+                update_fields=["status", "bank_session_id", "bank_redirect_url", "bank_responses", "updated_at"]
+            )
+    return payment
+
+
 def payment_outcome_record(*, payment: Payment, outcome: PaymentStatus) -> tuple[Payment, bool]:
     """Record the bank's word on a session: ``paid`` or ``failed``. Returns ``(payment, changed)``; ``changed`` is
     True only for the call that moved the payment to a final state, so the caller (``bookings.workflow``) acts on
@@ -362,6 +403,7 @@ __all__ = [
     "GatewayUnavailable",
     "PaymentError",
     "booking_payment_paid",
+    "change_payment_start",
     "payment_outcome_record",
     "payment_start",
     "payment_status_fetch",

@@ -2,7 +2,6 @@
 guest's display currency."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,6 +12,7 @@ from django_ratelimit.decorators import ratelimit
 
 from bookings import workflow
 from bookings.models import Booking
+from bookings.views import _own_booking, login_or_guest_link  # who may open a booking's page, as that page decides
 
 from .context_processors import SESSION_KEY
 from .currency import display_currencies
@@ -112,14 +112,11 @@ def display_currency_set(request):
 # --- the guest's invoices ---------------------------------------------------------------------------------------------
 
 
-def _own_booking(request, reference) -> Booking:
-    """The customer's own booking, or 404: never reveal that another customer's booking exists."""
-    return get_object_or_404(Booking.objects.select_related("hotel"), reference=reference, customer=request.user)
-
-
 @require_GET
-@login_required
+@login_or_guest_link
 def invoice_pdf(request, reference, number):
+    """An invoice or credit note of the booking, for whoever may open the booking's page (its customer, or the
+    browser holding a booking made without an account)."""
     booking = _own_booking(request, reference)
     document = get_object_or_404(booking.invoices.all(), number=number)
     response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
@@ -132,8 +129,8 @@ BILLING_RATE = "10/h"
 
 
 @require_POST
-@login_required
-@ratelimit(key="user", rate=BILLING_RATE, block=False)
+@login_or_guest_link
+@ratelimit(key="user_or_ip", rate=BILLING_RATE, block=False)
 def billing_details(request, reference):
     """The company an invoice is made out to, before or after the stay; the invoice is issued (or corrected by a
     credit note and issued again in the new name) at once."""

@@ -350,9 +350,61 @@ class BalanceSerializer(serializers.Serializer):
     due = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
 
 
+class RoomLineSerializer(serializers.Serializer):
+    """One room of a booking, priced on its own; ``total`` is what the room costs while booked."""
+
+    id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["active", "cancelled"])
+    room_type = RoomTypeRefSerializer()
+    rate_plan = RatePlanRefSerializer(allow_null=True)
+    adults = serializers.IntegerField()
+    children_ages = serializers.ListField(child=serializers.IntegerField(allow_null=True))
+    guest_name = serializers.CharField(allow_blank=True)
+    currency = serializers.CharField()
+    nights = NightPriceSerializer(many=True)
+    adjustments = AdjustmentLineSerializer(many=True)
+    extras = ExtraLineSerializer(many=True)
+    taxes = TaxLineSerializer(many=True)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    cancellation_policy = PolicySerializer()
+    cancellation_penalty = serializers.DecimalField(
+        max_digits=12, decimal_places=2, allow_null=True, help_text="Kept when this room was cancelled."
+    )
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+
+
+def room_line_data(line) -> dict:
+    snap = line.price_snapshot
+    plan = snap.get("rate_plan")
+    return {
+        "id": line.pk,
+        "position": line.position,
+        "status": line.status,
+        "room_type": {"id": line.room_type_id, "name": line.room_type.name},
+        "rate_plan": None if plan is None else {k: plan[k] for k in ("id", "name", "meal_plan")},
+        "adults": line.adults,
+        "children_ages": line.children_ages,
+        "guest_name": line.guest_name,
+        "currency": line.currency,
+        "nights": snap.get("nights", []),
+        "adjustments": snap.get("adjustments", []),
+        "extras": snap.get("extras", []),
+        "taxes": snap.get("taxes", []),
+        "total": line.total,
+        "cancellation_policy": policy_data(line.cancellation_policy),
+        "cancellation_penalty": line.cancellation_penalty,
+        "cancelled_at": line.cancelled_at,
+    }
+
+
 class BookingSerializer(serializers.ModelSerializer):
-    """A booking as partners see it (GET, POST responses and webhook events): all read from its snapshot, and its
-    ``balance`` from its ledger."""
+    """A booking as partners see it (GET, POST responses and webhook events): all read from its snapshot.
+
+    ``rooms`` lists its rooms (each with its own party, prices and policy); ``total`` is what they add up to.
+    ``room_count`` is how many rooms are booked (not cancelled); the top-level ``room_type``, ``rate_plan``,
+    ``nights``… are the booking's rooms added up, as before rooms were listed (the first room's type and plan).
+    ``balance`` comes from its ledger."""
 
     hotel = serializers.SerializerMethodField()
     room_type = serializers.SerializerMethodField()
@@ -363,6 +415,8 @@ class BookingSerializer(serializers.ModelSerializer):
     extras = serializers.SerializerMethodField()
     taxes = serializers.SerializerMethodField()
     cancellation_policy = serializers.SerializerMethodField()
+    rooms = serializers.SerializerMethodField()
+    room_count = serializers.SerializerMethodField()
     balance = serializers.SerializerMethodField()
 
     class Meta:
@@ -380,6 +434,7 @@ class BookingSerializer(serializers.ModelSerializer):
             "children",
             "children_ages",
             "rooms",
+            "room_count",
             "guest",
             "special_requests",
             "currency",
@@ -442,6 +497,13 @@ class BookingSerializer(serializers.ModelSerializer):
     @extend_schema_field(BalanceSerializer)
     def get_balance(self, booking) -> dict:
         return booking_balance_of(booking).as_dict()
+
+    @extend_schema_field(RoomLineSerializer(many=True))
+    def get_rooms(self, booking) -> list[dict]:
+        return RoomLineSerializer([room_line_data(line) for line in booking.lines.all()], many=True).data
+
+    def get_room_count(self, booking) -> int:
+        return sum(1 for line in booking.lines.all() if line.is_active)
 
 
 class PaginatedBookingsSerializer(serializers.Serializer):

@@ -2,12 +2,13 @@
 
 import hashlib
 import re
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, permissions
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
@@ -16,7 +17,8 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from bookings.exceptions import BookingError, PriceChanged, SoldOut
-from bookings.services import GuestDetails
+from bookings.lines import RoomRequest
+from bookings.services import GuestDetails, rooms_price
 from config.db_router import reads_from_replica
 from hotels.cards import CARDS_VERSION_KEY, cards_version
 from hotels.stay import Stay
@@ -33,6 +35,7 @@ from partners.services import partner_booking_cancel, partner_booking_create
 from payments.ledger import bookings_with_balance
 from payments.services import PaymentError
 
+from . import room_serializers as rs
 from . import serializers as s
 from .auth import PartnerKeyAuthentication, PartnerRateThrottle
 from .errors import APIError, ErrorSerializer
@@ -295,7 +298,11 @@ class BookingListCreateView(PartnerAPIView):
         return Response(page_of(request, page_bookings, bookings.count(), page, s.BookingSerializer))
 
     @extend_schema(
-        request=s.BookingCreateSerializer,
+        request=PolymorphicProxySerializer(
+            component_name="BookingCreateRequest",
+            serializers=[rs.BookingRoomsCreateSerializer, s.BookingCreateSerializer],
+            resource_type_field_name=None,
+        ),
         parameters=[IDEMPOTENCY_HEADER, TEST_HEADER, RETRY_AFTER, REPLAYED],
         responses={
             201: OpenApiResponse(s.BookingSerializer, description="Booked and confirmed."),
@@ -303,10 +310,15 @@ class BookingListCreateView(PartnerAPIView):
         },
         tags=["bookings"],
         description="Book and confirm at once (paid on the partner's account). Send `expected_total` from "
-        "availability to be told (409 price_changed, nothing booked) if the price moved.",
+        "availability to be told (409 price_changed, nothing booked) if the price moved.\n\n"
+        "Two shapes: `rooms` as a **list** of rooms (`room_type`, `rate_plan`, `adults`, `children_ages`, "
+        "`guest_name`), each priced on its own, all held or none; or the older body: one `room_type`, `rooms` as a "
+        "count and one party for all of them.",
     )
     def post(self, request):
         key = idempotency_key(request)
+        if isinstance(request.data, dict) and isinstance(request.data.get("rooms"), list):
+            return self.post_rooms(request, key)
         d = validated(s.BookingCreateSerializer, request.data)
         room_type = partner_room_type(request.user, d["room_type"])
         if room_type is None:
@@ -330,9 +342,31 @@ class BookingListCreateView(PartnerAPIView):
             raise price_changed(
                 f"The price for this stay is now {quote.total} {quote.currency}.", quote.total, quote.currency
             )
-        return idempotent(request, key, lambda: self.create(request, key, room_type, rate_plan, stay, d))
+        order = {"room_type": room_type, "rate_plan": rate_plan}
+        return idempotent(request, key, lambda: self.create(request, key, order, stay, d))
 
-    def create(self, request, key: str, room_type, rate_plan, stay: Stay, d: dict) -> Response:
+    def post_rooms(self, request, key: str) -> Response:
+        d = validated(rs.BookingRoomsCreateSerializer, request.data)
+        rooms = [room_request(request.user, room) for room in d["rooms"]]
+        stay = Stay(check_in=d["check_in"], check_out=d["check_out"], adults=sum(r.adults for r in rooms))
+        outcome = self.test_outcome(request)
+        if outcome == "sold_out":
+            raise APIError(
+                409,
+                "sold_out",
+                f"{rooms[0].room_type.name} is no longer available on the night of {stay.check_in:%A %-d %B %Y}.",
+            )
+        if outcome == "price_changed":
+            try:
+                priced, _ = rooms_price(requests=rooms, stay=stay)
+            except BookingError as exc:
+                raise APIError(409, "sold_out", exc.message) from exc
+            total = sum((line.total for line in priced), Decimal("0.00"))
+            currency = priced[0].snapshot["currency"]
+            raise price_changed(f"The price for this stay is now {total} {currency}.", total, currency)
+        return idempotent(request, key, lambda: self.create(request, key, {"rooms": rooms}, stay, d))
+
+    def create(self, request, key: str, order: dict, stay: Stay, d: dict) -> Response:
         guest = GuestDetails(
             first_name=d["guest"]["first_name"],
             last_name=d["guest"]["last_name"],
@@ -343,8 +377,7 @@ class BookingListCreateView(PartnerAPIView):
         try:
             booking = partner_booking_create(
                 partner=request.user,
-                room_type=room_type,
-                rate_plan=rate_plan,
+                **order,
                 stay=stay,
                 guest=guest,
                 expected_total=d.get("expected_total"),
@@ -358,6 +391,23 @@ class BookingListCreateView(PartnerAPIView):
         except BookingError as exc:
             raise APIError(422, exc.code, exc.message) from exc
         return Response(s.BookingSerializer(booking).data, status=201)
+
+
+def room_request(partner, room: dict) -> RoomRequest:
+    """A requested room with its type and plan looked up among the partner's hotels (404 when not there)."""
+    room_type = partner_room_type(partner, room["room_type"])
+    if room_type is None:
+        raise APIError(404, "room_type_not_found", f"No room type {room['room_type']} among the hotels you sell.")
+    rate_plan = partner_rate_plan(partner, room_type, room.get("rate_plan"))
+    if rate_plan is None:
+        raise APIError(404, "rate_plan_not_found", f"No such rate plan for room type {room_type.pk}.")
+    return RoomRequest(
+        room_type=room_type,
+        rate_plan=rate_plan,
+        adults=room["adults"],
+        children_ages=tuple(room.get("children_ages") or ()),
+        guest_name=room.get("guest_name", ""),
+    )
 
 
 def price_changed(message: str, total, currency) -> APIError:

@@ -10,6 +10,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.verification import email_verify
 from bookings.models import Booking, BookingEffect
 from bookings.outbox import effects_sweep
 from notifications.models import OutboundEmail
@@ -61,6 +63,10 @@ def test_a_broker_down_at_commit_delays_side_effects_and_loses_none(workers, set
         assert book(client_for(partner), room).status_code == 201
         assert not OutboundEmail.objects.filter(status="sent").exists() and not Receipt.objects.exists()
         assert receiver.calls == []
+        # The guest confirms the address their account was made with: the confirmation held for it is queued,
+        # into the same dead broker.
+        email_verify(User.objects.get(email="grace@example.com"))
+        assert OutboundEmail.objects.get(kind="booking_confirmed_guest").status == "queued"
 
         settings.CELERY_BROKER_URL = real_broker  # the broker is back, and a worker runs
         _reset_broker_connections()

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0007_outbox_inventory_audit'),
+        ('bookings', '0010_booking_change'),
     ]
 
     operations = [
