@@ -141,7 +141,9 @@ WHERE e.status = 'failed' OR (e.status = 'pending' AND e.next_attempt_at < %(bef
 
 
 # The ledger (payments.ledger) against payments and refunds: one entry of the same amount per paid payment and per
-# settled refund, none for any other; and stay charges on every booking that was ever confirmed.
+# settled refund, none for any other; stay charges on every booking that was ever confirmed; and charges that add
+# up to the booking: its total while sold (before staff reductions), the penalty it kept once cancelled. (A no-show
+# is left out: its fees are charged on top of the stay.)
 LEDGER_PAYMENTS_SQL = """
 SELECT b.reference, 'payment ' || p.id, p.amount::text, COALESCE(e.amount::text, 'no entry')
 FROM payments_payment p JOIN bookings_booking b ON b.id = p.booking_id
@@ -157,6 +159,16 @@ SELECT b.reference, 'stay charges', b.total::text, 'none'
 FROM bookings_booking b
 WHERE b.confirmed_at IS NOT NULL AND b.total > 0 AND NOT EXISTS (
     SELECT 1 FROM payments_ledgerentry e WHERE e.booking_id = b.id AND e.kind = 'charge')
+UNION ALL
+SELECT b.reference, 'charges (' || b.status || ')',
+       CASE WHEN b.status = 'cancelled' THEN COALESCE(b.cancellation_penalty, 0) ELSE b.total END::text,
+       CASE WHEN b.status = 'cancelled' THEN SUM(e.amount)
+            ELSE SUM(e.amount) FILTER (WHERE e.category <> 'reduction') END::text
+FROM bookings_booking b JOIN payments_ledgerentry e ON e.booking_id = b.id AND e.kind = 'charge'
+WHERE b.status IN ('confirmed', 'checked_in', 'checked_out', 'cancelled')
+GROUP BY b.id
+HAVING CASE WHEN b.status = 'cancelled' THEN SUM(e.amount) <> COALESCE(b.cancellation_penalty, 0)
+            ELSE COALESCE(SUM(e.amount) FILTER (WHERE e.category <> 'reduction'), 0) <> b.total END
 """
 
 
