@@ -286,19 +286,9 @@ def account_delete(user: User) -> None:
         user.refresh_from_db()
         user.set_unusable_password()
         user.save(update_fields=["password"])
+        # No usable password changes the session auth hash, so every other session of the account ends at its
+        # next request (django.contrib.auth checks it), and an inactive account can't log in again.
         Anonymisation.objects.create(user=user, reason=Anonymisation.Reason.ACCOUNT_DELETED)
-        _sessions_end(user)
-
-
-def _sessions_end(user: User) -> None:
-    """Log the account out everywhere (database sessions that carry its id)."""
-    from django.contrib.sessions.models import Session
-
-    if "django.contrib.sessions.backends.db" not in settings.SESSION_ENGINE:
-        return
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
-            session.delete()
 
 
 def retention_anonymise(*, now=None, batch: int = 500) -> int:

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 SECTIONS = [
     ("search", "bench.search", "hotel search: service vs raw SQL, results page under load"),
-    ("booking", "bench.booking", "holds under contention, receipt PDFs"),
+    ("booking", "bench.booking", "holds under contention (one type, several rooms of two types), receipt PDFs"),
     ("api", "bench.api", "partner API under load"),
     ("suppliers", "bench.suppliers", "results pages with a healthy and a never-answering partner supplier"),
     ("replicas", "bench.replicas", "results page with the catalogue read from a streaming replica"),

@@ -7,6 +7,9 @@ Holds: 20 client processes hammer one hot night of one room type.
 - Phase 2 (exactness): 400 attempts for 200 rooms (smoke: 80 for 40); exactly 200 must succeed and the counter
   must equal the number of holding bookings (fails the bench otherwise).
 Every client process reports its result or its traceback; the parent reads with timeouts (bench.common.collect).
+Multi-room holds (issue 17): the same 20 clients each book a double and a twin at once (all or nothing): rooms/s,
+oversold (0) and false sold-out (0); then the last 200 twins (smoke: 40) with doubles to spare: exactly that many
+bookings, each holding its double and its twin.
 Receipts: p50/p95 of rendering one receipt PDF with xhtml2pdf.
 """
 
@@ -34,19 +37,26 @@ def _client(queue, **race):
         queue.put(("error", traceback.format_exc()))
 
 
-def _hold_until(*, room_type_id, check_in, rooms, deadline, max_attempts):
+def _hold_until(*, room_type_id, check_in, rooms, deadline, max_attempts, other_type_id=None):
     """Hold ``rooms`` rooms for the night ``check_in`` until ``deadline`` or ``max_attempts``; returns the holds,
-    the sold-out answers and the CPU seconds this process and its PostgreSQL backend used meanwhile."""
+    the sold-out answers and the CPU seconds this process and its PostgreSQL backend used meanwhile. With
+    ``other_type_id``, each booking is one room of each of the two types (room lines, issue 17), asked in either
+    order by turns."""
     import django
     from django.db import connection
 
     django.setup()
     from bookings.exceptions import SoldOut
+    from bookings.lines import RoomRequest
     from bookings.services import GuestDetails, booking_hold
     from hotels.models import RoomType
     from hotels.stay import Stay
 
     room_type = RoomType.objects.select_related("hotel").get(pk=room_type_id)
+    lines = None
+    if other_type_id is not None:
+        other = RoomType.objects.select_related("hotel").get(pk=other_type_id)
+        lines = [RoomRequest(room_type=room_type), RoomRequest(room_type=other)]
     guest = GuestDetails(first_name="Bench", last_name="Client", email="bench@example.com")
     stay = Stay(check_in=check_in, check_out=check_in + timedelta(days=1), adults=rooms, rooms=rooms)
     with connection.cursor() as cursor:
@@ -57,7 +67,11 @@ def _hold_until(*, room_type_id, check_in, rooms, deadline, max_attempts):
     while time.monotonic() < deadline and attempts < max_attempts:
         attempts += 1
         try:
-            booking_hold(room_type=room_type, stay=stay, guest=guest, source="staff", actor_kind="system")
+            if lines is None:
+                booking_hold(room_type=room_type, stay=stay, guest=guest, source="staff", actor_kind="system")
+            else:
+                lines.reverse()
+                booking_hold(rooms=lines, stay=stay, guest=guest, source="staff", actor_kind="system")
             ok += 1
         except SoldOut:
             sold_out += 1
@@ -66,7 +80,7 @@ def _hold_until(*, room_type_id, check_in, rooms, deadline, max_attempts):
     return ok, sold_out, cpu, postgres_cpu
 
 
-def _race(room_type, check_in, *, seconds, max_attempts, rooms=1):
+def _race(room_type, check_in, *, seconds, max_attempts, rooms=1, other=None):
     """``CLIENTS`` processes holding rooms at once; returns holds, sold-out answers, seconds, and the CPU
     milliseconds per hold of the clients and of their PostgreSQL backends."""
     from django.db import connections
@@ -86,6 +100,7 @@ def _race(room_type, check_in, *, seconds, max_attempts, rooms=1):
                 "rooms": rooms,
                 "deadline": deadline,
                 "max_attempts": max_attempts,
+                "other_type_id": other.pk if other else None,
             },
         )
         for _ in range(CLIENTS)
@@ -102,7 +117,7 @@ def _race(room_type, check_in, *, seconds, max_attempts, rooms=1):
     return ok, sold_out, elapsed, (cpu * 1000 / attempts, postgres_cpu * 1000 / attempts)
 
 
-def _hot_room_type(rooms):
+def _hot_room_type(rooms, name="Hot Double"):
     from django.utils import timezone
 
     from hotels.models import Hotel, NightInventory, RatePlan, RoomType
@@ -119,12 +134,12 @@ def _hot_room_type(rooms):
         },
     )
     room_type, _ = RoomType.objects.get_or_create(
-        hotel=hotel, name="Hot Double", defaults={"beds": "1 double", "total_rooms": 30000}
+        hotel=hotel, name=name, defaults={"beds": "1 double", "total_rooms": 30000}
     )
     # Every sale is under a rate plan (issue 11); the room type's own night price is the plan's.
     RatePlan.objects.get_or_create(room_type=room_type, name="Flexible", defaults={"free_cancellation_days": 2})
     check_in = timezone.now().date() + timedelta(days=30)
-    room_type.bookings.all().delete()
+    hotel.bookings.all().delete()
     NightInventory.objects.update_or_create(
         room_type=room_type, date=check_in, defaults={"rooms_for_sale": rooms, "rooms_sold": 0, "price": 100}
     )
@@ -179,7 +194,54 @@ def bench_holds(seconds=10, last_rooms=200):
         )
     )
     rows.append(Row("  counter vs holding bookings", f"{night.rooms_sold} vs {holding}", f"equal, <= {last_rooms}"))
-    room_type.bookings.all().delete()
+    room_type.hotel.bookings.all().delete()
+    return rows
+
+
+def _lines_holding(room_type):
+    from bookings.models import RoomLine
+
+    return RoomLine.objects.filter(room_type=room_type, nights_held=True, booking__nights_held=True).count()
+
+
+def bench_multi_room_holds(seconds=10, last_rooms=200):
+    """Bookings of two rooms of two types (a double and a twin): every night of every line in one transaction."""
+    double, check_in = _hot_room_type(rooms=30000)
+    twin, _ = _hot_room_type(rooms=30000, name="Hot Twin")
+    ok, sold_out, elapsed, (cpu, postgres_cpu) = _race(
+        double, check_in, seconds=seconds, max_attempts=10**9, other=twin
+    )
+    oversold = 0
+    for room_type in (double, twin):
+        night, _ = _audit(room_type, check_in)
+        oversold += max(0, night.rooms_sold - night.rooms_for_sale) + abs(night.rooms_sold - _lines_holding(room_type))
+    rows = [
+        Row(
+            f"multi-room holds, {CLIENTS} clients, 2 room types per booking: rooms/s",
+            f"{2 * ok / elapsed:.0f}",
+        ),
+        Row("  bookings/s (two rooms each)", f"{ok / elapsed:.0f}"),
+        Row("  CPU ms per booking: clients / postgres", f"{cpu:.1f} / {postgres_cpu:.1f}"),
+        Row("  oversold room-nights", str(oversold), "0", oversold == 0, error=oversold > 0),
+        Row("  false 'sold out' answers (rooms were free)", str(sold_out), "0", sold_out == 0, error=sold_out > 0),
+    ]
+    # The last twins: each booking gets its double and its twin, or neither.
+    double, check_in = _hot_room_type(rooms=30000)
+    twin, _ = _hot_room_type(rooms=last_rooms, name="Hot Twin")
+    ok, sold_out, _, _ = _race(double, check_in, seconds=60, max_attempts=2 * last_rooms // CLIENTS, other=twin)
+    twin_night, _ = _audit(twin, check_in)
+    double_night, _ = _audit(double, check_in)
+    exact = ok == twin_night.rooms_sold == double_night.rooms_sold == _lines_holding(twin) == last_rooms
+    rows.append(
+        Row(
+            f"last {last_rooms} twins, {2 * last_rooms} two-room attempts: bookings / doubles / twins held",
+            f"{ok} / {double_night.rooms_sold} / {twin_night.rooms_sold}",
+            f"{last_rooms} / {last_rooms} / {last_rooms}",
+            exact,
+            error=not exact,
+        )
+    )
+    double.hotel.bookings.all().delete()
     return rows
 
 
@@ -218,5 +280,9 @@ def bench_receipts(runs=60):
 
 def run(options):
     if options.smoke:
-        return bench_holds(seconds=2, last_rooms=40) + bench_receipts(runs=10)
-    return bench_holds() + bench_receipts()
+        return (
+            bench_holds(seconds=2, last_rooms=40)
+            + bench_multi_room_holds(seconds=2, last_rooms=40)
+            + bench_receipts(runs=10)
+        )
+    return bench_holds() + bench_multi_room_holds() + bench_receipts()

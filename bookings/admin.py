@@ -9,6 +9,7 @@ from django.db.models import BooleanField, Case, Exists, OuterRef, Value, When
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Anonymisation
 from hotels.policy import policy_summary
@@ -27,9 +28,10 @@ from payments.services import PaymentError
 
 from . import admin_views, workflow
 from .exceptions import BookingError
-from .models import Booking, BookingEffect, BookingStatusChange, BooksAudit
+from .models import Booking, BookingEffect, BookingStatusChange, BooksAudit, OfflinePayment, RoomLine
 from .outbox import effect_retry_now
 from .services import Actor, booking_cancel_quote
+from .staff_views import StaffBookingChangeView, StaffBookingNewView
 
 PRICES = "bookings.view_booking_prices"
 
@@ -78,6 +80,31 @@ class PaymentInline(PricesInline):
         "refund_pending_amount",
         "paid_at",
     ]
+
+
+class RoomLineInline(ReadOnlyInline):
+    """The booking's rooms; their prices only where the user's role at the hotel sees prices."""
+
+    model = RoomLine
+    fields = ["position", "room_type", "rate_plan", "adults", "children_ages", "guest_name", "status"]
+    money_fields = ["total", "cancellation_penalty"]
+    verbose_name_plural = "Rooms"
+
+    def get_fields(self, request, obj=None):
+        sees = obj is not None and staff_can(request.user, PRICES, obj.hotel_id)
+        return self.fields + (self.money_fields if sees else [])
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("room_type", "rate_plan")
+
+
+class OfflinePaymentInline(PricesInline):
+    model = OfflinePayment
+    fields = ["recorded_at", "method", "reference", "amount", "currency", "recorded_by"]
+    verbose_name_plural = "Offline payments"
 
 
 class EmailInline(ReadOnlyInline):
@@ -208,11 +235,11 @@ def _can_see_prices(request):
 class AnonymisedFilter(admin.SimpleListFilter):
     """Bookings whose guest data was erased (accounts.privacy), or not."""
 
-    title = "guest data"
+    title = gettext_lazy("guest data")
     parameter_name = "anonymised"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Anonymised"), ("no", "Kept")]
+        return [("yes", gettext_lazy("Anonymised")), ("no", gettext_lazy("Kept"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -255,7 +282,16 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER  # a COUNT per filter choice: seconds over the whole catalogue
     paginator = EstimatedCountPaginator
     list_per_page = 50
-    inlines = [StatusChangeInline, PaymentInline, LedgerEntryInline, InvoiceInline, EmailInline, EffectInline]
+    inlines = [
+        RoomLineInline,
+        StatusChangeInline,
+        PaymentInline,
+        OfflinePaymentInline,
+        LedgerEntryInline,
+        InvoiceInline,
+        EmailInline,
+        EffectInline,
+    ]
     view_on_site = False  # a booking's page is its customer's: staff see it here
     actions = [
         "cancel_with_penalty",
@@ -329,7 +365,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             )
         )
 
-    @admin.display(description="Anonymised", boolean=True)
+    @admin.display(description=gettext_lazy("Anonymised"), boolean=True)
     def anonymised(self, obj):
         """The guest's personal data was erased (account deleted, or the retention period is over)."""
         return getattr(obj, "is_anonymised", False)
@@ -373,7 +409,11 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
         return [f for f in self.list_display if f != "total_display"]
 
     def has_add_permission(self, request):
-        return False  # bookings are made through the website, the partner API or (later) a staff booking form
+        return False  # staff take bookings on the booking desk ("New booking", staff_views), never a raw form
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_take_bookings": request.user.has_perm("bookings.add_booking")}
+        return super().changelist_view(request, extra_context)
 
     def has_delete_permission(self, request, obj=None):
         return False  # bookings are cancelled, never deleted: the legal record stays
@@ -389,6 +429,10 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
         if obj is not None and obj.confirmed_at is not None:
             context["can_refund"] = staff_can(request.user, "bookings.refund_booking", obj.hotel_id)
             context["can_download_receipt"] = staff_can(request.user, PRICES, obj.hotel_id)
+        if obj is not None:
+            context["can_change_stay"] = obj.status == Booking.Status.CONFIRMED and staff_can(
+                request.user, "bookings.change_booking", obj.hotel_id
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="Room type", ordering="room_type__name")
@@ -463,6 +507,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path("today/", view(admin_views.TodayView.as_view(model_admin=self)), name="bookings_booking_today"),
+            path("new/", view(StaffBookingNewView.as_view(model_admin=self)), name="bookings_booking_new"),
             path("export/", view(admin_views.ExportView.as_view(model_admin=self)), name="bookings_booking_exports"),
             path("export/bookings.csv", view(admin_views.bookings_csv), name="bookings_booking_export"),
             path("export/payments.csv", view(admin_views.payments_csv), name="bookings_payment_export"),
@@ -472,6 +517,11 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
                 name="bookings_booking_refund",
             ),
             path("<int:booking_id>/receipt/", view(admin_views.receipt_download), name="bookings_booking_receipt"),
+            path(
+                "<int:booking_id>/change-stay/",
+                view(StaffBookingChangeView.as_view(model_admin=self)),
+                name="bookings_booking_staff_change",
+            ),
         ] + super().get_urls()
 
     # --- actions: Django offers each only to users whose groups grant its permission; each booking is then

@@ -155,6 +155,12 @@ FROM payments_refund r JOIN payments_payment p ON p.id = r.payment_id JOIN booki
 LEFT JOIN payments_ledgerentry e ON e.refund_id = r.id
 WHERE (r.status = 'succeeded' AND (e.id IS NULL OR e.amount <> r.amount)) OR (r.status <> 'succeeded' AND e.id IS NOT NULL)
 UNION ALL
+SELECT b.reference, 'offline payment ' || o.id, o.amount::text, COALESCE(e.amount::text, 'no entry')
+FROM bookings_offlinepayment o JOIN bookings_booking b ON b.id = o.booking_id
+LEFT JOIN payments_ledgerentry e ON e.offline_payment_id = o.id
+WHERE (o.method <> 'pay_at_hotel' AND o.amount > 0 AND (e.id IS NULL OR e.amount <> o.amount))
+   OR ((o.method = 'pay_at_hotel' OR o.amount = 0) AND e.id IS NOT NULL)
+UNION ALL
 SELECT b.reference, 'stay charges', b.total::text, 'none'
 FROM bookings_booking b
 WHERE b.confirmed_at IS NOT NULL AND b.total > 0 AND NOT EXISTS (

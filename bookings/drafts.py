@@ -3,13 +3,16 @@ loses nothing). A draft holds only choices; prices are always recomputed or read
 
 import secrets
 
+from hotels.basket import BasketLine
 from hotels.stay import Stay
 
 SESSION_KEY = "booking_drafts"
 MAX_DRAFTS = 5
 
 
-def draft_create(session, *, rate_plan_id: int, stay: Stay) -> str:
+def draft_create(session, *, rate_plan_id: int, stay: Stay, lines: list[BasketLine] | None = None) -> str:
+    """A new draft: one offer for the stay's (pooled) party, or, with ``lines``, one room per line, each with its
+    own rate and party (``rate_plan_id`` is then the first room's)."""
     drafts = session.get(SESSION_KEY, {})
     while len(drafts) >= MAX_DRAFTS:
         drafts.pop(next(iter(drafts)))
@@ -20,6 +23,9 @@ def draft_create(session, *, rate_plan_id: int, stay: Stay) -> str:
         "guest": None,
         "booking": None,
     }
+    if lines is not None:
+        drafts[token]["lines"] = [line.param() for line in lines]
+        drafts[token]["room_guests"] = [""] * len(lines)
     session[SESSION_KEY] = drafts
     return token
 
@@ -36,3 +42,10 @@ def draft_update(session, token: str, **changes) -> None:
 
 def draft_stay(draft: dict) -> Stay:
     return Stay.from_params(draft)
+
+
+def draft_lines(draft: dict) -> list[BasketLine] | None:
+    """The rooms of a draft made from a basket, or None for a draft of one offer."""
+    if "lines" not in draft:
+        return None
+    return [BasketLine.parse(value) for value in draft["lines"]]

@@ -329,3 +329,34 @@ class BooksAudit(models.Model):
     @property
     def ok(self) -> bool:
         return not self.findings
+
+
+class OfflinePayment(models.Model):
+    """Money staff took for a booking outside the bank (cash, a bank transfer) or agreed to take at the hotel,
+    recorded with its reference when the staff booking is confirmed. Nothing is refunded through the bank for it:
+    giving cash back is done, and recorded, at the desk."""
+
+    class Method(models.TextChoices):
+        CASH = "cash", "Cash"
+        BANK_TRANSFER = "bank_transfer", "Bank transfer"
+        PAY_AT_HOTEL = "pay_at_hotel", "Pay at the hotel"
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="offline_payments")
+    method = models.CharField(max_length=20, choices=Method.choices)
+    reference = models.CharField(max_length=80)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        verbose_name = "offline payment"
+        permissions = [("override_booking_price", "Can sell a room of a staff booking at another price")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="offlinepayment_amount_non_negative"),
+            models.CheckConstraint(condition=~Q(reference=""), name="offlinepayment_reference_given"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_method_display()} {self.amount} {self.currency} ({self.reference})"

@@ -224,25 +224,26 @@ def pooled_lines(
     ]
 
 
-def _lines_take(booking: Booking, lines: list[RoomLine], *, expected: dict[int, list] | None = None) -> None:
-    """Take every night of ``lines`` at once (``rooms_take``: ordered locks, all or nothing) and mark them held.
-    With ``expected`` (the base prices the lines were priced from), a price edited meanwhile raises
-    :class:`PriceChanged`."""
-    types = {line.room_type_id: line.room_type for line in lines}
+def _lines_take(booking: Booking, lines: list, *, expected: dict[int, list] | None = None, mark: bool = True) -> None:
+    """Take every night of ``lines`` (room lines, or priced lines about to be written) at once (``rooms_take``:
+    ordered locks, all or nothing) and, with ``mark``, mark the room lines held. With ``expected`` (the base prices
+    the lines were priced from), a price edited meanwhile raises :class:`PriceChanged`."""
+    types = {line.room_type.pk: line.room_type for line in lines}
     try:
         taken = rooms_take(
-            rooms_by_type=Counter(line.room_type_id for line in lines),
+            rooms_by_type=Counter(line.room_type.pk for line in lines),
             check_in=booking.check_in,
             check_out=booking.check_out,
         )
     except NightsUnavailable as exc:
-        room_type = types.get(getattr(exc, "room_type_id", None)) or next(iter(types.values()))
+        room_type = types.get(exc.room_type_id) or next(iter(types.values()))
         raise _sold_out(room_type, exc) from exc
     if expected is not None and any(taken[type_id] != expected[type_id] for type_id in taken):
         raise PriceChanged("The price of this room changed a moment ago. Please check it again.")
-    RoomLine.objects.filter(pk__in=[line.pk for line in lines]).update(nights_held=True)
-    for line in lines:
-        line.nights_held = True
+    if mark:
+        RoomLine.objects.filter(pk__in=[line.pk for line in lines]).update(nights_held=True)
+        for line in lines:
+            line.nights_held = True
 
 
 def _lines_release(booking: Booking, lines) -> None:
@@ -340,8 +341,9 @@ def booking_hold(
             note="nights held",
             **extra,
         )
-        # Last, so the hot inventory rows stay locked only for this UPDATE and the COMMIT.
-        _lines_take(booking, list(booking.lines.select_related("room_type")), expected=base)
+        # Last, so the hot inventory rows stay locked only for this UPDATE and the COMMIT (the lines were written
+        # as holding: if the take fails, the transaction rolls them back with the booking).
+        _lines_take(booking, priced, expected=base, mark=False)
     return booking
 
 
@@ -367,7 +369,8 @@ def booking_pending_create(
     with the quote's ``snapshot`` (the ``Quote.as_snapshot()`` shape) and ``policy`` for ``stay.rooms`` rooms.
     The booking's total and snapshot are its lines' added up. Callers check availability and price first
     (``booking_hold``; ``suppliers.services.supplier_booking_hold``), run this in their transaction, and take
-    the nights of the lines themselves (``nights_held`` is only the booking's flag)."""
+    the nights of the lines themselves when ``nights_held`` (the booking and its lines are written as holding
+    them, so a take that fails rolls all of it back)."""
     if lines is None:
         snapshot = {
             **snapshot,
@@ -429,6 +432,7 @@ def booking_pending_create(
                 total=line.total,
                 price_snapshot=line.snapshot,
                 cancellation_policy=line.policy,
+                nights_held=nights_held,
             )
             for position, line in enumerate(lines, start=1)
         ]
@@ -492,7 +496,9 @@ def booking_confirm(*, booking: Booking, actor_kind: str = Actor.SYSTEM, actor=N
         if not booking.nights_held and booking.inventory == Booking.Inventory.HOTEL:
             try:
                 with transaction.atomic():
-                    _lines_take(booking, list(booking.lines.filter(status=RoomLine.Status.ACTIVE)))
+                    _lines_take(
+                        booking, list(booking.lines.filter(status=RoomLine.Status.ACTIVE).select_related("room_type"))
+                    )
             except SoldOut as exc:
                 raise SoldOut("The room was sold to someone else after your hold expired.") from exc
             booking.nights_held = True

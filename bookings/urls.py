@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import change_views, views
 
 app_name = "bookings"
 urlpatterns = [
@@ -16,4 +16,7 @@ urlpatterns = [
     path("<str:reference>/receipt.pdf", views.booking_receipt, name="receipt"),
     path("<str:reference>/my-data.json", views.booking_data_export, name="data_export"),
     path("<str:reference>/cancel/", views.booking_cancel_view, name="cancel"),
+    path("<str:reference>/rooms/<int:position>/cancel/", change_views.booking_cancel_room, name="cancel_room"),
+    path("<str:reference>/change/dates/", change_views.booking_change_dates, name="change_dates"),
+    path("<str:reference>/change/rooms/", change_views.booking_change_rooms, name="change_rooms"),
 ]

@@ -25,6 +25,7 @@ from accounts import guest_links
 from accounts.limits import account_create_limited
 from accounts.services import AccountExists, user_create
 from accounts.views import safe_next
+from hotels.basket import basket_price, party_label
 from hotels.models import RatePlan, RoomType
 from hotels.offers import default_rate_plan, hotel_offers
 from hotels.policy import policy_summary
@@ -35,11 +36,19 @@ from payments.return_tokens import payment_return_url
 from payments.services import PaymentError, booking_payment_paid, payment_start, refundable_amount
 
 from . import workflow
-from .drafts import draft_create, draft_get, draft_stay, draft_update
+from .drafts import draft_create, draft_get, draft_lines, draft_stay, draft_update
 from .exceptions import BookingError, PriceChanged, SoldOut
-from .forms import BookingStartForm, GuestDetailsForm, GuestLinkRequestForm, GuestSignupForm
+from .forms import (
+    BasketStartForm,
+    BookingStartForm,
+    GuestDetailsForm,
+    GuestLinkRequestForm,
+    GuestSignupForm,
+    RoomGuestsForm,
+)
 from .guest_email import guest_email_code_check, guest_email_code_send, guest_email_pending, guest_email_verified
 from .holds import hold_allowed_check, hold_made
+from .lines import RoomRequest
 from .models import Booking
 from .selectors import customer_bookings
 from .services import Actor, GuestDetails, booking_cancel_quote, booking_hold, stay_validate
@@ -63,6 +72,8 @@ BOOKING_RATE = "30/m"
 def booking_start(request):
     if getattr(request, "limited", False):
         return _too_many(request)
+    if "room" in request.POST:
+        return _basket_start(request)
     form = BookingStartForm(request.POST)
     if not form.is_valid():
         messages.error(request, "That choice isn't valid any more: please pick your room again.")
@@ -82,6 +93,28 @@ def booking_start(request):
     return redirect("bookings:guest", token=token)
 
 
+def _basket_start(request):
+    """The rooms of a hotel page's basket, each with its own rate and party, become one draft."""
+    form = BasketStartForm(request.POST)
+    if not form.is_valid():
+        for error in form.non_field_errors() or [e for errors in form.errors.values() for e in errors]:
+            messages.error(request, error)
+        first = str(request.POST.get("room", "")).split(":")[0]
+        plan = RatePlan.objects.select_related("room_type__hotel").filter(pk=first).first() if first.isdigit() else None
+        return redirect(plan.room_type.hotel.get_absolute_url() if plan else "hotels:home")
+    data = form.cleaned_data
+    token = draft_create(
+        request.session, rate_plan_id=data["lines"][0].rate_plan_id, stay=form.stay, lines=data["lines"]
+    )
+    return redirect("bookings:guest", token=token)
+
+
+def _basket_url(hotel, stay, lines) -> str:
+    """Back to the hotel page with the draft's rooms in the basket."""
+    query = urlencode([*stay.params().items(), *(("room", line.param()) for line in lines)])
+    return f"{hotel.get_absolute_url()}?{query}#basket"
+
+
 def _draft_or_404(request, token):
     draft = draft_get(request.session, token)
     if draft is None:
@@ -99,11 +132,29 @@ def _offer(rate_plan, stay):
     return next((o for o in offers if o.rate_plan.pk == rate_plan.pk), None)
 
 
+def _room_guests_form(draft, basket, data=None):
+    """Names of the guests room by room, for a draft of two rooms or more (one room is the lead guest's)."""
+    if basket is None or len(basket.lines) < 2:
+        return None
+    labels = [p.rate_plan.room_type.name if p.rate_plan else "" for p in basket.lines]
+    initial = {f"room_{i}": name for i, name in enumerate(draft.get("room_guests") or [])}
+    return RoomGuestsForm(data, rooms=labels, initial=initial)
+
+
+def _draft_basket(draft, rate_plan, stay):
+    """A basket draft's rooms priced now (``hotels.basket``), or None for a draft of one offer."""
+    lines = draft_lines(draft)
+    if lines is None:
+        return None
+    return basket_price(hotel=rate_plan.room_type.hotel, stay=stay, lines=lines)
+
+
 @require_http_methods(["GET", "POST"])
 def booking_guest(request, token):
     draft, rate_plan, stay = _draft_or_404(request, token)
     if draft["booking"]:
         return redirect("bookings:detail", reference=draft["booking"])
+    basket = _draft_basket(draft, rate_plan, stay)
     # A visitor either creates an account here or continues as a guest (an e-mail address alone: accounts.guest_links)
     as_guest = not request.user.is_authenticated and (request.POST or request.GET).get("as") == "guest"
     form_class = GuestDetailsForm if request.user.is_authenticated or as_guest else GuestSignupForm
@@ -114,9 +165,15 @@ def booking_guest(request, token):
         and account_create_limited(request)
     ):
         return _too_many(request)
+    rooms_form = _room_guests_form(draft, basket, request.POST if request.method == "POST" else None)
+
+    def again(form):
+        context = _guest_context(request, form, rate_plan, stay, token, as_guest, basket=basket, rooms_form=rooms_form)
+        return render(request, "bookings/guest.html", context)
+
     if request.method == "POST":
         form = form_class(request.POST)
-        if form.is_valid():
+        if form.is_valid() and (rooms_form is None or rooms_form.is_valid()):
             data = form.cleaned_data
             if not request.user.is_authenticated and not as_guest:
                 try:
@@ -131,20 +188,19 @@ def booking_guest(request, token):
                     form.add_error(
                         "email", "An account with this e-mail already exists: log in to continue your booking."
                     )
-                    return render(
-                        request, "bookings/guest.html", _guest_context(request, form, rate_plan, stay, token, as_guest)
-                    )
+                    return again(form)
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             guest = {k: data[k] for k in ("first_name", "last_name", "email", "phone", "special_requests")}
-            draft_update(request.session, token, guest=guest, as_guest=as_guest)
+            changes = {"guest": guest, "as_guest": as_guest}
+            if rooms_form is not None:
+                changes["room_guests"] = rooms_form.names()
+            draft_update(request.session, token, **changes)
             review_url = reverse("bookings:review", kwargs={"token": token})
             if not guest_email_verified(request, guest["email"]):
                 if guest_email_code_send(request, guest["email"]):
                     return redirect(guest_email_verify_url(next_url=review_url, change_url=request.path))
                 form.add_error("email", CODES_SPENT)
-                return render(
-                    request, "bookings/guest.html", _guest_context(request, form, rate_plan, stay, token, as_guest)
-                )
+                return again(form)
             return redirect(review_url)
     else:
         user = request.user
@@ -154,17 +210,19 @@ def booking_guest(request, token):
             else {}
         )
         form = form_class(initial=initial)
-    return render(request, "bookings/guest.html", _guest_context(request, form, rate_plan, stay, token, as_guest))
+    return again(form)
 
 
-def _guest_context(request, form, rate_plan, stay, token, as_guest=False):
+def _guest_context(request, form, rate_plan, stay, token, as_guest=False, basket=None, rooms_form=None):
     guest_url = reverse("bookings:guest", kwargs={"token": token})
     login_url = f"{reverse('accounts:login')}?next={guest_url}"
-    offer = _offer(rate_plan, stay)
+    offer = _offer(rate_plan, stay) if basket is None else None
     return {
         "form": form,
         "as_guest": as_guest,
         "guest_url": guest_url,
+        "rooms_form": rooms_form,
+        "basket": basket,
         "room_type": rate_plan.room_type,
         "rate_plan": rate_plan,
         "hotel": rate_plan.room_type.hotel,
@@ -199,6 +257,9 @@ def booking_review(request, token):
         if booking and booking.status == Booking.Status.PENDING_PAYMENT:
             return _to_bank(request, booking)
         return redirect("bookings:detail", reference=draft["booking"])
+    basket = _draft_basket(draft, rate_plan, stay)
+    if basket is not None:
+        return _basket_review(request, token, draft, rate_plan, stay, basket, as_guest=as_guest)
     offer = _offer(rate_plan, stay)
     if offer is None:
         messages.error(
@@ -254,6 +315,83 @@ def booking_review(request, token):
             "hold_minutes": settings.BOOKING_HOLD_MINUTES,
             "token": token,
             "as_guest": as_guest,
+            "step": 3,
+        },
+    )
+
+
+def _basket_review(request, token, draft, rate_plan, stay, basket, *, as_guest: bool):
+    """Review and hold a draft of several rooms: each priced now, all held at once or none (``booking_hold``)."""
+    hotel = rate_plan.room_type.hotel
+    back = _basket_url(hotel, stay, [priced.line for priced in basket.lines])
+    if not basket.ok:
+        for priced in basket.lines:
+            if priced.problem:
+                messages.error(request, priced.problem)
+        return redirect(back)
+    if request.method == "POST":
+        guest = GuestDetails(**draft["guest"])
+        names = draft.get("room_guests") or []
+        lead = f"{guest.first_name} {guest.last_name}".strip()
+        rooms = [
+            RoomRequest(
+                room_type=priced.rate_plan.room_type,
+                rate_plan=priced.rate_plan,
+                adults=priced.line.adults,
+                children_ages=priced.line.children_ages,
+                guest_name=(names[i] if i < len(names) and names[i] else lead),
+            )
+            for i, priced in enumerate(basket.lines)
+        ]
+        try:
+            hold_allowed_check(request)
+            with transaction.atomic():  # a guest booking and the e-mail with its link commit together
+                booking = booking_hold(
+                    stay=stay,
+                    rooms=rooms,
+                    guest=guest,
+                    customer=None if as_guest else request.user,
+                    expected_total=request.POST.get("expected_total") or None,
+                )
+                if as_guest:
+                    guest_links.guest_link_send(booking)
+            if as_guest:
+                guest_links.guest_access_grant(request, booking)
+        except PriceChanged as exc:
+            messages.warning(request, f"The price changed while you were booking: {exc.message} Please check it again.")
+            return redirect("bookings:review", token=token)
+        except SoldOut as exc:
+            messages.error(request, f"{exc.message} Nothing has been charged. Please choose again.")
+            return redirect(back)
+        except BookingError as exc:
+            messages.error(request, exc.message)
+            return redirect(back)
+        except ArithmeticError:
+            messages.error(request, "Something in the form was not valid. Please check the price and try again.")
+            return redirect("bookings:review", token=token)
+        hold_made(request, booking)
+        draft_update(request.session, token, booking=booking.reference)
+        return _to_bank(request, booking)
+    names = draft.get("room_guests") or []
+    lead = f"{draft['guest']['first_name']} {draft['guest']['last_name']}".strip()
+    return render(
+        request,
+        "bookings/review.html",
+        {
+            "basket": basket,
+            "rooms": [
+                {"priced": priced, "guest_name": (names[i] if i < len(names) and names[i] else lead)}
+                for i, priced in enumerate(basket.lines)
+            ],
+            "room_type": rate_plan.room_type,
+            "rate_plan": rate_plan,
+            "hotel": hotel,
+            "stay": stay,
+            "quote": None,
+            "guest": draft["guest"],
+            "fx_date": rates_date(),
+            "hold_minutes": settings.BOOKING_HOLD_MINUTES,
+            "token": token,
             "step": 3,
         },
     )
@@ -369,6 +507,8 @@ def booking_detail(request, reference):
         "bookings/detail.html",
         {
             "booking": booking,
+            "lines": booking_lines_shown(booking),
+            "can_change": booking_changeable(booking),
             "hotel": booking.hotel,
             "snapshot": booking.price_snapshot,
             "payment": payment,
@@ -384,6 +524,29 @@ def booking_detail(request, reference):
             **_hold_in_hotel_time(booking),
         },
     )
+
+
+def booking_lines_shown(booking) -> list[dict]:
+    """The booking's rooms as its pages show them: each with its party, policy in words and price snapshot, and
+    whether that one room may be cancelled now (a sold room of a confirmed booking that has another)."""
+    lines = list(booking.lines.select_related("room_type", "rate_plan").order_by("position"))
+    active = sum(1 for line in lines if line.is_active)
+    return [
+        {
+            "line": line,
+            "party": party_label(line.adults, line.children_ages),
+            "rate_name": (line.price_snapshot.get("rate_plan") or {}).get("name", ""),
+            "policy": policy_summary(line.cancellation_policy),
+            "snapshot": line.price_snapshot,
+            "can_cancel": line.is_active and active > 1 and booking.status == Booking.Status.CONFIRMED,
+        }
+        for line in lines
+    ]
+
+
+def booking_changeable(booking) -> bool:
+    """Whether the guest may ask to change dates or rooms (the price of the change is shown before anything)."""
+    return booking.status == Booking.Status.CONFIRMED and booking.check_in > timezone.now().date()
 
 
 def _hold_in_hotel_time(booking) -> dict:

@@ -20,6 +20,7 @@ these, never loses them, and none of them is done twice.
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
@@ -27,7 +28,12 @@ from django.db import transaction
 from notifications.services import booking_change_emails, booking_emails_for_event
 from payments.gateways.base import PaymentStatus
 from payments.invoices import invoice_documents_sync
-from payments.ledger import ledger_cancellation_record, ledger_charge_add, ledger_stay_charge
+from payments.ledger import (
+    ledger_cancellation_record,
+    ledger_charge_add,
+    ledger_offline_payment_record,
+    ledger_stay_charge,
+)
 from payments.models import LedgerEntry, Payment, Refund
 from payments.receipts import receipt_issue
 from payments.services import (
@@ -41,7 +47,7 @@ from payments.services import (
 from payments.services import refunds_reconcile as payments_refunds_reconcile
 
 from . import changes, services
-from .exceptions import InvalidTransition, SoldOut
+from .exceptions import InvalidTransition, SoldOut, StayInvalid
 from .models import Booking, BookingChange, BookingEffect, BookingStatusChange
 from .outbox import Retry, effect_write, handler
 
@@ -361,6 +367,123 @@ def booking_refund(*, booking: Booking, amount: Decimal, reason: str, actor=None
         )
         _effects_write(booking, "reduced", key_suffix=f"refund-{refund.pk}")
     return refund
+
+
+# --- bookings made by staff -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffRoom:
+    """One room of a staff booking: the rate, the party (``hotels.basket.BasketLine``), the guest in it and, set by
+    a manager, the price agreed with the guest (the room's total, taxes included) and why."""
+
+    rate_plan: object
+    line: object
+    guest_name: str = ""
+    price: Decimal | None = None
+    price_reason: str = ""
+
+
+# A payment link is e-mailed: the guest needs longer than the website's 15 minutes to open it.
+STAFF_LINK_HOLD_MINUTES = 24 * 60
+
+
+def booking_staff_create(
+    *,
+    hotel,
+    stay,
+    rooms: list[StaffRoom],
+    guest,
+    actor,
+    payment_method: str,
+    payment_reference: str = "",
+) -> Booking:
+    """A booking taken by staff (phone, e-mail, walk-in): the rooms are held by the same service and rules as the
+    website's, the history names the staff member, the source is ``staff``. Then either an offline payment (cash,
+    bank transfer, pay at the hotel) is recorded with its reference and the booking confirmed, in the same
+    transaction, or (``payment_method="link"``) the bank's payment page is opened and its link e-mailed to the
+    guest through the outbox; the booking then confirms when the bank says it is paid, as a website booking does.
+
+    Raises ``StayInvalid`` / ``SoldOut`` / ``PriceChanged`` (nothing is held then) and ``PaymentError`` when the
+    bank can't open the page (the rooms stay held; the link can be sent again from the booking's page)."""
+    from .lines import RoomRequest
+    from .models import OfflinePayment
+    from .overrides import room_line_price_override
+
+    if any(room.rate_plan.room_type.hotel_id != hotel.pk for room in rooms):
+        raise StayInvalid("Every room must be at the hotel of the booking.")
+    link = payment_method == "link"
+    lead = f"{guest.first_name} {guest.last_name}".strip()
+    requests = [
+        RoomRequest(
+            room_type=room.rate_plan.room_type,
+            rate_plan=room.rate_plan,
+            adults=room.line.adults,
+            children_ages=tuple(room.line.children_ages),
+            guest_name=room.guest_name or lead,
+        )
+        for room in rooms
+    ]
+    with transaction.atomic():
+        booking = services.booking_hold(
+            stay=stay,
+            rooms=requests,
+            guest=guest,
+            source=Booking.Source.STAFF,
+            actor_kind=Actor.STAFF,
+            hold_minutes=STAFF_LINK_HOLD_MINUTES if link else None,
+        )
+        booking.status_changes.update(actor=actor, note=f"nights held by {actor.email} (staff booking)")
+        lines = list(booking.lines.order_by("position"))
+        for line, room in zip(lines, rooms, strict=True):
+            if room.price is not None and room.price != line.total:
+                booking = room_line_price_override(line=line, price=room.price, reason=room.price_reason, actor=actor)
+        if not link:
+            offline = OfflinePayment.objects.create(
+                booking=booking,
+                method=payment_method,
+                reference=payment_reference,
+                amount=booking.total,
+                currency=booking.currency,
+                recorded_by=actor,
+            )
+            ledger_offline_payment_record(offline_payment=offline)
+            booking = booking_confirm(
+                booking=booking,
+                actor_kind=Actor.STAFF,
+                actor=actor,
+                note=f"paid offline ({payment_method}), reference {payment_reference}"[:255],
+            )
+    if link:
+        payment_link_send(booking=booking)
+    return booking
+
+
+def payment_link_send(*, booking: Booking) -> Payment:
+    """Open (or reuse) the bank's payment page for a booking on hold and e-mail its link to the guest. A second
+    call for the same open payment sends nothing new. Raises ``PaymentError`` when the bank can't be reached."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from notifications.models import OutboundEmail
+    from notifications.services import email_queue
+    from payments.return_tokens import payment_return_url
+    from payments.services import payment_start
+
+    payment = payment_start(
+        booking=booking,
+        return_url=payment_return_url(booking.reference),
+        webhook_url=settings.SITE_URL + reverse("payments:webhook"),
+    )
+    with transaction.atomic():
+        kind = OutboundEmail.Kind.PAYMENT_LINK_GUEST
+        email_queue(
+            kind=kind,
+            recipient=booking.guest_email,
+            booking=booking,
+            dedupe_key=f"{kind}:{booking.reference}:{payment.idempotency_key}",
+        )
+    return payment
 
 
 # --- payment outcomes -----------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
 from jinja2 import Environment
 
 from hotels.templatetags.staybook import money, night, price_html, query_with_params, stars
@@ -91,7 +92,10 @@ def environment(**options) -> Environment:
     # kept as Django's templates keep it.
     options.setdefault("keep_trailing_newline", True)
     options.pop("autoescape", None)  # Django passes True; said here, where it matters
-    env = Environment(autoescape=True, finalize=conditional_escape, **options)
+    extensions = [*options.pop("extensions", []), "jinja2.ext.i18n"]
+    env = Environment(autoescape=True, finalize=conditional_escape, extensions=extensions, **options)
+    # Django's own catalogues (the active language of the request), as {{ _("...") }} and {% trans %}.
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)
     env.globals.update(
         static=static, url=url, price=price_html, query_with=query_with_params, widget=widget_html, label=label_html
     )

@@ -346,7 +346,8 @@ PARTNER_AVAILABILITY_CACHE_SECONDS = env.int("PARTNER_AVAILABILITY_CACHE_SECONDS
 PARTNER_API_MAX_BODY = 32 * 1024
 SPECTACULAR_SETTINGS = {
     "TITLE": "Staybook partner API",
-    "DESCRIPTION": "Search availability and create, fetch and cancel bookings. Authenticate with "
+    "DESCRIPTION": "Search availability and create, fetch, change and cancel bookings (of one or several rooms; "
+    "a room can be cancelled on its own). Authenticate with "
     '`Authorization: Api-Key <key>`. Errors always have the shape {"error": {"code", "message", "fields"}}.',
     "VERSION": "1.0.0",
     "SCHEMA_PATH_PREFIX": "/api/v1",
@@ -355,6 +356,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "bookings.models.Booking.Status",  # as named before room lines had a status too
+        "RoomLineStatusEnum": "bookings.models.RoomLine.Status",
+    },
 }
 
 # --- Security (production defaults; DEBUG relaxes them for local http) -----------------------------------------

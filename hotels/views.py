@@ -4,16 +4,19 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template import engines
 from django.template.backends.utils import csrf_input
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from config.db_router import reads_from_replica
 from payments.context_processors import SESSION_KEY as CURRENCY_SESSION_KEY
 
+from .basket import BasketLine, BasketLineInvalid, basket_lines_read, basket_plans, basket_price, room_fit_problem
 from .cards import CARDS_VERSION_KEY, cards_version
 from .forms import ResultsFilterForm, SearchForm, StayForm
 from .limits import anonymous_browsing_limited
@@ -133,6 +136,31 @@ def _by_room_type(offers):
     return list(grouped.values())
 
 
+def _basket_url(hotel, stay, lines) -> str:
+    query = urlencode([*stay.params().items(), *(("room", line.param()) for line in lines)])
+    return f"{hotel.get_absolute_url()}?{query}#basket"
+
+
+def _basket_add(request, hotel, lines) -> tuple[BasketLine | None, str]:
+    """The room the guest asked to add (``add_plan``, ``add_adults``, ``add_ages``), or why it can't be added."""
+    plan_id, adults = request.GET.get("add_plan", ""), request.GET.get("add_adults", "")
+    if not plan_id.isdigit():
+        return None, ""
+    if not adults.isdigit():
+        return None, _("Say how many adults will stay in this room.")
+    if len(lines) >= settings.BOOKING_MAX_ROOMS:
+        return None, _("You can book up to %(count)d rooms at once.") % {"count": settings.BOOKING_MAX_ROOMS}
+    try:
+        line = BasketLine.build(rate_plan_id=int(plan_id), adults=int(adults), ages=request.GET.get("add_ages", ""))
+    except BasketLineInvalid as exc:
+        return None, exc.message
+    plan = basket_plans(hotel=hotel, plan_ids=[line.rate_plan_id]).get(line.rate_plan_id)
+    if plan is None:
+        return None, _("That rate is not sold at this hotel.")
+    problem = room_fit_problem(plan.room_type, adults=line.adults, children=line.children)
+    return (None, problem) if problem else (line, "")
+
+
 @require_GET
 @anonymous_browsing_limited
 @reads_from_replica
@@ -143,9 +171,20 @@ def hotel_detail(request, slug):
     stay_form = StayForm(request.GET if "check_in" in request.GET else None, initial=_default_dates())
     offers = []
     stay = None
+    lines, basket_problem = basket_lines_read(request.GET.getlist("room"))
+    add_error, add_plan = "", request.GET.get("add_plan", "")
     if stay_form.is_bound and stay_form.is_valid():
         stay = stay_form.stay
+        # Adding or removing a room answers with the basket's own address, so reloading or going back is harmless.
+        if add_plan:
+            line, add_error = _basket_add(request, hotel, lines)
+            if line is not None:
+                return redirect(_basket_url(hotel, stay, [*lines, line]))
+        if request.GET.get("remove", "").isdigit():
+            index = int(request.GET["remove"])
+            return redirect(_basket_url(hotel, stay, [line for i, line in enumerate(lines) if i != index]))
         offers = hotel_offers(hotel=hotel, stay=stay)
+    basket = basket_price(hotel=hotel, stay=stay, lines=lines) if stay and lines else None
     content = _fragment(
         "hotels/detail.html",
         {
@@ -155,6 +194,18 @@ def hotel_detail(request, slug):
             "offers_by_room": _by_room_type(offers),
             "display_currency": request.session.get(CURRENCY_SESSION_KEY, ""),
             "csrf_input": csrf_input(request),
+            "basket": basket,
+            "basket_problem": basket_problem,
+            "basket_params": [line.param() for line in lines],
+            "remove_urls": [
+                _basket_url(hotel, stay, [other for j, other in enumerate(lines) if j != i]) for i in range(len(lines))
+            ]
+            if stay
+            else [],
+            "add_error": add_error,
+            "add_plan": add_plan,
+            "add_adults": request.GET.get("add_adults", ""),
+            "add_ages": request.GET.get("add_ages", "")[:40],
         },
     )
     return render(request, "hotels/detail.html", {"hotel": hotel, "stay": stay, "content": content})

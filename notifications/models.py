@@ -23,6 +23,7 @@ class OutboundEmail(models.Model):
         WELCOME = "welcome", "Welcome: confirm your e-mail address (account)"
         VERIFY_EMAIL = "verify_email", "Confirm your e-mail address, again (account)"
         GUEST_LINK = "guest_link", "Manage-my-booking link (guest without an account)"
+        PAYMENT_LINK_GUEST = "payment_link_guest", "Payment link (guest, staff booking)"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -72,6 +72,33 @@ def partner_booking_cancel(*, partner: Partner, booking: Booking) -> Booking:
     )
 
 
+def partner_booking_quote(*, booking: Booking, check_in=None, check_out=None, rooms=()):
+    """What a change would cost (``ChangeQuote``), changing nothing."""
+    return workflow.booking_change_quote(booking=booking, check_in=check_in, check_out=check_out, changes=rooms)
+
+
+def partner_booking_modify(
+    *, partner: Partner, booking: Booking, check_in=None, check_out=None, rooms=(), expected_total=None
+):
+    """Change the partner's booking (settled on the partner's account); raises the booking errors."""
+    return workflow.booking_modify(
+        booking=booking,
+        check_in=check_in,
+        check_out=check_out,
+        rooms=rooms,
+        expected_total=expected_total,
+        actor_kind=BookingStatusChange.Actor.PARTNER,
+        channel=Booking.Source.PARTNER,
+    )
+
+
+def partner_room_cancel(*, partner: Partner, booking: Booking, line_id: int):
+    """Cancel one room under its own policy (the last room cancels the booking); twice changes nothing."""
+    return workflow.room_cancel(
+        booking=booking, line_id=line_id, actor_kind=BookingStatusChange.Actor.PARTNER, channel=Booking.Source.PARTNER
+    )
+
+
 def partner_key_issue(*, partner: Partner, name: str = "") -> str:
     """Issue a new API key and return it: the only time it is ever visible (only its hash is stored)."""
     _, key = PartnerAPIKey.objects.create_key(partner=partner, name=(name or f"{partner.name} key")[:50])

@@ -75,6 +75,7 @@ def _write(
     tax_component="",
     payment=None,
     refund=None,
+    offline_payment=None,
     bank_reference="",
     occurred_at=None,
 ) -> LedgerEntry | None:
@@ -92,6 +93,7 @@ def _write(
             "tax_component": tax_component,
             "payment": payment,
             "refund": refund,
+            "offline_payment": offline_payment,
             "bank_reference": (bank_reference or "")[:80],
             "occurred_at": occurred_at or timezone.now(),
             "actor_kind": actor_kind,
@@ -250,6 +252,32 @@ def ledger_payment_record(*, payment: Payment) -> LedgerEntry | None:
         bank_reference=payment.bank_transaction_id,
         occurred_at=payment.paid_at,
         channel="bank",
+    )
+
+
+# Offline "payments" that are only a promise: nothing was received yet.
+PROMISES = ("pay_at_hotel",)
+
+
+def ledger_offline_payment_record(*, offline_payment) -> LedgerEntry | None:
+    """Money staff took for a booking at the desk (cash, a bank transfer), in the transaction that records it;
+    "pay at the hotel" is a promise, not money, and writes nothing."""
+    if offline_payment.method in PROMISES or offline_payment.amount <= 0:
+        return None
+    return _write(
+        offline_payment.booking,
+        key=f"offline_payment:{offline_payment.pk}",
+        kind=Kind.PAYMENT,
+        category=Category.PAYMENT,
+        description=_("%(method)s, reference %(reference)s")
+        % {"method": offline_payment.get_method_display(), "reference": offline_payment.reference},
+        amount=offline_payment.amount,
+        offline_payment=offline_payment,
+        bank_reference=offline_payment.reference,
+        occurred_at=offline_payment.recorded_at,
+        actor_kind="staff",
+        actor=offline_payment.recorded_by,
+        channel="admin",
     )
 
 

@@ -190,6 +190,10 @@ class LedgerEntry(models.Model):
     tax_component = models.CharField(max_length=10, blank=True)
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     refund = models.ForeignKey(Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # money staff took at the desk (cash, a bank transfer): a payment outside the bank
+    offline_payment = models.ForeignKey(
+        "bookings.OfflinePayment", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     bank_reference = models.CharField(max_length=80, blank=True)
     occurred_at = models.DateTimeField()
     actor_kind = models.CharField(max_length=10, choices=Actor.choices, default=Actor.SYSTEM)
@@ -207,10 +211,30 @@ class LedgerEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["payment"], name="ledger_one_entry_per_payment"),
             models.UniqueConstraint(fields=["refund"], name="ledger_one_entry_per_refund"),
+            models.UniqueConstraint(fields=["offline_payment"], name="ledger_one_entry_per_offline_payment"),
             models.CheckConstraint(
-                condition=(Q(kind="charge") & Q(payment__isnull=True) & Q(refund__isnull=True))
-                | (Q(kind="payment") & Q(payment__isnull=False) & Q(refund__isnull=True) & Q(amount__gt=0))
-                | (Q(kind="refund") & Q(refund__isnull=False) & Q(payment__isnull=True) & Q(amount__gt=0)),
+                condition=(
+                    Q(kind="charge")
+                    & Q(payment__isnull=True)
+                    & Q(refund__isnull=True)
+                    & Q(offline_payment__isnull=True)
+                )
+                | (
+                    Q(kind="payment")
+                    & (
+                        (Q(payment__isnull=False) & Q(offline_payment__isnull=True))
+                        | (Q(payment__isnull=True) & Q(offline_payment__isnull=False))
+                    )
+                    & Q(refund__isnull=True)
+                    & Q(amount__gt=0)
+                )
+                | (
+                    Q(kind="refund")
+                    & Q(refund__isnull=False)
+                    & Q(payment__isnull=True)
+                    & Q(offline_payment__isnull=True)
+                    & Q(amount__gt=0)
+                ),
                 name="ledger_entry_kind_consistent",
             ),
         ]

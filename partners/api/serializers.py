@@ -3,7 +3,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bookings.models import Booking
+from bookings.models import Booking, RoomLine
 from hotels.forms import StayForm
 from hotels.models import Hotel, RatePlan, RoomType
 from hotels.stay import Stay
@@ -355,7 +355,7 @@ class RoomLineSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     position = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=["active", "cancelled"])
+    status = serializers.ChoiceField(choices=RoomLine.Status.choices)
     room_type = RoomTypeRefSerializer()
     rate_plan = RatePlanRefSerializer(allow_null=True)
     adults = serializers.IntegerField()

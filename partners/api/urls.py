@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import room_views, views
 
 app_name = "api"
 urlpatterns = [
@@ -11,6 +11,17 @@ urlpatterns = [
     path("bookings/", views.BookingListCreateView.as_view(), name="bookings"),
     path("bookings/<str:reference>/", views.BookingDetailView.as_view(), name="booking"),
     path("bookings/<str:reference>/cancel/", views.BookingCancelView.as_view(), name="booking-cancel"),
+    path("bookings/<str:reference>/modify/", room_views.BookingModifyView.as_view(), name="booking-modify"),
+    path(
+        "bookings/<str:reference>/modify/quote/",
+        room_views.BookingModifyQuoteView.as_view(),
+        name="booking-modify-quote",
+    ),
+    path(
+        "bookings/<str:reference>/rooms/<int:line_id>/cancel/",
+        room_views.BookingRoomCancelView.as_view(),
+        name="booking-room-cancel",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -299,7 +299,7 @@ class BookingListCreateView(PartnerAPIView):
 
     @extend_schema(
         request=PolymorphicProxySerializer(
-            component_name="BookingCreateRequest",
+            component_name="BookingCreateAnyRequest",
             serializers=[rs.BookingRoomsCreateSerializer, s.BookingCreateSerializer],
             resource_type_field_name=None,
         ),

@@ -141,6 +141,22 @@ def backfill(apps, schema_editor):
                 bank_reference=refund.bank_refund_id[:80],
             )
         )
+    OfflinePayment = apps.get_model("bookings", "OfflinePayment")
+    received = OfflinePayment.objects.exclude(method="pay_at_hotel").filter(amount__gt=0).select_related("booking")
+    for offline in received.iterator(chunk_size=500):
+        batch.append(
+            entry(
+                offline.booking,
+                f"offline_payment:{offline.pk}",
+                "payment",
+                "payment",
+                f"{offline.method}, reference {offline.reference}",
+                offline.amount,
+                offline.recorded_at,
+                offline_payment_id=offline.pk,
+                bank_reference=offline.reference[:80],
+            )
+        )
     LedgerEntry.objects.bulk_create(batch)
 
 
@@ -149,7 +165,7 @@ def unbackfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("payments", "0005_ledger_invoices"), ("bookings", "0007_outbox_inventory_audit")]
+    dependencies = [("payments", "0005_ledger_invoices"), ("bookings", "0011_offline_payments")]
 
     operations = [
         migrations.RunSQL(IMMUTABLE_SQL, MUTABLE_SQL),

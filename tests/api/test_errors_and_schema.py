@@ -186,6 +186,9 @@ def test_schema_is_valid_openapi_documenting_every_error(schema):
         ("post", "/api/v1/bookings/"),
         ("get", "/api/v1/bookings/{reference}/"),
         ("post", "/api/v1/bookings/{reference}/cancel/"),
+        ("post", "/api/v1/bookings/{reference}/modify/"),
+        ("post", "/api/v1/bookings/{reference}/modify/quote/"),
+        ("post", "/api/v1/bookings/{reference}/rooms/{line_id}/cancel/"),
     }
     for operation in operations.values():
         assert operation["security"] == [{"ApiKey": []}]
@@ -207,6 +210,12 @@ def test_schema_is_valid_openapi_documenting_every_error(schema):
     }
     request = schema["components"]["schemas"]["BookingCreateRequest"]
     assert request["additionalProperties"] is False and "guest" in request["required"]
+    rooms = schema["components"]["schemas"]["BookingRoomsCreateRequest"]
+    assert rooms["additionalProperties"] is False and {"rooms", "guest"} <= set(rooms["required"])
+    modify = operations[("post", "/api/v1/bookings/{reference}/modify/")]
+    assert {"200", "400", "401", "404", "409", "422", "429"} <= set(modify["responses"])
+    assert "price_difference" in schema["components"]["schemas"]["BookingChanged"]["properties"]
+    assert {p["name"] for p in modify["parameters"] if p["in"] == "header"} >= {"Idempotency-Key"}
 
 
 def test_docs_page_works_offline_without_inline_scripts():

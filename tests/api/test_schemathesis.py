@@ -61,7 +61,7 @@ def catalogue(db):
         stay=Stay(check_in=future(3), check_out=future(5), adults=2),
         guest=GuestDetails(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
     )
-    return {"key": key, "room_type": room_type, "reference": booking.reference}
+    return {"key": key, "room_type": room_type, "reference": booking.reference, "line": booking.lines.first().pk}
 
 
 def plausible(case, catalogue):
@@ -76,6 +76,14 @@ def plausible(case, catalogue):
         case.body.update(stay, room_type=catalogue["room_type"].pk)
     if "reference" in (case.path_parameters or {}):
         case.path_parameters["reference"] = catalogue["reference"]
+    if "line_id" in (case.path_parameters or {}):
+        case.path_parameters["line_id"] = catalogue["line"]
+    if case.path.endswith("/modify/") or case.path.endswith("/modify/quote/"):
+        if isinstance(case.body, dict):  # a change the booking can take: a night later, or a room added
+            case.body.update(check_out=str(future(6)))
+            for room in case.body.get("rooms") or []:
+                if isinstance(room, dict) and "room_type" in room:
+                    room["room_type"] = catalogue["room_type"].pk
     if "hotel_id" in (case.path_parameters or {}):
         case.path_parameters["hotel_id"] = catalogue["room_type"].hotel_id
     return case
@@ -85,7 +93,7 @@ def plausible(case, catalogue):
 @pytest.mark.parametrize("mode", ["valid", "invalid", "plausible"])
 def test_api_honours_its_schema(api_schema, catalogue, mode):
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) >= 7
+    assert len(operations) >= 10
     auth = {"Authorization": f"Api-Key {catalogue['key']}"}
     generation = GenerationMode.NEGATIVE if mode == "invalid" else GenerationMode.POSITIVE
     for operation in operations:

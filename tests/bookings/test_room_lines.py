@@ -184,3 +184,17 @@ def test_the_migration_gives_existing_bookings_lines_that_add_up_to_their_stored
     assert one.lines.get().price_snapshot == one.price_snapshot
     assert cancelled.lines.get().status == "cancelled"
     assert books_findings() == []
+
+
+@pytest.mark.django_db
+def test_the_books_audit_reports_a_total_that_is_not_its_lines():
+    double, twin = two_types()
+    booking = booking_hold(
+        stay=dates(), guest=GUEST, rooms=[RoomRequest(room_type=double), RoomRequest(room_type=twin)]
+    )
+    assert books_findings() == []
+    RoomLine.objects.filter(booking=booking, position=2).update(total=Decimal("1.00"))
+    [finding] = books_findings()
+    assert (
+        finding.check == "room_lines" and finding.subject == booking.reference and "add up to 201.00" in finding.detail
+    )

@@ -178,3 +178,34 @@ def test_the_migration_builds_the_ledger_of_existing_bookings_without_changing_a
     assert sorted(LedgerEntry.objects.values_list("key", "kind", "amount")) == entries
     assert books_findings() == []
     assert Decimal(0) == booking_balance(kept).due
+
+
+@pytest.mark.parametrize(("method", "paid"), [("cash", True), ("pay_at_hotel", False)])
+def test_money_taken_at_the_desk_is_a_payment_in_the_ledger_and_is_invoiced(client, two_hotels, method, paid):
+    from django.test import TestCase
+
+    from bookings.models import OfflinePayment
+    from tests.staff.test_staff_booking import NEW, form, line
+
+    alpha = two_hotels[0]
+    desk = staff(alpha, HotelStaff.Role.FRONT_DESK, "desk@alpha.example")
+    client.force_login(desk)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        answer = client.post(NEW, form(alpha, [line(alpha.room_types.first())], method=method, reference="DESK-7"))
+    assert answer.status_code == 302
+    booking = Booking.objects.get(guest_email="paula@example.com")
+    balance = booking_balance(booking)
+    assert balance.charged == booking.total
+    if paid:  # cash: received, with its reference and who took it; the invoice follows
+        entry = booking.ledger_entries.get(kind="payment")
+        assert entry.offline_payment == OfflinePayment.objects.get(booking=booking)
+        assert (entry.amount, entry.bank_reference, entry.actor, entry.channel) == (
+            booking.total,
+            "DESK-7",
+            desk,
+            "admin",
+        )
+        assert balance.due == 0 and booking.invoices.get().total == booking.total
+    else:  # a promise to pay at the hotel: nothing received, nothing invoiced yet
+        assert not booking.ledger_entries.filter(kind="payment").exists()
+        assert balance.due == booking.total and not booking.invoices.exists()

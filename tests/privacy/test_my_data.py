@@ -157,6 +157,9 @@ def test_deleting_the_account_erases_the_guest_everywhere_but_receipts_and_is_fi
     assert client.post(reverse("accounts:account_delete"), {"password": PASSWORD}).status_code == 400
     assert User.objects.get(pk=user.pk).is_active
 
+    elsewhere = Client()  # logged in on another device too
+    elsewhere.post(reverse("accounts:login"), {"username": PERSON["email"], "password": PASSWORD})
+    assert elsewhere.get(reverse("accounts:my_data")).status_code == 200
     deleted = client.post(reverse("accounts:account_delete"), {"password": PASSWORD, "confirm": "on"})
     assert deleted.status_code == 200 and "Your account is deleted" in deleted.content.decode()
     left = where_found(NEEDLES)
@@ -170,6 +173,7 @@ def test_deleting_the_account_erases_the_guest_everywhere_but_receipts_and_is_fi
     assert Receipt.objects.filter(booking=booking).exists()
     # final: logged out, can't log in, the export shows nothing of her
     assert "/accounts/login/" in client.get(reverse("accounts:my_data"))["Location"]
+    assert "/accounts/login/" in elsewhere.get(reverse("accounts:my_data"))["Location"]
     login = Client().post(reverse("accounts:login"), {"username": PERSON["email"], "password": PASSWORD})
     assert login.status_code == 200 and not login.wsgi_request.user.is_authenticated
     user.refresh_from_db()

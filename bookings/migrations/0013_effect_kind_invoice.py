@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0010_booking_change'),
+        ('bookings', '0012_staff_booking_roles'),
     ]
 
     operations = [
