@@ -347,26 +347,15 @@ def booking_mark(*, booking: Booking, to: str, actor=None, actor_kind: str = Act
 
 
 def booking_refund(*, booking: Booking, amount: Decimal, reason: str, actor=None) -> Refund | None:
-    """Staff refund part of a booking's card payment: a reduction of what the guest owes (a negative charge in the
-    ledger and a credit note), written with the refund. The amount is reserved now and sent to the bank after the
+    """Staff refund part of a booking's card payment. The amount is reserved now and sent to the bank after the
     commit; None when the booking has no card payment (partner bookings are settled with the partner). Raises
-    ``PaymentError`` when the amount is more than what is left."""
+    ``PaymentError`` when the amount is more than what is left. Once the bank has made it, it is a reduction of
+    what the guest owes (``payments.ledger.ledger_refund_record``: a negative charge and a credit note). Only the
+    payment is locked here, so a guest cancelling at the same moment is never blocked by it."""
     payment = booking_payment_paid(booking)
     if payment is None:
         return None
-    with transaction.atomic():
-        refund = refund_request(payment=payment, amount=amount, reason=reason)
-        ledger_charge_add(
-            booking=booking,
-            key=f"reduction:refund-{refund.pk}",
-            category=LedgerEntry.Category.REDUCTION,
-            amount=-refund.amount,
-            description=reason or "Reduction",
-            actor_kind=Actor.STAFF,
-            actor=actor,
-        )
-        _effects_write(booking, "reduced", key_suffix=f"refund-{refund.pk}")
-    return refund
+    return refund_request(payment=payment, amount=amount, reason=reason)
 
 
 # --- bookings made by staff -----------------------------------------------------------------------------------------

@@ -152,6 +152,7 @@ class HotelTax(models.Model):
         max_length=10,
         choices=TaxComponent.choices,
         default=TaxComponent.ROOM,
+        blank=True,  # empty is the room, as for taxes made before components existed
         help_text=_("For a percentage: the room, or the meals a rate plan adds (e.g. breakfast at another VAT rate)."),
     )
 

@@ -281,9 +281,33 @@ def ledger_offline_payment_record(*, offline_payment) -> LedgerEntry | None:
     )
 
 
+STAFF_REFUND = "staff "  # a staff member's refund (bookings.admin_views): a reduction of the price
+
+
 def ledger_refund_record(*, refund: Refund) -> LedgerEntry | None:
-    """A refund the bank has settled (in the transaction that settles it)."""
+    """A refund the bank has settled (in the transaction that settles it, which holds the booking's lock). A staff
+    member's refund is also a reduction of what the guest owes: a negative charge, and an invoice effect for its
+    credit note."""
     booking = refund.payment.booking
+    if refund.reason.startswith(STAFF_REFUND):
+        from bookings.models import BookingEffect
+        from bookings.outbox import effect_write
+
+        reduction = ledger_charge_add(
+            booking=booking,
+            key=f"reduction:refund-{refund.pk}",
+            category=Category.REDUCTION,
+            amount=-refund.amount,
+            description=refund.reason,
+            actor_kind="staff",
+            channel="admin",
+        )
+        if reduction is not None:
+            effect_write(
+                booking=booking,
+                kind=BookingEffect.Kind.INVOICE,
+                key=f"{booking.reference}:reduced:invoice:refund-{refund.pk}",
+            )
     return _write(
         booking,
         key=f"refund:{refund.pk}",

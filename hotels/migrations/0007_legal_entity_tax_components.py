@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalhoteltax',
             name='component',
-            field=models.CharField(choices=[('room', 'Room'), ('meals', 'Meals')], default='room', help_text='For a percentage: the room, or the meals a rate plan adds (e.g. breakfast at another VAT rate).', max_length=10, verbose_name='levied on'),
+            field=models.CharField(blank=True, choices=[('room', 'Room'), ('meals', 'Meals')], default='room', help_text='For a percentage: the room, or the meals a rate plan adds (e.g. breakfast at another VAT rate).', max_length=10, verbose_name='levied on'),
         ),
         migrations.AddField(
             model_name='historicalrateplan',
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='hoteltax',
             name='component',
-            field=models.CharField(choices=[('room', 'Room'), ('meals', 'Meals')], default='room', help_text='For a percentage: the room, or the meals a rate plan adds (e.g. breakfast at another VAT rate).', max_length=10, verbose_name='levied on'),
+            field=models.CharField(blank=True, choices=[('room', 'Room'), ('meals', 'Meals')], default='room', help_text='For a percentage: the room, or the meals a rate plan adds (e.g. breakfast at another VAT rate).', max_length=10, verbose_name='levied on'),
         ),
         migrations.AddField(
             model_name='rateplan',

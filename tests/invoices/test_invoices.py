@@ -79,7 +79,9 @@ def test_a_staff_refund_is_a_reduction_with_its_credit_note(paid_booking):
     booking = paid_booking
     invoice = booking.invoices.get()
     with on_commit():
-        refund = workflow.booking_refund(booking=booking, amount=Decimal("30.00"), reason="staff: noisy room")
+        refund = workflow.booking_refund(
+            booking=booking, amount=Decimal("30.00"), reason="staff desk@example.com: noisy room"
+        )
     credit = booking.invoices.get(kind="credit_note")
     assert credit.refund == refund and credit.corrects == invoice and credit.total == Decimal("30.00")
     balance = booking_balance(booking)
