@@ -22,6 +22,7 @@ from hotels.staff import (
     staff_hotel_ids,
 )
 from notifications.models import OutboundEmail
+from payments.admin import InvoiceInline, LedgerEntryInline
 from payments.models import Payment, Refund
 from payments.services import PaymentError
 
@@ -282,7 +283,16 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER  # a COUNT per filter choice: seconds over the whole catalogue
     paginator = EstimatedCountPaginator
     list_per_page = 50
-    inlines = [RoomLineInline, StatusChangeInline, PaymentInline, OfflinePaymentInline, EmailInline, EffectInline]
+    inlines = [
+        RoomLineInline,
+        StatusChangeInline,
+        PaymentInline,
+        OfflinePaymentInline,
+        LedgerEntryInline,
+        InvoiceInline,
+        EmailInline,
+        EffectInline,
+    ]
     view_on_site = False  # a booking's page is its customer's: staff see it here
     actions = [
         "cancel_with_penalty",

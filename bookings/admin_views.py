@@ -389,6 +389,7 @@ class RefundView(StaffViewMixin, FormView):
                 booking=self.booking,
                 amount=form.cleaned_data["amount"],
                 reason=f"staff {self.request.user.email}: {form.cleaned_data['reason']}",
+                actor=self.request.user,
             )
         except PaymentError as exc:
             form.add_error("amount", exc.message)

@@ -188,6 +188,44 @@ WHERE e.status = 'failed' OR (e.status = 'pending' AND e.next_attempt_at < %(bef
 """
 
 
+# The ledger (payments.ledger) against payments and refunds: one entry of the same amount per paid payment and per
+# settled refund, none for any other; stay charges on every booking that was ever confirmed; and charges that add
+# up to the booking: its total while sold (before staff reductions), the penalty it kept once cancelled. (A no-show
+# is left out: its fees are charged on top of the stay.)
+LEDGER_PAYMENTS_SQL = """
+SELECT b.reference, 'payment ' || p.id, p.amount::text, COALESCE(e.amount::text, 'no entry')
+FROM payments_payment p JOIN bookings_booking b ON b.id = p.booking_id
+LEFT JOIN payments_ledgerentry e ON e.payment_id = p.id
+WHERE (p.paid_at IS NOT NULL AND (e.id IS NULL OR e.amount <> p.amount)) OR (p.paid_at IS NULL AND e.id IS NOT NULL)
+UNION ALL
+SELECT b.reference, 'refund ' || r.id, r.amount::text, COALESCE(e.amount::text, 'no entry')
+FROM payments_refund r JOIN payments_payment p ON p.id = r.payment_id JOIN bookings_booking b ON b.id = p.booking_id
+LEFT JOIN payments_ledgerentry e ON e.refund_id = r.id
+WHERE (r.status = 'succeeded' AND (e.id IS NULL OR e.amount <> r.amount)) OR (r.status <> 'succeeded' AND e.id IS NOT NULL)
+UNION ALL
+SELECT b.reference, 'offline payment ' || o.id, o.amount::text, COALESCE(e.amount::text, 'no entry')
+FROM bookings_offlinepayment o JOIN bookings_booking b ON b.id = o.booking_id
+LEFT JOIN payments_ledgerentry e ON e.offline_payment_id = o.id
+WHERE (o.method <> 'pay_at_hotel' AND o.amount > 0 AND (e.id IS NULL OR e.amount <> o.amount))
+   OR ((o.method = 'pay_at_hotel' OR o.amount = 0) AND e.id IS NOT NULL)
+UNION ALL
+SELECT b.reference, 'stay charges', b.total::text, 'none'
+FROM bookings_booking b
+WHERE b.confirmed_at IS NOT NULL AND b.total > 0 AND NOT EXISTS (
+    SELECT 1 FROM payments_ledgerentry e WHERE e.booking_id = b.id AND e.kind = 'charge')
+UNION ALL
+SELECT b.reference, 'charges (' || b.status || ')',
+       CASE WHEN b.status = 'cancelled' THEN COALESCE(b.cancellation_penalty, 0) ELSE b.total END::text,
+       CASE WHEN b.status = 'cancelled' THEN SUM(e.amount)
+            ELSE SUM(e.amount) FILTER (WHERE e.category <> 'reduction') END::text
+FROM bookings_booking b JOIN payments_ledgerentry e ON e.booking_id = b.id AND e.kind = 'charge'
+WHERE b.status IN ('confirmed', 'checked_in', 'checked_out', 'cancelled')
+GROUP BY b.id
+HAVING CASE WHEN b.status = 'cancelled' THEN SUM(e.amount) <> COALESCE(b.cancellation_penalty, 0)
+            ELSE COALESCE(SUM(e.amount) FILTER (WHERE e.category <> 'reduction'), 0) <> b.total END
+"""
+
+
 def _rows(sql: str, params: dict | None = None) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params or {})
@@ -227,6 +265,8 @@ def books_findings(*, now=None) -> list[Finding]:
         findings.append(
             Finding("booking_refunded", reference, f"booking says refunded {booked}; its payment says {paid_back}")
         )
+    for reference, subject, recorded, entry in _rows(LEDGER_PAYMENTS_SQL):
+        findings.append(Finding("ledger", f"{reference}, {subject}", f"recorded {recorded}; the ledger says {entry}"))
     for reference, total, lines_total, lines, held, lines_held in _rows(LINES_SQL):
         findings.append(
             Finding(

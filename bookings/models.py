@@ -287,6 +287,7 @@ class BookingEffect(models.Model):
 
     class Kind(models.TextChoices):
         RECEIPT = "receipt", _("Issue the receipt")
+        INVOICE = "invoice", _("Issue the invoice or credit note")
         PARTNER_WEBHOOK = "partner_webhook", _("Tell the partner (webhook)")
         SUPPLIER_PLACE = "supplier_place", _("Place the booking at the supplier")
         SUPPLIER_CANCEL = "supplier_cancel", _("Cancel the booking at the supplier")

@@ -29,7 +29,14 @@ from django.utils.translation import gettext
 
 from notifications.services import booking_change_emails, booking_emails_for_event
 from payments.gateways.base import PaymentStatus
-from payments.models import Payment, Refund, ScheduledCharge
+from payments.invoices import invoice_documents_sync
+from payments.ledger import (
+    ledger_cancellation_record,
+    ledger_charge_add,
+    ledger_offline_payment_record,
+    ledger_stay_charge,
+)
+from payments.models import LedgerEntry, Payment, Refund, ScheduledCharge
 from payments.receipts import receipt_issue
 from payments.services import (
     booking_card_guaranteed,
@@ -68,9 +75,10 @@ Status = Booking.Status
 
 # event → the booking effects it writes (e-mails are chosen by notifications.services.EVENT_EMAILS)
 EVENT_EFFECTS = {
-    "confirmed": [Kind.RECEIPT, Kind.PARTNER_WEBHOOK, Kind.SUPPLIER_PLACE],
-    "modified": [Kind.PARTNER_WEBHOOK],
-    "cancelled": [Kind.PARTNER_WEBHOOK, Kind.SUPPLIER_CANCEL],
+    "confirmed": [Kind.RECEIPT, Kind.INVOICE, Kind.PARTNER_WEBHOOK, Kind.SUPPLIER_PLACE],
+    "modified": [Kind.INVOICE, Kind.PARTNER_WEBHOOK],
+    "cancelled": [Kind.INVOICE, Kind.PARTNER_WEBHOOK, Kind.SUPPLIER_CANCEL],
+    "reduced": [Kind.INVOICE],
     "payment_failed": [],
     "expired": [],
     "late_payment_refunded": [],
@@ -91,17 +99,34 @@ def webhook_event_id(key: str) -> str:
     return "evt_" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
-def _effects_write(booking: Booking, event: str, *, change: BookingChange | None = None) -> None:
+def _effects_write(booking: Booking, event: str, *, change: BookingChange | None = None, key_suffix: str = "") -> None:
     """Write what must follow ``event``, in the caller's transaction (the change's own). Each change of a sold
-    booking (``change``) is an event of its own: its e-mails and webhook are keyed by the change."""
+    booking (``change``) is an event of its own: its e-mails and webhook are keyed by the change, and its
+    difference is charged (or taken off) in the booking's ledger. ``key_suffix`` tells apart other events that
+    can happen more than once to a booking (a staff refund)."""
     if change is None:
         booking_emails_for_event(booking=booking, event=event)
     else:
         booking_change_emails(booking=booking, change=change)
+        if change.difference:
+            ledger_charge_add(
+                booking=booking,
+                key=f"change:{change.pk}",
+                category=LedgerEntry.Category.CHANGE,
+                amount=change.difference,
+                description=change.summary,
+                actor_kind=change.actor_kind,
+                actor=change.actor,
+                channel=change.channel,
+            )
     for kind in EVENT_EFFECTS[event]:
         if not _applies(kind, booking):
             continue
-        key = f"{booking.reference}:{event}:{kind}" + (f":{change.pk}" if change is not None else "")
+        key = (
+            f"{booking.reference}:{event}:{kind}"
+            + (f":{change.pk}" if change is not None else "")
+            + (f":{key_suffix}" if key_suffix else "")
+        )
         payload = {}
         if kind == Kind.PARTNER_WEBHOOK:
             from partners.webhooks import webhook_event_build
@@ -129,6 +154,7 @@ def booking_confirm(*, booking: Booking, actor_kind: str = Actor.SYSTEM, actor=N
     with transaction.atomic():
         booking, changed = _transition(services.booking_confirm, booking, actor_kind=actor_kind, actor=actor, note=note)
         if changed:
+            ledger_stay_charge(booking=booking, actor_kind=actor_kind, actor=actor)
             _effects_write(booking, "confirmed")
     return booking
 
@@ -165,6 +191,7 @@ def booking_cancel(
             booking_refund_all_but(booking=booking, keep=penalty, reason="cancellation")
             for change in booking.changes.filter(status=BookingChange.Status.PENDING_PAYMENT):
                 changes.booking_change_release(change=change, to=BookingChange.Status.FAILED)
+            ledger_cancellation_record(booking=booking, actor_kind=actor_kind, actor=actor)
             if charge_fee:
                 _fee_charge(booking, purpose=Payment.Kind.CANCELLATION_FEE, fee=penalty)
             _effects_write(booking, "cancelled")
@@ -378,10 +405,12 @@ def booking_mark(*, booking: Booking, to: str, actor=None, actor_kind: str = Act
     return services.booking_mark(booking=booking, to=to, actor=actor, actor_kind=actor_kind)
 
 
-def booking_refund(*, booking: Booking, amount: Decimal, reason: str) -> Refund | None:
+def booking_refund(*, booking: Booking, amount: Decimal, reason: str, actor=None) -> Refund | None:
     """Staff refund part of a booking's card payment. The amount is reserved now and sent to the bank after the
     commit; None when the booking has no card payment (partner bookings are settled with the partner). Raises
-    ``PaymentError`` when the amount is more than what is left."""
+    ``PaymentError`` when the amount is more than what is left. Once the bank has made it, it is a reduction of
+    what the guest owes (``payments.ledger.ledger_refund_record``: a negative charge and a credit note). Only the
+    payment is locked here, so a guest cancelling at the same moment is never blocked by it."""
     payment = booking_payment_paid(booking)
     if payment is None:
         return None
@@ -458,7 +487,7 @@ def booking_staff_create(
             if room.price is not None and room.price != line.total:
                 booking = room_line_price_override(line=line, price=room.price, reason=room.price_reason, actor=actor)
         if not link:
-            OfflinePayment.objects.create(
+            offline = OfflinePayment.objects.create(
                 booking=booking,
                 method=payment_method,
                 reference=payment_reference,
@@ -466,6 +495,7 @@ def booking_staff_create(
                 currency=booking.currency,
                 recorded_by=actor,
             )
+            ledger_offline_payment_record(offline_payment=offline)
             booking = booking_confirm(
                 booking=booking,
                 actor_kind=Actor.STAFF,
@@ -761,6 +791,11 @@ def payments_reconcile() -> int:
 @handler(Kind.RECEIPT)
 def _issue_receipt(effect: BookingEffect) -> None:
     receipt_issue(booking=effect.booking)  # issued once; a rendering error raises and is retried
+
+
+@handler(Kind.INVOICE)
+def _issue_invoice(effect: BookingEffect) -> None:
+    invoice_documents_sync(booking=effect.booking)  # brings the documents in line with the ledger; idempotent
 
 
 @handler(Kind.PARTNER_WEBHOOK)

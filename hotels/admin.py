@@ -18,6 +18,7 @@ from .models import (
     HotelPhoto,
     HotelStaff,
     HotelTax,
+    LegalEntity,
     NightInventory,
     RatePlan,
     RatePlanNight,
@@ -152,7 +153,7 @@ class RatePlanInline(HotelScopedInlineMixin, TranslationStackedInline):
     fields = [
         ("name", "meal_plan", "position", "is_active"),
         ("free_cancellation_days", "cancellation_penalty", "cancellation_penalty_percent"),
-        ("parent", "derivation", "derivation_value"),
+        ("parent", "derivation", "derivation_value", "adjustment_component"),
         ("min_stay", "max_stay"),
     ]
 
@@ -314,9 +315,24 @@ class AmenityAdmin(TranslationAdmin):
     search_fields = ["name"]
 
 
+@admin.register(LegalEntity)
+class LegalEntityAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
+    """The company on the hotel's invoices. Changes apply to documents issued from then on: an issued invoice
+    keeps what it printed."""
+
+    list_display = ["company_name", "hotel", "tax_id"]
+    list_filter = [HotelListFilter]
+    list_select_related = ["hotel"]
+    search_fields = ["company_name", "hotel__name", "=tax_id"]
+    autocomplete_fields = ["hotel"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["hotel"] if obj else []
+
+
 @admin.register(HotelTax)
 class HotelTaxAdmin(HotelScopedAdminMixin, TranslationAdmin, SimpleHistoryAdmin):
-    list_display = ["name", "hotel", "kind", "amount", "included_in_price"]
+    list_display = ["name", "hotel", "kind", "amount", "included_in_price", "component"]
     list_filter = [HotelListFilter, "kind"]
     list_select_related = ["hotel"]
     search_fields = ["name", "hotel__name"]

@@ -104,13 +104,49 @@ class HotelPhoto(Photo):
     image = models.ImageField(upload_to="hotels/%Y/")
 
 
+class LegalEntity(models.Model):
+    """The company that sells a hotel's rooms, as its invoices and credit notes name it. Invoices are numbered per
+    legal entity and year (``payments.invoices``); what is printed is copied onto each document when it is issued,
+    so changing these details later never changes an issued invoice."""
+
+    hotel = models.OneToOneField(Hotel, on_delete=models.CASCADE, related_name="legal_entity")
+    company_name = models.CharField(_("company name"), max_length=200)
+    address = models.TextField(_("address"), help_text=_("As printed on invoices, several lines if need be."))
+    tax_id = models.CharField(_("VAT or tax id"), max_length=40, blank=True)
+    invoice_footer = models.TextField(
+        _("invoice footer"), blank=True, help_text=_("Registration, share capital, bank details, legal mentions.")
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("legal entity")
+        verbose_name_plural = _("legal entities")
+
+    def __str__(self):
+        return self.company_name
+
+
+class TaxComponent(models.TextChoices):
+    """What part of the stay a percentage tax is levied on (room and meals may carry different VAT rates)."""
+
+    ROOM = "room", _("Room")
+    MEALS = "meals", _("Meals")
+
+
 class HotelTax(models.Model):
-    """A tax or fee line: VAT-like percentage, per person per night (tourism tax) or per stay (cleaning fee)."""
+    """A tax or fee line: VAT-like percentage, per person per night (tourism tax) or per stay (cleaning fee).
+
+    A percentage is levied on one component of the accommodation (``component``): the room, or the meals a derived
+    rate plan adds (``RatePlan.adjustment_component``). Taxes made before components existed are on the room, which
+    was the whole accommodation, so no price changed."""
 
     class Kind(models.TextChoices):
         PERCENT = "percent", _("Percentage of the room price")
         PER_PERSON_NIGHT = "per_person_night", _("Per person per night")
         PER_STAY = "per_stay", _("Per room per stay")
+
+    Component = TaxComponent
 
     hotel = models.ForeignKey(Hotel, on_delete=models.CASCADE, related_name="taxes")
     name = models.CharField(max_length=80)
@@ -118,6 +154,14 @@ class HotelTax(models.Model):
     amount = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
     included_in_price = models.BooleanField(
         default=False, help_text=_("Included taxes are shown as a line but not added to the total.")
+    )
+    component = models.CharField(
+        _("levied on"),
+        max_length=10,
+        choices=TaxComponent.choices,
+        default=TaxComponent.ROOM,
+        blank=True,  # empty is the room, as for taxes made before components existed
+        help_text=_("For a percentage: the room, or the meals a rate plan adds (e.g. breakfast at another VAT rate)."),
     )
 
     history = HistoricalRecords(excluded_fields=per_language("name"))
@@ -276,6 +320,14 @@ class RatePlan(models.Model):
         default=Decimal("0"),
         # xgettext:no-python-format
         help_text=_("e.g. -15 (percent) for 15% off the parent, or 12.00 (amount) for breakfast per room per night."),
+    )
+    adjustment_component = models.CharField(
+        _("the derivation pays for"),
+        max_length=10,
+        choices=TaxComponent.choices,
+        default=TaxComponent.ROOM,
+        blank=True,  # empty is the room, as for plans made before components existed
+        help_text=_('Meals when the plan adds them to its parent ("Breakfast +24.00"): taxed at the meals rate.'),
     )
     min_stay = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
     max_stay = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])

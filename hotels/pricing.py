@@ -9,7 +9,10 @@ A stay's price is made of lines, each rounded once, half-up to the cent, where i
 - supplement lines for the party: extra adults beyond the room type's base occupancy, and children by the hotel's
   age bands, each "unit price × people × nights" (exact: cents times whole numbers);
 - tax and fee lines (percentage of the accommodation, per person per night, per room per stay), included in the
-  price or added.
+  price or added. A percentage is levied on one component of the accommodation: the room (the nights, the
+  supplements and a plan's adjustment), or the meals (the adjustment of a plan whose ``adjustment_component`` is
+  meals, "Breakfast +24.00"), so room and meals can carry different VAT rates. With no meals plan the room is the
+  whole accommodation, as it was before components existed.
 
 The accommodation total is the sum of the night, adjustment and supplement lines; the total is that plus the added
 tax lines,
@@ -126,17 +129,24 @@ class ExtraLine:
 @dataclass(frozen=True)
 class AdjustmentLine:
     """A derived plan's change to the nights: "Non-refundable (−15%)", "Breakfast included (+24.00 per room per
-    night)"."""
+    night)"; ``component`` is what it pays for (the room, or meals)."""
 
     name: str
     amount: Decimal
+    component: str = "room"
 
 
 @dataclass(frozen=True)
 class TaxLine:
+    """A tax or fee as the guest reads it; for a percentage, also its ``rate`` and the ``base`` (the component's
+    amount) it was levied on, which invoices print in their VAT breakdown."""
+
     name: str
     amount: Decimal
     included: bool
+    rate: Decimal | None = None
+    component: str = ""
+    base: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +165,11 @@ class Quote:
             + sum((a.amount for a in self.adjustments), ZERO)
             + sum((e.amount for e in self.extras), ZERO)
         )
+
+    @cached_property
+    def meals_total(self) -> Decimal:
+        """The part of the accommodation that pays for meals (a meals plan's adjustment); the rest is the room."""
+        return sum((a.amount for a in self.adjustments if a.component == "meals"), ZERO)
 
     @cached_property
     def total(self) -> Decimal:
@@ -192,6 +207,21 @@ class Quote:
                 for e in self.extras
             ],
             "taxes": [{"name": t.name, "amount": str(t.amount), "included": t.included} for t in self.taxes],
+            # The percentage taxes' rates and bases, for invoices' VAT breakdown (kept apart from "taxes", whose shape
+            # the partner API publishes).
+            "vat": [
+                {
+                    "name": t.name,
+                    "rate": str(t.rate),
+                    "component": t.component,
+                    "base": str(t.base),
+                    "amount": str(t.amount),
+                    "included": t.included,
+                }
+                for t in self.taxes
+                if t.rate is not None
+            ],
+            "meals_total": str(self.meals_total),
             "room_total": str(self.room_total),
             "first_night": str(self.first_night),
             "total": str(self.total),
@@ -226,6 +256,7 @@ def stay_quote(
     if plan is not None and plan.derivation:
         adjustments.append(
             AdjustmentLine(
+                component=getattr(plan, "adjustment_component", "room") or "room",
                 name=adjustment_name(plan),
                 amount=plan_adjustment(
                     nights_amount=nights_amount,
@@ -240,6 +271,7 @@ def stay_quote(
         night_count=len(nights), rooms=rooms, adults=adults, children_ages=children_ages, occupancy=occupancy
     )
     room_total = nights_amount + sum((a.amount for a in adjustments), ZERO) + sum((e.amount for e in extras), ZERO)
+    meals_total = sum((a.amount for a in adjustments if a.component == "meals"), ZERO)
     return Quote(
         currency=currency,
         nights=nights,
@@ -251,6 +283,7 @@ def stay_quote(
             rooms=rooms,
             people=adults + len(children_ages),
             taxes=taxes,
+            meals_total=meals_total,
         ),
     )
 
@@ -295,13 +328,30 @@ def supplement_lines(*, night_count: int, rooms: int, adults: int, children_ages
     return lines
 
 
-def tax_lines(*, room_total: Decimal, night_count: int, rooms: int, people: int, taxes) -> list[TaxLine]:
+def tax_lines(
+    *, room_total: Decimal, night_count: int, rooms: int, people: int, taxes, meals_total: Decimal = ZERO
+) -> list[TaxLine]:
+    """The tax and fee lines of an accommodation total, of which ``meals_total`` pays for meals. A percentage is
+    levied on its component (``component``: "room", the default, or "meals"; objects without one are on the room)."""
     lines = []
     for tax in taxes:
         if tax.kind == "percent":
+            component = getattr(tax, "component", "") or "room"
+            base = meals_total if component == "meals" else room_total - meals_total
             rate = Decimal(tax.amount) / 100
-            amount = room_total - room_total / (1 + rate) if tax.included_in_price else room_total * rate
-        elif tax.kind == "per_person_night":
+            amount = base - base / (1 + rate) if tax.included_in_price else base * rate
+            lines.append(
+                TaxLine(
+                    name=tax.name,
+                    amount=money(amount),
+                    included=tax.included_in_price,
+                    rate=Decimal(tax.amount),
+                    component=component,
+                    base=money(base),
+                )
+            )
+            continue
+        if tax.kind == "per_person_night":
             amount = Decimal(tax.amount) * people * night_count
         else:
             amount = Decimal(tax.amount) * rooms
@@ -310,7 +360,9 @@ def tax_lines(*, room_total: Decimal, night_count: int, rooms: int, people: int,
 
 
 def stay_total(*, room_total: Decimal, night_count: int, rooms: int, people: int, taxes) -> Decimal:
-    """What the guest pays for an accommodation total: the same lines :func:`stay_quote` would list, added up."""
+    """What the guest pays for an accommodation total: the same lines :func:`stay_quote` would list, added up.
+    (The results page knows no meals share: a hotel whose meals carry their own rate is priced there as if the
+    meals were room, and exactly on its page and at booking.)"""
     lines = tax_lines(room_total=room_total, night_count=night_count, rooms=rooms, people=people, taxes=taxes)
     return money(room_total) + sum((t.amount for t in lines if not t.included), ZERO)
 

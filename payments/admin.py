@@ -1,13 +1,17 @@
-"""Money in the staff console, read-only: payments, refunds and receipts are written only by the payment services
-(refunds from the booking's page, receipts issued on download)."""
+"""Money in the staff console, read-only: payments, refunds, receipts, ledger entries, invoices and credit notes are
+written only by the payment services (refunds from the booking's page, receipts issued on download, invoices by the
+booking's invoice effect). An issued invoice can't be changed here or anywhere (``payments.invoices``)."""
 
 from django.contrib import admin
-from django.urls import reverse
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
-from hotels.staff import EstimatedCountPaginator, HotelListFilter, HotelScopedAdminMixin
+from hotels.staff import EstimatedCountPaginator, HotelListFilter, HotelScopedAdminMixin, HotelScopedInlineMixin
 
-from .models import Payment, Receipt, Refund, ScheduledCharge
+from .models import Invoice, LedgerEntry, Payment, Receipt, Refund, ScheduledCharge
 
 
 class ReadOnlyAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
@@ -89,4 +93,95 @@ class ScheduledChargeAdmin(ReadOnlyAdmin):
     list_filter = ["status", "purpose", HotelListFilter]
     list_select_related = ["booking__hotel"]
     search_fields = ["=booking__reference"]
+
+
+class _BookingMoneyInline(HotelScopedInlineMixin, admin.TabularInline):
+    """Read-only rows of the booking page in the staff console (``bookings.admin.BookingAdmin``)."""
+
+    parent_hotel_path = "hotel"
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class LedgerEntryInline(_BookingMoneyInline):
+    model = LedgerEntry
+    fields = [
+        "occurred_at",
+        "kind",
+        "category",
+        "description",
+        "amount",
+        "currency",
+        "bank_reference",
+        "actor_kind",
+        "actor",
+        "channel",
+    ]
+    verbose_name_plural = _("Ledger (balance due = charges − payments + refunds)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor").order_by("occurred_at", "id")
+
+
+class InvoiceInline(_BookingMoneyInline):
+    model = Invoice
+    fields = ["number", "kind", "issued_at", "total", "currency", "corrects", "download"]
+    verbose_name_plural = _("Invoices and credit notes")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("corrects").defer("pdf")
+
+    @admin.display(description=_("PDF"))
+    def download(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:payments_invoice_pdf", args=[obj.pk]), _("Download"))
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    """Issued invoices and credit notes: read-only, with their PDF."""
+
+    hotel_path = "booking__hotel"
+    list_display = ["number", "kind", "booking", "entity", "issued_at", "total", "currency", "corrects", "download"]
+    list_filter = ["kind", HotelListFilter]
+    list_select_related = ["booking", "entity", "corrects"]
+    search_fields = ["=number", "=booking__reference"]
+    ordering = ["-id"]
+    exclude = ["pdf"]
+
+    def get_urls(self):
+        pdf = path("<int:pk>/pdf/", self.admin_site.admin_view(self.pdf_download), name="payments_invoice_pdf")
+        return [pdf, *super().get_urls()]
+
+    def pdf_download(self, request, pk):
+        """The document's PDF, for staff who may see it (the scoped queryset: another hotel's is a 404)."""
+        if not self.has_view_permission(request):
+            return HttpResponse(status=403)
+        document = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self.has_view_permission(request, document):
+            return HttpResponse(status=403)
+        response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{document.number}.pdf"'
+        return response
+
+    @admin.display(description=_("PDF"))
+    def download(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:payments_invoice_pdf", args=[obj.pk]), _("Download"))
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    hotel_path = "booking__hotel"
+    list_display = ["booking", "occurred_at", "kind", "category", "description", "amount", "currency", "channel"]
+    list_filter = ["kind", "category", HotelListFilter]
+    list_select_related = ["booking"]
+    search_fields = ["=booking__reference", "=bank_reference"]
     ordering = ["-id"]

@@ -1,5 +1,6 @@
 """Payments as the law asks us to keep them: amount, status, bank ids, card brand and last four — never the PAN."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -226,3 +227,195 @@ class Receipt(models.Model):
 
     def __str__(self):
         return self.number
+
+
+class LedgerEntry(models.Model):
+    """One line of a booking's account: a charge (signed: a cancelled stay is a negative charge), a payment or a
+    refund (positive amounts). The balance due is computed from these rows (``payments.ledger``), never stored.
+
+    Each entry is written in the transaction of the change that causes it: the stay's charges when the booking is
+    confirmed, a payment when the bank says it is paid, a refund when the bank settles it, the cancelled stay and
+    its penalty when the booking is cancelled. A payment and a refund have at most one entry each (unique
+    constraints), and the books audit checks that the entries add up to the payments and refunds."""
+
+    class Kind(models.TextChoices):
+        CHARGE = "charge", _("Charge")
+        PAYMENT = "payment", _("Payment")
+        REFUND = "refund", _("Refund")
+
+    class Category(models.TextChoices):
+        STAY = "stay", _("Stay")
+        STAY_CANCELLED = "stay_cancelled", _("Stay cancelled")
+        CANCELLATION_PENALTY = "cancellation_penalty", _("Cancellation charge")
+        NO_SHOW_FEE = "no_show_fee", _("No-show fee")
+        CHANGE = "change", _("Change to the booking")
+        EXTRA = "extra", _("Extra")
+        REDUCTION = "reduction", _("Reduction")
+        TAX = "tax", _("Tax or fee")
+        PAYMENT = "payment", _("Payment")
+        REFUND = "refund", _("Refund")
+
+    class Actor(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        STAFF = "staff", _("Staff")
+        PARTNER = "partner", _("Partner")
+        SYSTEM = "system", _("System")
+
+    # A booking with money on it can't be deleted (its payments, refunds and invoices protect it); one without (an
+    # unpaid or partner booking removed by hand) takes its charges with it.
+    booking = models.ForeignKey("bookings.Booking", on_delete=models.CASCADE, related_name="ledger_entries")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    category = models.CharField(max_length=30, choices=Category.choices)
+    description = models.CharField(max_length=200)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    # The VAT component the charge belongs to ("room", "meals"), or "" for a charge outside VAT (a city tax).
+    tax_component = models.CharField(max_length=10, blank=True)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # money staff took at the desk (cash, a bank transfer): a payment outside the bank
+    offline_payment = models.ForeignKey(
+        "bookings.OfflinePayment", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    bank_reference = models.CharField(max_length=80, blank=True)
+    occurred_at = models.DateTimeField()
+    actor_kind = models.CharField(max_length=10, choices=Actor.choices, default=Actor.SYSTEM)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    channel = models.CharField(max_length=30, help_text=_("Where the change came from: website, api, admin, bank…"))
+    # Where an entry comes from, unique per booking: a retried change can't write its entries twice.
+    key = models.CharField(max_length=120, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        indexes = [models.Index(fields=["booking", "occurred_at"], name="ledger_booking_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["payment"], name="ledger_one_entry_per_payment"),
+            models.UniqueConstraint(fields=["refund"], name="ledger_one_entry_per_refund"),
+            models.UniqueConstraint(fields=["offline_payment"], name="ledger_one_entry_per_offline_payment"),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="charge")
+                    & Q(payment__isnull=True)
+                    & Q(refund__isnull=True)
+                    & Q(offline_payment__isnull=True)
+                )
+                | (
+                    Q(kind="payment")
+                    & (
+                        (Q(payment__isnull=False) & Q(offline_payment__isnull=True))
+                        | (Q(payment__isnull=True) & Q(offline_payment__isnull=False))
+                    )
+                    & Q(refund__isnull=True)
+                    & Q(amount__gt=0)
+                )
+                | (
+                    Q(kind="refund")
+                    & Q(refund__isnull=False)
+                    & Q(payment__isnull=True)
+                    & Q(offline_payment__isnull=True)
+                    & Q(amount__gt=0)
+                ),
+                name="ledger_entry_kind_consistent",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.booking_id} {self.kind} {self.amount} {self.currency}"
+
+
+class BillingDetails(models.Model):
+    """The company a guest wants on their invoice (name, address, VAT id), added before or after the stay. An
+    invoice copies them when it is issued; changing them later changes the next document only."""
+
+    booking = models.OneToOneField("bookings.Booking", on_delete=models.CASCADE, related_name="billing_details")
+    company_name = models.CharField(_("company name"), max_length=200)
+    address = models.TextField(_("address"), max_length=500)
+    vat_id = models.CharField(_("VAT id"), max_length=40, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("billing details")
+        verbose_name_plural = _("billing details")
+
+    def __str__(self):
+        return self.company_name
+
+
+class InvoiceSequence(models.Model):
+    """The last number of one kind of document (invoice, credit note) a legal entity issued in a year; locked with
+    SELECT … FOR UPDATE in the issuing transaction, so numbers have no gaps and no duplicates."""
+
+    entity = models.ForeignKey("hotels.LegalEntity", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12)
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "kind", "year"], name="invoicesequence_entity_kind_year_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.entity_id} {self.kind} {self.year}: {self.last_number}"
+
+
+class IssuedDocumentError(Exception):
+    """An issued invoice or credit note was about to be changed or deleted."""
+
+
+class Invoice(models.Model):
+    """An invoice or a credit note, as issued: immutable. The seller's and buyer's details, the lines, the VAT
+    breakdown and the PDF are copied in when it is issued; a database trigger (migration) refuses any UPDATE or
+    DELETE, and :meth:`save` refuses to write an existing row. A credit note (``kind=credit_note``) corrects an
+    invoice (``corrects``), and its amounts are positive numbers that are taken off."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("Invoice")
+        CREDIT_NOTE = "credit_note", _("Credit note")
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    entity = models.ForeignKey("hotels.LegalEntity", on_delete=models.PROTECT, related_name="invoices")
+    booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="invoices")
+    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes")
+    refund = models.OneToOneField(Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="credit_note")
+    year = models.PositiveSmallIntegerField()
+    sequence = models.PositiveIntegerField()
+    number = models.CharField(max_length=40)
+    issued_at = models.DateTimeField()
+    currency = models.CharField(max_length=3)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    seller = models.JSONField()
+    buyer = models.JSONField()
+    lines = models.JSONField(help_text=_("One object per charge: description, amount."))
+    vat_breakdown = models.JSONField(help_text=_("One object per VAT rate: rate, net, vat, gross."))
+    pdf = models.BinaryField()
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "kind", "year", "sequence"], name="invoice_number_unique"),
+            models.CheckConstraint(condition=Q(total__gt=0), name="invoice_total_positive"),
+            models.CheckConstraint(
+                condition=(Q(kind="invoice") & Q(corrects__isnull=True))
+                | (Q(kind="credit_note") & Q(corrects__isnull=False)),
+                name="credit_note_corrects_an_invoice",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise IssuedDocumentError(f"{self.number} is issued and can't be changed: issue a credit note instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise IssuedDocumentError(f"{self.number} is issued and can't be deleted.")
+
+    @property
+    def signed_total(self):
+        return self.total if self.kind == self.Kind.INVOICE else -self.total

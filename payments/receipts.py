@@ -1,16 +1,14 @@
 """Receipts: numbered per year without gaps, rendered once to PDF with xhtml2pdf and kept as issued."""
 
-import io
-
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from xhtml2pdf import pisa
 
 from bookings.models import Booking
 from hotels.policy import policy_summary
 
+from .ledger import booking_balance, booking_ledger
 from .models import Payment, Receipt, ReceiptSequence
+from .pdf import PdfError, pdf_render
 
 
 class ReceiptError(Exception):
@@ -20,27 +18,23 @@ class ReceiptError(Exception):
 def receipt_render(*, booking: Booking, number: str, issued_at, payment: Payment | None) -> bytes:
     """The receipt in the language the booking was made in (words, dates and amounts), whoever issues it."""
     with translation.override(booking.language or None):
-        return _receipt_render(booking=booking, number=number, issued_at=issued_at, payment=payment)
-
-
-def _receipt_render(*, booking: Booking, number: str, issued_at, payment: Payment | None) -> bytes:
-    html = render_to_string(
-        "payments/receipt.html",
-        {
-            "booking": booking,
-            "hotel": booking.hotel,
-            "snapshot": booking.price_snapshot,
-            "number": number,
-            "issued_at": issued_at,
-            "payment": payment,
-            "policy": policy_summary(booking.cancellation_policy),
-        },
-    )
-    out = io.BytesIO()
-    result = pisa.CreatePDF(html, dest=out, encoding="utf-8")
-    if result.err:
-        raise ReceiptError(f"PDF rendering failed with {result.err} errors")
-    return out.getvalue()
+        try:
+            return pdf_render(
+                "payments/receipt.html",
+                {
+                    "booking": booking,
+                    "hotel": booking.hotel,
+                    "snapshot": booking.price_snapshot,
+                    "number": number,
+                    "issued_at": issued_at,
+                    "payment": payment,
+                    "policy": policy_summary(booking.cancellation_policy),
+                    "ledger": booking_ledger(booking),
+                    "balance": booking_balance(booking),
+                },
+            )
+        except PdfError as exc:
+            raise ReceiptError(str(exc)) from exc
 
 
 def receipt_issue(*, booking: Booking) -> Receipt:

@@ -26,6 +26,7 @@ from hotels.payment_terms import GUARANTEE, payment_terms_of
 
 from .gateways import get_gateway
 from .gateways.base import ChargeResult, GatewayError, GatewayUnavailable, PaymentStatus
+from .ledger import ledger_payment_record, ledger_refund_record, ledger_refund_refused
 from .models import Payment, Refund, SavedCard, ScheduledCharge
 
 logger = logging.getLogger(__name__)
@@ -251,6 +252,8 @@ def _payment_settle(
     else:
         payment.failure_code = (failure_code or "failed")[:40]
     payment.save()
+    if status == Payment.Status.PAID:
+        ledger_payment_record(payment=payment)  # the booking's ledger, in the same transaction
 
 
 def payment_status_fetch(*, payment: Payment) -> PaymentStatus | None:
@@ -418,6 +421,10 @@ def _refund_settle(refund_id: int, *, succeeded: bool, response: dict, bank_refu
         refund.settled_at = timezone.now()
         refund.save()
         payment.save(update_fields=["refund_pending_amount", "refunded_amount", "status", "updated_at"])
+        if succeeded:
+            ledger_refund_record(refund=refund)  # the booking's ledger, in the same transaction
+        else:
+            ledger_refund_refused(refund=refund)  # a reduction it was asked for is taken back
         if succeeded and _pays_for_the_booking(payment):
             Booking.objects.filter(pk=payment.booking_id).update(
                 refunded_amount=F("refunded_amount") + refund.amount, updated_at=timezone.now()

@@ -7,4 +7,6 @@ urlpatterns = [
     path("return/<str:reference>/", views.payment_return, name="return"),
     path("webhook/", views.payment_webhook, name="webhook"),
     path("pay/<str:reference>/", views.payment_link, name="link"),
+    path("bookings/<str:reference>/billing/", views.billing_details, name="billing_details"),
+    path("bookings/<str:reference>/documents/<str:number>.pdf", views.invoice_pdf, name="invoice_pdf"),
 ]

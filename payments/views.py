@@ -4,7 +4,7 @@ guest's display currency."""
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -13,10 +13,14 @@ from django_ratelimit.decorators import ratelimit
 
 from bookings import workflow
 from bookings.models import Booking
+from bookings.views import _own_booking, login_or_guest_link  # who may open a booking's page, as that page decides
 
+from .forms import BillingDetailsForm
 from .gateways import get_gateway
 from .gateways.base import InvalidSignature
-from .models import Payment, ScheduledCharge
+from .invoices import billing_details_save, invoice_documents_sync
+from .models import BillingDetails, Payment, ScheduledCharge
+from .pdf import PdfError
 from .return_tokens import payment_link_token_valid, payment_return_token_valid, payment_return_url
 from .services import PaymentError, payment_link_start
 from .webhook_events import webhook_event_handled, webhook_event_id, webhook_event_remember
@@ -126,3 +130,49 @@ def payment_webhook(request):
         return HttpResponseBadRequest("malformed event")
     webhook_event_remember(event_id)  # the signature covered the body, so its id is the bank's
     return HttpResponse("ok", content_type="text/plain")
+
+
+# --- the guest's invoices ---------------------------------------------------------------------------------------------
+
+
+@require_GET
+@login_or_guest_link
+def invoice_pdf(request, reference, number):
+    """An invoice or credit note of the booking, for whoever may open the booking's page (its customer, or the
+    browser holding a booking made without an account)."""
+    booking = _own_booking(request, reference)
+    document = get_object_or_404(booking.invoices.all(), number=number)
+    response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.number}-{booking.reference}.pdf"'
+    return response
+
+
+# Each change of company details can issue a credit note and a new invoice (two PDFs): limited per account.
+BILLING_RATE = "10/h"
+
+
+@require_POST
+@login_or_guest_link
+@ratelimit(key="user_or_ip", rate=BILLING_RATE, block=False)
+def billing_details(request, reference):
+    """The company an invoice is made out to, before or after the stay; the invoice is issued (or corrected by a
+    credit note and issued again in the new name) at once."""
+    if getattr(request, "limited", False):
+        return render(request, "429.html", status=429)
+    booking = _own_booking(request, reference)
+    form = BillingDetailsForm(request.POST, instance=BillingDetails.objects.filter(booking=booking).first())
+    if not form.is_valid():
+        return render(request, "payments/billing_details.html", {"booking": booking, "form": form}, status=400)
+    billing_details_save(booking=booking, **form.cleaned_data)
+    try:
+        issued = invoice_documents_sync(booking=booking, reissue=True)
+    except PdfError:
+        messages.info(request, _("Your invoice is being prepared. Please try again in a few minutes."))
+        return redirect(f"{booking.get_absolute_url()}#account")
+    if issued:
+        messages.success(request, _("Your invoice %(number)s is ready.") % {"number": issued[-1].number})
+    elif booking.invoices.exists():
+        messages.success(request, _("Saved: your invoice is already made out to these details."))
+    else:
+        messages.success(request, _("Saved: the invoice will be made out to these details once the stay is paid."))
+    return redirect(f"{booking.get_absolute_url()}#account")

@@ -63,4 +63,5 @@ def staff_roles(transactional_db):
 
     importlib.import_module("hotels.migrations.0003_staff_roles").create_roles(apps, None)
     importlib.import_module("hotels.migrations.0006_rate_plan_roles").grant(apps, None)
+    importlib.import_module("hotels.migrations.0008_legal_entity_roles").grant(apps, None)
     importlib.import_module("bookings.migrations.0012_staff_booking_roles").grant(apps, None)

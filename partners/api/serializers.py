@@ -9,6 +9,7 @@ from hotels.forms import StayForm
 from hotels.models import Hotel, RatePlan, RoomType
 from hotels.stay import Stay
 from partners.selectors import policy_data
+from payments.ledger import booking_balance_of
 
 
 class StrictSerializer(serializers.Serializer):
@@ -361,6 +362,17 @@ class GuestOutSerializer(serializers.Serializer):
     phone = serializers.CharField(allow_blank=True)
 
 
+class BalanceSerializer(serializers.Serializer):
+    """The booking's account from its ledger: what was charged, paid and refunded, and what is still due (negative
+    when money is owed back). Bookings on a partner's account are settled with the partner, so ``paid`` stays 0."""
+
+    currency = serializers.CharField()
+    charged = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    paid = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    refunded = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    due = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+
+
 class RoomLineSerializer(serializers.Serializer):
     """One room of a booking, priced on its own; ``total`` is what the room costs while booked."""
 
@@ -414,7 +426,8 @@ class BookingSerializer(serializers.ModelSerializer):
 
     ``rooms`` lists its rooms (each with its own party, prices and policy); ``total`` is what they add up to.
     ``room_count`` is how many rooms are booked (not cancelled); the top-level ``room_type``, ``rate_plan``,
-    ``nights``… are the booking's rooms added up, as before rooms were listed (the first room's type and plan)."""
+    ``nights``… are the booking's rooms added up, as before rooms were listed (the first room's type and plan).
+    ``balance`` comes from its ledger."""
 
     hotel = serializers.SerializerMethodField()
     room_type = serializers.SerializerMethodField()
@@ -427,6 +440,7 @@ class BookingSerializer(serializers.ModelSerializer):
     cancellation_policy = serializers.SerializerMethodField()
     rooms = serializers.SerializerMethodField()
     room_count = serializers.SerializerMethodField()
+    balance = serializers.SerializerMethodField()
 
     class Meta:
         model = Booking
@@ -455,6 +469,7 @@ class BookingSerializer(serializers.ModelSerializer):
             "cancellation_policy",
             "cancellation_penalty",
             "refunded_amount",
+            "balance",
             "created_at",
             "confirmed_at",
             "cancelled_at",
@@ -501,6 +516,10 @@ class BookingSerializer(serializers.ModelSerializer):
     @extend_schema_field(PolicySerializer)
     def get_cancellation_policy(self, booking) -> dict:
         return policy_data(booking.cancellation_policy)
+
+    @extend_schema_field(BalanceSerializer)
+    def get_balance(self, booking) -> dict:
+        return booking_balance_of(booking).as_dict()
 
     @extend_schema_field(RoomLineSerializer(many=True))
     def get_rooms(self, booking) -> list[dict]:

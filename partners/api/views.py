@@ -35,6 +35,7 @@ from partners.selectors import (
     rate_plan_offer,
 )
 from partners.services import partner_booking_cancel, partner_booking_create
+from payments.ledger import bookings_with_balance
 from payments.services import PaymentError
 
 from . import room_serializers as rs
@@ -302,7 +303,8 @@ class BookingListCreateView(PartnerAPIView):
         q = validated(s.BookingListQuerySerializer, request.query_params.dict())
         page = q.pop("page")
         bookings = partner_bookings(request.user, **q)
-        return Response(page_of(request, bookings, bookings.count(), page, s.BookingSerializer))
+        page_bookings = bookings_with_balance(bookings)  # each booking's balance in the page's query
+        return Response(page_of(request, page_bookings, bookings.count(), page, s.BookingSerializer))
 
     @extend_schema(
         request=PolymorphicProxySerializer(

@@ -110,6 +110,7 @@ def test_a_failure_after_commit_still_answers_with_the_booking(room, monkeypatch
     assert again.json() == first.json() and Booking.objects.count() == 1
     booking = Booking.objects.get()
     assert sorted(booking.effects.values_list("kind", "status")) == [
+        ("invoice", "pending"),
         ("partner_webhook", "pending"),
         ("receipt", "pending"),
     ]

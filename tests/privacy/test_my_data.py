@@ -33,7 +33,13 @@ PASSWORD = "a long passphrase 9"
 # What must be gone: the name, the address and the phone (and the request, which names her)
 NEEDLES = ["Wilhelmina", "Quackenbush", "wilhelmina.q@example.net", "7946 0958", "Feather-free"]
 # Where the law keeps them: issued receipts and invoices (whatever app holds invoices once it lands)
-LEGAL_RECORDS = {"payments.receipt", "invoices.invoice", "invoices.invoiceline", "invoices.creditnote"}
+LEGAL_RECORDS = {
+    "payments.receipt",
+    "payments.invoice",
+    "invoices.invoice",
+    "invoices.invoiceline",
+    "invoices.creditnote",
+}
 
 
 def every_text_value():
