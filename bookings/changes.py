@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from hotels.models import RatePlan, RoomType
@@ -34,7 +34,7 @@ from .services import _plan_for, _plan_info, _sold_out, line_cancel_quote, rooms
 
 ZERO = Decimal("0.00")
 Status = Booking.Status
-LATE_CHANGE = "Change after the free-cancellation deadline"
+LATE_CHANGE = _("Change after the free-cancellation deadline")
 
 
 class NotModifiable(BookingError):
@@ -135,16 +135,19 @@ def _reprice(request: RoomRequest, check_in: date, check_out: date, base_cache: 
     return plan, snapshot
 
 
-def _floor_at_penalty(snapshot: dict, penalty: Decimal) -> dict:
+def _floor_at_penalty(snapshot: dict, penalty: Decimal, language: str) -> dict:
     """A room changed past its deadline costs at least its cancellation penalty: the shortfall is a line of its
-    own, so the room's lines still add up to its total."""
+    own, so the room's lines still add up to its total. Its name is stored in the booking's language, like the
+    e-mails and receipt that show it."""
     total = Decimal(snapshot["total"])
     if total >= penalty:
         return snapshot
     extra = penalty - total
+    with translation.override(language):
+        name = str(LATE_CHANGE)
     return {
         **snapshot,
-        "adjustments": [*snapshot.get("adjustments", []), {"name": LATE_CHANGE, "amount": str(extra)}],
+        "adjustments": [*snapshot.get("adjustments", []), {"name": name, "amount": str(extra)}],
         "room_total": str(Decimal(snapshot["room_total"]) + extra),
         "total": str(penalty),
     }
@@ -244,7 +247,7 @@ def booking_change_quote(
                     raise NotModifiable(
                         _("Room %(n)s has a non-refundable rate: its stay can't be shortened.") % {"n": line.position}
                     )
-                snapshot = _floor_at_penalty(snapshot, penalty)
+                snapshot = _floor_at_penalty(snapshot, penalty, booking.language)
                 policy = line.cancellation_policy
             if request.room_type.pk != line.room_type_id:
                 notes.append(f"room {line.position}: {line.room_type.name} → {request.room_type.name}")

@@ -7,11 +7,18 @@ receipts and e-mails show the agreed price and why. The change is in the booking
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .exceptions import InvalidTransition, StayInvalid
 from .lines import snapshot_combine
 from .models import Booking, BookingStatusChange, RoomLine
+
+
+def _price_agreed(reason: str, language: str) -> str:
+    """The adjustment line's name, in the booking's language like the e-mails and receipt that show it."""
+    with translation.override(language):
+        return _("Price agreed by the hotel: %(reason)s") % {"reason": reason}
 
 
 def room_line_price_override(*, line: RoomLine, price: Decimal, reason: str, actor) -> Booking:
@@ -37,7 +44,7 @@ def room_line_price_override(*, line: RoomLine, price: Decimal, reason: str, act
         snapshot = dict(line.price_snapshot)
         snapshot["adjustments"] = [
             *snapshot.get("adjustments", []),
-            {"name": f"Price agreed by the hotel: {reason}"[:200], "amount": str(difference)},
+            {"name": _price_agreed(reason, booking.language)[:200], "amount": str(difference)},
         ]
         snapshot["room_total"] = str(Decimal(snapshot.get("room_total", "0")) + difference)
         snapshot["total"] = str(price)
