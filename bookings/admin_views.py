@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, TemplateView
 
 from hotels.models import NightInventory
@@ -347,12 +348,12 @@ def receipt_download(request, booking_id):
     """The receipt PDF of a confirmed booking, issued now if it hasn't been yet (issued once, never redone)."""
     booking = _scoped_booking(request, booking_id, PRICES)
     if booking.confirmed_at is None:
-        messages.error(request, "Only a confirmed booking has a receipt.")
+        messages.error(request, _("Only a confirmed booking has a receipt."))
         return redirect("admin:bookings_booking_change", booking.pk)
     try:
         receipt = receipt_issue(booking=booking)
     except ReceiptError as exc:
-        messages.error(request, f"The receipt could not be produced: {exc}")
+        messages.error(request, _("The receipt could not be produced: %(error)s") % {"error": exc})
         return redirect("admin:bookings_booking_change", booking.pk)
     response = HttpResponse(bytes(receipt.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{booking.reference}-{receipt.number}.pdf"'
@@ -360,8 +361,8 @@ def receipt_download(request, booking_id):
 
 
 class RefundForm(forms.Form):
-    amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=12, decimal_places=2)
-    reason = forms.CharField(max_length=200)
+    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2)
+    reason = forms.CharField(label=_("Reason"), max_length=200)
 
 
 class RefundView(StaffViewMixin, FormView):
@@ -396,13 +397,14 @@ class RefundView(StaffViewMixin, FormView):
             return self.form_invalid(form)
         if refund is None:
             form.add_error(
-                None, "This booking has no card payment to refund (partner bookings are settled with the partner)."
+                None,
+                _("This booking has no card payment to refund (partner bookings are settled with the partner)."),
             )
             return self.form_invalid(form)
         messages.success(
             self.request,
-            f"Refund of {refund.amount} {self.booking.currency} sent to the bank; it shows as succeeded once the bank"
-            " confirms it.",
+            _("Refund of %(amount)s %(currency)s sent to the bank; it shows as succeeded once the bank confirms it.")
+            % {"amount": refund.amount, "currency": self.booking.currency},
         )
         return redirect("admin:bookings_booking_change", self.booking.pk)
 
@@ -411,5 +413,5 @@ class RefundView(StaffViewMixin, FormView):
             **super().get_context_data(**kwargs),
             "booking": self.booking,
             "payment": self.payment,
-            "title": f"Refund {self.booking.reference}",
+            "title": _("Refund %(reference)s") % {"reference": self.booking.reference},
         }
