@@ -132,7 +132,7 @@ class TodayView(StaffViewMixin, TemplateView):
         user = self.request.user
         hotels = staff_hotels(user, self.permission).order_by("name").only("pk", "name", "timezone", "currency")
         wanted = self.request.GET.get("hotel", "")
-        hotel = hotels.filter(pk=int(wanted)).first() if wanted.isdigit() else None
+        hotel = hotels.filter(pk=int(wanted)).first() if wanted.isdecimal() else None
         hotel = hotel or hotels.first()
         context.update(title="Today", hotel=hotel, hotels=hotels[:HOTEL_CHOICES_SHOWN])
         if hotel is None:
