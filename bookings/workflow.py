@@ -270,8 +270,9 @@ def booking_modify(
 
 def _change_settle(change: BookingChange, paid: list[Payment]) -> None:
     """An applied change gives back what it takes off the total (from the booking's payments, latest first) and
-    writes what follows it."""
-    owed = -change.difference
+    writes what follows it. A balance still owed on the saved card (deposit terms) is lowered first: the guest is
+    refunded only what they paid beyond the new total."""
+    owed = _balance_lower(change.booking_id, -change.difference)
     for payment in reversed(paid):
         if owed <= 0:
             break
@@ -282,6 +283,30 @@ def _change_settle(change: BookingChange, paid: list[Payment]) -> None:
             owed -= back
     booking = Booking.objects.select_related("hotel", "partner").get(pk=change.booking_id)
     _effects_write(booking, "modified", change=change)
+
+
+def _balance_lower(booking_id: int, owed: Decimal) -> Decimal:
+    """Take up to ``owed`` off the booking's balance not charged yet (in the caller's transaction, under the
+    booking's lock); returns what is left to refund. Only a balance nobody has tried to charge: an attempt's amount
+    is fixed at the bank (and in any payment link e-mailed for it), so what it takes is refunded instead."""
+    from django.utils import timezone
+
+    if owed <= 0:
+        return owed
+    charges = ScheduledCharge.objects.select_for_update().filter(
+        booking_id=booking_id, purpose=Payment.Kind.BALANCE, status=ScheduledCharge.Status.SCHEDULED, attempts=0
+    )
+    for charge in charges:
+        if owed <= 0 or charge.payments.exists():
+            continue
+        cut = min(owed, charge.amount)
+        if cut == charge.amount:  # owed no more (its amount stays as it was written)
+            charge.status, charge.settled_at = ScheduledCharge.Status.CANCELLED, timezone.now()
+        else:
+            charge.amount -= cut
+        charge.save(update_fields=["amount", "status", "settled_at"])
+        owed -= cut
+    return owed
 
 
 def booking_change_payment_start(*, change: BookingChange, return_url: str, webhook_url: str | None) -> Payment:
