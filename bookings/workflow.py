@@ -403,13 +403,17 @@ def booking_mark(*, booking: Booking, to: str, actor=None, actor_kind: str = Act
     return services.booking_mark(booking=booking, to=to, actor=actor, actor_kind=actor_kind)
 
 
-def booking_refund(*, booking: Booking, amount: Decimal, reason: str) -> Refund | None:
-    """Staff refund part of a booking's card payment. The amount is reserved now and sent to the bank after the
-    commit; None when the booking has no card payment (partner bookings are settled with the partner). Raises
-    ``PaymentError`` when the amount is more than what is left."""
-    payment = booking_payment_paid(booking)
+def booking_refund(*, booking: Booking, amount: Decimal, reason: str, payment: Payment | None = None) -> Refund | None:
+    """Staff refund part of a booking's card payment: ``payment`` (one of the booking's, the one staff were shown),
+    else its checkout payment. The amount is reserved now and sent to the bank after the commit; None when the
+    booking has no card payment (partner bookings are settled with the partner). Raises ``PaymentError`` when the
+    amount is more than what is left."""
+    if payment is None:
+        payment = booking_payment_paid(booking)
     if payment is None:
         return None
+    if payment.booking_id != booking.pk:
+        raise InvalidTransition("This payment is not one of this booking's.")
     return refund_request(payment=payment, amount=amount, reason=reason)
 
 
