@@ -313,17 +313,28 @@ def booking_change_payment_start(*, change: BookingChange, return_url: str, webh
     """Open the bank's hosted page for a change waiting for its difference. Raises ``PaymentError``."""
     from payments.services import change_payment_start
 
+    def link(payment: Payment) -> None:
+        # under the booking's lock, in the payment's own transaction: a change given up meanwhile (its booking
+        # cancelled, its hold lapsed) gets no bank page, and the payment is never one no change knows of
+        current = BookingChange.objects.select_for_update().get(pk=change.pk)
+        if current.status != BookingChange.Status.PENDING_PAYMENT:
+            raise InvalidTransition(gettext("This change is not waiting for payment any more."))
+        if current.payment_id is None:
+            current.payment = payment
+            current.save(update_fields=["payment"])
+        elif current.payment_id != payment.pk:
+            raise InvalidTransition("This change has another payment.")
+
     if change.status != BookingChange.Status.PENDING_PAYMENT:
-        raise InvalidTransition("This change is not waiting for payment.")
-    payment = change_payment_start(
+        raise InvalidTransition(gettext("This change is not waiting for payment any more."))
+    return change_payment_start(
         booking=change.booking,
         amount=change.difference,
         idempotency_key=f"{change.booking.reference}-change-{change.pk}",
         return_url=return_url,
         webhook_url=webhook_url,
+        on_written=link,
     )
-    BookingChange.objects.filter(pk=change.pk, payment__isnull=True).update(payment=payment)
-    return payment
 
 
 def room_cancel(*, booking: Booking, line_id: int, actor_kind: str, actor=None, channel: str):
