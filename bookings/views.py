@@ -101,7 +101,9 @@ def _basket_start(request):
         for error in form.non_field_errors() or [e for errors in form.errors.values() for e in errors]:
             messages.error(request, error)
         first = str(request.POST.get("room", "")).split(":")[0]
-        plan = RatePlan.objects.select_related("room_type__hotel").filter(pk=first).first() if first.isdecimal() else None
+        plan = (
+            RatePlan.objects.select_related("room_type__hotel").filter(pk=first).first() if first.isdecimal() else None
+        )
         return redirect(plan.room_type.hotel.get_absolute_url() if plan else "hotels:home")
     data = form.cleaned_data
     token = draft_create(
