@@ -133,7 +133,7 @@ class TodayView(StaffViewMixin, TemplateView):
         user = self.request.user
         hotels = staff_hotels(user, self.permission).order_by("name").only("pk", "name", "timezone", "currency")
         wanted = self.request.GET.get("hotel", "")
-        hotel = hotels.filter(pk=int(wanted)).first() if wanted.isdigit() else None
+        hotel = hotels.filter(pk=int(wanted)).first() if wanted.isdecimal() else None
         hotel = hotel or hotels.first()
         context.update(title="Today", hotel=hotel, hotels=hotels[:HOTEL_CHOICES_SHOWN])
         if hotel is None:
@@ -375,9 +375,14 @@ class RefundView(StaffViewMixin, FormView):
 
     def dispatch(self, request, *args, **kwargs):
         self.booking = _scoped_booking(request, kwargs["booking_id"], self.permission)
-        self.payment = self.booking.payments.filter(
-            status__in=[Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED]
-        ).first()
+        # The payment shown is the one refunded: the booking's checkout payment, or another of its card payments
+        # chosen with ?payment= (a balance, a fee, a change's difference); never a payment of another booking.
+        refundable = self.booking.payments.filter(status__in=[Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED])
+        chosen = request.POST.get("payment") or request.GET.get("payment")
+        if chosen:
+            self.payment = get_object_or_404(refundable, pk=chosen if str(chosen).isdigit() else 0)
+        else:
+            self.payment = workflow.booking_payment_paid(self.booking)
         return super().dispatch(request, *args, **kwargs)
 
     def get_initial(self):
@@ -388,6 +393,7 @@ class RefundView(StaffViewMixin, FormView):
         try:
             refund = workflow.booking_refund(
                 booking=self.booking,
+                payment=self.payment,
                 amount=form.cleaned_data["amount"],
                 reason=f"staff {self.request.user.email}: {form.cleaned_data['reason']}",
                 actor=self.request.user,
@@ -413,5 +419,8 @@ class RefundView(StaffViewMixin, FormView):
             **super().get_context_data(**kwargs),
             "booking": self.booking,
             "payment": self.payment,
+            "others": self.booking.payments.filter(
+                status__in=[Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED]
+            ).exclude(pk=getattr(self.payment, "pk", None)),
             "title": _("Refund %(reference)s") % {"reference": self.booking.reference},
         }

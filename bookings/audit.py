@@ -196,7 +196,9 @@ LEDGER_PAYMENTS_SQL = """
 SELECT b.reference, 'payment ' || p.id, p.amount::text, COALESCE(e.amount::text, 'no entry')
 FROM payments_payment p JOIN bookings_booking b ON b.id = p.booking_id
 LEFT JOIN payments_ledgerentry e ON e.payment_id = p.id
-WHERE (p.paid_at IS NOT NULL AND (e.id IS NULL OR e.amount <> p.amount)) OR (p.paid_at IS NULL AND e.id IS NOT NULL)
+-- money taken (a card saved as a guarantee, paid_at set for 0.00, took none and has no entry)
+WHERE (p.paid_at IS NOT NULL AND p.amount > 0 AND (e.id IS NULL OR e.amount <> p.amount))
+   OR ((p.paid_at IS NULL OR p.amount = 0) AND e.id IS NOT NULL)
 UNION ALL
 SELECT b.reference, 'refund ' || r.id, r.amount::text, COALESCE(e.amount::text, 'no entry')
 FROM payments_refund r JOIN payments_payment p ON p.id = r.payment_id JOIN bookings_booking b ON b.id = p.booking_id

@@ -215,6 +215,9 @@ def booking_change_quote(
                 ),
             )
         )
+    if any(r.room_type.hotel_id != booking.hotel_id for _, r in requests):
+        # the rooms are compared with each other below, not with the booking: one room moved elsewhere would pass
+        raise StayInvalid(_("A booking's rooms can only be changed to rooms of its own hotel."))
     rooms_validate(requests=[r for _, r in requests], stay=Stay(check_in=new_in, check_out=new_out, adults=1))
     base_cache: dict = {}
     planned, notes = [], []

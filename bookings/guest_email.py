@@ -103,7 +103,7 @@ def guest_email_code_check(request, code: str) -> str | None:
     pending = guest_email_pending(request)
     if pending is None or pending["expires"] <= time.time() or pending["attempts"] >= MAX_ATTEMPTS:
         return None
-    code = "".join(c for c in str(code) if c.isdigit())[:6]
+    code = "".join(c for c in str(code) if c.isdecimal())[:6]
     if not constant_time_compare(_digest(_owner(request), pending["email"], code), pending["digest"]):
         pending["attempts"] += 1
         request.session[PENDING_KEY] = pending

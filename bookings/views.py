@@ -80,7 +80,7 @@ def booking_start(request):
         messages.error(request, _("That choice isn't valid any more: please pick your room again."))
         room_type = (
             RoomType.objects.filter(pk=request.POST.get("room_type") or 0).select_related("hotel").first()
-            if str(request.POST.get("room_type", "")).isdigit()
+            if str(request.POST.get("room_type", "")).isdecimal()
             else None
         )
         return redirect(room_type.hotel.get_absolute_url() if room_type else "hotels:home")
@@ -101,7 +101,9 @@ def _basket_start(request):
         for error in form.non_field_errors() or [e for errors in form.errors.values() for e in errors]:
             messages.error(request, error)
         first = str(request.POST.get("room", "")).split(":")[0]
-        plan = RatePlan.objects.select_related("room_type__hotel").filter(pk=first).first() if first.isdigit() else None
+        plan = (
+            RatePlan.objects.select_related("room_type__hotel").filter(pk=first).first() if first.isdecimal() else None
+        )
         return redirect(plan.room_type.hotel.get_absolute_url() if plan else "hotels:home")
     data = form.cleaned_data
     token = draft_create(

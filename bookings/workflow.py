@@ -297,8 +297,9 @@ def booking_modify(
 
 def _change_settle(change: BookingChange, paid: list[Payment]) -> None:
     """An applied change gives back what it takes off the total (from the booking's payments, latest first) and
-    writes what follows it."""
-    owed = -change.difference
+    writes what follows it. A balance still owed on the saved card (deposit terms) is lowered first: the guest is
+    refunded only what they paid beyond the new total."""
+    owed = _balance_lower(change.booking_id, -change.difference)
     for payment in reversed(paid):
         if owed <= 0:
             break
@@ -311,21 +312,56 @@ def _change_settle(change: BookingChange, paid: list[Payment]) -> None:
     _effects_write(booking, "modified", change=change)
 
 
+def _balance_lower(booking_id: int, owed: Decimal) -> Decimal:
+    """Take up to ``owed`` off the booking's balance not charged yet (in the caller's transaction, under the
+    booking's lock); returns what is left to refund. Only a balance nobody has tried to charge: an attempt's amount
+    is fixed at the bank (and in any payment link e-mailed for it), so what it takes is refunded instead."""
+    from django.utils import timezone
+
+    if owed <= 0:
+        return owed
+    charges = ScheduledCharge.objects.select_for_update().filter(
+        booking_id=booking_id, purpose=Payment.Kind.BALANCE, status=ScheduledCharge.Status.SCHEDULED, attempts=0
+    )
+    for charge in charges:
+        if owed <= 0 or charge.payments.exists():
+            continue
+        cut = min(owed, charge.amount)
+        if cut == charge.amount:  # owed no more (its amount stays as it was written)
+            charge.status, charge.settled_at = ScheduledCharge.Status.CANCELLED, timezone.now()
+        else:
+            charge.amount -= cut
+        charge.save(update_fields=["amount", "status", "settled_at"])
+        owed -= cut
+    return owed
+
+
 def booking_change_payment_start(*, change: BookingChange, return_url: str, webhook_url: str | None) -> Payment:
     """Open the bank's hosted page for a change waiting for its difference. Raises ``PaymentError``."""
     from payments.services import change_payment_start
 
+    def link(payment: Payment) -> None:
+        # under the booking's lock, in the payment's own transaction: a change given up meanwhile (its booking
+        # cancelled, its hold lapsed) gets no bank page, and the payment is never one no change knows of
+        current = BookingChange.objects.select_for_update().get(pk=change.pk)
+        if current.status != BookingChange.Status.PENDING_PAYMENT:
+            raise InvalidTransition(gettext("This change is not waiting for payment any more."))
+        if current.payment_id is None:
+            current.payment = payment
+            current.save(update_fields=["payment"])
+        elif current.payment_id != payment.pk:
+            raise InvalidTransition("This change has another payment.")
+
     if change.status != BookingChange.Status.PENDING_PAYMENT:
-        raise InvalidTransition("This change is not waiting for payment.")
-    payment = change_payment_start(
+        raise InvalidTransition(gettext("This change is not waiting for payment any more."))
+    return change_payment_start(
         booking=change.booking,
         amount=change.difference,
         idempotency_key=f"{change.booking.reference}-change-{change.pk}",
         return_url=return_url,
         webhook_url=webhook_url,
+        on_written=link,
     )
-    BookingChange.objects.filter(pk=change.pk, payment__isnull=True).update(payment=payment)
-    return payment
 
 
 def room_cancel(*, booking: Booking, line_id: int, actor_kind: str, actor=None, channel: str):
@@ -405,15 +441,21 @@ def booking_mark(*, booking: Booking, to: str, actor=None, actor_kind: str = Act
     return services.booking_mark(booking=booking, to=to, actor=actor, actor_kind=actor_kind)
 
 
-def booking_refund(*, booking: Booking, amount: Decimal, reason: str, actor=None) -> Refund | None:
-    """Staff refund part of a booking's card payment. The amount is reserved now and sent to the bank after the
-    commit; None when the booking has no card payment (partner bookings are settled with the partner). Raises
-    ``PaymentError`` when the amount is more than what is left. Once the bank has made it, it is a reduction of
-    what the guest owes (``payments.ledger.ledger_refund_record``: a negative charge and a credit note). Only the
-    payment is locked here, so a guest cancelling at the same moment is never blocked by it."""
-    payment = booking_payment_paid(booking)
+def booking_refund(
+    *, booking: Booking, amount: Decimal, reason: str, payment: Payment | None = None, actor=None
+) -> Refund | None:
+    """Staff refund part of a booking's card payment: ``payment`` (one of the booking's, the one staff were shown),
+    else its checkout payment. The amount is reserved now and sent to the bank after the commit; None when the
+    booking has no card payment (partner bookings are settled with the partner). Raises ``PaymentError`` when the
+    amount is more than what is left. Once the bank has made it, it is a reduction of what the guest owes
+    (``payments.ledger.ledger_refund_record``: a negative charge and a credit note). Only the payment is locked
+    here, so a guest cancelling at the same moment is never blocked by it."""
+    if payment is None:
+        payment = booking_payment_paid(booking)
     if payment is None:
         return None
+    if payment.booking_id != booking.pk:
+        raise InvalidTransition("This payment is not one of this booking's.")
     return refund_request(payment=payment, amount=amount, reason=reason)
 
 

@@ -47,7 +47,7 @@ class BasketLine:
         parts = str(value).split(":")
         if len(parts) == 2:
             parts.append("")
-        if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        if len(parts) != 3 or not parts[0].isdecimal() or not parts[1].isdecimal():
             raise BasketLineInvalid(_("That room choice isn't valid any more: please choose the room again."))
         return cls.build(rate_plan_id=int(parts[0]), adults=int(parts[1]), ages=parts[2])
 
@@ -58,7 +58,7 @@ class BasketLine:
             pieces = [p for p in ages.replace(";", ",").replace(" ", ",").split(",") if p]
         else:
             pieces = [str(a) for a in ages]
-        if any(not p.isdigit() or int(p) > MAX_AGE for p in pieces):
+        if any(not p.isdecimal() or int(p) > MAX_AGE for p in pieces):
             raise BasketLineInvalid(_("Ages are whole numbers from 0 to 17, separated by commas (e.g. 4, 9)."))
         if len(pieces) > 10:
             raise BasketLineInvalid(_("At most 10 children in a room."))

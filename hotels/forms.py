@@ -79,7 +79,7 @@ def parse_ages(text: str) -> list[int]:
     for part in text.replace(";", ",").replace(" ", ",").split(","):
         if not part:
             continue
-        if not part.isdigit() or int(part) > 17:
+        if not (part.isascii() and part.isdigit()) or int(part) > 17:
             raise forms.ValidationError(_("Ages are whole numbers from 0 to 17, separated by commas (e.g. 4, 9)."))
         ages.append(int(part))
     if len(ages) > 10:

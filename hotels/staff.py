@@ -181,11 +181,11 @@ class HotelListFilter(admin.SimpleListFilter):
             return choices
         # Too many to list: offer only the chosen one (reached from the hotel's page), so the filter still applies.
         value = self.value()
-        return [(h.pk, h.name) for h in hotels.filter(pk=int(value))] if value and str(value).isdigit() else []
+        return [(h.pk, h.name) for h in hotels.filter(pk=int(value))] if value and str(value).isdecimal() else []
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value and str(value).isdigit():
+        if value and str(value).isdecimal():
             return queryset.filter(**{f"{self.hotel_path}_id" if self.hotel_path else "pk": int(value)})
         return queryset
 

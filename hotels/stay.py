@@ -64,7 +64,7 @@ def parse_party(text: str) -> tuple[RoomParty, ...]:
     party = []
     for number, room in enumerate(rooms, start=1):
         numbers = [part for part in re.split(r"[+,\s]+", room) if part]
-        if not numbers or not all(part.isdigit() and len(part) <= 3 for part in numbers):
+        if not numbers or not all(part.isdecimal() and len(part) <= 3 for part in numbers):
             raise PartyError(
                 _("Room %(number)s: give the adults, then each child's age, e.g. 2 + 4, 9.") % {"number": number}
             )

@@ -148,9 +148,9 @@ def _basket_url(hotel, stay, lines) -> str:
 def _basket_add(request, hotel, lines) -> tuple[BasketLine | None, str]:
     """The room the guest asked to add (``add_plan``, ``add_adults``, ``add_ages``), or why it can't be added."""
     plan_id, adults = request.GET.get("add_plan", ""), request.GET.get("add_adults", "")
-    if not plan_id.isdigit():
+    if not plan_id.isdecimal():
         return None, ""
-    if not adults.isdigit():
+    if not adults.isdecimal():
         return None, _("Say how many adults will stay in this room.")
     if len(lines) >= settings.BOOKING_MAX_ROOMS:
         return None, _("You can book up to %(count)d rooms at once.") % {"count": settings.BOOKING_MAX_ROOMS}
@@ -204,7 +204,7 @@ def hotel_detail(request, slug):
             line, add_error = _basket_add(request, hotel, lines)
             if line is not None:
                 return redirect(_basket_url(hotel, stay, [*lines, line]))
-        if request.GET.get("remove", "").isdigit():
+        if request.GET.get("remove", "").isdecimal():
             index = int(request.GET["remove"])
             return redirect(_basket_url(hotel, stay, [line for i, line in enumerate(lines) if i != index]))
         offers = hotel_offers(hotel=hotel, stay=stay)

@@ -145,11 +145,19 @@ def payment_start(*, booking: Booking, return_url: str, webhook_url: str | None)
 
 
 def change_payment_start(
-    *, booking: Booking, amount: Decimal, idempotency_key: str, return_url: str, webhook_url: str | None
+    *,
+    booking: Booking,
+    amount: Decimal,
+    idempotency_key: str,
+    return_url: str,
+    webhook_url: str | None,
+    on_written=None,
 ) -> Payment:
     """Open a bank session for ``amount`` owed by a confirmed booking (the difference of a change, issue 17); the
-    Payment is written under ``idempotency_key`` once, so a second call reuses it and its session. Raises
-    :class:`PaymentError` when the bank can't be reached (nothing is charged then)."""
+    Payment is written under ``idempotency_key`` once, so a second call reuses it and its session. ``on_written``
+    (the caller's check and link) runs with the payment under the booking's lock, in the transaction that writes
+    it, before the bank is asked; what it raises leaves nothing written. Raises :class:`PaymentError` when the
+    bank can't be reached (nothing is charged then)."""
     with transaction.atomic():
         Booking.objects.select_for_update().filter(pk=booking.pk).values_list("pk", flat=True).get()
         payment, _ = Payment.objects.get_or_create(
@@ -162,6 +170,8 @@ def change_payment_start(
                 "currency": booking.currency,
             },
         )
+        if on_written is not None:
+            on_written(payment)
         if payment.bank_redirect_url:
             return payment
     try:

@@ -119,7 +119,7 @@ class SupplierClient:
     @staticmethod
     def _busy(answer: Answer) -> SupplierBusy:
         retry_after = answer.headers.get("Retry-After", "")
-        seconds = int(retry_after) if retry_after.isdigit() else settings.SUPPLIER_BACKOFF_SECONDS
+        seconds = int(retry_after) if retry_after.isdecimal() else settings.SUPPLIER_BACKOFF_SECONDS
         seconds = max(1, min(seconds, settings.SUPPLIER_BACKOFF_MAX_SECONDS))
         return SupplierBusy(f"HTTP 429: backing off for {seconds} s", retry_after=seconds)
 

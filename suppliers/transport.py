@@ -105,7 +105,7 @@ def fetch(session: requests.Session, method: str, url: str, *, deadline: float, 
         if 300 <= response.status_code < 400:
             raise TransportError(f"HTTP {response.status_code} redirect to elsewhere: not followed")
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
+        if declared.isdecimal() and int(declared) > max_bytes:
             raise TransportError(f"answer of {declared} bytes, over the {max_bytes} limit")
         body = bytearray()
         for chunk in response.iter_content(CHUNK_BYTES):

@@ -54,7 +54,7 @@ class AgesField(serializers.Field):
             self.fail("invalid")
         ages = []
         for age in data:
-            if isinstance(age, bool) or not isinstance(age, int | str) or not str(age).isdigit():
+            if isinstance(age, bool) or not isinstance(age, int | str) or not str(age).isdecimal():
                 self.fail("invalid")
             if not 0 <= int(age) <= 17:
                 self.fail("invalid")

@@ -144,6 +144,10 @@ def test_results_page_shows_total_with_added_taxes(client):
         ({"party": "2;" * 9}, "At most 8 rooms per search."),
         ({"party": "2; 1 + 30"}, "Room 2: children&#x27;s ages are whole numbers from 0 to 17."),
         ({"party": "two adults"}, "Room 1: give the adults, then each child&#x27;s age"),
+        # digits to str.isdigit() that int() refuses, and digits of other scripts: a message, never a 500
+        ({"children": 1, "children_ages": "²"}, "Ages are whole numbers from 0 to 17"),
+        ({"children": 1, "children_ages": "٣"}, "Ages are whole numbers from 0 to 17"),
+        ({"party": "2; 1 + ²"}, "Room 2"),
         ({"party": "2; 1+7", "check_out": future(5).isoformat()}, "Check-out must be after check-in."),
     ],
 )

@@ -610,7 +610,8 @@ def test_the_audit_finds_an_overdue_balance_and_a_double_charge(bank):
         idempotency_key="planted",
     )
     checks = {f.check for f in books_findings()}
-    assert checks == {"double_charge", "paid_payment"}  # charged twice, and the second one is not refunded
+    # charged twice, the second one not refunded, and not in the ledger (it was planted, not settled)
+    assert checks == {"double_charge", "paid_payment", "ledger"}
     twice.delete()
     assert books_findings() == []
 
