@@ -350,7 +350,7 @@ def booking_change_payment_start(*, change: BookingChange, return_url: str, webh
             current.payment = payment
             current.save(update_fields=["payment"])
         elif current.payment_id != payment.pk:
-            raise InvalidTransition("This change has another payment.")
+            raise InvalidTransition(gettext("This change has another payment."))
 
     if change.status != BookingChange.Status.PENDING_PAYMENT:
         raise InvalidTransition(gettext("This change is not waiting for payment any more."))
@@ -455,7 +455,7 @@ def booking_refund(
     if payment is None:
         return None
     if payment.booking_id != booking.pk:
-        raise InvalidTransition("This payment is not one of this booking's.")
+        raise InvalidTransition(gettext("This payment is not one of this booking's."))
     return refund_request(payment=payment, amount=amount, reason=reason)
 
 
@@ -607,7 +607,7 @@ def payment_outcome_apply(*, payment: Payment, outcome: PaymentStatus) -> Paymen
             )
             try:
                 if paid_before:
-                    raise InvalidTransition("This booking was already paid by another payment.")
+                    raise InvalidTransition(gettext("This booking was already paid by another payment."))
                 with transaction.atomic():
                     note = (
                         f"paid, bank transaction {payment.bank_transaction_id}"
