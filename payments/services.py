@@ -160,7 +160,7 @@ def change_payment_start(
     bank can't be reached (nothing is charged then)."""
     with transaction.atomic():
         Booking.objects.select_for_update().filter(pk=booking.pk).values_list("pk", flat=True).get()
-        payment, _ = Payment.objects.get_or_create(
+        payment, _created = Payment.objects.get_or_create(
             idempotency_key=idempotency_key,
             defaults={
                 "booking": booking,
