@@ -211,6 +211,53 @@ def ledger_cancellation_record(*, booking, actor_kind="system", actor=None, chan
     return written
 
 
+def ledger_no_show_record(*, booking, fee: Decimal, actor_kind="staff", actor=None, channel="") -> list[LedgerEntry]:
+    """A no-show: the stay was not given, so its charges are taken back (per VAT component, as a cancellation's
+    are) and the no-show fee is charged instead, in the transaction that marks the booking. The fee is what the
+    policy keeps at arrival, and never less than what the guest has paid (nothing is refunded for a no-show), so
+    the balance due is exactly what is left to charge to the saved card. Written once (deterministic keys)."""
+    stay = (
+        booking.ledger_entries.filter(kind=Kind.CHARGE, category__in=STAY_CATEGORIES)
+        .values("tax_component")
+        .annotate(total=Sum("amount"))
+        .order_by("tax_component")
+    )
+    written = []
+    for row in stay:
+        if row["total"] == 0:
+            continue
+        entry = _write(
+            booking,
+            key=f"{booking.reference}:no_show:stay:{row['tax_component'] or 'none'}",
+            kind=Kind.CHARGE,
+            category=Category.STAY_CANCELLED,
+            description=_("Stay not taken (no-show)"),
+            amount=-row["total"],
+            tax_component=row["tax_component"],
+            actor_kind=actor_kind,
+            actor=actor,
+            channel=channel,
+        )
+        if entry:
+            written.append(entry)
+    if written and fee > 0:
+        entry = _write(
+            booking,
+            key=f"{booking.reference}:no_show_fee",
+            kind=Kind.CHARGE,
+            category=Category.NO_SHOW_FEE,
+            description=_("No-show fee"),
+            amount=fee,
+            tax_component="room",
+            actor_kind=actor_kind,
+            actor=actor,
+            channel=channel,
+        )
+        if entry:
+            written.append(entry)
+    return written
+
+
 def ledger_charge_add(
     *,
     booking,

@@ -264,6 +264,27 @@ def _payment_settle(
     payment.save()
     if status == Payment.Status.PAID:
         ledger_payment_record(payment=payment)  # the booking's ledger, in the same transaction
+        _payment_documents(payment)
+
+
+def _payment_documents(payment: Payment) -> None:
+    """What a paid payment's documents are, written in the transaction that settles it (the outbox): the invoice
+    sync (an advance invoice for a deposit, the final invoice for a balance, the invoice of a fee) and, for a
+    payment after the checkout (a balance, a fee, a change's difference), its own PDF receipt."""
+    from bookings.models import BookingEffect
+    from bookings.outbox import effect_write
+
+    booking = payment.booking
+    effect_write(
+        booking=booking, kind=BookingEffect.Kind.INVOICE, key=f"{booking.reference}:paid:invoice:payment-{payment.pk}"
+    )
+    if payment.kind in Payment.LATER_KINDS:
+        effect_write(
+            booking=booking,
+            kind=BookingEffect.Kind.RECEIPT,
+            key=f"{booking.reference}:paid:receipt:payment-{payment.pk}",
+            payload={"payment": payment.pk},
+        )
 
 
 def payment_status_fetch(*, payment: Payment) -> PaymentStatus | None:

@@ -36,7 +36,7 @@ def test_a_paid_deposit_gets_an_advance_invoice_and_the_final_invoice_deducts_it
     [advance] = invoices(booking)
     assert (advance.kind, advance.total, advance.number) == ("invoice", Decimal("108.00"), advance.number)
     assert advance.lines[0]["category"] == "advance"
-    assert advance.vat_breakdown == [{"rate": "10", "net": "98.18", "vat": "9.82", "gross": "108.00"}]
+    assert advance.vat_breakdown == [{"rate": "10.00", "net": "98.18", "vat": "9.82", "gross": "108.00"}]
 
     run_charges(at=ScheduledCharge.objects.get().due_at)
     advance_again, final = invoices(booking)
