@@ -645,15 +645,16 @@ def _balance_schedule(booking: Booking) -> ScheduledCharge | None:
     transaction)."""
     from datetime import datetime
 
-    from hotels.payment_terms import payment_terms_of
+    from hotels.payment_terms import payment_terms_card_balance, payment_terms_of
 
     terms = payment_terms_of(booking)
-    if terms["due_later_by"] != "card" or Decimal(terms["due_later"]) <= 0:
+    amount = payment_terms_card_balance(terms)  # a room line paid at the hotel is not charged to the card
+    if amount <= 0 or not terms["due_later_at"]:
         return None
     return scheduled_charge_create(
         booking=booking,
         purpose=Payment.Kind.BALANCE,
-        amount=Decimal(terms["due_later"]),
+        amount=amount,
         due_at=datetime.fromisoformat(terms["due_later_at"]),
     )
 
