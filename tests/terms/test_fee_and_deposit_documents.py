@@ -12,6 +12,7 @@ from bookings import workflow
 from hotels.models import HotelTax
 from payments.ledger import booking_balance
 from payments.models import Invoice, LedgerEntry, ScheduledCharge
+from tests.invoices.test_unicode_pdf import pdf_text, words
 from tests.payments.test_payment_terms import booked, deposit_room, room, run_charges
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited")]
@@ -31,7 +32,7 @@ def invoices(booking):
     return list(Invoice.objects.filter(booking=booking).order_by("issued_at", "id"))
 
 
-def test_a_paid_deposit_gets_an_advance_invoice_and_the_final_invoice_deducts_it(bank):
+def test_a_paid_deposit_gets_an_advance_invoice_and_the_final_invoice_deducts_it(bank, tmp_path):
     booking = paid(with_vat(deposit_room()))  # 30 % of 360.00 now, 252.00 a week before arrival
     [advance] = invoices(booking)
     assert (advance.kind, advance.total, advance.number) == ("invoice", Decimal("108.00"), advance.number)
@@ -47,6 +48,11 @@ def test_a_paid_deposit_gets_an_advance_invoice_and_the_final_invoice_deducts_it
     assert sum(Decimal(r["gross"]) for r in final.vat_breakdown) == Decimal("252.00")
     assert final.sequence == advance.sequence + 1  # one gap-free series
     assert sum(d.signed_total for d in invoices(booking)) == booking_balance(booking).charged == Decimal("360.00")
+    advance_pdf = words(pdf_text(bytes(advance.pdf), tmp_path, "advance-invoice"))
+    assert "Advance invoice" in advance_pdf and "Advance payment (deposit)" in advance_pdf and "108.00" in advance_pdf
+    final_pdf = words(pdf_text(bytes(final.pdf), tmp_path, "final-invoice"))
+    assert "Final invoice" in final_pdf and f"Less advance invoice {advance.number}" in final_pdf
+    assert "−€108.00" in final_pdf and "€252.00" in final_pdf
 
 
 def test_cancelling_after_the_deposit_credits_the_advance_invoice(bank):
@@ -85,3 +91,18 @@ def test_a_late_cancellation_fee_is_charged_and_invoiced(bank):
     [invoice] = invoices(booking)
     assert invoice.total == Decimal("360.00")
     assert run_charges(at=timezone.now() + timedelta(days=1)) == 0
+
+
+def test_a_full_refund_after_the_final_invoice_credits_each_invoice_for_what_it_invoiced(bank):
+    booking = paid(with_vat(deposit_room()))
+    run_charges(at=ScheduledCharge.objects.get().due_at)
+    advance, final = invoices(booking)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        workflow.booking_cancel(booking=booking, actor_kind="customer")  # still free: 360.00 back
+    credits = [d for d in invoices(booking) if d.kind == "credit_note"]
+    assert sorted((c.corrects.number, c.total) for c in credits) == [
+        (advance.number, Decimal("108.00")),
+        (final.number, Decimal("252.00")),
+    ]
+    assert [c.sequence for c in sorted(credits, key=lambda c: c.sequence)] == [1, 2]  # their own gap-free series
+    assert sum(d.signed_total for d in invoices(booking)) == booking_balance(booking).charged == Decimal("0.00")
