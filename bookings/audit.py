@@ -294,7 +294,9 @@ def books_findings(*, now=None) -> list[Finding]:
     for reference, subject, recorded, entry in _rows(LEDGER_PAYMENTS_SQL):
         findings.append(Finding("ledger", f"{reference}, {subject}", f"recorded {recorded}; the ledger says {entry}"))
     for reference, subject, recorded, entry in _rows(FEES_SQL):
-        findings.append(Finding("ledger_fees", f"{reference}, {subject}", f"charged {recorded}; the ledger says {entry}"))
+        findings.append(
+            Finding("ledger_fees", f"{reference}, {subject}", f"charged {recorded}; the ledger says {entry}")
+        )
     for reference, total, lines_total, lines, held, lines_held in _rows(LINES_SQL):
         findings.append(
             Finding(

@@ -477,7 +477,9 @@ def booking_pending_create(
                 currency=line.snapshot["currency"],
                 total=line.total,
                 price_snapshot=(
-                    {**line.snapshot, "payment_terms": terms["lines"][position - 1]} if "lines" in terms else line.snapshot
+                    {**line.snapshot, "payment_terms": terms["lines"][position - 1]}
+                    if "lines" in terms
+                    else line.snapshot
                 ),
                 cancellation_policy=line.policy,
                 nights_held=nights_held,

@@ -42,7 +42,6 @@ from payments.services import (
     booking_paid_net,
     booking_payment_paid,
     payment_start,
-    refundable_amount,
 )
 
 from . import workflow

@@ -31,8 +31,8 @@ from notifications.services import booking_change_emails, booking_emails_for_eve
 from payments.gateways.base import PaymentStatus
 from payments.invoices import invoice_documents_sync
 from payments.ledger import (
-    ledger_cancellation_record,
     booking_balance,
+    ledger_cancellation_record,
     ledger_charge_add,
     ledger_no_show_record,
     ledger_offline_payment_record,

@@ -60,7 +60,9 @@ def booking_payment_terms(booking) -> dict:
         "due_later_at": terms["due_later_at"],
         "due_later_by": terms["due_later_by"],
         "card_saved": terms["card_saved"],
-        "due_later_card": terms.get("due_later_card", terms["due_later"] if terms["due_later_by"] == "card" else "0.00"),
+        "due_later_card": terms.get(
+            "due_later_card", terms["due_later"] if terms["due_later_by"] == "card" else "0.00"
+        ),
         "due_at_hotel": terms.get("due_at_hotel", terms["due_later"] if terms["due_later_by"] == "hotel" else "0.00"),
         "paid": str(balance.paid_net),
         "balance_due": str(balance.due),

@@ -26,8 +26,11 @@ pytestmark = [
 
 
 def booked_by(customer, rt, *, language="en", first_name=None):
-    guest = GUEST if first_name is None else GUEST.__class__(first_name=first_name, last_name="Παπαδοπούλου",
-                                                              email=GUEST.email)
+    guest = (
+        GUEST
+        if first_name is None
+        else GUEST.__class__(first_name=first_name, last_name="Παπαδοπούλου", email=GUEST.email)
+    )
     booking = booking_hold(room_type=rt, stay=stay(), guest=guest, customer=customer)
     booking.language = language
     booking.save(update_fields=["language"])

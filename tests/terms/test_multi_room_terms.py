@@ -10,9 +10,8 @@ from django.urls import reverse
 
 from bookings.models import Booking
 from payments.models import ScheduledCharge
-from tests.factories import RoomTypeFactory, future, open_nights, standard_plan
-
 from tests.bookings.test_flow import GUEST, come_back, pay_at_bank
+from tests.factories import RoomTypeFactory, future, open_nights, standard_plan
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited")]
 PASSWORD = {"password1": "un-guessable 42!", "password2": "un-guessable 42!"}
@@ -59,7 +58,12 @@ def test_each_room_pays_under_its_own_plan_and_the_button_says_what_is_paid_now(
 
     booking = Booking.objects.get()
     terms = booking.price_snapshot["payment_terms"]
-    assert (terms["kind"], terms["total"], terms["due_now"], terms["due_later"]) == ("mixed", "660.00", "260.00", "400.00")
+    assert (terms["kind"], terms["total"], terms["due_now"], terms["due_later"]) == (
+        "mixed",
+        "660.00",
+        "260.00",
+        "400.00",
+    )
     assert (terms["due_later_card"], terms["due_at_hotel"]) == ("100.00", "300.00")
     assert [(t["position"], t["kind"], t["due_now"]) for t in terms["lines"]] == [
         (1, "deposit", "100.00"),

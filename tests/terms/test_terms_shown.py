@@ -15,8 +15,6 @@ from tests.payments.test_payment_terms import ARRIVAL, deposit_room, run_charges
 from tests.payments.test_payment_terms import room as terms_room
 from tests.terms.test_later_receipts import booked_by
 
-from tests.api.conftest import api, partner, room  # noqa: E402, F401 - the API's fixtures
-
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited")]
 
 
