@@ -199,7 +199,7 @@ ADVANCE, DEDUCTION = "advance", "advance_deduction"
 
 def is_advance(document: Invoice) -> bool:
     """An advance invoice: a deposit (or another payment made before the stay is paid in full) invoiced when paid."""
-    return document.kind == Invoice.Kind.INVOICE and any(line.get("category") == ADVANCE for line in document.lines)
+    return document.is_advance
 
 
 def _by_component(lines) -> dict[str, Decimal]:

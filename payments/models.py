@@ -420,6 +420,11 @@ class Invoice(models.Model):
     def signed_total(self):
         return self.total if self.kind == self.Kind.INVOICE else -self.total
 
+    @property
+    def is_advance(self) -> bool:
+        """An advance invoice: a deposit invoiced when paid, deducted by the booking's final invoice."""
+        return self.kind == self.Kind.INVOICE and any(line.get("category") == "advance" for line in self.lines)
+
 
 class PaymentReceipt(models.Model):
     """The receipt of one payment taken after the checkout (a balance, a fee, a change's difference) or of one
