@@ -37,6 +37,19 @@ def receipt_render(*, booking: Booking, number: str, issued_at, payment: Payment
             raise ReceiptError(str(exc)) from exc
 
 
+def _sequence_locked(year: int) -> ReceiptSequence:
+    """The year's receipt counter (one series for booking receipts and later payments' and refunds' receipts),
+    locked until the caller's transaction ends, so a receipt not issued after all gives its number back."""
+    ReceiptSequence.objects.get_or_create(year=year)
+    return ReceiptSequence.objects.select_for_update().get(year=year)
+
+
+def _number_take(sequence: ReceiptSequence) -> str:
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return f"R{sequence.year}-{sequence.last_number:06d}"
+
+
 def receipt_issue(*, booking: Booking) -> Receipt:
     """Issue the booking's receipt once; later calls return the same receipt, so a later price change never
     alters it. The number comes from a per-year counter row locked for the transaction, so numbers never skip."""
@@ -49,13 +62,10 @@ def receipt_issue(*, booking: Booking) -> Receipt:
     year = issued_at.year
     try:
         with transaction.atomic():
-            ReceiptSequence.objects.get_or_create(year=year)
-            sequence = ReceiptSequence.objects.select_for_update().get(year=year)
+            sequence = _sequence_locked(year)
             if Receipt.objects.filter(booking=booking).exists():  # issued while we waited for the lock
                 return Receipt.objects.get(booking=booking)
-            sequence.last_number += 1
-            sequence.save(update_fields=["last_number"])
-            number = f"R{year}-{sequence.last_number:06d}"
+            number = _number_take(sequence)
             pdf = receipt_render(booking=booking, number=number, issued_at=issued_at, payment=payment)
             return Receipt.objects.create(
                 booking=booking, year=year, sequence=sequence.last_number, number=number, issued_at=issued_at, pdf=pdf
@@ -83,14 +93,11 @@ def payment_receipt_issue(*, payment: Payment | None = None, refund: Refund | No
     year = issued_at.year
     try:
         with transaction.atomic():
-            ReceiptSequence.objects.get_or_create(year=year)
-            sequence = ReceiptSequence.objects.select_for_update().get(year=year)
+            sequence = _sequence_locked(year)
             existing = PaymentReceipt.objects.filter(**subject).first()
             if existing:  # issued while we waited for the lock
                 return existing
-            sequence.last_number += 1
-            sequence.save(update_fields=["last_number"])
-            number = f"R{year}-{sequence.last_number:06d}"
+            number = _number_take(sequence)
             with translation.override(booking.language or None):
                 try:
                     pdf = pdf_render(

@@ -306,7 +306,7 @@ class UpcomingChargeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["scheduled", "charging"])
 
 
-class BookingPaymentTermsSerializer(serializers.Serializer):
+class BookingPaymentTermsSerializer(PaymentTermsSerializer):
     """A booking's payment terms as agreed when it was booked (each room on its own rate plan's terms, added up),
     with what its ledger says today and what its saved card will still be charged."""
 
@@ -314,16 +314,6 @@ class BookingPaymentTermsSerializer(serializers.Serializer):
         choices=["prepay", "deposit", "guarantee", "at_hotel", "mixed"],
         help_text="As for an offer; mixed: rooms booked under different terms (the amounts are their sums).",
     )
-    currency = serializers.CharField()
-    total = serializers.DecimalField(max_digits=12, decimal_places=2)
-    due_now = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="Paid when the booking was made.")
-    due_later = serializers.DecimalField(max_digits=12, decimal_places=2)
-    due_later_at = serializers.CharField(
-        allow_null=True,
-        help_text="When the balance is charged to the saved card: ISO 8601 with the hotel's UTC offset.",
-    )
-    due_later_by = serializers.ChoiceField(choices=["card", "hotel", ""])
-    card_saved = serializers.BooleanField()
     due_later_card = serializers.DecimalField(
         max_digits=12, decimal_places=2, help_text="The part of due_later charged to the saved card at due_later_at."
     )
