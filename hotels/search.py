@@ -19,6 +19,18 @@ from .stay import RoomParty, Stay
 SORTS = ("price", "stars", "name")
 
 
+# Which of a city's hotels a search may show (the filters both searches below share): the stars and amenities
+# the guest asked for, and a partner's own list of hotels.
+HOTEL_FILTERS_SQL = """
+  AND (%(stars)s::int[] IS NULL OR h.stars = ANY(%(stars)s::int[]))
+  AND (%(hotel_ids)s::bigint[] IS NULL OR h.id = ANY(%(hotel_ids)s::bigint[]))
+  AND (%(amenities)s::text[] IS NULL OR h.id IN (
+        SELECT ha.hotel_id FROM hotels_hotel_amenities AS ha JOIN hotels_amenity AS a ON a.id = ha.amenity_id
+        WHERE a.code = ANY(%(amenities)s::text[]) GROUP BY ha.hotel_id
+        HAVING COUNT(DISTINCT a.code) = cardinality(%(amenities)s::text[])))
+"""
+
+
 # The results page's query, in SQL because the ORM can't express its shape. Every hotel of the city must be priced
 # to sort by price, so the work is: for each of the city's hotels (~200 in the benchmark catalogue), for each room
 # type that fits the party, for each of its active rate plans, aggregate the stay's nights with an index scan of
@@ -98,17 +110,14 @@ CROSS JOIN LATERAL (
     WHERE t.hotel_id = h.id AND NOT t.included_in_price
 ) AS priced
 WHERE h.city = %(city)s AND h.is_active AND best.best_total IS NOT NULL
-  AND (%(stars)s::int[] IS NULL OR h.stars = ANY(%(stars)s::int[]))
-  AND (%(hotel_ids)s::bigint[] IS NULL OR h.id = ANY(%(hotel_ids)s::bigint[]))
-  AND (%(amenities)s::text[] IS NULL OR h.id IN (
-        SELECT ha.hotel_id FROM hotels_hotel_amenities AS ha JOIN hotels_amenity AS a ON a.id = ha.amenity_id
-        WHERE a.code = ANY(%(amenities)s::text[]) GROUP BY ha.hotel_id
-        HAVING COUNT(DISTINCT a.code) = cardinality(%(amenities)s::text[])))
+  -- hotel filters
   AND (%(min_total)s::numeric IS NULL OR priced.grand_total >= %(min_total)s::numeric)
   AND (%(max_total)s::numeric IS NULL OR priced.grand_total <= %(max_total)s::numeric)
 ORDER BY {order}
 LIMIT %(limit)s OFFSET %(offset)s
 """
+
+SEARCH_SQL = SEARCH_SQL.replace("  -- hotel filters\n", HOTEL_FILTERS_SQL.lstrip("\n"))
 
 ORDERS = {
     "price": "priced.grand_total, h.name, h.id",
@@ -188,13 +197,9 @@ CROSS JOIN LATERAL (
     WHERE t.hotel_id = h.id AND NOT t.included_in_price
 ) AS priced
 WHERE h.city = %(city)s AND h.is_active AND best.line_total IS NOT NULL
-  AND (%(stars)s::int[] IS NULL OR h.stars = ANY(%(stars)s::int[]))
-  AND (%(hotel_ids)s::bigint[] IS NULL OR h.id = ANY(%(hotel_ids)s::bigint[]))
-  AND (%(amenities)s::text[] IS NULL OR h.id IN (
-        SELECT ha.hotel_id FROM hotels_hotel_amenities AS ha JOIN hotels_amenity AS a ON a.id = ha.amenity_id
-        WHERE a.code = ANY(%(amenities)s::text[]) GROUP BY ha.hotel_id
-        HAVING COUNT(DISTINCT a.code) = cardinality(%(amenities)s::text[])))
+  -- hotel filters
 """
+PARTY_SEARCH_SQL = PARTY_SEARCH_SQL.replace("  -- hotel filters\n", HOTEL_FILTERS_SQL.lstrip("\n"))
 
 
 class PartyLine(NamedTuple):
