@@ -14,7 +14,7 @@ from bookings import workflow
 from bookings.services import booking_hold
 from payments.models import PaymentReceipt, ScheduledCharge
 from payments.services import payment_start
-from tests.factories import UserFactory
+from tests.factories import UserFactory, future
 from tests.invoices.test_unicode_pdf import pdf_text, words
 from tests.payments.test_payment_terms import GUEST, deposit_room, pay_at_bank, room, run_charges, stay
 
@@ -102,3 +102,19 @@ def test_a_no_show_fee_receipt_is_attached_to_the_charge_email(bank, tmp_path):
     assert "No-show fee" in text and "120.00" in text
     assert PaymentReceipt.objects.filter(payment=fee).count() == 1
     assert fee.amount == Decimal("120.00")
+
+
+def test_a_changes_difference_paid_later_gets_its_pdf_receipt_by_email(bank, tmp_path):
+    from tests.bookings.test_modify import WEB, pay_change, sell, two_types
+
+    double, twin = two_types()
+    booking = sell(double, twin)
+    mail.outbox.clear()
+    change = workflow.booking_modify(booking=booking, check_out=future(13), **WEB)
+    payment = pay_change(change)
+    assert (payment.kind, payment.status, payment.amount) == ("change_difference", "paid", Decimal("180.00"))
+    receipt = PaymentReceipt.objects.get(payment=payment)
+    [message] = [m for m in mail.outbox if "Receipt for your payment" in m.subject]
+    assert message.to == ["ada@example.com"] and receipt.number in message.body
+    text = words(pdf_text(attachment(message), tmp_path, "change"))
+    assert "Change difference" in text and "180.00" in text and receipt.number in text
