@@ -84,3 +84,14 @@ def test_the_schema_documents_the_bookings_payment_terms(client):
     assert schema["components"]["schemas"]["Booking"]["properties"]["payment_terms"]["allOf"][0]["$ref"].endswith(
         "/BookingPaymentTerms"
     )
+
+
+def test_a_held_deposit_bookings_page_asks_for_the_deposit(client, bank):
+    from bookings.services import booking_hold
+    from tests.payments.test_payment_terms import GUEST, stay
+
+    customer = UserFactory()
+    booking = booking_hold(room_type=deposit_room(), stay=stay(), guest=GUEST, customer=customer)
+    client.force_login(customer)
+    detail = page(client, booking.get_absolute_url())
+    assert "Pay €108.00" in detail and "Pay €360.00" not in detail
