@@ -10,6 +10,10 @@ says later::
 ``due_later_by`` says who collects the rest: ``card`` (we charge the saved card at ``due_later_at``), ``hotel``
 (the guest pays at the hotel) or ``""`` (nothing is left). A deposit whose balance date has passed already when
 the booking is made is due in full now.
+
+A booking of several rooms pays each room under its own plan's terms: :func:`payment_terms_combine` adds the lines'
+terms up (``kind`` ``mixed`` when they differ, ``due_later_card`` and ``due_at_hotel`` saying who collects what is
+left) and keeps each line's in ``lines``.
 """
 
 from datetime import datetime, timedelta
