@@ -26,7 +26,7 @@ from payments.admin import InvoiceInline, LedgerEntryInline
 from payments.models import Payment, Refund
 from payments.services import PaymentError
 
-from . import admin_views, workflow
+from . import admin_views, settle_views, workflow
 from .exceptions import BookingError
 from .models import Booking, BookingEffect, BookingStatusChange, BooksAudit, OfflinePayment, RoomLine
 from .outbox import effect_retry_now
@@ -432,6 +432,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             context["can_refund"] = staff_can(request.user, "bookings.refund_booking", obj.hotel_id)
             context["can_download_receipt"] = staff_can(request.user, PRICES, obj.hotel_id)
         if obj is not None:
+            context.update(settle_views.settlement_context(request, obj))
             context["can_change_stay"] = obj.status == Booking.Status.CONFIRMED and staff_can(
                 request.user, "bookings.change_booking", obj.hotel_id
             )
@@ -519,6 +520,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
                 name="bookings_booking_refund",
             ),
             path("<int:booking_id>/receipt/", view(admin_views.receipt_download), name="bookings_booking_receipt"),
+            path("<int:booking_id>/settle/", view(settle_views.booking_settle), name="bookings_booking_settle"),
             path(
                 "<int:booking_id>/change-stay/",
                 view(StaffBookingChangeView.as_view(model_admin=self)),
