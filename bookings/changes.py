@@ -364,11 +364,13 @@ def booking_modify(
     actor=None,
     channel: str,
     wait_for_payment: bool = False,
+    hold_minutes: int | None = None,
 ) -> BookingChange:
     """Change a confirmed booking as :func:`booking_change_quote` prices it, under the booking's lock, in one
     transaction. With ``wait_for_payment`` and a change that costs more, the change waits for the difference
     (``pending_payment``: its new nights are taken now, the booking is unchanged until
-    :func:`booking_change_complete`); otherwise it is applied at once. Raises as the quote, and
+    :func:`booking_change_complete`; its nights are held for ``hold_minutes``, by default the website's hold);
+    otherwise it is applied at once. Raises as the quote, and
     :class:`PriceChanged` when ``expected_total`` is not the new total; on every error nothing has changed."""
     with transaction.atomic():
         booking = Booking.objects.select_for_update().select_related("hotel").get(pk=booking.pk)
@@ -407,7 +409,7 @@ def booking_modify(
             raise _sold_out(RoomType.objects.get(pk=exc.room_type_id), exc) from exc
         if waits:
             change.status = BookingChange.Status.PENDING_PAYMENT
-            change.hold_expires_at = timezone.now() + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+            change.hold_expires_at = timezone.now() + timedelta(minutes=hold_minutes or settings.BOOKING_HOLD_MINUTES)
             change.save()
             return change
         _plan_write(booking, quote.plan)

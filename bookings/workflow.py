@@ -269,6 +269,7 @@ def booking_modify(
     actor_kind: str,
     actor=None,
     channel: str,
+    hold_minutes: int | None = None,
 ) -> BookingChange:
     """Change the dates and/or rooms of a confirmed booking (``changes.booking_modify``) and settle the
     difference: a booking paid by card pays more through the bank's hosted page (the change then waits,
@@ -289,6 +290,7 @@ def booking_modify(
             actor=actor,
             channel=channel,
             wait_for_payment=bool(paid),
+            hold_minutes=hold_minutes,
         )
         if change.status == BookingChange.Status.APPLIED:
             _change_settle(change, paid)
@@ -565,6 +567,35 @@ def payment_link_send(*, booking: Booking) -> Payment:
     )
     with transaction.atomic():
         kind = OutboundEmail.Kind.PAYMENT_LINK_GUEST
+        email_queue(
+            kind=kind,
+            recipient=booking.guest_email,
+            booking=booking,
+            dedupe_key=f"{kind}:{booking.reference}:{payment.idempotency_key}",
+        )
+    return payment
+
+
+def change_payment_link_send(*, change: BookingChange) -> Payment:
+    """A change made by staff waits for its difference: open the bank's page for it and e-mail its link to the
+    guest (in the booking's language), instead of showing the bank's page to the staff member. Sent once per
+    payment (asking again for the same open payment sends nothing new). Raises ``PaymentError`` (the bank can't
+    be reached: the change keeps its nights until its hold lapses) or ``InvalidTransition``."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from notifications.models import OutboundEmail
+    from notifications.services import email_queue
+    from payments.return_tokens import payment_return_url
+
+    booking = change.booking
+    payment = booking_change_payment_start(
+        change=change,
+        return_url=payment_return_url(booking.reference),
+        webhook_url=settings.SITE_URL + reverse("payments:webhook"),
+    )
+    with transaction.atomic():
+        kind = OutboundEmail.Kind.CHANGE_PAYMENT_LINK_GUEST
         email_queue(
             kind=kind,
             recipient=booking.guest_email,

@@ -277,7 +277,7 @@ def test_staff_change_dates_and_cancel_a_room_from_the_booking_page(client, two_
 
     family_line = booking.lines.get(room_type=family)
     cancel = client.get(url).context["cancel_quotes"]
-    penalty = dict((x.pk, p) for x, p in cancel)[family_line.pk]
+    penalty = {x.pk: p for x, p, token in cancel}[family_line.pk]
     with TestCase.captureOnCommitCallbacks(execute=True):
         client.post(url, {"cancel_line": family_line.pk, "quoted_penalty": str(penalty)})
     family_line.refresh_from_db()
