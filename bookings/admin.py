@@ -27,6 +27,7 @@ from payments.models import Payment, Refund
 from payments.services import PaymentError
 
 from . import admin_views, settle_views, workflow
+from .changes import change_waiting, change_waiting_for_bank
 from .exceptions import BookingError
 from .models import Booking, BookingEffect, BookingStatusChange, BooksAudit, OfflinePayment, RoomLine
 from .outbox import effect_retry_now
@@ -433,6 +434,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             context["can_download_receipt"] = staff_can(request.user, PRICES, obj.hotel_id)
         if obj is not None:
             context.update(settle_views.settlement_context(request, obj))
+            context["change_waiting_for_bank"] = change_waiting_for_bank(change_waiting(obj))
             context["can_change_stay"] = obj.status == Booking.Status.CONFIRMED and staff_can(
                 request.user, "bookings.change_booking", obj.hotel_id
             )

@@ -289,9 +289,7 @@ def books_findings(*, now=None) -> list[Finding]:
     for reference, subject, recorded, entry in _rows(LEDGER_PAYMENTS_SQL):
         findings.append(Finding("ledger", f"{reference}, {subject}", f"recorded {recorded}; the ledger says {entry}"))
     for reference, owed, received, promised in _rows(OFFLINE_SQL):
-        due = (
-            f"{received - owed} to pay back" if received > owed else f"{owed - received - promised} to collect"
-        )
+        due = f"{received - owed} to pay back" if received > owed else f"{owed - received - promised} to collect"
         findings.append(
             Finding(
                 "offline_payment",

@@ -217,7 +217,7 @@ def _modify(request, booking, *, check_in=None, check_out=None, rooms=()):
     try:
         quote = workflow.booking_change_quote(booking=booking, check_in=check_in, check_out=check_out, changes=rooms)
     except BookingError as exc:
-        return None, exc.message
+        return None, str(exc.message)  # a lazy message is text too, never a response
     if "confirm" not in request.POST:
         return quote, None
     try:
@@ -235,7 +235,7 @@ def _modify(request, booking, *, check_in=None, check_out=None, rooms=()):
         messages.warning(request, _("The price changed: %(msg)s Please check the new price.") % {"msg": exc.message})
         return _requote(booking, check_in, check_out, rooms)
     except (BookingError, PaymentError) as exc:
-        return None, exc.message
+        return None, str(exc.message)  # a lazy message is text too, never a response
     if change.status == BookingChange.Status.PENDING_PAYMENT:
         try:
             payment = workflow.booking_change_payment_start(
@@ -274,7 +274,7 @@ def _requote(booking, check_in, check_out, rooms):
             booking=booking, check_in=check_in, check_out=check_out, changes=rooms
         ), None
     except BookingError as exc:
-        return None, exc.message
+        return None, str(exc.message)  # a lazy message is text too, never a response
 
 
 def _quote_context(quote, booking) -> dict:

@@ -42,7 +42,9 @@ class DeskSettlementForm(forms.Form):
             (OfflinePayment.Method.PAY_AT_HOTEL, gettext_lazy("Pays at the hotel")),
         ],
     )
-    amount = forms.DecimalField(label=gettext_lazy("Amount"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2)
+    amount = forms.DecimalField(
+        label=gettext_lazy("Amount"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2
+    )
     reference = forms.CharField(
         label=gettext_lazy("Reference"),
         max_length=80,

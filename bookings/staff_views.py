@@ -331,7 +331,7 @@ class StaffBookingChangeView(TemplateView):
             messages.success(
                 request,
                 format_html(
-                    "{} <input type=\"text\" readonly size=\"60\" value=\"{}\" aria-label=\"{}\">",
+                    '{} <input type="text" readonly size="60" value="{}" aria-label="{}">',
                     _("The change waits for the guest's payment: payment link sent to %(email)s.")
                     % {"email": self.booking.guest_email},
                     payment.bank_redirect_url,

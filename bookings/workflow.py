@@ -385,14 +385,22 @@ def room_cancel(*, booking: Booking, line_id: int, actor_kind: str, actor=None, 
 
 
 def booking_changes_expire(*, now=None) -> int:
-    """Periodic (with the holds): give back the nights of changes whose difference was not paid in time."""
+    """Periodic (with the holds): give back the nights of changes whose difference was not paid in time. A change
+    whose payment is open at the bank is asked about first; one whose outcome the bank has not told us stays
+    waiting (``changes.booking_change_release`` never releases it on a guess) until ``payments_reconcile`` hears
+    the answer and applies or releases it."""
     from django.utils import timezone
 
     now = now or timezone.now()
     count = 0
     for change in BookingChange.objects.filter(
         status=BookingChange.Status.PENDING_PAYMENT, hold_expires_at__lt=now
-    ).only("pk", "booking_id"):
+    ).select_related("payment"):
+        payment = change.payment
+        if payment is not None and payment.status in (Payment.Status.PENDING, Payment.Status.UNKNOWN):
+            # the guest may have paid on the bank's page: ask before giving the nights back (paid: the change
+            # applies; no answer: the payment is unknown and the change keeps waiting for reconciliation)
+            payment_sync(payment=payment)
         if changes.booking_change_release(change=change).status == BookingChange.Status.EXPIRED:
             count += 1
     return count

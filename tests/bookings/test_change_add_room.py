@@ -8,7 +8,6 @@ from django.test import TestCase
 from django.urls import reverse
 
 from bookings.models import Booking
-from tests.factories import future
 
 from .test_flow import APPROVE, come_back, pay_at_bank
 from .test_rooms_flow import paid_two_rooms, sold, two_types  # noqa: F401

@@ -31,9 +31,7 @@ def stay_form(booking, nights_more=1):
     }
 
 
-def test_a_dearer_staff_change_of_a_card_booking_emails_the_guest_the_payment_link(
-    client, bank, two_hotels, manager_a
-):
+def test_a_dearer_staff_change_of_a_card_booking_emails_the_guest_the_payment_link(client, bank, two_hotels, manager_a):
     alpha = two_hotels[0]
     booking = paid_booking_at(alpha)
     booking.language = "fr"
