@@ -191,22 +191,8 @@ class Quote:
         """A JSON-safe copy stored on the booking; every later view reads this, never recomputes."""
         return {
             "currency": self.currency,
-            "nights": [
-                {"date": n.date.isoformat(), "unit_price": str(n.unit_price), "rooms": n.rooms, "amount": str(n.amount)}
-                for n in self.nights
-            ],
-            "adjustments": [{"name": a.name, "amount": str(a.amount)} for a in self.adjustments],
-            "extras": [
-                {
-                    "name": e.name,
-                    "unit_price": str(e.unit_price),
-                    "quantity": e.quantity,
-                    "nights": e.nights,
-                    "amount": str(e.amount),
-                }
-                for e in self.extras
-            ],
-            "taxes": [{"name": t.name, "amount": str(t.amount), "included": t.included} for t in self.taxes],
+            "nights": quote_nights_data(self.nights),
+            **quote_lines_data(self),
             # The percentage taxes' rates and bases, for invoices' VAT breakdown (kept apart from "taxes", whose shape
             # the partner API publishes).
             "vat": [
@@ -226,6 +212,32 @@ class Quote:
             "first_night": str(self.first_night),
             "total": str(self.total),
         }
+
+
+def quote_nights_data(nights: list[NightLine]) -> list[dict]:
+    """A quote's night lines as its snapshot (and the partner API) publish them."""
+    return [
+        {"date": n.date.isoformat(), "unit_price": str(n.unit_price), "rooms": n.rooms, "amount": str(n.amount)}
+        for n in nights
+    ]
+
+
+def quote_lines_data(quote: Quote) -> dict:
+    """A quote's adjustment, supplement and tax lines as its snapshot (and the partner API) publish them."""
+    return {
+        "adjustments": [{"name": a.name, "amount": str(a.amount)} for a in quote.adjustments],
+        "extras": [
+            {
+                "name": e.name,
+                "unit_price": str(e.unit_price),
+                "quantity": e.quantity,
+                "nights": e.nights,
+                "amount": str(e.amount),
+            }
+            for e in quote.extras
+        ],
+        "taxes": [{"name": t.name, "amount": str(t.amount), "included": t.included} for t in quote.taxes],
+    }
 
 
 def stay_quote(
@@ -301,9 +313,10 @@ def night_lines(nightly_prices: list[tuple[date, Decimal]], rooms: int) -> list[
 def adjustment_name(plan) -> str:
     value = Decimal(plan.derivation_value)
     sign = "-" if value < 0 else "+"  # ASCII: the receipt PDF's Helvetica has no U+2212
+    name = plan.name  # read once: a translated field, resolved for the active language on every read
     if plan.derivation == "percent":
-        return f"{plan.name} ({sign}{abs(value).normalize():f}%)"
-    return f"{plan.name} ({sign}{abs(value):.2f} per room per night)"
+        return f"{name} ({sign}{abs(value).normalize():f}%)"
+    return f"{name} ({sign}{abs(value):.2f} per room per night)"
 
 
 def supplement_lines(*, night_count: int, rooms: int, adults: int, children_ages, occupancy: Occupancy):
