@@ -27,7 +27,11 @@ def settle(client, booking, **data):
 
 
 def test_a_cancelled_room_of_a_cash_booking_is_paid_back_at_the_desk(  # noqa: F811
-    client, two_hotels, rooms_a, manager_a, front_desk_a  # noqa: F811
+    client,
+    two_hotels,
+    rooms_a,
+    manager_a,
+    front_desk_a,  # noqa: F811
 ):
     alpha = two_hotels[0]
     double, family = rooms_a
@@ -79,7 +83,10 @@ def test_a_cancelled_room_of_a_cash_booking_is_paid_back_at_the_desk(  # noqa: F
 
 
 def test_a_guest_changes_a_cash_booking_on_the_website_and_pays_the_difference_at_the_hotel(  # noqa: F811
-    client, two_hotels, rooms_a, manager_a  # noqa: F811
+    client,
+    two_hotels,
+    rooms_a,
+    manager_a,  # noqa: F811
 ):
     alpha = two_hotels[0]
     double, _family = rooms_a
