@@ -26,12 +26,12 @@ def settle(client, booking, **data):
     return client.post(reverse("admin:bookings_booking_settle", args=[booking.pk]), data, follow=True)
 
 
-def test_a_cancelled_room_of_a_cash_booking_is_paid_back_at_the_desk(  # noqa: F811
+def test_a_cancelled_room_of_a_cash_booking_is_paid_back_at_the_desk(
     client,
     two_hotels,
-    rooms_a,
+    rooms_a,  # noqa: F811
     manager_a,
-    front_desk_a,  # noqa: F811
+    front_desk_a,
 ):
     alpha = two_hotels[0]
     double, family = rooms_a
@@ -82,11 +82,11 @@ def test_a_cancelled_room_of_a_cash_booking_is_paid_back_at_the_desk(  # noqa: F
     assert not Payment.objects.filter(booking=booking).exists()  # never the bank
 
 
-def test_a_guest_changes_a_cash_booking_on_the_website_and_pays_the_difference_at_the_hotel(  # noqa: F811
+def test_a_guest_changes_a_cash_booking_on_the_website_and_pays_the_difference_at_the_hotel(
     client,
     two_hotels,
-    rooms_a,
-    manager_a,  # noqa: F811
+    rooms_a,  # noqa: F811
+    manager_a,
 ):
     alpha = two_hotels[0]
     double, _family = rooms_a
