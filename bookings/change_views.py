@@ -71,6 +71,9 @@ def booking_cancel_room(request, reference, position):
     penalty = line_cancel_quote(line=line)
     payment = booking_payment_paid(booking)
     refund = min(line.total - penalty, refundable_amount(payment)) if payment else Decimal("0.00")
+    paid_offline = payment is None and booking_paid_offline(booking)
+    if paid_offline:  # paid at the desk: the hotel pays the room's price less its charge back there
+        refund = line.total - penalty
     if request.method == "POST":
         quoted = _quoted(request.POST.get("quoted_penalty"))
         if quoted != penalty:
@@ -90,7 +93,12 @@ def booking_cancel_room(request, reference, position):
                 messages.error(request, exc.message)
                 return redirect(booking)
             text = _("Room %(n)d is cancelled.") % {"n": line.position}
-            if refund > 0:
+            if refund > 0 and paid_offline:
+                text += " " + _("The hotel will pay you back %(amount)s %(currency)s.") % {
+                    "amount": refund,
+                    "currency": booking.currency,
+                }
+            elif refund > 0:
                 text += " " + _("%(amount)s %(currency)s is being refunded to your card.") % {
                     "amount": refund,
                     "currency": booking.currency,
@@ -106,6 +114,7 @@ def booking_cancel_room(request, reference, position):
             "party": party_label(line.adults, line.children_ages),
             "penalty": penalty,
             "refund": max(refund, Decimal("0.00")),
+            "paid_offline": paid_offline,
             "policy": policy_summary(line.cancellation_policy),
         },
     )

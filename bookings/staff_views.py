@@ -35,6 +35,7 @@ from .changes import LineChange
 from .exceptions import BookingError, PriceChanged
 from .models import Booking, RoomLine
 from .services import Actor, GuestDetails, line_cancel_quote
+from .settlement import booking_paid_offline
 from .staff_forms import (
     OVERRIDE_PRICE,
     StaffGuestForm,
@@ -340,6 +341,15 @@ class StaffBookingChangeView(TemplateView):
             )
         else:
             messages.success(request, _("Booking changed: %(summary)s.") % {"summary": change.summary})
+            if change.difference and self.sees_prices and booking_paid_offline(self.booking):
+                text = (
+                    _("Paid at the desk: collect %(amount)s %(currency)s from the guest and record it on this page.")
+                    if change.difference > 0
+                    else _(
+                        "Paid at the desk: pay %(amount)s %(currency)s back to the guest and record it on this page."
+                    )
+                )
+                messages.warning(request, text % {"amount": abs(change.difference), "currency": change.currency})
         return redirect("admin:bookings_booking_change", self.booking.pk)
 
     def _cancel_room(self, request):

@@ -117,3 +117,64 @@ def test_a_guest_changes_a_cash_booking_on_the_website_and_pays_the_difference_a
     )
     assert f"{difference} EUR collected from the guest (CASH-0044)" in messages_of(collected)
     assert booking_balance(booking).due == 0
+
+
+def test_a_guest_cancels_one_room_of_a_cash_booking_and_the_desk_pays_it_back(
+    client,
+    two_hotels,
+    rooms_a,  # noqa: F811
+    manager_a,
+):
+    alpha = two_hotels[0]
+    double, family = rooms_a
+    client.force_login(manager_a)
+    booking = desk_booking(client, alpha, double, family)
+    family_line = booking.lines.get(room_type=family)
+    client.logout()
+    client.get(urlparse(guest_link_url(booking)).path)
+    url = reverse("bookings:cancel_room", kwargs={"reference": booking.reference, "position": family_line.position})
+    page = client.get(url)
+    back = page.context["refund"]
+    assert back == family_line.total - page.context["penalty"] > 0
+    assert "The hotel pays you back" in page.content.decode() and "Refund to your card" not in page.content.decode()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        done = client.post(url, {"quoted_penalty": str(page.context["penalty"])}, follow=True)
+    assert f"The hotel will pay you back {back} EUR." in " | ".join(str(m) for m in done.context["messages"])
+
+    client.force_login(manager_a)
+    assert (
+        client.get(reverse("admin:bookings_booking_change", args=[booking.pk])).context["desk_settlement"].to_pay_back
+        == back
+    )
+    settle(client, booking, direction="paid_back", method="cash", amount=str(back), reference="CASH-BACK-1")
+    assert not Payment.objects.filter(booking=booking).exists()
+
+
+def test_staff_are_told_to_collect_the_difference_of_a_cash_booking(
+    client,
+    two_hotels,
+    rooms_a,  # noqa: F811
+    manager_a,
+):
+    alpha = two_hotels[0]
+    double, family = rooms_a
+    client.force_login(manager_a)
+    booking = desk_booking(client, alpha, double, family)
+    url = reverse("admin:bookings_booking_staff_change", args=[booking.pk])
+    lines = list(booking.lines.order_by("position"))
+    data = {
+        "check_in": booking.check_in.isoformat(),
+        "check_out": (booking.check_out + timedelta(days=1)).isoformat(),
+        "room-TOTAL_FORMS": 2,
+        "room-INITIAL_FORMS": 2,
+        **{f"room-{i}-rate_plan": x.rate_plan_id for i, x in enumerate(lines)},
+        **{f"room-{i}-adults": x.adults for i, x in enumerate(lines)},
+        "room-1-children_ages": "7",
+    }
+    quote = client.post(url, data).context["quote"]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        done = client.post(url, {**data, "expected_total": str(quote.new_total), "confirm": "1"}, follow=True)
+    assert f"collect {quote.difference} EUR from the guest" in messages_of(done)
+    assert done.context["desk_settlement"].to_collect == quote.difference
+    assert "Record as collected" in done.content.decode()
+    settle(client, booking, direction="collected", method="cash", amount=str(quote.difference), reference="C-77")
