@@ -320,13 +320,13 @@ class StaffBookingChangeView(TemplateView):
             try:
                 payment = workflow.change_payment_link_send(change=change)
             except (BookingError, PaymentError) as exc:
-                messages.warning(
+                messages.error(
                     request,
                     _(
-                        "The change waits for the guest's payment, but the payment link could not be sent "
-                        "(%(error)s). Its nights are held until %(until)s UTC; try the change again later."
+                        "The booking was not changed: the payment link for the difference could not be sent "
+                        "(%(error)s). Try the change again in a few minutes."
                     )
-                    % {"error": exc.message, "until": f"{change.hold_expires_at:%Y-%m-%d %H:%M}"},
+                    % {"error": exc.message},
                 )
                 return redirect("admin:bookings_booking_change", self.booking.pk)
             messages.success(

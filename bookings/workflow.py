@@ -587,21 +587,28 @@ def payment_link_send(*, booking: Booking) -> Payment:
 def change_payment_link_send(*, change: BookingChange) -> Payment:
     """A change made by staff waits for its difference: open the bank's page for it and e-mail its link to the
     guest (in the booking's language), instead of showing the bank's page to the staff member. Sent once per
-    payment (asking again for the same open payment sends nothing new). Raises ``PaymentError`` (the bank can't
-    be reached: the change keeps its nights until its hold lapses) or ``InvalidTransition``."""
+    payment (asking again for the same open payment sends nothing new). Raises ``PaymentError`` when the bank
+    can't be reached: nobody has a page to pay then, so the change is given up at once (``failed``, its nights
+    back on sale) rather than blocking the booking's other changes for the whole of its hold; or
+    ``InvalidTransition``."""
     from django.conf import settings
     from django.urls import reverse
 
     from notifications.models import OutboundEmail
     from notifications.services import email_queue
     from payments.return_tokens import payment_return_url
+    from payments.services import PaymentError
 
     booking = change.booking
-    payment = booking_change_payment_start(
-        change=change,
-        return_url=payment_return_url(booking.reference),
-        webhook_url=settings.SITE_URL + reverse("payments:webhook"),
-    )
+    try:
+        payment = booking_change_payment_start(
+            change=change,
+            return_url=payment_return_url(booking.reference),
+            webhook_url=settings.SITE_URL + reverse("payments:webhook"),
+        )
+    except PaymentError:
+        changes.booking_change_release(change=change, to=BookingChange.Status.FAILED)
+        raise
     with transaction.atomic():
         kind = OutboundEmail.Kind.CHANGE_PAYMENT_LINK_GUEST
         email_queue(

@@ -109,3 +109,23 @@ def test_front_desk_is_shown_no_prices_and_confirms_against_the_quote_token(clie
     # the booking page shows front desk no settlement block either (amounts are prices)
     page = client.get(reverse("admin:bookings_booking_change", args=[booking.pk]))
     assert "desk_settlement" not in page.context
+
+
+def test_a_bank_that_cannot_be_reached_leaves_the_booking_unchanged_and_open_to_changes(
+    client, settings, bank, two_hotels, manager_a
+):
+    booking = paid_booking_at(two_hotels[0])
+    settings.PAYMENT_GATEWAY_OPTIONS = {**settings.PAYMENT_GATEWAY_OPTIONS, "base_url": "http://127.0.0.1:9"}
+    client.force_login(manager_a)
+    url = reverse("admin:bookings_booking_staff_change", args=[booking.pk])
+    form = stay_form(booking)
+    quote = client.post(url, form).context["quote"]
+    done = client.post(url, {**form, "expected_total": str(quote.new_total), "confirm": "1"}, follow=True)
+    assert "The booking was not changed: the payment link for the difference could not be sent" in messages_of(done)
+    change = booking.changes.get()
+    booking.refresh_from_db()
+    assert change.status == "failed" and not change.nights_taken and booking.nights == 2
+    assert not OutboundEmail.objects.filter(booking=booking, kind="change_payment_link_guest").exists()
+    settings.PAYMENT_GATEWAY_OPTIONS = {**settings.PAYMENT_GATEWAY_OPTIONS, "base_url": bank.url}
+    again = client.post(url, form)
+    assert again.status_code == 200 and again.context["quote"].new_total == quote.new_total  # not blocked
