@@ -27,11 +27,11 @@ from payments.models import Payment, Refund
 from payments.services import PaymentError
 
 from . import admin_views, settle_views, workflow
-from .changes import change_waiting, change_waiting_for_bank
 from .exceptions import BookingError
 from .models import Booking, BookingEffect, BookingStatusChange, BooksAudit, OfflinePayment, RoomLine
 from .outbox import effect_retry_now
 from .services import Actor, booking_cancel_quote
+from .settlement import booking_desk_flags
 from .staff_views import StaffBookingChangeView, StaffBookingNewView
 
 PRICES = "bookings.view_booking_prices"
@@ -433,8 +433,9 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             context["can_refund"] = staff_can(request.user, "bookings.refund_booking", obj.hotel_id)
             context["can_download_receipt"] = staff_can(request.user, PRICES, obj.hotel_id)
         if obj is not None:
-            context.update(settle_views.settlement_context(request, obj))
-            context["change_waiting_for_bank"] = change_waiting_for_bank(change_waiting(obj))
+            paid_offline, waiting_for_bank = booking_desk_flags(obj)
+            context.update(settle_views.settlement_context(request, obj, paid_offline=paid_offline))
+            context["change_waiting_for_bank"] = waiting_for_bank
             context["can_change_stay"] = obj.status == Booking.Status.CONFIRMED and staff_can(
                 request.user, "bookings.change_booking", obj.hotel_id
             )

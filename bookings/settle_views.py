@@ -56,11 +56,11 @@ def may_settle(user, booking) -> bool:
     return staff_can(user, PRICES, booking.hotel_id) and staff_can(user, CHANGE, booking.hotel_id)
 
 
-def settlement_context(request, booking) -> dict:
+def settlement_context(request, booking, *, paid_offline: bool | None = None) -> dict:
     """What the booking's admin page shows of the desk's settlement (nothing for a role that doesn't see prices)."""
     if not may_settle(request.user, booking):
         return {}
-    settlement = offline_settlement(booking)
+    settlement = offline_settlement(booking, paid_offline=paid_offline)
     if settlement is None:
         return {}
     context = {"desk_settlement": settlement}

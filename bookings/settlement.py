@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from payments.ledger import ledger_offline_payment_record
@@ -71,10 +71,36 @@ def booking_paid_offline(booking: Booking) -> bool:
     return not booking.payments.filter(paid_at__isnull=False, amount__gt=0).exists()
 
 
-def offline_settlement(booking: Booking) -> DeskSettlement | None:
+def booking_desk_flags(booking: Booking) -> tuple[bool, bool]:
+    """``(paid offline, a change waiting for the bank's answer)`` in one query, for the booking's admin page."""
+    from payments.models import Payment
+
+    from .models import BookingChange
+
+    here = OuterRef("pk")
+    offline, card, waiting = (
+        Booking.objects.filter(pk=booking.pk)
+        .annotate(
+            offline=Exists(OfflinePayment.objects.filter(booking=here)),
+            card=Exists(Payment.objects.filter(booking=here, paid_at__isnull=False, amount__gt=0)),
+            waiting=Exists(
+                BookingChange.objects.filter(
+                    booking=here, status=BookingChange.Status.PENDING_PAYMENT, payment__status=Payment.Status.UNKNOWN
+                )
+            ),
+        )
+        .values_list("offline", "card", "waiting")
+        .get()
+    )
+    return offline and not card, waiting
+
+
+def offline_settlement(booking: Booking, *, paid_offline: bool | None = None) -> DeskSettlement | None:
     """The desk's settlement of ``booking``, or None when it was not paid offline (or is in a state with nothing
-    to settle: on hold, expired, a no-show)."""
-    if booking.status not in SETTLED_STATES or not booking_paid_offline(booking):
+    to settle: on hold, expired, a no-show). ``paid_offline``: :func:`booking_paid_offline`, when known."""
+    if booking.status not in SETTLED_STATES:
+        return None
+    if not (booking_paid_offline(booking) if paid_offline is None else paid_offline):
         return None
     sums = booking.offline_payments.aggregate(
         collected=Sum("amount", filter=Q(direction=Direction.COLLECTED) & ~Q(method=Method.PAY_AT_HOTEL)),
