@@ -45,6 +45,7 @@ from payments.services import (
 )
 
 from . import workflow
+from .changes import change_waiting, change_waiting_for_bank
 from .drafts import draft_create, draft_get, draft_lines, draft_stay, draft_update
 from .exceptions import BookingError, PriceChanged, SoldOut
 from .forms import (
@@ -535,6 +536,7 @@ def booking_detail(request, reference):
             "booking": booking,
             "lines": booking_lines_shown(booking),
             "can_change": booking_changeable(booking),
+            "change_waiting_for_bank": change_waiting_for_bank(change_waiting(booking)),
             "hotel": booking.hotel,
             "snapshot": booking.price_snapshot,
             "payment": payment,
