@@ -25,7 +25,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from notifications.services import booking_change_emails, booking_emails_for_event
 from payments.gateways.base import PaymentStatus
@@ -38,7 +38,7 @@ from payments.ledger import (
     ledger_offline_payment_record,
     ledger_stay_charge,
 )
-from payments.models import LedgerEntry, Payment, Refund, ScheduledCharge
+from payments.models import LedgerEntry, Payment, Refund, ScheduledCharge, phrase
 from payments.receipts import payment_receipt_issue, receipt_issue
 from payments.services import (
     booking_card_guaranteed,
@@ -117,7 +117,8 @@ def _effects_write(booking: Booking, event: str, *, change: BookingChange | None
                 key=f"change:{change.pk}",
                 category=LedgerEntry.Category.CHANGE,
                 amount=change.difference,
-                description=change.summary,
+                description=phrase(gettext_noop("Change to the booking")),
+                books_description=change.summary,
                 actor_kind=change.actor_kind,
                 actor=change.actor,
                 channel=change.channel,

@@ -20,8 +20,10 @@ idempotent: run twice, the second run finds nothing to issue.
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+
+from display.dates import format_day
 
 from bookings.models import Booking
 from hotels.models import LegalEntity
@@ -140,7 +142,7 @@ def _line(entry: LedgerEntry, sign: int = 1) -> dict:
     return {
         "entry": entry.pk,
         "date": entry.occurred_at.date().isoformat(),
-        "description": entry.description,
+        "description": entry.text,  # in the booking's language (the caller's override): the document keeps it
         "category": entry.category,
         "tax_component": entry.tax_component,
         "amount": str(entry.amount * sign),
@@ -240,7 +242,7 @@ def _advance_lines(booking: Booking, amount: Decimal, charges: list[LedgerEntry]
     today = timezone.now().date().isoformat()
     description = str(
         _("Advance payment (deposit) for the stay of %(check_in)s – %(check_out)s")
-        % {"check_in": booking.check_in.isoformat(), "check_out": booking.check_out.isoformat()}
+        % {"check_in": format_day(booking.check_in), "check_out": format_day(booking.check_out)}
     )
     parts = _allocate(amount, weights)
     return [
@@ -335,8 +337,16 @@ def invoice_documents_sync(*, booking: Booking, reissue: bool = False) -> list[I
     off each advance invoice (negative lines per VAT component), so the documents still add up to the ledger.
     Every document takes the next number of the entity's one invoice series.
 
+    Every document is written in the booking's language (its lines' descriptions, dates and amounts, and its PDF),
+    whoever or whatever issues it, and keeps that text once issued.
+
     Runs under the booking's lock, so two runs at once issue nothing twice. Raises ``PdfError`` when a PDF can't be
     rendered (nothing is issued then, and no number is used)."""
+    with translation.override(booking.language or None):
+        return _documents_sync(booking=booking, reissue=reissue)
+
+
+def _documents_sync(*, booking: Booking, reissue: bool) -> list[Invoice]:
     issued = []
     with transaction.atomic():
         booking = Booking.objects.select_for_update().select_related("hotel").get(pk=booking.pk)

@@ -15,9 +15,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Q, Sum
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
-from .models import LedgerEntry, Payment, Refund
+from .models import LedgerEntry, Payment, Refund, phrase
 
 ZERO = Decimal("0.00")
 Kind = LedgerEntry.Kind
@@ -78,9 +78,14 @@ def _write(
     offline_payment=None,
     bank_reference="",
     occurred_at=None,
+    books_description="",
 ) -> LedgerEntry | None:
-    with translation.override(settings.LANGUAGE_CODE):  # the books are kept in one language, whoever clicked
-        description = str(description)
+    # The books are kept in one language, whoever clicked (``description``); a phrase (``models.phrase``) is also
+    # kept as its message id and parameters, so the guest reads the entry in their language (``LedgerEntry.text``).
+    source = description if isinstance(description, dict) else {}
+    with translation.override(settings.LANGUAGE_CODE):
+        description = LedgerEntry.phrase_render(source, currency=booking.currency) if source else str(description)
+    description = str(books_description or description)  # what staff wrote for the books, when they wrote more
     entry, created = LedgerEntry.objects.get_or_create(
         key=key[:120],
         defaults={
@@ -88,6 +93,7 @@ def _write(
             "kind": kind,
             "category": category,
             "description": description[:200],
+            "description_source": source,
             "amount": amount,
             "currency": booking.currency,
             "tax_component": tax_component,
@@ -112,8 +118,12 @@ def _stay_lines(booking) -> list[tuple[str, Decimal, str, str]]:
     for night in snapshot.get("nights", []):
         lines.append(
             (
-                _("Night of %(date)s, %(rooms)s × %(price)s")
-                % {"date": night["date"], "rooms": night["rooms"], "price": night["unit_price"]},
+                phrase(
+                    gettext_noop("Night of %(date)s, %(rooms)s × %(price)s"),
+                    date={"date": night["date"]},
+                    rooms=night["rooms"],
+                    price={"money": night["unit_price"]},
+                ),
                 Decimal(night["amount"]),
                 Category.STAY,
                 "room",
@@ -136,7 +146,7 @@ def _stay_lines(booking) -> list[tuple[str, Decimal, str, str]]:
         # an added VAT is its component's VAT ("vat:room"); a fee outside VAT has no component
         lines.append((tax.name, tax.amount, Category.TAX, f"vat:{tax.component}" if tax.rate is not None else ""))
     if not lines or sum((line[1] for line in lines), ZERO) != booking.total:
-        return [(_("Stay at %(hotel)s") % {"hotel": booking.hotel.name}, booking.total, Category.STAY, "room")]
+        return [(phrase(gettext_noop("Stay at %(hotel)s"), hotel=booking.hotel.name), booking.total, Category.STAY, "room")]
     return lines
 
 
@@ -201,7 +211,7 @@ def ledger_cancellation_record(*, booking, actor_kind="system", actor=None, chan
     """A cancellation: the stay's charges taken back (one entry per VAT component, so documents keep their VAT
     breakdown) and the penalty kept under the policy charged. Nothing for a booking that was never charged."""
     written = _stay_reverse(
-        booking, key="cancelled", description=_("Stay cancelled"), actor_kind=actor_kind, actor=actor, channel=channel
+        booking, key="cancelled", description=phrase(gettext_noop("Stay cancelled")), actor_kind=actor_kind, actor=actor, channel=channel
     )
     if written and booking.cancellation_penalty:
         entry = _write(
@@ -209,7 +219,7 @@ def ledger_cancellation_record(*, booking, actor_kind="system", actor=None, chan
             key=f"{booking.reference}:cancellation_penalty",
             kind=Kind.CHARGE,
             category=Category.CANCELLATION_PENALTY,
-            description=_("Cancellation charge"),
+            description=phrase(gettext_noop("Cancellation charge")),
             amount=booking.cancellation_penalty,
             tax_component="room",
             actor_kind=actor_kind,
@@ -228,7 +238,7 @@ def ledger_no_show_record(*, booking, fee: Decimal, actor_kind="staff", actor=No
     written = _stay_reverse(
         booking,
         key="no_show:stay",
-        description=_("Stay not taken (no-show)"),
+        description=phrase(gettext_noop("Stay not taken (no-show)")),
         actor_kind=actor_kind,
         actor=actor,
         channel=channel,
@@ -239,7 +249,7 @@ def ledger_no_show_record(*, booking, fee: Decimal, actor_kind="staff", actor=No
             key=f"{booking.reference}:no_show_fee",
             kind=Kind.CHARGE,
             category=Category.NO_SHOW_FEE,
-            description=_("No-show fee"),
+            description=phrase(gettext_noop("No-show fee")),
             amount=fee,
             tax_component="room",
             actor_kind=actor_kind,
@@ -257,14 +267,17 @@ def ledger_charge_add(
     key: str,
     category: str,
     amount: Decimal,
-    description: str,
+    description,
     tax_component: str = "room",
     actor_kind="system",
     actor=None,
     channel="",
+    books_description: str = "",
 ) -> LedgerEntry | None:
     """Any other charge (a no-show fee, a change's difference, an extra, a reduction when negative), written once
-    per ``key`` (which the caller makes deterministic for the change). None when the key was written before."""
+    per ``key`` (which the caller makes deterministic for the change). None when the key was written before.
+    ``description`` is a ``phrase`` (what the guest reads, in their language) or a plain text; ``books_description``
+    is the books' own wording when it says more than the guest's (a change's summary)."""
     return _write(
         booking,
         key=f"{booking.reference}:{key}",
@@ -276,6 +289,7 @@ def ledger_charge_add(
         actor_kind=actor_kind,
         actor=actor,
         channel=channel,
+        books_description=books_description,
     )
 
 
@@ -286,7 +300,11 @@ def ledger_payment_record(*, payment: Payment) -> LedgerEntry | None:
         key=f"payment:{payment.pk}",
         kind=Kind.PAYMENT,
         category=Category.PAYMENT,
-        description=_("Card payment %(card)s") % {"card": payment.card_display} if payment.card_last4 else _("Payment"),
+        description=(
+            phrase(gettext_noop("Card payment %(card)s"), card=payment.card_display)
+            if payment.card_last4
+            else phrase(gettext_noop("Payment"))
+        ),
         amount=payment.amount,
         payment=payment,
         bank_reference=payment.bank_transaction_id,
@@ -295,6 +313,8 @@ def ledger_payment_record(*, payment: Payment) -> LedgerEntry | None:
     )
 
 
+# How a guest reads a desk payment's method (the admin's choice labels are staff English).
+METHOD_NAMES = {"cash": gettext_noop("Cash"), "bank_transfer": gettext_noop("Bank transfer")}
 # Offline "payments" that are only a promise: nothing was received yet.
 PROMISES = ("pay_at_hotel",)
 
@@ -305,16 +325,17 @@ def ledger_offline_payment_record(*, offline_payment) -> LedgerEntry | None:
     if offline_payment.method in PROMISES or offline_payment.amount <= 0:
         return None
     paid_back = offline_payment.direction == "paid_back"
-    details = {"method": offline_payment.get_method_display(), "reference": offline_payment.reference}
+    method = METHOD_NAMES.get(offline_payment.method) or offline_payment.get_method_display()
+    details = {"method": {"msgid": method}, "reference": offline_payment.reference}
     return _write(
         offline_payment.booking,
         key=f"offline_payment:{offline_payment.pk}",
         kind=Kind.REFUND if paid_back else Kind.PAYMENT,
         category=Category.REFUND if paid_back else Category.PAYMENT,
         description=(
-            _("Paid back: %(method)s, reference %(reference)s") % details
+            phrase(gettext_noop("Paid back: %(method)s, reference %(reference)s"), **details)
             if paid_back
-            else _("%(method)s, reference %(reference)s") % details
+            else phrase(gettext_noop("%(method)s, reference %(reference)s"), **details)
         ),
         amount=offline_payment.amount,
         offline_payment=offline_payment,
@@ -343,7 +364,8 @@ def ledger_refund_record(*, refund: Refund) -> LedgerEntry | None:
             key=f"reduction:refund-{refund.pk}",
             category=Category.REDUCTION,
             amount=-refund.amount,
-            description=refund.reason,
+            description=phrase(gettext_noop("Reduction")),
+            books_description=refund.reason,
             actor_kind="staff",
             channel="admin",
         )
@@ -358,7 +380,8 @@ def ledger_refund_record(*, refund: Refund) -> LedgerEntry | None:
         key=f"refund:{refund.pk}",
         kind=Kind.REFUND,
         category=Category.REFUND,
-        description=_("Refund: %(reason)s") % {"reason": refund.reason} if refund.reason else _("Refund"),
+        description=phrase(gettext_noop("Refund")),
+        books_description=f"Refund: {refund.reason}" if refund.reason else "",
         amount=refund.amount,
         refund=refund,
         bank_reference=refund.bank_refund_id,
@@ -379,7 +402,7 @@ def ledger_refund_refused(*, refund: Refund) -> LedgerEntry | None:
         key=f"reduction-refused:refund-{refund.pk}",
         category=Category.REDUCTION,
         amount=-reduction.amount,
-        description=_("Reduction withdrawn: the bank refused the refund"),
+        description=phrase(gettext_noop("Reduction withdrawn: the bank refused the refund")),
         tax_component=reduction.tax_component,
         channel="bank",
     )

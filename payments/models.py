@@ -229,6 +229,15 @@ class Receipt(models.Model):
         return self.number
 
 
+def phrase(msgid: str, **params) -> dict:
+    """A text kept as its message id and parameters, to be read in any language later (``LedgerEntry.text``).
+
+    A parameter is a plain value (a name, a reference: printed as it is), ``{"date": "2026-12-05"}`` (a day, in the
+    reader's locale), ``{"money": "90.00"}`` (an amount in the entry's currency, in the reader's locale) or
+    ``{"msgid": "Cash"}`` (a word translated for the reader)."""
+    return {"msgid": str(msgid), "params": params}
+
+
 class LedgerEntry(models.Model):
     """One line of a booking's account: a charge (signed: a cancelled stay is a negative charge), a payment or a
     refund (positive amounts). The balance due is computed from these rows (``payments.ledger``), never stored.
@@ -266,7 +275,10 @@ class LedgerEntry(models.Model):
     booking = models.ForeignKey("bookings.Booking", on_delete=models.CASCADE, related_name="ledger_entries")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     category = models.CharField(max_length=30, choices=Category.choices)
-    description = models.CharField(max_length=200)
+    description = models.CharField(max_length=200)  # the books' text, in the site's language
+    # What the guest reads, in their language: ``phrase()``'s message id and parameters ({} for entries written
+    # before it existed, which read their ``description``).
+    description_source = models.JSONField(default=dict, blank=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
     # The VAT component the charge belongs to ("room", "meals"), or "" for a charge outside VAT (a city tax).
@@ -326,6 +338,35 @@ class LedgerEntry(models.Model):
 
     def __str__(self):
         return f"{self.booking_id} {self.kind} {self.amount} {self.currency}"
+
+    @property
+    def text(self) -> str:
+        """The entry's description in the active language (the page's, or the booking's for its documents)."""
+        return self.phrase_render(self.description_source, currency=self.currency) or self.description
+
+    @staticmethod
+    def phrase_render(source: dict, *, currency: str) -> str:
+        """A ``phrase()`` in the active language; "" for none."""
+        from django.utils.translation import gettext
+
+        from display.dates import format_day
+        from display.money import format_money
+
+        if not source or not source.get("msgid"):
+            return ""
+
+        def value(param):
+            if isinstance(param, dict) and "date" in param:
+                return format_day(param["date"])
+            if isinstance(param, dict) and "money" in param:
+                return format_money(param["money"], currency)
+            if isinstance(param, dict) and "msgid" in param:
+                return gettext(param["msgid"])
+            return param
+
+        params = {name: value(param) for name, param in (source.get("params") or {}).items()}
+        text = gettext(source["msgid"])
+        return text % params if params else text
 
 
 class BillingDetails(models.Model):

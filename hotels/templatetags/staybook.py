@@ -55,6 +55,14 @@ def night(value):
 
 
 @register.filter
+def day(value):
+    """A date or ISO date ("2026-12-15") in the page's locale, by Babel: "15 déc. 2026", "15.12.2026"."""
+    from display.dates import format_day
+
+    return format_day(value)
+
+
+@register.filter
 def policy_strict(policy) -> bool:
     """``{% if policy|policy_strict %}``: a non-refundable policy reads as a caution (``policy--strict``)."""
     from hotels.policy import policy_is_strict
