@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from display.money import format_money
+
 from .pricing import money
 
 ZERO = Decimal("0.00")
@@ -118,7 +120,9 @@ def payment_terms_of(booking) -> dict:
 
 
 def payment_terms_line(terms: dict) -> str:
-    """The terms in one short line for offer lists and the booking pages."""
+    """The terms in one short line for offer lists, the booking pages and e-mails, in the active language: amounts
+    by ``display.money`` and dates in the site's date format (``Pay 90,00 € now, 210,00 € on 5 décembre 2026``). The
+    API's ``payment_terms`` object keeps the machine fields; this is only their wording."""
     currency = terms["currency"]
     if terms["kind"] == GUARANTEE:
         return str(_("Pay at the hotel · your card is only kept as a guarantee"))
@@ -126,27 +130,24 @@ def payment_terms_line(terms: dict) -> str:
         return str(_("Pay at the hotel"))
     card, hotel = payment_terms_card_balance(terms), Decimal(terms.get("due_at_hotel") or "0")
     if terms["kind"] == MIXED and hotel > 0:
-        values = {"now": terms["due_now"], "hotel": str(hotel), "currency": currency}
+        values = {"now": format_money(terms["due_now"], currency), "hotel": format_money(hotel, currency)}
         if card > 0:
-            due = datetime.fromisoformat(terms["due_later_at"])
-            values.update(card=str(card), date=date_format(due, str(_("j F Y"))))
-            return str(
-                _(
-                    "Pay %(now)s %(currency)s now, %(card)s %(currency)s on %(date)s "
-                    "and %(hotel)s %(currency)s at the hotel"
-                )
-                % values
-            )
-        return str(_("Pay %(now)s %(currency)s now and %(hotel)s %(currency)s at the hotel") % values)
+            values.update(card=format_money(card, currency), date=_day(terms["due_later_at"]))
+            return str(_("Pay %(now)s now, %(card)s on %(date)s and %(hotel)s at the hotel") % values)
+        return str(_("Pay %(now)s now and %(hotel)s at the hotel") % values)
     if Decimal(terms["due_later"]) > 0 and terms["due_later_at"]:
-        due = datetime.fromisoformat(terms["due_later_at"])
         return str(
-            _("Pay %(now)s %(currency)s now, %(later)s %(currency)s on %(date)s")
+            _("Pay %(now)s now, %(later)s on %(date)s")
             % {
-                "now": terms["due_now"],
-                "later": terms["due_later"],
-                "currency": currency,
-                "date": date_format(due, str(_("j F Y"))),
+                "now": format_money(terms["due_now"], currency),
+                "later": format_money(terms["due_later"], currency),
+                "date": _day(terms["due_later_at"]),
             }
         )
     return str(_("Pay now"))
+
+
+def _day(moment: str) -> str:
+    """A due date (an ISO date or timestamp) as the site writes it in a sentence in the active language ("5 December
+    2026", "5 décembre 2026", "5. Dezember 2026", "5 de diciembre de 2026")."""
+    return date_format(datetime.fromisoformat(moment), str(_("j F Y")))

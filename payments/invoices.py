@@ -23,9 +23,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from display.dates import format_day
-
 from bookings.models import Booking
+from display.dates import format_day
 from hotels.models import LegalEntity
 
 from .ledger import ZERO, booking_balance, snapshot_taxes

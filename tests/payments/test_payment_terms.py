@@ -161,7 +161,7 @@ def test_a_deposit_is_charged_now_and_the_balance_once_on_its_date(client, bank)
         "card",
     )
     assert datetime.fromisoformat(terms["due_later_at"].replace("Z", "+00:00")) == due
-    assert f"Pay 108.00 EUR now, 252.00 EUR on {due:%-d %B %Y}" in hotel_page(client, rt)
+    assert f"Pay €108.00 now, €252.00 on {due:%-d %B %Y}" in hotel_page(client, rt)
 
     booking = booking_hold(room_type=rt, stay=stay(), guest=GUEST)
     payment = payment_start(booking=booking, return_url="http://testserver/r", webhook_url=None)

@@ -11,6 +11,7 @@ from django.core import mail
 from django.test import TestCase
 from django.urls import reverse
 
+from display.money import format_money
 from notifications.models import OutboundEmail
 
 from .conftest import hotel_today, messages_of, paid_booking_at
@@ -53,6 +54,12 @@ def test_a_dearer_staff_change_of_a_card_booking_emails_the_guest_the_payment_li
     assert email.recipient == "payer@example.com" and email.status == "sent"
     sent = next(m for m in mail.outbox if m.subject == email.subject)
     assert link in sent.body and "Bonjour" in sent.body and "différence" in sent.subject  # the booking's language
+    # the footer's totals are the change's (before, difference, new), never the old total alone as "Total"
+    html = sent.alternatives[0][0]
+    old, new = format_money(change.old_total, "EUR", "fr"), format_money(change.new_total, "EUR", "fr")
+    for body in (sent.body, html):
+        assert "Nouveau total une fois la différence réglée" in body and new in body and old in body
+        assert "Total :" not in body and ">Total<" not in body
 
     # the guest pays on the bank's page from the e-mail: the change applies
     answer = requests.post(

@@ -30,7 +30,7 @@ def test_a_deposit_bookings_pages_show_the_balance_its_date_and_the_card(client,
     client.force_login(customer)
     detail = page(client, booking.get_absolute_url())
     assert f"The balance of €252.00 will be charged to your card Visa •••• 4242 on {due:%-d %B %Y}." in detail
-    assert f"Payment terms: Pay 108.00 EUR now, 252.00 EUR on {due:%-d %B %Y}" in detail
+    assert f"Payment terms: Pay €108.00 now, €252.00 on {due:%-d %B %Y}" in detail
 
     cancel = page(client, reverse("bookings:cancel", kwargs={"reference": booking.reference}))
     assert "Paid</span><span>€108.00" in cancel and "Total</span><span>€360.00" in cancel
