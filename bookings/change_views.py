@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from display.money import format_money
 from hotels.basket import BasketLine, BasketLineInvalid, party_label, room_fit_problem
 from hotels.models import RatePlan
 from hotels.policy import policy_summary
@@ -79,10 +80,8 @@ def booking_cancel_room(request, reference, position):
         if quoted != penalty:
             messages.warning(
                 request,
-                _(
-                    "The cancellation charge for this room is now %(amount)s %(currency)s. Please check and confirm again."
-                )
-                % {"amount": penalty, "currency": booking.currency},
+                _("The cancellation charge for this room is now %(amount)s. Please check and confirm again.")
+                % {"amount": format_money(penalty, booking.currency)},
             )
         else:
             try:
@@ -94,14 +93,12 @@ def booking_cancel_room(request, reference, position):
                 return redirect(booking)
             text = _("Room %(n)d is cancelled.") % {"n": line.position}
             if refund > 0 and paid_offline:
-                text += " " + _("The hotel will pay you back %(amount)s %(currency)s.") % {
-                    "amount": refund,
-                    "currency": booking.currency,
+                text += " " + _("The hotel will pay you back %(amount)s.") % {
+                    "amount": format_money(refund, booking.currency),
                 }
             elif refund > 0:
-                text += " " + _("%(amount)s %(currency)s is being refunded to your card.") % {
-                    "amount": refund,
-                    "currency": booking.currency,
+                text += " " + _("%(amount)s is being refunded to your card.") % {
+                    "amount": format_money(refund, booking.currency),
                 }
             messages.success(request, text)
             return redirect(booking)
@@ -259,19 +256,16 @@ def _modify(request, booking, *, check_in=None, check_out=None, rooms=()):
     text = _("Your booking is changed.")
     if change.difference and booking_paid_offline(booking):
         if change.difference > 0:
-            text += " " + _("Please pay the difference of %(amount)s %(currency)s at the hotel.") % {
-                "amount": change.difference,
-                "currency": booking.currency,
+            text += " " + _("Please pay the difference of %(amount)s at the hotel.") % {
+                "amount": format_money(change.difference, booking.currency),
             }
         else:
-            text += " " + _("The hotel will pay you back %(amount)s %(currency)s.") % {
-                "amount": -change.difference,
-                "currency": booking.currency,
+            text += " " + _("The hotel will pay you back %(amount)s.") % {
+                "amount": format_money(-change.difference, booking.currency),
             }
     elif change.difference < 0:
-        text += " " + _("%(amount)s %(currency)s is being refunded to your card.") % {
-            "amount": -change.difference,
-            "currency": booking.currency,
+        text += " " + _("%(amount)s is being refunded to your card.") % {
+            "amount": format_money(-change.difference, booking.currency),
         }
     messages.success(request, text)
     return quote, redirect(booking)

@@ -62,6 +62,7 @@ from .lines import RoomRequest
 from .models import Booking
 from .selectors import customer_bookings
 from .services import Actor, GuestDetails, booking_cancel_quote, booking_hold, stay_validate
+from .settlement import booking_paid_offline, offline_settlement
 
 
 def _hotel_url(room_type, stay) -> str:
@@ -652,20 +653,29 @@ def booking_cancel_view(request, reference):
         refunding = Refund.objects.filter(payment__booking=booking, status__in=Refund.UNSETTLED).aggregate(
             total=Sum("amount")
         )["total"]
+        desk = offline_settlement(booking)
+        if refunding:
+            back = _("%(amount)s is being refunded to your card.") % {
+                "amount": format_money(refunding, booking.currency)
+            }
+        elif desk is not None and desk.to_pay_back > 0:  # paid at the desk: paid back there, not to a card
+            back = _("The hotel will pay you back %(amount)s.") % {
+                "amount": format_money(desk.to_pay_back, booking.currency)
+            }
+        else:
+            back = ""
         messages.success(
             request,
             _("Your booking %(reference)s is cancelled.") % {"reference": booking.reference}
-            + (
-                " "
-                + _("%(amount)s is being refunded to your card.")
-                % {"amount": format_money(refunding, booking.currency)}
-                if refunding
-                else ""
-            ),
+            + (f" {back}" if back else ""),
         )
         return redirect(booking)
     payment = booking_payment_paid(booking)
     paid = booking_paid_net(booking)
+    # paid at the desk (cash, a transfer): what the desk received is paid back there, less the charge
+    desk = offline_settlement(booking) if payment is None and booking_paid_offline(booking) else None
+    if desk is not None:
+        paid = desk.received
     return render(
         request,
         "bookings/cancel.html",
@@ -673,7 +683,8 @@ def booking_cancel_view(request, reference):
             "booking": booking,
             "penalty": penalty,
             "paid": paid,
-            "refund": max(paid - penalty, Decimal("0.00")) if payment else Decimal("0.00"),
+            "refund": max(paid - penalty, Decimal("0.00")) if payment or desk else Decimal("0.00"),
+            "paid_offline": desk is not None,
             # what the saved card is charged when the guest paid less than the charge (a guarantee, a deposit)
             "fee": max(penalty - paid, Decimal("0.00")) if booking_card_guaranteed(booking) else Decimal("0.00"),
             "card": getattr(booking, "saved_card", None),

@@ -200,6 +200,12 @@ def _message_in_language(email: OutboundEmail) -> EmailMultiAlternatives:
         context["refund_total"] = email.booking.payments.filter(
             refunds__status__in=["succeeded", "pending", "unknown"]
         ).aggregate(total=Sum("refunds__amount"))["total"]
+    if email.kind == Kind.BOOKING_CANCELLED_GUEST and not context.get("refund_total"):
+        # a booking paid at the desk is paid back there, never "to your card"
+        from bookings.settlement import offline_settlement
+
+        desk = offline_settlement(email.booking)
+        context["desk_pay_back"] = desk.to_pay_back if desk is not None else None
     if email.kind in (Kind.CHARGE_RECEIPT_GUEST, Kind.CHARGE_DECLINED_GUEST):
         from payments.services import charge_email_context
 

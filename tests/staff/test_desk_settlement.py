@@ -9,10 +9,12 @@ from urllib.parse import urlparse
 import pytest
 from django.test import TestCase
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.guest_links import guest_link_url
 from bookings.audit import books_findings
 from bookings.models import Booking, OfflinePayment
+from display.money import format_money
 from payments.ledger import booking_balance
 from payments.models import Payment
 
@@ -107,7 +109,7 @@ def test_a_guest_changes_a_cash_booking_on_the_website_and_pays_the_difference_a
     booking.refresh_from_db()
     difference = new_total - Decimal(OfflinePayment.objects.get(booking=booking).amount)
     assert booking.total == new_total and booking.check_out == hotel_today(alpha) + timedelta(days=8)
-    assert f"Please pay the difference of {difference} EUR at the hotel." in messages_of(done)
+    assert f"Please pay the difference of {format_money(difference, 'EUR')} at the hotel." in messages_of(done)
     assert not Payment.objects.filter(booking=booking).exists()
     assert booking_balance(booking).due == difference
 
@@ -139,7 +141,9 @@ def test_a_guest_cancels_one_room_of_a_cash_booking_and_the_desk_pays_it_back(
     assert "The hotel pays you back" in page.content.decode() and "Refund to your card" not in page.content.decode()
     with TestCase.captureOnCommitCallbacks(execute=True):
         done = client.post(url, {"quoted_penalty": str(page.context["penalty"])}, follow=True)
-    assert f"The hotel will pay you back {back} EUR." in " | ".join(str(m) for m in done.context["messages"])
+    assert f"The hotel will pay you back {format_money(back, 'EUR')}." in " | ".join(
+        str(m) for m in done.context["messages"]
+    )
 
     client.force_login(manager_a)
     assert (
@@ -148,6 +152,43 @@ def test_a_guest_cancels_one_room_of_a_cash_booking_and_the_desk_pays_it_back(
     )
     settle(client, booking, direction="paid_back", method="cash", amount=str(back), reference="CASH-BACK-1")
     assert not Payment.objects.filter(booking=booking).exists()
+
+
+def test_a_guest_cancelling_a_whole_cash_booking_is_paid_back_at_the_desk_not_to_a_card(
+    client,
+    mailoutbox,
+    two_hotels,
+    rooms_a,  # noqa: F811
+    manager_a,
+):
+    alpha = two_hotels[0]
+    double, family = rooms_a
+    client.force_login(manager_a)
+    booking = desk_booking(client, alpha, double, family)
+    booking.language = "fr"
+    booking.save(update_fields=["language"])
+    client.logout()
+    client.get(urlparse(guest_link_url(booking)).path)
+    with translation.override("fr"):
+        url = reverse("bookings:cancel", kwargs={"reference": booking.reference})
+    page = client.get(url)
+    html = page.content.decode()
+    paid = OfflinePayment.objects.get(booking=booking).amount
+    back = paid - page.context["penalty"]
+    assert back > 0 and page.context["refund"] == back and page.context["paid"] == paid
+    assert "L’hôtel vous rembourse" in html and "sur votre carte" not in html
+    assert format_money(back, "EUR", "fr") in html
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        done = client.post(url, {"quoted_penalty": str(page.context["penalty"])}, follow=True)
+    shown = " | ".join(str(m) for m in done.context["messages"])
+    assert f"L’hôtel vous remboursera {format_money(back, 'EUR', 'fr')}." in shown and "carte" not in shown
+    email = next(m for m in mailoutbox if m.to == [booking.guest_email] and "annul" in m.subject.lower())
+    for body in (email.body, email.alternatives[0][0]):
+        assert f"l’hôtel vous rembourse {format_money(back, 'EUR', 'fr')}" in body
+        assert "carte" not in body.split("--")[0]
+    assert not Payment.objects.filter(booking=booking).exists()
+    client.force_login(manager_a)  # the desk pays it back, and the books add up
+    settle(client, booking, direction="paid_back", method="cash", amount=str(back), reference="CASH-BACK-2")
 
 
 def test_staff_are_told_to_collect_the_difference_of_a_cash_booking(
