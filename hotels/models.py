@@ -24,7 +24,7 @@ CURRENCY_CHOICES = [
 
 def validate_timezone(value):
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Paris).")
+        raise ValidationError(_("%(zone)s is not a known time zone (e.g. Europe/Paris).") % {"zone": repr(value)})
 
 
 def per_language(*fields: str) -> list[str]:
@@ -274,12 +274,12 @@ class ChildAgeBand(models.Model):
         if self.min_age is None or self.max_age is None or not self.hotel_id:
             return
         if self.max_age < self.min_age:
-            raise ValidationError({"max_age": "The oldest age can't be below the youngest."})
+            raise ValidationError({"max_age": _("The oldest age can't be below the youngest.")})
         overlapping = ChildAgeBand.objects.filter(
             hotel_id=self.hotel_id, min_age__lte=self.max_age, max_age__gte=self.min_age
         ).exclude(pk=self.pk)
         if overlapping.exists():
-            raise ValidationError(f"These ages overlap the band {overlapping.first()}.")
+            raise ValidationError(_("These ages overlap the band %(band)s.") % {"band": overlapping.first()})
 
 
 class RatePlan(models.Model):
