@@ -41,3 +41,9 @@ def city_label(city: str, language: str | None = None) -> str:
         if canonical == city and code == language:
             return name
     return city
+
+
+def city_labels(cities: list[str]) -> list[tuple[str, str]]:
+    """(city as hotels spell it, its name in the active language) for each of ``cities``, in the reader's
+    alphabetical order: what the home page's destinations and the search's suggestions show."""
+    return sorted(((city, city_label(city)) for city in cities), key=lambda pair: pair[1].casefold())
