@@ -23,9 +23,21 @@ ROOT = Path(settings.BASE_DIR).resolve()
 GERMAN = {"HTTP_ACCEPT_LANGUAGE": "de"}
 
 
+@pytest.fixture
+def german_admin(admin_client, admin_user):
+    """A superuser whose account speaks German (logging in records the language of the moment: set it after)."""
+    admin_user.preferred_language = "de"
+    admin_user.save(update_fields=["preferred_language"])
+    return admin_client
+
+
 def our_app_configs():
-    """The apps of this repository (not Django's nor a library's)."""
-    return [config for config in apps.get_app_configs() if Path(config.path).resolve().is_relative_to(ROOT)]
+    """The apps of this repository (not Django's nor a library's, even from a virtualenv inside the checkout)."""
+    return [
+        config
+        for config in apps.get_app_configs()
+        if Path(config.path).resolve().is_relative_to(ROOT) and "site-packages" not in Path(config.path).parts
+    ]
 
 
 def is_translation(value) -> bool:
@@ -85,16 +97,16 @@ def test_the_walk_finds_an_unmarked_label(monkeypatch):
     assert "hotels.RoomType.beds: verbose_name" in untranslated_labels()
 
 
-def test_the_bookings_list_and_a_booking_speak_german_in_the_admin(admin_client):
+def test_the_bookings_list_and_a_booking_speak_german_in_the_admin(german_admin):
     hotel = HotelFactory(name="Hotel Isar")
     booking = booking_at(hotel, first_name="Ελένη", last_name="李")
     admin = f"/{settings.ADMIN_URL}"
 
-    index = admin_client.get(admin, **GERMAN).content.decode()
+    index = german_admin.get(admin, **GERMAN).content.decode()
     assert "Ihre Hotels" in index and "Heute: Anreisen, Abreisen, Auslastung" in index
     assert "Gäste und Personal" in index and "Buchungen" in index
 
-    page = admin_client.get(f"{admin}bookings/booking/", **GERMAN).content.decode()
+    page = german_admin.get(f"{admin}bookings/booking/", **GERMAN).content.decode()
     for german in (
         "Anreise",
         "Abreise",
@@ -108,7 +120,7 @@ def test_the_bookings_list_and_a_booking_speak_german_in_the_admin(admin_client)
     for english in ("Room type", "Check-in", "Cancel (apply", "Mark checked in", "Next 7 days", "guest data"):
         assert english not in page, english
 
-    form = admin_client.get(f"{admin}bookings/booking/{booking.pk}/change/", **GERMAN).content.decode()
+    form = german_admin.get(f"{admin}bookings/booking/{booking.pk}/change/", **GERMAN).content.decode()
     for german in (
         "Vorname des Gastes",
         "Nachname des Gastes",
@@ -124,10 +136,10 @@ def test_the_bookings_list_and_a_booking_speak_german_in_the_admin(admin_client)
         assert english not in form, english
 
 
-def test_an_admin_action_reports_in_german(admin_client):
+def test_an_admin_action_reports_in_german(german_admin):
     hotel = HotelFactory()
     booking = booking_at(hotel)
-    response = admin_client.post(
+    response = german_admin.post(
         f"/{settings.ADMIN_URL}bookings/booking/",
         {"action": "mark_no_show", "_selected_action": [booking.pk]},
         follow=True,
@@ -140,23 +152,23 @@ def test_an_admin_action_reports_in_german(admin_client):
     )
 
 
-def test_the_inventory_calendar_and_bulk_editor_speak_german(admin_client):
+def test_the_inventory_calendar_and_bulk_editor_speak_german(german_admin):
     rt = RoomTypeFactory(name="Double room", name_de="Doppelzimmer")
     open_nights(rt, future(1), 5)
     admin = f"/{settings.ADMIN_URL}"
-    calendar = admin_client.get(f"{admin}hotels/roomtype/{rt.pk}/calendar/", **GERMAN).content.decode()
+    calendar = german_admin.get(f"{admin}hotels/roomtype/{rt.pk}/calendar/", **GERMAN).content.decode()
     for german in ("Vorheriger Monat", "Nächster Monat", "Mehrere Nächte bearbeiten", "verkauft", "Mo", "Doppelzimmer"):
         assert german in calendar, german
     for english in ("Previous month", "Next month", " sold ", "rooms of this type", ">Mon<"):
         assert english not in calendar, english
 
-    bulk = admin_client.get(f"{admin}hotels/roomtype/{rt.pk}/bulk/", **GERMAN).content.decode()
+    bulk = german_admin.get(f"{admin}hotels/roomtype/{rt.pk}/bulk/", **GERMAN).content.decode()
     for german in ("Anwenden auf", "Preis pro Nacht", "Mindestaufenthalt", "Leer: unverändert.", "Übernehmen"):
         assert german in bulk, german
     for english in ("Apply to", "Price per night", "Blank: unchanged", "rooms and price (all rates)"):
         assert english not in bulk, english
 
-    refused = admin_client.post(
+    refused = german_admin.post(
         f"{admin}hotels/roomtype/{rt.pk}/bulk/",
         {"target": "", "start": future(1).isoformat(), "end": future(2).isoformat()},
         **GERMAN,
@@ -164,21 +176,22 @@ def test_the_inventory_calendar_and_bulk_editor_speak_german(admin_client):
     assert "Keine Änderung: Bitte füllen Sie mindestens ein Feld aus." in refused
 
 
-def test_the_staff_desk_and_exports_speak_german(admin_client):
+def test_the_staff_desk_and_exports_speak_german(german_admin):
     HotelFactory()
     admin = f"/{settings.ADMIN_URL}"
-    today = admin_client.get(f"{admin}bookings/booking/today/", **GERMAN).content.decode()
+    today = german_admin.get(f"{admin}bookings/booking/today/", **GERMAN).content.decode()
     assert "Anreisen" in today and "Abreisen" in today
-    export = admin_client.get(f"{admin}bookings/booking/export/", **GERMAN).content.decode()
+    export = german_admin.get(f"{admin}bookings/booking/export/", **GERMAN).content.decode()
     assert "Buchungen herunterladen" in export and "Download bookings" not in export
-    desk = admin_client.get(f"{admin}bookings/booking/new/", **GERMAN).content.decode()
+    desk = german_admin.get(f"{admin}bookings/booking/new/", **GERMAN).content.decode()
     assert "Verfügbarkeit anzeigen" in desk
 
 
 def test_the_home_page_names_destinations_in_the_readers_language(client):
     HotelFactory(city="Munich")
-    CityName.objects.create(city="Munich", language="de", name="München")
-    CityName.objects.create(city="Munich", language="es", name="Múnich")
+    CityName.objects.update_or_create(city="Munich", language="de", defaults={"name": "München"})  # seeded too
+    CityName.objects.update_or_create(city="Munich", language="es", defaults={"name": "Múnich"})
+    CityName.objects.filter(city="Munich", language="fr").delete()
     german = client.get("/de/").content.decode()
     assert ">München</a>" in german and "destination=M%C3%BCnchen" in german
     assert ">Múnich</a>" in client.get("/es/").content.decode()
