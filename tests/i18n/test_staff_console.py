@@ -114,7 +114,7 @@ def test_the_bookings_list_and_a_booking_speak_german_in_the_admin(german_admin)
         "Stornieren (gemäß den Stornobedingungen)",
         "Als eingecheckt markieren",
         "Nächste 7 Tage",
-        "Gästedaten",
+        "Gastdaten",
     ):
         assert german in page, german
     for english in ("Room type", "Check-in", "Cancel (apply", "Mark checked in", "Next 7 days", "guest data"):
