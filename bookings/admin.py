@@ -611,7 +611,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
 
         def resend(booking):
             if booking.status not in (Booking.Status.CONFIRMED, Booking.Status.CHECKED_IN):
-                raise BookingError(_("Only a confirmed booking has a confirmation to resend."))
+                raise BookingError(_("only a confirmed booking has a confirmation to resend"))
             email_resend(booking=booking)
 
         self._apply(
@@ -632,7 +632,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     def send_payment_link(self, request, queryset):
         def send(booking):
             if booking.status != Booking.Status.PENDING_PAYMENT:
-                raise BookingError(_("Only a booking waiting for payment has a payment link."))
+                raise BookingError(_("only a booking waiting for payment has a payment link"))
             workflow.payment_link_send(booking=booking)
 
         self._apply(

@@ -290,7 +290,7 @@ class InventoryBulkView(RoomTypeStaffMixin, FormView):
             return self.form_invalid(form)
         messages.success(
             self.request,
-            _("Nights updated: %(updated)s; nights created: %(created)s.")
+            _("%(updated)s nights updated, %(created)s created.")
             % {"updated": result.updated, "created": result.created},
         )
         return redirect(

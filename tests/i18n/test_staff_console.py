@@ -239,3 +239,21 @@ def test_the_results_show_room_type_and_rate_names_in_the_readers_language(clien
         (found,) = hotel_search(city="Paris", stay=stay)
     assert [line.room_type_name for line in found.lines] == ["Chambre double", "Chambre double"]
     assert found.best_plan.name == "Tarif flexible"
+
+
+def test_the_hotel_page_gives_beds_and_country_in_the_readers_language(client):
+    hotel = HotelFactory(country="Germany", slug="hotel-isar")
+    rt = RoomTypeFactory(hotel=hotel, beds="1 double bed", beds_de="1 Doppelbett")
+    open_nights(rt, future(10), 3)
+    german = client.get(f"/de/hotels/{hotel.slug}/").content.decode()
+    assert "Deutschland" in german and "1 Doppelbett" in german and "1 double bed" not in german
+    french = client.get(f"/fr/hotels/{hotel.slug}/").content.decode()
+    assert "Allemagne" in french and "1 double bed" in french  # no French beds typed: the default language's
+
+
+def test_destinations_are_sorted_as_read_accents_included(client):
+    for city in ("Zurich", "Edinburgh", "Berlin"):
+        HotelFactory(city=city)
+    CityName.objects.update_or_create(city="Edinburgh", language="fr", defaults={"name": "Édimbourg"})
+    page = client.get("/fr/").content.decode()
+    assert page.index(">Berlin<") < page.index(">Édimbourg<") < page.index(">Zurich<")
