@@ -504,7 +504,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             "status": link.get_status_display(),
         }
 
-    @admin.display(description=gettext_lazy("Cancellation policy"))
+    @admin.display(description=gettext_lazy("cancellation policy"))
     def policy_display(self, obj):
         return policy_summary(obj.cancellation_policy) if obj.cancellation_policy else "—"
 

@@ -154,6 +154,8 @@ class Booking(models.Model):
     def guest_name(self) -> str:
         return f"{self.guest_first_name} {self.guest_last_name}".strip()
 
+    guest_name.fget.short_description = _("guest")  # the admin's column title
+
 
 class RoomLine(models.Model):
     """One room of a booking: its room type and rate, the party staying in it, the guest's name, its own prices
@@ -224,7 +226,7 @@ class RoomLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.booking_id} room {self.position}"
+        return _("%(booking)s, room %(position)s") % {"booking": self.booking_id, "position": self.position}
 
     @property
     def children(self) -> int:
@@ -320,8 +322,8 @@ class BookingStatusChange(models.Model):
     booking = models.ForeignKey(
         Booking, verbose_name=_("booking"), on_delete=models.CASCADE, related_name="status_changes"
     )
-    from_status = models.CharField(_("from status"), max_length=20, blank=True)
-    to_status = models.CharField(_("to status"), max_length=20)
+    from_status = models.CharField(_("from status"), max_length=20, blank=True, choices=Booking.Status.choices)
+    to_status = models.CharField(_("to status"), max_length=20, choices=Booking.Status.choices)
     actor_kind = models.CharField(_("actor kind"), max_length=20, choices=Actor.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.SET_NULL, null=True, blank=True
@@ -335,7 +337,7 @@ class BookingStatusChange(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self):
-        return f"{self.booking}: {self.from_status or '—'} → {self.to_status}"
+        return f"{self.booking}: {self.get_from_status_display() or '—'} → {self.get_to_status_display()}"
 
 
 class BookingEffect(models.Model):

@@ -77,7 +77,9 @@ class Hotel(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name} ({self.city})"
+        from .cities import city_label  # the city in the reader's language ("München"); cities imports models
+
+        return f"{self.name} ({city_label(self.city)})"
 
     def get_absolute_url(self):
         return reverse("hotels:detail", kwargs={"slug": self.slug})
@@ -482,7 +484,7 @@ class RatePlanNight(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.rate_plan} on {self.date}"
+        return _("%(rate_plan)s on %(date)s") % {"rate_plan": self.rate_plan, "date": self.date}
 
 
 class RoomTypePhoto(Photo):
@@ -533,7 +535,7 @@ class NightInventory(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.room_type} on {self.date}"
+        return _("%(room_type)s on %(date)s") % {"room_type": self.room_type, "date": self.date}
 
     @property
     def rooms_available(self):

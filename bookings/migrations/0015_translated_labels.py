@@ -378,7 +378,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='bookingstatuschange',
             name='from_status',
-            field=models.CharField(blank=True, max_length=20, verbose_name='from status'),
+            field=models.CharField(blank=True, choices=[('pending_payment', 'Pending payment'), ('confirmed', 'Confirmed'), ('payment_failed', 'Payment failed'), ('expired', 'Expired'), ('cancelled', 'Cancelled'), ('checked_in', 'Checked in'), ('checked_out', 'Checked out'), ('no_show', 'No-show')], max_length=20, verbose_name='from status'),
         ),
         migrations.AlterField(
             model_name='bookingstatuschange',
@@ -388,7 +388,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='bookingstatuschange',
             name='to_status',
-            field=models.CharField(max_length=20, verbose_name='to status'),
+            field=models.CharField(choices=[('pending_payment', 'Pending payment'), ('confirmed', 'Confirmed'), ('payment_failed', 'Payment failed'), ('expired', 'Expired'), ('cancelled', 'Cancelled'), ('checked_in', 'Checked in'), ('checked_out', 'Checked out'), ('no_show', 'No-show')], max_length=20, verbose_name='to status'),
         ),
         migrations.AlterField(
             model_name='booksaudit',

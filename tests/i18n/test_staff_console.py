@@ -127,7 +127,7 @@ def test_the_bookings_list_and_a_booking_speak_german_in_the_admin(german_admin)
         "Besondere Wünsche",
         "Statusverlauf",
         "Zeitpunkte",
-        "Stornierungsbedingungen",
+        "Stornobedingungen",
         "Bestätigt am",
         "Ελένη",
     ):
