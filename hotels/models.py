@@ -225,7 +225,7 @@ class RoomType(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
 
-    history = HistoricalRecords(excluded_fields=per_language("name", "description"))
+    history = HistoricalRecords(excluded_fields=per_language("name", "description", "beds"))
 
     class Meta:
         verbose_name = _("room type")

@@ -245,9 +245,10 @@ def test_the_hotel_page_gives_beds_and_country_in_the_readers_language(client):
     hotel = HotelFactory(country="Germany", slug="hotel-isar")
     rt = RoomTypeFactory(hotel=hotel, beds="1 double bed", beds_de="1 Doppelbett")
     open_nights(rt, future(10), 3)
-    german = client.get(f"/de/hotels/{hotel.slug}/").content.decode()
+    stay = {"check_in": future(10), "check_out": future(12), "adults": 2, "children": 0, "rooms": 1}
+    german = client.get(f"/de/hotels/{hotel.slug}/", stay).content.decode()
     assert "Deutschland" in german and "1 Doppelbett" in german and "1 double bed" not in german
-    french = client.get(f"/fr/hotels/{hotel.slug}/").content.decode()
+    french = client.get(f"/fr/hotels/{hotel.slug}/", stay).content.decode()
     assert "Allemagne" in french and "1 double bed" in french  # no French beds typed: the default language's
 
 
