@@ -6,6 +6,7 @@ the Jinja2 fragments, the e-mails and the receipt PDF, so an amount reads the sa
 formats: amounts are computed and rounded elsewhere (``hotels.pricing``, ``payments``)."""
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.numbers import format_currency
 from django.utils import translation
@@ -27,7 +28,15 @@ def format_money(amount, currency: str, language: str | None = None) -> str:
         return ""
     if not currency:
         return ""
-    text = format_currency(abs(value), currency.upper(), locale=babel_locale(language))
+    return _formatted(value, currency.upper(), babel_locale(language))
+
+
+# A hotel page formats a hundred amounts, most of them the same few nightly prices, and Babel applies the locale's
+# pattern anew each time: an amount's text is a function of its value, currency and locale only, so each is made
+# once per process (equal Decimals such as 10.0 and 10.00 read the same once rounded to the currency's digits).
+@lru_cache(maxsize=65536)
+def _formatted(value: Decimal, currency: str, locale: str) -> str:
+    text = format_currency(abs(value), currency, locale=locale)
     return f"{MINUS}{text}" if value < 0 else text
 
 

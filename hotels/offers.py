@@ -257,8 +257,9 @@ def hotels_offers(
                     policy=dict(policy),
                 )
             )
+    names = {room_type.pk: room_type.name for room_type in room_types}  # a translated field: read once each
     for offers in result.values():
-        offers.sort(key=lambda o: (o.quote.total, o.room_type.name, o.rate_plan.position, o.rate_plan.pk))
+        offers.sort(key=lambda o: (o.quote.total, names[o.room_type.pk], o.rate_plan.position, o.rate_plan.pk))
     return result
 
 

@@ -2,8 +2,10 @@
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from django.template.defaultfilters import date as date_format
+from django.utils import translation
 from django.utils.translation import gettext
 
 from .pricing import money
@@ -28,19 +30,28 @@ def cancellation_policy_snapshot(rate_plan, hotel, check_in) -> dict:
 
 def policy_summary(policy: dict) -> str:
     """The whole policy in a sentence: "Free cancellation until 12 March 2027, 18:00 (hotel time); after that …"."""
-    if policy["penalty"] == "first_night":
-        penalty = gettext("the first night is charged")
-    elif policy["penalty"] == "full_stay":
-        penalty = gettext("the full stay is charged")
-    else:
-        percent = Decimal(policy["penalty_percent"]).normalize()
-        penalty = gettext("%(percent)s%% of the stay is charged") % {"percent": f"{percent:f}"}
-    if not policy.get("free_until"):
+    return _summary(
+        translation.get_language(), policy.get("free_until"), policy["penalty"], policy.get("penalty_percent")
+    )
+
+
+# A page of partner offers holds a hundred policies but a handful of distinct ones: the sentences are a function of
+# the policy's values and the language only, so each is written once per process.
+@lru_cache(maxsize=4096)
+def _summary(language: str | None, free_until: str | None, penalty: str, penalty_percent: str | None) -> str:
+    if not free_until:
         return gettext("Non-refundable: the full stay is charged if you cancel.")
-    deadline = datetime.fromisoformat(policy["free_until"])
+    if penalty == "first_night":
+        charged = gettext("the first night is charged")
+    elif penalty == "full_stay":
+        charged = gettext("the full stay is charged")
+    else:
+        percent = Decimal(penalty_percent).normalize()
+        charged = gettext("%(percent)s%% of the stay is charged") % {"percent": f"{percent:f}"}
+    deadline = datetime.fromisoformat(free_until)
     return gettext("Free cancellation until %(deadline)s (hotel time); after that %(penalty)s.") % {
         "deadline": date_format(deadline, gettext("j F Y, H:i")),
-        "penalty": penalty,
+        "penalty": charged,
     }
 
 
@@ -52,9 +63,14 @@ def policy_is_strict(policy: dict | None) -> bool:
 def policy_line(policy: dict) -> str:
     """The policy in one short line for offer lists: "Free cancellation until 12 March, 18:00" or
     "Non-refundable"."""
-    if not policy.get("free_until"):
+    return _line(translation.get_language(), policy.get("free_until"))
+
+
+@lru_cache(maxsize=4096)
+def _line(language: str | None, free_until: str | None) -> str:
+    if not free_until:
         return gettext("Non-refundable")
-    deadline = datetime.fromisoformat(policy["free_until"])
+    deadline = datetime.fromisoformat(free_until)
     return gettext("Free cancellation until %(deadline)s") % {"deadline": date_format(deadline, gettext("j F, H:i"))}
 
 

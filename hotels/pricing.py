@@ -27,7 +27,8 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
-from django.utils.translation import gettext
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -191,22 +192,8 @@ class Quote:
         """A JSON-safe copy stored on the booking; every later view reads this, never recomputes."""
         return {
             "currency": self.currency,
-            "nights": [
-                {"date": n.date.isoformat(), "unit_price": str(n.unit_price), "rooms": n.rooms, "amount": str(n.amount)}
-                for n in self.nights
-            ],
-            "adjustments": [{"name": a.name, "amount": str(a.amount)} for a in self.adjustments],
-            "extras": [
-                {
-                    "name": e.name,
-                    "unit_price": str(e.unit_price),
-                    "quantity": e.quantity,
-                    "nights": e.nights,
-                    "amount": str(e.amount),
-                }
-                for e in self.extras
-            ],
-            "taxes": [{"name": t.name, "amount": str(t.amount), "included": t.included} for t in self.taxes],
+            "nights": quote_nights_data(self.nights),
+            **quote_lines_data(self),
             # The percentage taxes' rates and bases, for invoices' VAT breakdown (kept apart from "taxes", whose shape
             # the partner API publishes).
             "vat": [
@@ -226,6 +213,32 @@ class Quote:
             "first_night": str(self.first_night),
             "total": str(self.total),
         }
+
+
+def quote_nights_data(nights: list[NightLine]) -> list[dict]:
+    """A quote's night lines as its snapshot (and the partner API) publish them."""
+    return [
+        {"date": n.date.isoformat(), "unit_price": str(n.unit_price), "rooms": n.rooms, "amount": str(n.amount)}
+        for n in nights
+    ]
+
+
+def quote_lines_data(quote: Quote) -> dict:
+    """A quote's adjustment, supplement and tax lines as its snapshot (and the partner API) publish them."""
+    return {
+        "adjustments": [{"name": a.name, "amount": str(a.amount)} for a in quote.adjustments],
+        "extras": [
+            {
+                "name": e.name,
+                "unit_price": str(e.unit_price),
+                "quantity": e.quantity,
+                "nights": e.nights,
+                "amount": str(e.amount),
+            }
+            for e in quote.extras
+        ],
+        "taxes": [{"name": t.name, "amount": str(t.amount), "included": t.included} for t in quote.taxes],
+    }
 
 
 def stay_quote(
@@ -301,9 +314,14 @@ def night_lines(nightly_prices: list[tuple[date, Decimal]], rooms: int) -> list[
 def adjustment_name(plan) -> str:
     value = Decimal(plan.derivation_value)
     sign = "-" if value < 0 else "+"  # ASCII: the receipt PDF's Helvetica has no U+2212
+    name = plan.name  # read once: a translated field, resolved for the active language on every read
     if plan.derivation == "percent":
-        return f"{plan.name} ({sign}{abs(value).normalize():f}%)"
-    return f"{plan.name} ({sign}{abs(value):.2f} per room per night)"
+        return f"{name} ({sign}{abs(value).normalize():f}%)"
+    return gettext("%(plan)s (%(sign)s%(amount)s per room per night)") % {
+        "plan": name,
+        "sign": sign,
+        "amount": f"{abs(value):.2f}",
+    }
 
 
 def supplement_lines(*, night_count: int, rooms: int, adults: int, children_ages, occupancy: Occupancy):
@@ -398,16 +416,38 @@ def plan_closed_reason(plan, *, check_in: date, check_out: date, own: dict) -> s
     min_stay = arrival.min_stay if arrival is not None and arrival.min_stay else plan.min_stay
     max_stay = arrival.max_stay if arrival is not None and arrival.max_stay else plan.max_stay
     if arrival is not None and arrival.closed_to_arrival:
-        return f"{plan.name} can't start on {check_in:%-d %B}: arrivals are closed that day."
+        return gettext("%(plan)s can't start on %(date)s: arrivals are closed that day.") % {
+            "plan": plan.name,
+            "date": _day(check_in),
+        }
     departure = own.get(check_out)
     if departure is not None and departure.closed_to_departure:
-        return f"{plan.name} can't end on {check_out:%-d %B}: departures are closed that day."
+        return gettext("%(plan)s can't end on %(date)s: departures are closed that day.") % {
+            "plan": plan.name,
+            "date": _day(check_out),
+        }
     if nights < min_stay:
-        return f"{plan.name} needs a stay of at least {min_stay} nights from {check_in:%-d %B}."
+        return ngettext(
+            "%(plan)s needs a stay of at least %(count)s night from %(date)s.",
+            "%(plan)s needs a stay of at least %(count)s nights from %(date)s.",
+            min_stay,
+        ) % {"plan": plan.name, "count": min_stay, "date": _day(check_in)}
     if max_stay and nights > max_stay:
-        return f"{plan.name} allows stays of at most {max_stay} nights from {check_in:%-d %B}."
+        return ngettext(
+            "%(plan)s allows stays of at most %(count)s night from %(date)s.",
+            "%(plan)s allows stays of at most %(count)s nights from %(date)s.",
+            max_stay,
+        ) % {"plan": plan.name, "count": max_stay, "date": _day(check_in)}
     for i in range(nights):
         night = own.get(check_in + timedelta(days=i))
         if night is not None and night.stop_sell:
-            return f"{plan.name} is not sold on the night of {night.date:%-d %B}."
+            return gettext("%(plan)s is not sold on the night of %(date)s.") % {
+                "plan": plan.name,
+                "date": _day(night.date),
+            }
     return None
+
+
+def _day(day: date) -> str:
+    """A day in a sentence, in the reader's language ("12 March", "12. März")."""
+    return date_format(day, gettext("j F"))

@@ -16,10 +16,22 @@ from modeltranslation.utils import get_language as mt_language
 
 from .cards import hotel_cards
 from .cities import city_labels
-from .models import Amenity, Hotel, RatePlan, RoomType
+from .models import Amenity, Hotel, RatePlan
 from .stay import RoomParty, Stay
 
 SORTS = ("price", "stars", "name")
+
+
+# Which of a city's hotels a search may show (the filters both searches below share): the stars and amenities
+# the guest asked for, and a partner's own list of hotels.
+HOTEL_FILTERS_SQL = """
+  AND (%(stars)s::int[] IS NULL OR h.stars = ANY(%(stars)s::int[]))
+  AND (%(hotel_ids)s::bigint[] IS NULL OR h.id = ANY(%(hotel_ids)s::bigint[]))
+  AND (%(amenities)s::text[] IS NULL OR h.id IN (
+        SELECT ha.hotel_id FROM hotels_hotel_amenities AS ha JOIN hotels_amenity AS a ON a.id = ha.amenity_id
+        WHERE a.code = ANY(%(amenities)s::text[]) GROUP BY ha.hotel_id
+        HAVING COUNT(DISTINCT a.code) = cardinality(%(amenities)s::text[])))
+"""
 
 
 # The results page's query, in SQL because the ORM can't express its shape. Every hotel of the city must be priced
@@ -101,17 +113,14 @@ CROSS JOIN LATERAL (
     WHERE t.hotel_id = h.id AND NOT t.included_in_price
 ) AS priced
 WHERE h.city = %(city)s AND h.is_active AND best.best_total IS NOT NULL
-  AND (%(stars)s::int[] IS NULL OR h.stars = ANY(%(stars)s::int[]))
-  AND (%(hotel_ids)s::bigint[] IS NULL OR h.id = ANY(%(hotel_ids)s::bigint[]))
-  AND (%(amenities)s::text[] IS NULL OR h.id IN (
-        SELECT ha.hotel_id FROM hotels_hotel_amenities AS ha JOIN hotels_amenity AS a ON a.id = ha.amenity_id
-        WHERE a.code = ANY(%(amenities)s::text[]) GROUP BY ha.hotel_id
-        HAVING COUNT(DISTINCT a.code) = cardinality(%(amenities)s::text[])))
+  -- hotel filters
   AND (%(min_total)s::numeric IS NULL OR priced.grand_total >= %(min_total)s::numeric)
   AND (%(max_total)s::numeric IS NULL OR priced.grand_total <= %(max_total)s::numeric)
 ORDER BY {order}
 LIMIT %(limit)s OFFSET %(offset)s
 """
+
+SEARCH_SQL = SEARCH_SQL.replace("  -- hotel filters\n", HOTEL_FILTERS_SQL.lstrip("\n"))
 
 ORDERS = {
     "price": "priced.grand_total, h.name, h.id",
@@ -191,13 +200,9 @@ CROSS JOIN LATERAL (
     WHERE t.hotel_id = h.id AND NOT t.included_in_price
 ) AS priced
 WHERE h.city = %(city)s AND h.is_active AND best.line_total IS NOT NULL
-  AND (%(stars)s::int[] IS NULL OR h.stars = ANY(%(stars)s::int[]))
-  AND (%(hotel_ids)s::bigint[] IS NULL OR h.id = ANY(%(hotel_ids)s::bigint[]))
-  AND (%(amenities)s::text[] IS NULL OR h.id IN (
-        SELECT ha.hotel_id FROM hotels_hotel_amenities AS ha JOIN hotels_amenity AS a ON a.id = ha.amenity_id
-        WHERE a.code = ANY(%(amenities)s::text[]) GROUP BY ha.hotel_id
-        HAVING COUNT(DISTINCT a.code) = cardinality(%(amenities)s::text[])))
+  -- hotel filters
 """
+PARTY_SEARCH_SQL = PARTY_SEARCH_SQL.replace("  -- hotel filters\n", HOTEL_FILTERS_SQL.lstrip("\n"))
 
 
 def _in_language(alias: str, field: str) -> str:
@@ -404,21 +409,42 @@ BEST_FIELDS = (
 )
 
 
+class BestRoomType(NamedTuple):
+    pk: int
+    name: str
+
+
+class BestPlan(NamedTuple):
+    """The rate plan of a hotel's cheapest offer as its results card shows it and prices its policy (what
+    ``cancellation_policy_snapshot`` reads of a ``RatePlan``), from the search's own columns: plain values, because a
+    page made twenty unsaved model instances and each cost as much as a card's rendering."""
+
+    pk: int
+    name: str
+    meal_plan: str
+    free_cancellation_days: int | None
+    cancellation_penalty: str
+    cancellation_penalty_percent: Decimal | None
+    room_type: BestRoomType
+
+    def get_meal_plan_display(self) -> str:
+        return str(dict(RatePlan.MealPlan.choices).get(self.meal_plan, self.meal_plan))
+
+
 def _search_page_prefetch(hotels: list[Hotel]) -> None:
     """What a results page shows of each hotel: its card (photos, amenities, taxes: :func:`hotel_cards`) and its
-    cheapest offer's rate plan as ``best_plan`` (an unsaved ``RatePlan`` with its room type, from the search's own
-    columns: no query)."""
+    cheapest offer's rate plan as ``best_plan`` (a :class:`BestPlan`, from the search's own columns: no query)."""
     cards = hotel_cards([h.pk for h in hotels])
     for hotel in hotels:
         hotel.card = cards[hotel.pk]
-        hotel.best_plan = RatePlan(
+        hotel.best_plan = BestPlan(
             pk=hotel.best_rate_plan_id,
             name=hotel.best_plan_name,
             meal_plan=hotel.best_meal_plan,
             free_cancellation_days=hotel.best_free_days,
             cancellation_penalty=hotel.best_penalty,
             cancellation_penalty_percent=hotel.best_penalty_percent,
-            room_type=RoomType(pk=hotel.best_room_type_id, name=hotel.best_room_type_name, hotel=hotel),
+            room_type=BestRoomType(pk=hotel.best_room_type_id, name=hotel.best_room_type_name),
         )
 
 

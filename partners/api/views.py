@@ -24,6 +24,7 @@ from bookings.services import GuestDetails, rooms_price
 from config.db_router import reads_from_replica
 from display.money import format_money
 from hotels.cards import CARDS_VERSION_KEY, cards_version
+from hotels.pricing import quote_lines_data, quote_nights_data
 from hotels.stay import Stay
 from partners.selectors import (
     partner_availability,
@@ -252,24 +253,30 @@ class AvailabilityView(PartnerAPIView):
         # (docs/performance.md); hotel_data and room_type_data are held equal to the serializers by tests/api.
         room_types = {offer.room_type.pk: offer.room_type for h in page for offer in h.offers}
         room_type_data = {pk: s.room_type_data(room_type) for pk, room_type in room_types.items()}
+        # A room type's plans share its night lines, and a hotel's offers a few policies: each is written once.
+        nights_data, policies = {}, {}
         results = []
         for hotel in page:
             hotel_offers = []
             for offer in hotel.offers:
-                snapshot = offer.quote.as_snapshot()
-                plan = offer.rate_plan
+                quote, plan = offer.quote, offer.rate_plan
+                nights = nights_data.get(id(quote.nights))
+                if nights is None:
+                    nights = nights_data[id(quote.nights)] = quote_nights_data(quote.nights)
+                policy_key = tuple(offer.policy.items())
+                policy = policies.get(policy_key)
+                if policy is None:
+                    policy = policies[policy_key] = policy_data(offer.policy)
                 hotel_offers.append(
                     {
                         "room_type": room_type_data[offer.room_type.pk],
                         "rate_plan": {"id": plan.pk, "name": plan.name, "meal_plan": plan.meal_plan},
                         "rooms_available": offer.rooms_available,
-                        "currency": snapshot["currency"],
-                        "nights": snapshot["nights"],
-                        "adjustments": snapshot["adjustments"],
-                        "extras": snapshot["extras"],
-                        "taxes": snapshot["taxes"],
-                        "total": snapshot["total"],
-                        "cancellation_policy": policy_data(offer.policy),
+                        "currency": quote.currency,
+                        "nights": nights,
+                        **quote_lines_data(quote),
+                        "total": str(quote.total),
+                        "cancellation_policy": policy,
                         "payment_terms": offer.payment_terms,
                     }
                 )

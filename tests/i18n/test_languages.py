@@ -5,7 +5,7 @@ import io
 import re
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from babel.dates import format_date
 from django.conf import settings
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from pypdf import PdfReader
 from rest_framework.test import APIClient
 
@@ -22,11 +22,12 @@ from bookings.models import Booking
 from bookings.services import GuestDetails, booking_hold
 from bookings.workflow import booking_confirm
 from hotels.models import Hotel
+from hotels.pricing import plan_closed_reason
 from hotels.stay import Stay
 from notifications.services import reminders_send
 from partners.models import Partner
 from partners.services import partner_key_issue
-from tests.factories import HotelFactory, RoomTypeFactory, UserFactory, future, open_nights
+from tests.factories import HotelFactory, RatePlanFactory, RoomTypeFactory, UserFactory, future, open_nights
 
 pytestmark = pytest.mark.django_db
 
@@ -345,3 +346,20 @@ def test_the_profile_sets_the_accounts_language(client):
     user.refresh_from_db()
     assert user.preferred_language == "fr"
     assert client.get("/", HTTP_ACCEPT_LANGUAGE="de")["Location"] == "/fr/"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "language, expected",
+    [
+        ("fr", "exige un séjour d’au moins 3 nuits à partir du 12 mars"),
+        ("de", "setzt ab dem 12. März einen Aufenthalt von mindestens 3 Nächten voraus"),
+        ("es", "exige una estancia mínima de 3 noches a partir del 12 de marzo"),
+    ],
+)
+def test_why_a_rate_cannot_sell_a_stay_is_said_in_the_guests_language(language, expected):
+    plan = RatePlanFactory(name="Long stay", min_stay=3)
+    with translation.override(language):
+        reason = plan_closed_reason(plan, check_in=date(2027, 3, 12), check_out=date(2027, 3, 13), own={})
+    assert reason.endswith(expected + ".")
+    assert "Long stay" in reason
