@@ -23,6 +23,14 @@ ROOT = Path(settings.BASE_DIR).resolve()
 GERMAN = {"HTTP_ACCEPT_LANGUAGE": "de"}
 
 
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """A request activates its language and the test client leaves it active: leave English to the next test."""
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
 @pytest.fixture
 def german_admin(admin_client, admin_user):
     """A superuser whose account speaks German (logging in records the language of the moment: set it after)."""
