@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0015_translated_labels'),
+        ('bookings', '0016_translated_labels'),
         ('hotels', '0011_translated_labels'),
         ('partners', '0003_idempotencyrecord_booking'),
     ]

@@ -8,9 +8,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0015_translated_labels'),
+        ('bookings', '0016_translated_labels'),
         ('hotels', '0011_translated_labels'),
-        ('payments', '0007_merge_invoices'),
+        ('payments', '0008_desk_settlement'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

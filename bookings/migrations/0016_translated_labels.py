@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0014_merge_invoices'),
+        ('bookings', '0015_desk_settlement'),
         ('hotels', '0011_translated_labels'),
         ('partners', '0003_idempotencyrecord_booking'),
         ('payments', '0007_merge_invoices'),
@@ -519,5 +519,10 @@ class Migration(migrations.Migration):
             model_name='roomline',
             name='updated_at',
             field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
+        ),
+        migrations.AlterField(
+            model_name='offlinepayment',
+            name='direction',
+            field=models.CharField(choices=[('collected', 'Collected'), ('paid_back', 'Paid back')], default='collected', max_length=10, verbose_name='direction'),
         ),
     ]
