@@ -31,13 +31,15 @@ from notifications.services import booking_change_emails, booking_emails_for_eve
 from payments.gateways.base import PaymentStatus
 from payments.invoices import invoice_documents_sync
 from payments.ledger import (
+    booking_balance,
     ledger_cancellation_record,
     ledger_charge_add,
+    ledger_no_show_record,
     ledger_offline_payment_record,
     ledger_stay_charge,
 )
 from payments.models import LedgerEntry, Payment, Refund, ScheduledCharge
-from payments.receipts import receipt_issue
+from payments.receipts import payment_receipt_issue, receipt_issue
 from payments.services import (
     booking_card_guaranteed,
     booking_paid_net,
@@ -79,6 +81,7 @@ EVENT_EFFECTS = {
     "modified": [Kind.INVOICE, Kind.PARTNER_WEBHOOK],
     "cancelled": [Kind.INVOICE, Kind.PARTNER_WEBHOOK, Kind.SUPPLIER_CANCEL],
     "reduced": [Kind.INVOICE],
+    "no_show": [Kind.INVOICE],
     "payment_failed": [],
     "expired": [],
     "late_payment_refunded": [],
@@ -230,6 +233,12 @@ def booking_no_show(*, booking: Booking, actor=None, actor_kind: str = Actor.STA
         if changed:
             scheduled_charges_cancel(booking=booking, purposes=[Payment.Kind.BALANCE])  # the fee replaces it
             fee = services.booking_cancel_quote(booking=booking, at=max(timezone.now(), _arrival(booking)))
+            balance = booking_balance(booking)
+            if balance.due > 0:  # not paid in full: the stay is taken back and the fee charged in the ledger
+                ledger_no_show_record(
+                    booking=booking, fee=max(fee, balance.paid_net), actor_kind=actor_kind, actor=actor
+                )
+                _effects_write(booking, "no_show")
             _fee_charge(booking, purpose=Payment.Kind.NO_SHOW_FEE, fee=fee)
     return booking
 
@@ -682,15 +691,16 @@ def _balance_schedule(booking: Booking) -> ScheduledCharge | None:
     transaction)."""
     from datetime import datetime
 
-    from hotels.payment_terms import payment_terms_of
+    from hotels.payment_terms import payment_terms_card_balance, payment_terms_of
 
     terms = payment_terms_of(booking)
-    if terms["due_later_by"] != "card" or Decimal(terms["due_later"]) <= 0:
+    amount = payment_terms_card_balance(terms)  # a room line paid at the hotel is not charged to the card
+    if amount <= 0 or not terms["due_later_at"]:
         return None
     return scheduled_charge_create(
         booking=booking,
         purpose=Payment.Kind.BALANCE,
-        amount=Decimal(terms["due_later"]),
+        amount=amount,
         due_at=datetime.fromisoformat(terms["due_later_at"]),
     )
 
@@ -878,7 +888,13 @@ def payments_reconcile() -> int:
 
 @handler(Kind.RECEIPT)
 def _issue_receipt(effect: BookingEffect) -> None:
-    receipt_issue(booking=effect.booking)  # issued once; a rendering error raises and is retried
+    # issued once; a rendering error raises and is retried. A later payment's or a refund's effect names it.
+    if effect.payload.get("payment"):
+        payment_receipt_issue(payment=Payment.objects.get(pk=effect.payload["payment"]))
+    elif effect.payload.get("refund"):
+        payment_receipt_issue(refund=Refund.objects.get(pk=effect.payload["refund"]))
+    else:
+        receipt_issue(booking=effect.booking)
 
 
 @handler(Kind.INVOICE)

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('bookings', '0016_translated_labels'),
         ('hotels', '0011_translated_labels'),
-        ('payments', '0008_desk_settlement'),
+        ('payments', '0009_merge_0008_desk_settlement_0008_payment_receipts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -556,5 +556,49 @@ class Migration(migrations.Migration):
             model_name='scheduledcharge',
             name='status',
             field=models.CharField(choices=[('scheduled', 'Scheduled'), ('charging', 'Charging (asking the bank)'), ('paid', 'Paid'), ('failed', 'Failed (gave up)'), ('cancelled', 'Cancelled')], default='scheduled', max_length=10, verbose_name='status'),
+        ),
+        migrations.AlterModelOptions(
+            name='paymentreceipt',
+            options={'ordering': ['issued_at', 'id'], 'verbose_name': 'payment receipt', 'verbose_name_plural': 'payment receipts'},
+        ),
+        migrations.AlterField(
+            model_name='paymentreceipt',
+            name='booking',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payment_receipts', to='bookings.booking', verbose_name='booking'),
+        ),
+        migrations.AlterField(
+            model_name='paymentreceipt',
+            name='issued_at',
+            field=models.DateTimeField(verbose_name='issued at'),
+        ),
+        migrations.AlterField(
+            model_name='paymentreceipt',
+            name='number',
+            field=models.CharField(max_length=20, unique=True, verbose_name='number'),
+        ),
+        migrations.AlterField(
+            model_name='paymentreceipt',
+            name='payment',
+            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='receipt', to='payments.payment', verbose_name='payment'),
+        ),
+        migrations.AlterField(
+            model_name='paymentreceipt',
+            name='pdf',
+            field=models.BinaryField(verbose_name='PDF'),
+        ),
+        migrations.AlterField(
+            model_name='paymentreceipt',
+            name='refund',
+            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='receipt', to='payments.refund', verbose_name='refund'),
+        ),
+        migrations.AlterField(
+            model_name='paymentreceipt',
+            name='sequence',
+            field=models.PositiveIntegerField(verbose_name='sequence'),
+        ),
+        migrations.AlterField(
+            model_name='paymentreceipt',
+            name='year',
+            field=models.PositiveSmallIntegerField(verbose_name='year'),
         ),
     ]

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('bookings', '0016_translated_labels'),
-        ('notifications', '0008_change_payment_link'),
+        ('notifications', '0010_outboundemail_kinds_merged'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='outboundemail',
             name='kind',
-            field=models.CharField(choices=[('booking_confirmed_guest', 'Booking confirmed (guest)'), ('booking_confirmed_hotel', 'New reservation (hotel)'), ('booking_cancelled_guest', 'Booking cancelled (guest)'), ('booking_cancelled_hotel', 'Booking cancelled (hotel)'), ('payment_failed_guest', 'Payment failed (guest)'), ('hold_expired_guest', 'Hold expired (guest)'), ('late_payment_refunded_guest', 'Late payment refunded (guest)'), ('booking_modified_guest', 'Booking changed (guest)'), ('booking_modified_hotel', 'Reservation changed (hotel)'), ('pre_arrival_reminder_guest', 'Pre-arrival reminder (guest)'), ('charge_receipt_guest', 'Card charged: receipt (guest)'), ('charge_declined_guest', 'Card declined: payment link (guest)'), ('welcome', 'Welcome: confirm your e-mail address (account)'), ('verify_email', 'Confirm your e-mail address, again (account)'), ('guest_link', 'Manage-my-booking link (guest without an account)'), ('payment_link_guest', 'Payment link (guest, staff booking)'), ('change_payment_link_guest', 'Payment link for a change (guest, staff change)')], max_length=40, verbose_name='type'),
+            field=models.CharField(choices=[('booking_confirmed_guest', 'Booking confirmed (guest)'), ('booking_confirmed_hotel', 'New reservation (hotel)'), ('booking_cancelled_guest', 'Booking cancelled (guest)'), ('booking_cancelled_hotel', 'Booking cancelled (hotel)'), ('payment_failed_guest', 'Payment failed (guest)'), ('hold_expired_guest', 'Hold expired (guest)'), ('late_payment_refunded_guest', 'Late payment refunded (guest)'), ('booking_modified_guest', 'Booking changed (guest)'), ('booking_modified_hotel', 'Reservation changed (hotel)'), ('pre_arrival_reminder_guest', 'Pre-arrival reminder (guest)'), ('charge_receipt_guest', 'Card charged: receipt (guest)'), ('charge_declined_guest', 'Card declined: payment link (guest)'), ('payment_receipt_guest', 'Payment received: receipt (guest)'), ('refund_receipt_guest', 'Refund made: receipt (guest)'), ('welcome', 'Welcome: confirm your e-mail address (account)'), ('verify_email', 'Confirm your e-mail address, again (account)'), ('guest_link', 'Manage-my-booking link (guest without an account)'), ('payment_link_guest', 'Payment link (guest, staff booking)'), ('change_payment_link_guest', 'Payment link for a change (guest, staff change)')], max_length=40, verbose_name='type'),
         ),
         migrations.AlterField(
             model_name='outboundemail',
