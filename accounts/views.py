@@ -210,7 +210,7 @@ def account_delete_view(request):
 
 def legal_page(request, slug):
     if slug not in LegalPage.Slug.values:
-        raise Http404("No such page.")
+        raise Http404(_("No such page."))
     language = (get_language() or "").split("-")[0]
     pages = {p.language: p for p in LegalPage.objects.filter(slug=slug, language__in=[language, ""])}
     page = pages.get(language) or pages.get("")

@@ -135,7 +135,7 @@ class TodayView(StaffViewMixin, TemplateView):
         wanted = self.request.GET.get("hotel", "")
         hotel = hotels.filter(pk=int(wanted)).first() if wanted.isdecimal() else None
         hotel = hotel or hotels.first()
-        context.update(title="Today", hotel=hotel, hotels=hotels[:HOTEL_CHOICES_SHOWN])
+        context.update(title=_("Today"), hotel=hotel, hotels=hotels[:HOTEL_CHOICES_SHOWN])
         if hotel is None:
             return context
         today = timezone.now().astimezone(hotel.tzinfo).date()
@@ -162,9 +162,12 @@ MAX_EXPORT_DAYS = 800
 
 
 class ExportForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}), required=False, help_text="Inclusive; 30 days on if blank."
+        label=_("To"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        required=False,
+        help_text=_("Inclusive; 30 days on if blank."),
     )
 
     def clean(self):
@@ -173,7 +176,9 @@ class ExportForm(forms.Form):
         if start and not end:
             end = data["end"] = start + timedelta(days=30)
         if start and end and not 0 <= (end - start).days <= MAX_EXPORT_DAYS:
-            raise forms.ValidationError(f"Choose an end on or after the start, at most {MAX_EXPORT_DAYS} days later.")
+            raise forms.ValidationError(
+                _("Choose an end on or after the start, at most %(days)s days later.") % {"days": MAX_EXPORT_DAYS}
+            )
         return data
 
 
@@ -187,7 +192,7 @@ class ExportView(StaffViewMixin, TemplateView):
         first = today.replace(day=1)
         return {
             **super().get_context_data(**kwargs),
-            "title": "Export bookings and payments",
+            "title": _("Export bookings and payments"),
             "form": ExportForm(initial={"start": first, "end": (first + timedelta(days=32)).replace(day=1)}),
             "show_payments": bool(staff_hotel_ids(self.request.user, PRICES)) or self.request.user.is_superuser,
         }
@@ -197,7 +202,7 @@ def _export_range(request) -> tuple[date, date] | None:
     form = ExportForm(request.GET)
     if not form.is_valid():
         errors = "; ".join(e for field_errors in form.errors.values() for e in field_errors)
-        messages.error(request, f"Choose the dates to export: {errors}")
+        messages.error(request, _("Choose the dates to export: %(errors)s") % {"errors": errors})
         return None
     return form.cleaned_data["start"], form.cleaned_data["end"]
 

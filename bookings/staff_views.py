@@ -357,7 +357,7 @@ class StaffBookingChangeView(TemplateView):
             raise PermissionDenied
         line = self.booking.lines.filter(pk=request.POST.get("cancel_line", "0") or 0).first()
         if line is None:
-            raise Http404("No such room in this booking.")
+            raise Http404(_("No such room in this booking."))
         penalty = line_cancel_quote(line=line)
         quoted = request.POST.get("quoted_penalty")
         token = request.POST.get("penalty_token") or ""

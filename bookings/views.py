@@ -131,7 +131,7 @@ def _basket_url(hotel, stay, lines) -> str:
 def _draft_or_404(request, token):
     draft = draft_get(request.session, token)
     if draft is None:
-        raise Http404("This booking draft has expired.")
+        raise Http404(_("This booking draft has expired."))
     if "rate_plan" not in draft:  # a draft started before rate plans: its room type's default plan
         room_type = get_object_or_404(RoomType, pk=draft.get("room_type") or 0)
         draft["rate_plan"] = getattr(default_rate_plan(room_type), "pk", 0)
@@ -199,7 +199,7 @@ def booking_guest(request, token):
                     )
                 except AccountExists:
                     form.add_error(
-                        "email", "An account with this e-mail already exists: log in to continue your booking."
+                        "email", _("An account with this e-mail already exists: log in to continue your booking.")
                     )
                     return again(form)
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -489,7 +489,7 @@ def _own_booking(request, reference) -> Booking:
             return booking
     if not request.user.is_authenticated:
         raise _LoginNeeded
-    raise Http404("No such booking.")
+    raise Http404(_("No such booking."))
 
 
 def login_or_guest_link(view):
@@ -602,7 +602,7 @@ def _hold_in_hotel_time(booking) -> dict:
 def booking_receipt(request, reference):
     booking = _own_booking(request, reference)
     if not hasattr(booking, "receipt") and booking.confirmed_at is None:
-        raise Http404("No receipt for an unpaid booking.")
+        raise Http404(_("No receipt for an unpaid booking."))
     try:
         receipt = receipt_issue(booking=booking)
     except ReceiptError:

@@ -21,6 +21,8 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import Hotel, HotelStaff
 
@@ -163,7 +165,7 @@ class EstimatedCountPaginator(Paginator):
 class HotelListFilter(admin.SimpleListFilter):
     """A hotel filter that lists only the hotels whose rows the user can see in this list."""
 
-    title = "hotel"
+    title = gettext_lazy("hotel")
     parameter_name = "hotel"
 
     def __init__(self, request, params, model, model_admin):
@@ -216,7 +218,7 @@ class HotelScopedAdminMixin:
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
-            raise Http404("No such object in your hotels.")
+            raise Http404(_("No such object in your hotels."))
         return obj
 
     def has_view_permission(self, request, obj=None):
@@ -254,7 +256,7 @@ class HotelScopedAdminMixin:
         if request.user.is_superuser:
             return
         if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
-            raise Http404("No such object in your hotels.")
+            raise Http404(_("No such object in your hotels."))
 
     def history_view(self, request, object_id, extra_context=None):
         self._check_in_scope(request, object_id)
