@@ -146,7 +146,9 @@ def _stay_lines(booking) -> list[tuple[str, Decimal, str, str]]:
         # an added VAT is its component's VAT ("vat:room"); a fee outside VAT has no component
         lines.append((tax.name, tax.amount, Category.TAX, f"vat:{tax.component}" if tax.rate is not None else ""))
     if not lines or sum((line[1] for line in lines), ZERO) != booking.total:
-        return [(phrase(gettext_noop("Stay at %(hotel)s"), hotel=booking.hotel.name), booking.total, Category.STAY, "room")]
+        return [
+            (phrase(gettext_noop("Stay at %(hotel)s"), hotel=booking.hotel.name), booking.total, Category.STAY, "room")
+        ]
     return lines
 
 
@@ -211,7 +213,12 @@ def ledger_cancellation_record(*, booking, actor_kind="system", actor=None, chan
     """A cancellation: the stay's charges taken back (one entry per VAT component, so documents keep their VAT
     breakdown) and the penalty kept under the policy charged. Nothing for a booking that was never charged."""
     written = _stay_reverse(
-        booking, key="cancelled", description=phrase(gettext_noop("Stay cancelled")), actor_kind=actor_kind, actor=actor, channel=channel
+        booking,
+        key="cancelled",
+        description=phrase(gettext_noop("Stay cancelled")),
+        actor_kind=actor_kind,
+        actor=actor,
+        channel=channel,
     )
     if written and booking.cancellation_penalty:
         entry = _write(
