@@ -10,7 +10,6 @@ is a form error (the choice is not offered), and the page itself is a 403 for st
 """
 
 from datetime import timedelta
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -29,7 +28,7 @@ from payments.services import PaymentError
 
 from . import workflow
 from .admin_views import _scoped_booking
-from .change_views import ChangeDatesForm, ChangeRoomFormSet
+from .change_views import ChangeDatesForm, ChangeRoomFormSet, _quoted
 from .changes import LineChange
 from .exceptions import BookingError
 from .models import Booking, RoomLine
@@ -259,10 +258,9 @@ class StaffBookingChangeView(TemplateView):
         return self.render_to_response(self._context(lines, dates, rooms, quote=quote, errors=errors))
 
     def _confirm(self, request, kwargs):
-        expected = request.POST.get("expected_total") or None
         change = workflow.booking_modify(
             booking=self.booking,
-            expected_total=Decimal(expected) if expected else None,
+            expected_total=_quoted(request.POST.get("expected_total")),
             actor_kind=Actor.STAFF,
             actor=request.user,
             channel=Booking.Source.STAFF,
@@ -284,7 +282,8 @@ class StaffBookingChangeView(TemplateView):
     def _cancel_room(self, request):
         if not staff_can(request.user, "bookings.cancel_booking", self.booking.hotel_id):
             raise PermissionDenied
-        line = self.booking.lines.filter(pk=request.POST.get("cancel_line", "0") or 0).first()
+        line_id = str(request.POST.get("cancel_line", ""))
+        line = self.booking.lines.filter(pk=int(line_id)).first() if line_id.isdecimal() else None
         if line is None:
             raise Http404("No such room in this booking.")
         penalty = line_cancel_quote(line=line)
