@@ -5,7 +5,7 @@
   with no code pending, the sign-up page while logged in, the sign-up itself once the account was made).
 - A NUL character in a query parameter reached PostgreSQL through the admin's list filters and autocomplete
   ("text fields cannot contain NUL"): a 500 in the staff console. It is never meaningful: any request carrying one
-  in its query string gets 400 (forms already refuse it with a message).
+  in the staff console's query string gets 400 (the site's forms already refuse it with a message).
 """
 
 import pytest
