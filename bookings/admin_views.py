@@ -171,6 +171,8 @@ class ExportForm(forms.Form):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if start and not end:
+            if start > date.max - timedelta(days=30):
+                raise forms.ValidationError("Choose a start before the year 9999.")
             end = data["end"] = start + timedelta(days=30)
         if start and end and not 0 <= (end - start).days <= MAX_EXPORT_DAYS:
             raise forms.ValidationError(f"Choose an end on or after the start, at most {MAX_EXPORT_DAYS} days later.")
@@ -380,7 +382,7 @@ class RefundView(StaffViewMixin, FormView):
         refundable = self.booking.payments.filter(status__in=[Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED])
         chosen = request.POST.get("payment") or request.GET.get("payment")
         if chosen:
-            self.payment = get_object_or_404(refundable, pk=chosen if str(chosen).isdigit() else 0)
+            self.payment = get_object_or_404(refundable, pk=chosen if str(chosen).isdecimal() else 0)
         else:
             self.payment = workflow.booking_payment_paid(self.booking)
         return super().dispatch(request, *args, **kwargs)
