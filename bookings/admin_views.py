@@ -365,6 +365,13 @@ def receipt_download(request, booking_id):
 class RefundForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2)
     reason = forms.CharField(label=_("Reason"), max_length=200)
+    # What the payment had refunded or on its way back when the page was shown: the same form posted again (a
+    # double click, a resent form) finds another figure and refunds nothing.
+    shown_refunded = forms.DecimalField(required=False, widget=forms.HiddenInput, label="")
+
+
+def _refunded_so_far(payment) -> Decimal:
+    return payment.refunded_amount + payment.refund_pending_amount
 
 
 class RefundView(StaffViewMixin, FormView):
@@ -389,9 +396,25 @@ class RefundView(StaffViewMixin, FormView):
 
     def get_initial(self):
         left = refundable_amount(self.payment) if self.payment else None
-        return {"amount": left, "reason": ""}
+        return {
+            "amount": left,
+            "reason": "",
+            "shown_refunded": _refunded_so_far(self.payment) if self.payment else None,
+        }
 
     def form_valid(self, form):
+        shown = form.cleaned_data.get("shown_refunded")
+        if self.payment and shown is not None and shown != _refunded_so_far(self.payment):
+            form.add_error(
+                None,
+                _(
+                    "%(amount)s %(currency)s has already been refunded or is on its way since this page was shown. "
+                    "Check the amount and confirm again."
+                )
+                % {"amount": _refunded_so_far(self.payment), "currency": self.payment.currency},
+            )
+            form.data = {**form.data.dict(), "shown_refunded": str(_refunded_so_far(self.payment))}
+            return self.form_invalid(form)
         try:
             refund = workflow.booking_refund(
                 booking=self.booking,
