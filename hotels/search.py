@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import translation
 
 from .cards import hotel_cards
-from .models import Amenity, Hotel, RatePlan, RoomType
+from .models import Amenity, Hotel, RatePlan
 from .stay import RoomParty, Stay
 
 SORTS = ("price", "stars", "name")
@@ -392,21 +392,42 @@ BEST_FIELDS = (
 )
 
 
+class BestRoomType(NamedTuple):
+    pk: int
+    name: str
+
+
+class BestPlan(NamedTuple):
+    """The rate plan of a hotel's cheapest offer as its results card shows it and prices its policy (what
+    ``cancellation_policy_snapshot`` reads of a ``RatePlan``), from the search's own columns: plain values, because a
+    page made twenty unsaved model instances and each cost as much as a card's rendering."""
+
+    pk: int
+    name: str
+    meal_plan: str
+    free_cancellation_days: int | None
+    cancellation_penalty: str
+    cancellation_penalty_percent: Decimal | None
+    room_type: BestRoomType
+
+    def get_meal_plan_display(self) -> str:
+        return str(dict(RatePlan.MealPlan.choices).get(self.meal_plan, self.meal_plan))
+
+
 def _search_page_prefetch(hotels: list[Hotel]) -> None:
     """What a results page shows of each hotel: its card (photos, amenities, taxes: :func:`hotel_cards`) and its
-    cheapest offer's rate plan as ``best_plan`` (an unsaved ``RatePlan`` with its room type, from the search's own
-    columns: no query)."""
+    cheapest offer's rate plan as ``best_plan`` (a :class:`BestPlan`, from the search's own columns: no query)."""
     cards = hotel_cards([h.pk for h in hotels])
     for hotel in hotels:
         hotel.card = cards[hotel.pk]
-        hotel.best_plan = RatePlan(
+        hotel.best_plan = BestPlan(
             pk=hotel.best_rate_plan_id,
             name=hotel.best_plan_name,
             meal_plan=hotel.best_meal_plan,
             free_cancellation_days=hotel.best_free_days,
             cancellation_penalty=hotel.best_penalty,
             cancellation_penalty_percent=hotel.best_penalty_percent,
-            room_type=RoomType(pk=hotel.best_room_type_id, name=hotel.best_room_type_name, hotel=hotel),
+            room_type=BestRoomType(pk=hotel.best_room_type_id, name=hotel.best_room_type_name),
         )
 
 
