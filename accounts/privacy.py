@@ -263,10 +263,23 @@ def account_open_bookings(user: User):
     )
 
 
+def _deletion_blocked(bookings) -> bool:
+    """Of bookings locked by the caller: is one of them still to be stayed, or waiting for a change's payment?"""
+    from bookings.models import Booking, BookingChange
+
+    today = timezone.now().date()
+    if any(b.status in Booking.HOLDING_STATUSES and b.check_out >= today for b in bookings):
+        return True
+    return BookingChange.objects.filter(
+        booking__in=[b.pk for b in bookings], status=BookingChange.Status.PENDING_PAYMENT
+    ).exists()
+
+
 def account_delete(user: User) -> None:
     """Delete ``user``'s account for good: their bookings' guest data and their account data are anonymised
     everywhere they appear, the account can't log in again, and what the law keeps is kept. Refused (with
-    :class:`DeletionRefused`) for staff accounts and while a stay is still to come."""
+    :class:`DeletionRefused`) for staff accounts, while a stay is still to come and while a change of one of the
+    account's bookings waits for its payment, checked under the bookings' row locks."""
     from django.utils.translation import gettext as _
 
     from bookings.models import Booking
@@ -283,6 +296,17 @@ def account_delete(user: User) -> None:
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         bookings = list(Booking.objects.select_for_update().filter(customer=user).order_by("pk"))
+        # Checked again under the bookings' locks (a change, a payment or a booking applied since the check above
+        # waits for them, or is seen here): a stay still to come, or a change waiting for its payment (its
+        # outcome may confirm new nights in the guest's name), refuses the deletion with nothing erased.
+        if _deletion_blocked(bookings):
+            raise DeletionRefused(
+                _(
+                    "You have a stay still to come, or a change to a booking waiting for its payment. Wait until "
+                    "it is settled (or cancel the stay), then delete your account: the hotel needs your name until "
+                    "then."
+                )
+            )
         subject = _booking_subject([b for b in bookings if not hasattr(b, "anonymisation")])
         subject.user_ids.append(user.pk)
         subject.emails.append(user.email.lower())

@@ -26,11 +26,12 @@ from payments.admin import InvoiceInline, LedgerEntryInline
 from payments.models import Payment, Refund
 from payments.services import PaymentError
 
-from . import admin_views, workflow
+from . import admin_views, settle_views, workflow
 from .exceptions import BookingError
 from .models import Booking, BookingEffect, BookingStatusChange, BooksAudit, OfflinePayment, RoomLine
 from .outbox import effect_retry_now
 from .services import Actor, booking_cancel_quote
+from .settlement import booking_desk_flags
 from .staff_views import StaffBookingChangeView, StaffBookingNewView
 
 PRICES = "bookings.view_booking_prices"
@@ -432,6 +433,9 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             context["can_refund"] = staff_can(request.user, "bookings.refund_booking", obj.hotel_id)
             context["can_download_receipt"] = staff_can(request.user, PRICES, obj.hotel_id)
         if obj is not None:
+            paid_offline, waiting_for_bank = booking_desk_flags(obj)
+            context.update(settle_views.settlement_context(request, obj, paid_offline=paid_offline))
+            context["change_waiting_for_bank"] = waiting_for_bank
             context["can_change_stay"] = obj.status == Booking.Status.CONFIRMED and staff_can(
                 request.user, "bookings.change_booking", obj.hotel_id
             )
@@ -519,6 +523,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
                 name="bookings_booking_refund",
             ),
             path("<int:booking_id>/receipt/", view(admin_views.receipt_download), name="bookings_booking_receipt"),
+            path("<int:booking_id>/settle/", view(settle_views.booking_settle), name="bookings_booking_settle"),
             path(
                 "<int:booking_id>/change-stay/",
                 view(StaffBookingChangeView.as_view(model_admin=self)),

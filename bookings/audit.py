@@ -228,6 +228,25 @@ HAVING CASE WHEN b.status = 'cancelled' THEN SUM(e.amount) <> COALESCE(b.cancell
 """
 
 
+# A booking paid at the desk (cash, a bank transfer, a promise to pay at the hotel; never by card) whose price moved
+# since (a change, a room or the booking cancelled) until the desk settles the difference
+# (``bookings.settlement``: the same rule): more received than it costs now, or less received and promised.
+OFFLINE_SQL = """
+SELECT reference, owed, received, promised FROM (
+    SELECT b.reference,
+           CASE WHEN b.status = 'cancelled' THEN COALESCE(b.cancellation_penalty, 0) ELSE b.total END AS owed,
+           COALESCE(SUM(o.amount) FILTER (WHERE o.direction = 'collected' AND o.method <> 'pay_at_hotel'), 0)
+             - COALESCE(SUM(o.amount) FILTER (WHERE o.direction = 'paid_back'), 0) AS received,
+           COALESCE(SUM(o.amount) FILTER (WHERE o.method = 'pay_at_hotel'), 0) AS promised
+    FROM bookings_booking b JOIN bookings_offlinepayment o ON o.booking_id = b.id
+    WHERE b.status IN ('confirmed', 'checked_in', 'checked_out', 'cancelled')
+      AND NOT EXISTS (SELECT 1 FROM payments_payment p WHERE p.booking_id = b.id AND p.paid_at IS NOT NULL AND p.amount > 0)
+    GROUP BY b.id
+) desk
+WHERE received > owed OR received + promised < owed
+"""
+
+
 def _rows(sql: str, params: dict | None = None) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params or {})
@@ -269,6 +288,15 @@ def books_findings(*, now=None) -> list[Finding]:
         )
     for reference, subject, recorded, entry in _rows(LEDGER_PAYMENTS_SQL):
         findings.append(Finding("ledger", f"{reference}, {subject}", f"recorded {recorded}; the ledger says {entry}"))
+    for reference, owed, received, promised in _rows(OFFLINE_SQL):
+        due = f"{received - owed} to pay back" if received > owed else f"{owed - received - promised} to collect"
+        findings.append(
+            Finding(
+                "offline_payment",
+                reference,
+                f"costs {owed}; received at the desk {received}, promised at the hotel {promised}: {due}",
+            )
+        )
     for reference, total, lines_total, lines, held, lines_held in _rows(LINES_SQL):
         findings.append(
             Finding(

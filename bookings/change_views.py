@@ -31,6 +31,7 @@ from .changes import LineChange
 from .exceptions import BookingError, PriceChanged
 from .models import Booking, BookingChange, RoomLine
 from .services import Actor, line_cancel_quote
+from .settlement import booking_paid_offline
 from .views import _own_booking, login_or_guest_link
 
 WEB = Booking.Source.WEBSITE  # the channel of a change made on the website
@@ -76,6 +77,9 @@ def booking_cancel_room(request, reference, position):
     penalty = line_cancel_quote(line=line)
     payment = booking_payment_paid(booking)
     refund = min(line.total - penalty, refundable_amount(payment)) if payment else Decimal("0.00")
+    paid_offline = payment is None and booking_paid_offline(booking)
+    if paid_offline:  # paid at the desk: the hotel pays the room's price less its charge back there
+        refund = line.total - penalty
     if request.method == "POST":
         quoted = _quoted(request.POST.get("quoted_penalty"))
         if quoted != penalty:
@@ -95,7 +99,12 @@ def booking_cancel_room(request, reference, position):
                 messages.error(request, exc.message)
                 return redirect(booking)
             text = _("Room %(n)d is cancelled.") % {"n": line.position}
-            if refund > 0:
+            if refund > 0 and paid_offline:
+                text += " " + _("The hotel will pay you back %(amount)s %(currency)s.") % {
+                    "amount": refund,
+                    "currency": booking.currency,
+                }
+            elif refund > 0:
                 text += " " + _("%(amount)s %(currency)s is being refunded to your card.") % {
                     "amount": refund,
                     "currency": booking.currency,
@@ -111,6 +120,7 @@ def booking_cancel_room(request, reference, position):
             "party": party_label(line.adults, line.children_ages),
             "penalty": penalty,
             "refund": max(refund, Decimal("0.00")),
+            "paid_offline": paid_offline,
             "policy": policy_summary(line.cancellation_policy),
         },
     )
@@ -175,6 +185,40 @@ class ChangeRoomForm(forms.Form):
 ChangeRoomFormSet = forms.formset_factory(ChangeRoomForm, extra=0)
 
 
+class AddRoomForm(ChangeRoomForm):
+    """A room to add to the booking (same stay): left empty, nothing is added."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rate_plan"].required = False
+        self.fields["rate_plan"].empty_label = _("No room to add")
+        self.fields["adults"].required = False
+
+    def clean(self):
+        data = forms.Form.clean(self)
+        plan = data.get("rate_plan")
+        if plan is None:
+            if data.get("adults") or data.get("children_ages") or data.get("guest_name"):
+                self.add_error("rate_plan", _("Choose the room and rate to add, or leave the new room empty."))
+            return data
+        if not data.get("adults"):
+            self.add_error("adults", _("Each room needs at least one adult."))
+            return data
+        return super().clean()
+
+    def room_change(self) -> LineChange | None:
+        data = self.cleaned_data
+        if data.get("rate_plan") is None:
+            return None
+        return LineChange(
+            room_type=data["rate_plan"].room_type,
+            rate_plan=data["rate_plan"],
+            adults=data["line"].adults,
+            children_ages=data["line"].children_ages,
+            guest_name=(data.get("guest_name") or "").strip() or None,
+        )
+
+
 def _change_allowed(request, booking) -> bool:
     if booking.status != Booking.Status.CONFIRMED or booking.check_in <= timezone.now().date():
         messages.error(request, _("This booking can no longer be changed online. Please contact the hotel."))
@@ -188,7 +232,7 @@ def _modify(request, booking, *, check_in=None, check_out=None, rooms=()):
     try:
         quote = workflow.booking_change_quote(booking=booking, check_in=check_in, check_out=check_out, changes=rooms)
     except BookingError as exc:
-        return None, exc.message
+        return None, str(exc.message)  # a lazy message is text too, never a response
     if "confirm" not in request.POST:
         return quote, None
     try:
@@ -206,7 +250,7 @@ def _modify(request, booking, *, check_in=None, check_out=None, rooms=()):
         messages.warning(request, _("The price changed: %(msg)s Please check the new price.") % {"msg": exc.message})
         return _requote(booking, check_in, check_out, rooms)
     except (BookingError, PaymentError) as exc:
-        return None, exc.message
+        return None, str(exc.message)  # a lazy message is text too, never a response
     if change.status == BookingChange.Status.PENDING_PAYMENT:
         try:
             payment = workflow.booking_change_payment_start(
@@ -219,7 +263,18 @@ def _modify(request, booking, *, check_in=None, check_out=None, rooms=()):
             return quote, redirect(booking)
         return quote, HttpResponseRedirect(payment.bank_redirect_url)
     text = _("Your booking is changed.")
-    if change.difference < 0:
+    if change.difference and booking_paid_offline(booking):
+        if change.difference > 0:
+            text += " " + _("Please pay the difference of %(amount)s %(currency)s at the hotel.") % {
+                "amount": change.difference,
+                "currency": booking.currency,
+            }
+        else:
+            text += " " + _("The hotel will pay you back %(amount)s %(currency)s.") % {
+                "amount": -change.difference,
+                "currency": booking.currency,
+            }
+    elif change.difference < 0:
         text += " " + _("%(amount)s %(currency)s is being refunded to your card.") % {
             "amount": -change.difference,
             "currency": booking.currency,
@@ -234,11 +289,16 @@ def _requote(booking, check_in, check_out, rooms):
             booking=booking, check_in=check_in, check_out=check_out, changes=rooms
         ), None
     except BookingError as exc:
-        return None, exc.message
+        return None, str(exc.message)  # a lazy message is text too, never a response
 
 
-def _quote_context(quote) -> dict:
-    return {"quote": quote, "refund": -quote.difference if quote is not None and quote.difference < 0 else None}
+def _quote_context(quote, booking) -> dict:
+    return {
+        "quote": quote,
+        "refund": -quote.difference if quote is not None and quote.difference < 0 else None,
+        # paid at the desk: the hotel settles the difference, the guest is never sent to the bank for it
+        "paid_offline": quote is not None and booking_paid_offline(booking),
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -261,7 +321,13 @@ def booking_change_dates(request, reference):
     return render(
         request,
         "bookings/change.html",
-        {"booking": booking, "form": form, **_quote_context(quote), "what": "dates", "title": _("Change dates")},
+        {
+            "booking": booking,
+            "form": form,
+            **_quote_context(quote, booking),
+            "what": "dates",
+            "title": _("Change dates"),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -288,9 +354,10 @@ def booking_change_rooms(request, reference):
         for line in lines
     ]
     formset = ChangeRoomFormSet(request.POST or None, prefix="room", initial=initial, form_kwargs={"plans": plans})
+    add_form = AddRoomForm(request.POST or None, prefix="add", plans=plans)
     quote = None
     errors = []
-    if request.method == "POST" and formset.is_valid():
+    if request.method == "POST" and formset.is_valid() and add_form.is_valid():
         rooms = [
             LineChange(
                 line_id=line.pk,
@@ -302,6 +369,9 @@ def booking_change_rooms(request, reference):
             )
             for line, form in zip(lines, formset.forms, strict=False)
         ]
+        added = add_form.room_change()
+        if added is not None:
+            rooms.append(added)
         quote, outcome = _modify(request, booking, rooms=rooms)
         if isinstance(outcome, str):
             errors.append(outcome)
@@ -314,10 +384,12 @@ def booking_change_rooms(request, reference):
             "booking": booking,
             "formset": formset,
             "rooms": list(zip(lines, formset.forms, strict=False)),
+            "add_form": add_form,
+            "can_add_room": len(lines) < settings.BOOKING_MAX_ROOMS,
             "errors": errors,
-            **_quote_context(quote),
+            **_quote_context(quote, booking),
             "what": "rooms",
             "title": _("Change rooms"),
         },
-        status=400 if errors or (formset.is_bound and not formset.is_valid()) else 200,
+        status=400 if errors or (formset.is_bound and not (formset.is_valid() and add_form.is_valid())) else 200,
     )

@@ -72,6 +72,31 @@ class ChangeQuote:
         return self.new_total - self.old_total
 
 
+def change_waiting(booking: Booking) -> BookingChange | None:
+    """The booking's change waiting for its difference (at most one: a constraint holds it), with its payment."""
+    return booking.changes.filter(status=BookingChange.Status.PENDING_PAYMENT).select_related("payment").first()
+
+
+def change_waiting_for_bank(change: BookingChange | None) -> bool:
+    """Was the difference of this waiting change paid or not? The bank has not told us (its answer was lost, or it
+    did not answer when asked): the change waits until reconciliation hears the answer, however long its hold."""
+    return change is not None and change.payment is not None and change.payment.status == "unknown"
+
+
+def _no_change_waiting(booking: Booking) -> None:
+    waiting = change_waiting(booking)
+    if waiting is None:
+        return
+    if change_waiting_for_bank(waiting):
+        raise NotModifiable(
+            _(
+                "A change to this booking is waiting for the bank's answer about its payment. We ask the bank "
+                "again every few minutes; please try again later."
+            )
+        )
+    raise NotModifiable(_("A change to this booking is waiting for payment; pay it or let it lapse first."))
+
+
 def _nights(check_in: date, check_out: date):
     return [check_in + timedelta(days=i) for i in range((check_out - check_in).days)]
 
@@ -164,8 +189,7 @@ def booking_change_quote(
         raise NotModifiable(_("Only a confirmed booking can be changed."))
     if booking.inventory != Booking.Inventory.HOTEL:
         raise NotModifiable(_("A booking at a partner hotel can't be changed; cancel it and book again."))
-    if booking.changes.filter(status=BookingChange.Status.PENDING_PAYMENT).exists():
-        raise NotModifiable(_("A change to this booking is waiting for payment; pay it or let it lapse first."))
+    _no_change_waiting(booking)
     lines = list(booking.lines.select_related("room_type__hotel", "rate_plan"))
     active = [line for line in lines if line.is_active]
     by_id = {line.pk: line for line in active}
@@ -364,11 +388,13 @@ def booking_modify(
     actor=None,
     channel: str,
     wait_for_payment: bool = False,
+    hold_minutes: int | None = None,
 ) -> BookingChange:
     """Change a confirmed booking as :func:`booking_change_quote` prices it, under the booking's lock, in one
     transaction. With ``wait_for_payment`` and a change that costs more, the change waits for the difference
     (``pending_payment``: its new nights are taken now, the booking is unchanged until
-    :func:`booking_change_complete`); otherwise it is applied at once. Raises as the quote, and
+    :func:`booking_change_complete`; its nights are held for ``hold_minutes``, by default the website's hold);
+    otherwise it is applied at once. Raises as the quote, and
     :class:`PriceChanged` when ``expected_total`` is not the new total; on every error nothing has changed."""
     with transaction.atomic():
         booking = Booking.objects.select_for_update().select_related("hotel").get(pk=booking.pk)
@@ -407,7 +433,7 @@ def booking_modify(
             raise _sold_out(RoomType.objects.get(pk=exc.room_type_id), exc) from exc
         if waits:
             change.status = BookingChange.Status.PENDING_PAYMENT
-            change.hold_expires_at = timezone.now() + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+            change.hold_expires_at = timezone.now() + timedelta(minutes=hold_minutes or settings.BOOKING_HOLD_MINUTES)
             change.save()
             return change
         _plan_write(booking, quote.plan)
@@ -460,6 +486,11 @@ def booking_change_release(*, change: BookingChange, to: str = BookingChange.Sta
             return change
         if to == BookingChange.Status.EXPIRED and change.hold_expires_at and change.hold_expires_at > timezone.now():
             return change
+        if to == BookingChange.Status.EXPIRED and change.payment_id is not None:
+            from payments.models import Payment
+
+            if Payment.objects.filter(pk=change.payment_id, status=Payment.Status.UNKNOWN).exists():
+                return change  # maybe paid: never released on a guess (reconciliation settles it)
         _change_release(change, to=to)
     return change
 
@@ -485,8 +516,7 @@ def room_line_cancel(
             )
         if booking.lines.filter(status=RoomLine.Status.ACTIVE).count() == 1:
             raise NotModifiable(_("This is the booking's last room: cancel the booking instead."))
-        if booking.changes.filter(status=BookingChange.Status.PENDING_PAYMENT).exists():
-            raise NotModifiable(_("A change to this booking is waiting for payment; pay it or let it lapse first."))
+        _no_change_waiting(booking)
         lines = list(booking.lines.all())
         before = _booking_state(booking, lines)
         old_total = booking.total

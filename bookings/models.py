@@ -338,8 +338,13 @@ class BooksAudit(models.Model):
 
 class OfflinePayment(models.Model):
     """Money staff took for a booking outside the bank (cash, a bank transfer) or agreed to take at the hotel,
-    recorded with its reference when the staff booking is confirmed. Nothing is refunded through the bank for it:
-    giving cash back is done, and recorded, at the desk."""
+    recorded with its reference when the staff booking is confirmed, and what the desk settles after a change of
+    such a booking (``bookings.settlement``): the difference collected, or money paid back (``direction``
+    ``paid_back``: cash handed back, a transfer sent). Nothing of it ever goes through the bank."""
+
+    class Direction(models.TextChoices):
+        COLLECTED = "collected", "Collected"
+        PAID_BACK = "paid_back", "Paid back"
 
     class Method(models.TextChoices):
         CASH = "cash", "Cash"
@@ -348,6 +353,7 @@ class OfflinePayment(models.Model):
 
     booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="offline_payments")
     method = models.CharField(max_length=20, choices=Method.choices)
+    direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.COLLECTED)
     reference = models.CharField(max_length=80)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
@@ -361,6 +367,10 @@ class OfflinePayment(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="offlinepayment_amount_non_negative"),
             models.CheckConstraint(condition=~Q(reference=""), name="offlinepayment_reference_given"),
+            # a promise to pay at the hotel is never "paid back": nothing was received
+            models.CheckConstraint(
+                condition=~Q(direction="paid_back", method="pay_at_hotel"), name="offlinepayment_paid_back_money"
+            ),
         ]
 
     def __str__(self):

@@ -10,12 +10,15 @@ is a form error (the choice is not offered), and the page itself is a 403 for st
 """
 
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
@@ -23,16 +26,16 @@ from hotels.models import RatePlan
 from hotels.offers import hotel_offers
 from hotels.staff import staff_can, staff_hotels
 from hotels.stay import Stay
-from payments.return_tokens import payment_return_url
 from payments.services import PaymentError
 
 from . import workflow
 from .admin_views import _scoped_booking
-from .change_views import ChangeDatesForm, ChangeRoomFormSet, _quoted
+from .change_views import ChangeDatesForm, ChangeRoomFormSet
 from .changes import LineChange
-from .exceptions import BookingError
+from .exceptions import BookingError, PriceChanged
 from .models import Booking, RoomLine
 from .services import Actor, GuestDetails, line_cancel_quote
+from .settlement import booking_paid_offline
 from .staff_forms import (
     OVERRIDE_PRICE,
     StaffGuestForm,
@@ -42,6 +45,7 @@ from .staff_forms import (
 )
 
 ADD = "bookings.add_booking"
+PRICES = "bookings.view_booking_prices"
 
 
 class StaffBookingNewView(TemplateView):
@@ -164,6 +168,22 @@ class StaffBookingNewView(TemplateView):
         }
 
 
+def price_token(booking: Booking, amount, *extra) -> str:
+    """A token of a price shown (or not shown) to staff: confirming with it proves the price has not moved since,
+    without the page giving the price away to a role that may not see it."""
+    value = ":".join(str(part) for part in (booking.pk, booking.currency, amount, *extra))
+    return salted_hmac("bookings.staff_change.price", value).hexdigest()
+
+
+def _decimal(value) -> Decimal | None:
+    """A posted amount; None when absent or not a finite number (a signalling NaN would raise when compared)."""
+    try:
+        amount = Decimal(value) if value not in (None, "") else None
+    except (InvalidOperation, ArithmeticError):
+        return None
+    return amount if amount is None or amount.is_finite() else None
+
+
 def _stay(data) -> Stay:
     return Stay(check_in=data["check_in"], check_out=data["check_out"], adults=1)
 
@@ -180,6 +200,9 @@ class StaffBookingChangeView(TemplateView):
 
     def dispatch(self, request, *args, **kwargs):
         self.booking = _scoped_booking(request, kwargs["booking_id"], "bookings.change_booking")
+        # a role that doesn't see the booking's prices (front desk) isn't shown them here either: the quote says
+        # what changes and confirms against a token of the price instead of the price itself
+        self.sees_prices = staff_can(request.user, PRICES, self.booking.hotel_id)
         return super().dispatch(request, *args, **kwargs)
 
     def _lines(self):
@@ -252,31 +275,83 @@ class StaffBookingChangeView(TemplateView):
                     changes=kwargs["rooms"],
                 )
                 if "confirm" in request.POST:
-                    return self._confirm(request, kwargs)
+                    return self._confirm(request, kwargs, quote)
             except (BookingError, PaymentError) as exc:
                 errors.append(exc.message)
         return self.render_to_response(self._context(lines, dates, rooms, quote=quote, errors=errors))
 
-    def _confirm(self, request, kwargs):
-        change = workflow.booking_modify(
-            booking=self.booking,
-            expected_total=_quoted(request.POST.get("expected_total")),
-            actor_kind=Actor.STAFF,
-            actor=request.user,
-            channel=Booking.Source.STAFF,
-            **kwargs,
-        )
-        if change.status == change.Status.PENDING_PAYMENT:
-            payment = workflow.booking_change_payment_start(
-                change=change, return_url=payment_return_url(self.booking.reference), webhook_url=None
+    def _expected_total(self, request, quote) -> Decimal:
+        """The total staff confirmed: the quoted price they were shown (``expected_total``), or, for a role that is
+        not shown prices, the token of the quote they were shown. Raises ``PriceChanged`` when it is missing,
+        garbled or not the price now, so staff see the new quote and confirm again."""
+        expected = _decimal(request.POST.get("expected_total"))
+        token = request.POST.get("quote_token") or ""
+        if expected is None and token and constant_time_compare(token, price_token(self.booking, quote.new_total)):
+            expected = quote.new_total
+        if expected is None or expected != quote.new_total:
+            raise PriceChanged(self._moved_message(quote.new_total, quote.currency))
+        return expected
+
+    def _moved_message(self, total, currency) -> str:
+        if self.sees_prices:
+            return _("The price of this change is now %(total)s %(currency)s: check it and confirm again.") % {
+                "total": total,
+                "currency": currency,
+            }
+        return _("The price of this change has moved since it was shown: check it and confirm again.")
+
+    def _confirm(self, request, kwargs, quote):
+        try:
+            change = workflow.booking_modify(
+                booking=self.booking,
+                expected_total=self._expected_total(request, quote),
+                actor_kind=Actor.STAFF,
+                actor=request.user,
+                channel=Booking.Source.STAFF,
+                hold_minutes=workflow.STAFF_LINK_HOLD_MINUTES,
+                **kwargs,
             )
-            messages.warning(
+        except PriceChanged as exc:
+            total = exc.details.get("total")
+            raise PriceChanged(
+                self._moved_message(total, exc.details.get("currency")) if total is not None else exc.message
+            ) from exc
+        if change.status == change.Status.PENDING_PAYMENT:
+            # the guest pays the difference: the bank's page goes to the guest by e-mail, never to the staff
+            # member's browser; staff get the link to pass on if the guest asks for it
+            try:
+                payment = workflow.change_payment_link_send(change=change)
+            except (BookingError, PaymentError) as exc:
+                messages.error(
+                    request,
+                    _(
+                        "The booking was not changed: the payment link for the difference could not be sent "
+                        "(%(error)s). Try the change again in a few minutes."
+                    )
+                    % {"error": exc.message},
+                )
+                return redirect("admin:bookings_booking_change", self.booking.pk)
+            messages.success(
                 request,
-                _("The change waits for the guest to pay %(amount)s %(currency)s on the bank's page: %(url)s")
-                % {"amount": change.difference, "currency": change.currency, "url": payment.bank_redirect_url},
+                format_html(
+                    '{} <input type="text" readonly size="60" value="{}" aria-label="{}">',
+                    _("The change waits for the guest's payment: payment link sent to %(email)s.")
+                    % {"email": self.booking.guest_email},
+                    payment.bank_redirect_url,
+                    _("Payment link"),
+                ),
             )
         else:
             messages.success(request, _("Booking changed: %(summary)s.") % {"summary": change.summary})
+            if change.difference and self.sees_prices and booking_paid_offline(self.booking):
+                text = (
+                    _("Paid at the desk: collect %(amount)s %(currency)s from the guest and record it on this page.")
+                    if change.difference > 0
+                    else _(
+                        "Paid at the desk: pay %(amount)s %(currency)s back to the guest and record it on this page."
+                    )
+                )
+                messages.warning(request, text % {"amount": abs(change.difference), "currency": change.currency})
         return redirect("admin:bookings_booking_change", self.booking.pk)
 
     def _cancel_room(self, request):
@@ -287,12 +362,22 @@ class StaffBookingChangeView(TemplateView):
         if line is None:
             raise Http404("No such room in this booking.")
         penalty = line_cancel_quote(line=line)
-        if request.POST.get("quoted_penalty") != str(penalty):
-            messages.warning(
-                request,
-                _("Cancelling room %(n)d now costs %(amount)s %(currency)s: check and confirm again.")
-                % {"n": line.position, "amount": penalty, "currency": line.currency},
-            )
+        quoted = request.POST.get("quoted_penalty")
+        token = request.POST.get("penalty_token") or ""
+        if quoted != str(penalty) and not (
+            quoted is None and token and constant_time_compare(token, price_token(self.booking, penalty, line.pk))
+        ):
+            if self.sees_prices:
+                text = _("Cancelling room %(n)d now costs %(amount)s %(currency)s: check and confirm again.") % {
+                    "n": line.position,
+                    "amount": penalty,
+                    "currency": line.currency,
+                }
+            else:
+                text = _("The charge for cancelling room %(n)d has changed: check and confirm again.") % {
+                    "n": line.position
+                }
+            messages.warning(request, text)
             return redirect("admin:bookings_booking_staff_change", self.booking.pk)
         try:
             workflow.room_cancel(
@@ -321,6 +406,13 @@ class StaffBookingChangeView(TemplateView):
             "rooms": list(zip(lines, rooms.forms, strict=False)),
             "quote": quote,
             "errors": errors,
-            "cancel_quotes": [(line, line_cancel_quote(line=line)) for line in lines] if cancellable else [],
+            "cancel_quotes": [
+                (line, penalty, price_token(booking, penalty, line.pk))
+                for line, penalty in ((line, line_cancel_quote(line=line)) for line in lines)
+            ]
+            if cancellable
+            else [],
             "can_cancel_rooms": staff_can(self.request.user, "bookings.cancel_booking", booking.hotel_id),
+            "sees_prices": self.sees_prices,
+            "quote_token": price_token(booking, quote.new_total) if quote is not None else "",
         }

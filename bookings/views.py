@@ -37,6 +37,7 @@ from payments.return_tokens import payment_return_url
 from payments.services import PaymentError, booking_payment_paid, payment_start, refundable_amount
 
 from . import workflow
+from .changes import change_waiting, change_waiting_for_bank
 from .drafts import draft_create, draft_get, draft_lines, draft_stay, draft_update
 from .exceptions import BookingError, PriceChanged, SoldOut
 from .forms import (
@@ -527,6 +528,7 @@ def booking_detail(request, reference):
             "booking": booking,
             "lines": booking_lines_shown(booking),
             "can_change": booking_changeable(booking),
+            "change_waiting_for_bank": change_waiting_for_bank(change_waiting(booking)),
             "hotel": booking.hotel,
             "snapshot": booking.price_snapshot,
             "payment": payment,

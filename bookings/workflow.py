@@ -269,6 +269,7 @@ def booking_modify(
     actor_kind: str,
     actor=None,
     channel: str,
+    hold_minutes: int | None = None,
 ) -> BookingChange:
     """Change the dates and/or rooms of a confirmed booking (``changes.booking_modify``) and settle the
     difference: a booking paid by card pays more through the bank's hosted page (the change then waits,
@@ -289,6 +290,7 @@ def booking_modify(
             actor=actor,
             channel=channel,
             wait_for_payment=bool(paid),
+            hold_minutes=hold_minutes,
         )
         if change.status == BookingChange.Status.APPLIED:
             _change_settle(change, paid)
@@ -383,14 +385,22 @@ def room_cancel(*, booking: Booking, line_id: int, actor_kind: str, actor=None, 
 
 
 def booking_changes_expire(*, now=None) -> int:
-    """Periodic (with the holds): give back the nights of changes whose difference was not paid in time."""
+    """Periodic (with the holds): give back the nights of changes whose difference was not paid in time. A change
+    whose payment is open at the bank is asked about first; one whose outcome the bank has not told us stays
+    waiting (``changes.booking_change_release`` never releases it on a guess) until ``payments_reconcile`` hears
+    the answer and applies or releases it."""
     from django.utils import timezone
 
     now = now or timezone.now()
     count = 0
     for change in BookingChange.objects.filter(
         status=BookingChange.Status.PENDING_PAYMENT, hold_expires_at__lt=now
-    ).only("pk", "booking_id"):
+    ).select_related("payment"):
+        payment = change.payment
+        if payment is not None and payment.status in (Payment.Status.PENDING, Payment.Status.UNKNOWN):
+            # the guest may have paid on the bank's page: ask before giving the nights back (paid: the change
+            # applies; no answer: the payment is unknown and the change keeps waiting for reconciliation)
+            payment_sync(payment=payment)
         if changes.booking_change_release(change=change).status == BookingChange.Status.EXPIRED:
             count += 1
     return count
@@ -565,6 +575,42 @@ def payment_link_send(*, booking: Booking) -> Payment:
     )
     with transaction.atomic():
         kind = OutboundEmail.Kind.PAYMENT_LINK_GUEST
+        email_queue(
+            kind=kind,
+            recipient=booking.guest_email,
+            booking=booking,
+            dedupe_key=f"{kind}:{booking.reference}:{payment.idempotency_key}",
+        )
+    return payment
+
+
+def change_payment_link_send(*, change: BookingChange) -> Payment:
+    """A change made by staff waits for its difference: open the bank's page for it and e-mail its link to the
+    guest (in the booking's language), instead of showing the bank's page to the staff member. Sent once per
+    payment (asking again for the same open payment sends nothing new). Raises ``PaymentError`` when the bank
+    can't be reached: nobody has a page to pay then, so the change is given up at once (``failed``, its nights
+    back on sale) rather than blocking the booking's other changes for the whole of its hold; or
+    ``InvalidTransition``."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from notifications.models import OutboundEmail
+    from notifications.services import email_queue
+    from payments.return_tokens import payment_return_url
+    from payments.services import PaymentError
+
+    booking = change.booking
+    try:
+        payment = booking_change_payment_start(
+            change=change,
+            return_url=payment_return_url(booking.reference),
+            webhook_url=settings.SITE_URL + reverse("payments:webhook"),
+        )
+    except PaymentError:
+        changes.booking_change_release(change=change, to=BookingChange.Status.FAILED)
+        raise
+    with transaction.atomic():
+        kind = OutboundEmail.Kind.CHANGE_PAYMENT_LINK_GUEST
         email_queue(
             kind=kind,
             recipient=booking.guest_email,

@@ -27,6 +27,7 @@ class OutboundEmail(models.Model):
         VERIFY_EMAIL = "verify_email", _("Confirm your e-mail address, again (account)")
         GUEST_LINK = "guest_link", _("Manage-my-booking link (guest without an account)")
         PAYMENT_LINK_GUEST = "payment_link_guest", _("Payment link (guest, staff booking)")
+        CHANGE_PAYMENT_LINK_GUEST = "change_payment_link_guest", _("Payment link for a change (guest, staff change)")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

@@ -86,6 +86,9 @@ def _context(*, kind: str, booking: Booking | None, user=None) -> dict:
             from accounts.guest_links import guest_link_url
 
             context["booking_url"] = guest_link_url(booking)
+    if booking is not None and kind == Kind.CHANGE_PAYMENT_LINK_GUEST:
+        # the change waiting for its difference, with the bank's page opened for it (bookings.workflow)
+        context["change"] = booking.changes.filter(status="pending_payment").select_related("payment").first()
     if user is not None and kind in (Kind.WELCOME, Kind.VERIFY_EMAIL):
         from accounts.verification import verification_url
 

@@ -260,17 +260,22 @@ PROMISES = ("pay_at_hotel",)
 
 
 def ledger_offline_payment_record(*, offline_payment) -> LedgerEntry | None:
-    """Money staff took for a booking at the desk (cash, a bank transfer), in the transaction that records it;
-    "pay at the hotel" is a promise, not money, and writes nothing."""
+    """Money staff took for a booking at the desk (cash, a bank transfer), or paid back there (a refund entry), in
+    the transaction that records it; "pay at the hotel" is a promise, not money, and writes nothing."""
     if offline_payment.method in PROMISES or offline_payment.amount <= 0:
         return None
+    paid_back = offline_payment.direction == "paid_back"
+    details = {"method": offline_payment.get_method_display(), "reference": offline_payment.reference}
     return _write(
         offline_payment.booking,
         key=f"offline_payment:{offline_payment.pk}",
-        kind=Kind.PAYMENT,
-        category=Category.PAYMENT,
-        description=_("%(method)s, reference %(reference)s")
-        % {"method": offline_payment.get_method_display(), "reference": offline_payment.reference},
+        kind=Kind.REFUND if paid_back else Kind.PAYMENT,
+        category=Category.REFUND if paid_back else Category.PAYMENT,
+        description=(
+            _("Paid back: %(method)s, reference %(reference)s") % details
+            if paid_back
+            else _("%(method)s, reference %(reference)s") % details
+        ),
         amount=offline_payment.amount,
         offline_payment=offline_payment,
         bank_reference=offline_payment.reference,

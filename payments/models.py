@@ -313,9 +313,11 @@ class LedgerEntry(models.Model):
                 )
                 | (
                     Q(kind="refund")
-                    & Q(refund__isnull=False)
+                    & (
+                        (Q(refund__isnull=False) & Q(offline_payment__isnull=True))
+                        | (Q(refund__isnull=True) & Q(offline_payment__isnull=False))  # paid back at the desk
+                    )
                     & Q(payment__isnull=True)
-                    & Q(offline_payment__isnull=True)
                     & Q(amount__gt=0)
                 ),
                 name="ledger_entry_kind_consistent",

@@ -2,9 +2,10 @@
 
 The change is applied at once (there is no card payment to wait for or refund through), so the booking's total
 moves while the cash recorded stays: 105.00 more was owed, or cash was owed back, and nothing in the books said so
-(the audit found nothing). NOT FIXED: an audit check alone can't be the fix, since an offline payment can't be
-negative (cash given back can't be recorded) and the shipped staff test (change + room cancel of a cash booking)
-would fail it; the desk needs a way to record the difference (a product decision). Strict xfail until then."""
+(the audit found nothing). FIXED: the audit's ``offline_payment`` check reports the difference until the desk
+settles it (``bookings.settlement``: collected, or paid back, with method and reference, and its ledger entry).
+The last step records the cash through the desk's service instead of a bare row (a bare row has no ledger entry,
+which the audit rightly reports)."""
 
 from datetime import timedelta
 
@@ -15,15 +16,13 @@ from bookings import workflow
 from bookings.audit import books_findings
 from bookings.models import Booking, OfflinePayment
 from bookings.services import Actor
+from bookings.settlement import offline_settlement_record
 from tests.staff.conftest import front_desk_a, hotel_today, two_hotels  # noqa: F401
 from tests.staff.test_staff_booking import NEW, form, line, rooms_a  # noqa: F401
 
 pytestmark = [pytest.mark.django_db]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="open finding: a change of an offline-paid booking leaves its difference unrecorded"
-)
 def test_a_dearer_change_of_a_cash_booking_is_a_finding_until_settled(client, two_hotels, rooms_a, front_desk_a):  # noqa: F811
     alpha = two_hotels[0]
     double, family = rooms_a
@@ -44,12 +43,12 @@ def test_a_dearer_change_of_a_cash_booking_is_a_finding_until_settled(client, tw
     [finding] = books_findings()
     assert (finding.check, finding.subject) == ("offline_payment", booking.reference)
 
-    OfflinePayment.objects.create(
+    offline_settlement_record(
         booking=booking,
+        direction=OfflinePayment.Direction.COLLECTED,
         method="cash",
         reference="CASH-0043",
         amount=change.difference,
-        currency=booking.currency,
-        recorded_by=front_desk_a,
+        actor=front_desk_a,
     )
     assert books_findings() == []

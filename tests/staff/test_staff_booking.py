@@ -15,7 +15,7 @@ from notifications.models import OutboundEmail
 from payments.models import Payment
 from tests.factories import RoomTypeFactory, open_nights
 
-from .conftest import hotel_today
+from .conftest import hotel_today, messages_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited")]
 
@@ -277,12 +277,28 @@ def test_staff_change_dates_and_cancel_a_room_from_the_booking_page(client, two_
 
     family_line = booking.lines.get(room_type=family)
     cancel = client.get(url).context["cancel_quotes"]
-    penalty = dict((x.pk, p) for x, p in cancel)[family_line.pk]
+    penalty = {x.pk: p for x, p, token in cancel}[family_line.pk]
     with TestCase.captureOnCommitCallbacks(execute=True):
         client.post(url, {"cancel_line": family_line.pk, "quoted_penalty": str(penalty)})
     family_line.refresh_from_db()
     assert family_line.status == "cancelled"
     assert booking.changes.filter(kind="cancel_room", channel="staff", actor=manager_a).exists()
+
+    # paid in cash: what the change and the cancelled room moved is settled at the desk (then the audit is clean)
+    page = client.get(reverse("admin:bookings_booking_change", args=[booking.pk]))
+    settlement = page.context["desk_settlement"]
+    booking.refresh_from_db()
+    assert settlement.received == Decimal("0") + OfflinePayment.objects.get(booking=booking).amount
+    assert settlement.owed == booking.total and not settlement.settled
+    direction = "collected" if settlement.to_collect else "paid_back"
+    amount = settlement.to_collect or settlement.to_pay_back
+    done = client.post(
+        reverse("admin:bookings_booking_settle", args=[booking.pk]),
+        {"direction": direction, "method": "cash", "amount": str(amount), "reference": "CASH-0043"},
+        follow=True,
+    )
+    assert "CASH-0043" in messages_of(done)
+    assert done.context["desk_settlement"].settled
 
 
 def test_staff_change_page_of_another_hotels_booking_is_a_404(client, two_hotels, manager_a):
