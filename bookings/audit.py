@@ -227,6 +227,30 @@ HAVING CASE WHEN b.status = 'cancelled' THEN SUM(e.amount) <> COALESCE(b.cancell
             ELSE COALESCE(SUM(e.amount) FILTER (WHERE e.category <> 'reduction'), 0) <> b.total END
 """
 
+# A fee charged to the saved card (no-show, late cancellation) has its ledger charge: a no-show fee or the
+# cancellation charge of at least the amount taken. A no-show whose fee was charged in the ledger has its stay
+# taken back in full: its charges add up to its fee.
+FEES_SQL = """
+SELECT b.reference, 'payment ' || p.id || ' (' || p.kind || ')', p.amount::text,
+       COALESCE(SUM(e.amount), 0)::text
+FROM payments_payment p
+JOIN payments_scheduledcharge c ON c.payment_id = p.id
+JOIN bookings_booking b ON b.id = p.booking_id
+LEFT JOIN payments_ledgerentry e ON e.booking_id = b.id AND e.kind = 'charge'
+     AND e.category = CASE p.kind WHEN 'no_show_fee' THEN 'no_show_fee' ELSE 'cancellation_penalty' END
+WHERE p.kind IN ('no_show_fee', 'cancellation_fee') AND p.paid_at IS NOT NULL
+GROUP BY b.reference, p.id
+HAVING COALESCE(SUM(e.amount), 0) < p.amount
+UNION ALL
+SELECT b.reference, 'charges (no_show)', SUM(e.amount) FILTER (WHERE e.category = 'no_show_fee')::text,
+       SUM(e.amount) FILTER (WHERE e.category <> 'reduction')::text
+FROM bookings_booking b JOIN payments_ledgerentry e ON e.booking_id = b.id AND e.kind = 'charge'
+WHERE b.status = 'no_show'
+GROUP BY b.id
+HAVING BOOL_OR(e.category = 'no_show_fee')
+   AND SUM(e.amount) FILTER (WHERE e.category <> 'reduction') <> SUM(e.amount) FILTER (WHERE e.category = 'no_show_fee')
+"""
+
 
 # A booking paid at the desk (cash, a bank transfer, a promise to pay at the hotel; never by card) whose price moved
 # since (a change, a room or the booking cancelled) until the desk settles the difference
@@ -288,6 +312,10 @@ def books_findings(*, now=None) -> list[Finding]:
         )
     for reference, subject, recorded, entry in _rows(LEDGER_PAYMENTS_SQL):
         findings.append(Finding("ledger", f"{reference}, {subject}", f"recorded {recorded}; the ledger says {entry}"))
+    for reference, subject, recorded, entry in _rows(FEES_SQL):
+        findings.append(
+            Finding("ledger_fees", f"{reference}, {subject}", f"charged {recorded}; the ledger says {entry}")
+        )
     for reference, owed, received, promised in _rows(OFFLINE_SQL):
         due = f"{received - owed} to pay back" if received > owed else f"{owed - received - promised} to collect"
         findings.append(

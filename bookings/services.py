@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from display.money import format_money
 from hotels.models import RatePlan, RoomType
 from hotels.offers import default_rate_plan, rate_plan_quote
-from hotels.payment_terms import GUEST_BOOKABLE, payment_terms_snapshot
+from hotels.payment_terms import GUEST_BOOKABLE, payment_terms_combine, payment_terms_snapshot
 from hotels.policy import cancellation_penalty, cancellation_policy_snapshot
 from hotels.pricing import RateClosed
 from hotels.stay import Stay
@@ -419,17 +419,32 @@ def booking_pending_create(
     # The older order keeps its one quote as the booking's snapshot, exactly as before lines existed.
     combined = snapshot if snapshot is not None else snapshot_combine([line.snapshot for line in lines])
     total = sum((line.total for line in lines), Decimal("0.00"))
-    # frozen like the prices: what is due now and later, and when, under the booking's (first room's) rate plan
-    combined = {
-        **combined,
-        "payment_terms": payment_terms_snapshot(
+    # frozen like the prices: what is due now and later, and when, under each room line's own rate plan (one
+    # booking of a single quote, as suppliers give it, is on its one plan)
+    if len(lines) == 1 or snapshot is not None:
+        terms = payment_terms_snapshot(
             rate_plan=first.rate_plan,
             hotel=first.room_type.hotel,
             check_in=stay.check_in,
             total=total,
             first_night=Decimal(combined.get("first_night") or total),
-        ),
-    }
+        )
+    else:
+        line_terms = [
+            {
+                **payment_terms_snapshot(
+                    rate_plan=line.rate_plan,
+                    hotel=line.room_type.hotel,
+                    check_in=stay.check_in,
+                    total=line.total,
+                    first_night=Decimal(line.snapshot.get("first_night") or line.total),
+                ),
+                "position": position,
+            }
+            for position, line in enumerate(lines, start=1)
+        ]
+        terms = payment_terms_combine(line_terms)
+    combined = {**combined, "payment_terms": terms}
     booking = Booking(
         inventory=inventory,
         hotel=first.room_type.hotel,
@@ -470,7 +485,11 @@ def booking_pending_create(
                 guest_name=line.guest_name[:200],
                 currency=line.snapshot["currency"],
                 total=line.total,
-                price_snapshot=line.snapshot,
+                price_snapshot=(
+                    {**line.snapshot, "payment_terms": terms["lines"][position - 1]}
+                    if "lines" in terms
+                    else line.snapshot
+                ),
                 cancellation_policy=line.policy,
                 nights_held=nights_held,
             )

@@ -30,11 +30,19 @@ from display.money import format_money
 from hotels.basket import basket_price, party_label
 from hotels.models import RatePlan, RoomType
 from hotels.offers import default_rate_plan, hotel_offers
+from hotels.payment_terms import payment_terms_line, payment_terms_of
 from hotels.policy import policy_summary
 from payments.models import Refund
 from payments.receipts import ReceiptError, receipt_issue
 from payments.return_tokens import payment_return_url
-from payments.services import PaymentError, booking_payment_paid, payment_start, refundable_amount
+from payments.selectors import booking_upcoming_charges
+from payments.services import (
+    PaymentError,
+    booking_card_guaranteed,
+    booking_paid_net,
+    booking_payment_paid,
+    payment_start,
+)
 
 from . import workflow
 from .changes import change_waiting, change_waiting_for_bank
@@ -533,6 +541,8 @@ def booking_detail(request, reference):
             "snapshot": booking.price_snapshot,
             "payment": payment,
             "refund_in_progress": refund_in_progress,
+            "upcoming_charges": booking_upcoming_charges(booking),
+            "payment_terms_line": payment_terms_line(payment_terms_of(booking)),
             "policy": policy_summary(booking.cancellation_policy),
             "can_cancel": booking.status in (Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT),
             "has_receipt": booking.status
@@ -655,13 +665,19 @@ def booking_cancel_view(request, reference):
         )
         return redirect(booking)
     payment = booking_payment_paid(booking)
+    paid = booking_paid_net(booking)
     return render(
         request,
         "bookings/cancel.html",
         {
             "booking": booking,
             "penalty": penalty,
-            "refund": max(refundable_amount(payment) - penalty, Decimal("0.00")) if payment else Decimal("0.00"),
+            "paid": paid,
+            "refund": max(paid - penalty, Decimal("0.00")) if payment else Decimal("0.00"),
+            # what the saved card is charged when the guest paid less than the charge (a guarantee, a deposit)
+            "fee": max(penalty - paid, Decimal("0.00")) if booking_card_guaranteed(booking) else Decimal("0.00"),
+            "card": getattr(booking, "saved_card", None),
+            "upcoming_charges": booking_upcoming_charges(booking),
             "policy": policy_summary(booking.cancellation_policy),
         },
     )

@@ -31,13 +31,15 @@ from notifications.services import booking_change_emails, booking_emails_for_eve
 from payments.gateways.base import PaymentStatus
 from payments.invoices import invoice_documents_sync
 from payments.ledger import (
+    booking_balance,
     ledger_cancellation_record,
     ledger_charge_add,
+    ledger_no_show_record,
     ledger_offline_payment_record,
     ledger_stay_charge,
 )
 from payments.models import LedgerEntry, Payment, Refund, ScheduledCharge
-from payments.receipts import receipt_issue
+from payments.receipts import payment_receipt_issue, receipt_issue
 from payments.services import (
     booking_card_guaranteed,
     booking_paid_net,
@@ -79,6 +81,7 @@ EVENT_EFFECTS = {
     "modified": [Kind.INVOICE, Kind.PARTNER_WEBHOOK],
     "cancelled": [Kind.INVOICE, Kind.PARTNER_WEBHOOK, Kind.SUPPLIER_CANCEL],
     "reduced": [Kind.INVOICE],
+    "no_show": [Kind.INVOICE],
     "payment_failed": [],
     "expired": [],
     "late_payment_refunded": [],
@@ -230,6 +233,12 @@ def booking_no_show(*, booking: Booking, actor=None, actor_kind: str = Actor.STA
         if changed:
             scheduled_charges_cancel(booking=booking, purposes=[Payment.Kind.BALANCE])  # the fee replaces it
             fee = services.booking_cancel_quote(booking=booking, at=max(timezone.now(), _arrival(booking)))
+            balance = booking_balance(booking)
+            if balance.due > 0:  # not paid in full: the stay is taken back and the fee charged in the ledger
+                ledger_no_show_record(
+                    booking=booking, fee=max(fee, balance.paid_net), actor_kind=actor_kind, actor=actor
+                )
+                _effects_write(booking, "no_show")
             _fee_charge(booking, purpose=Payment.Kind.NO_SHOW_FEE, fee=fee)
     return booking
 
@@ -564,7 +573,6 @@ def payment_link_send(*, booking: Booking) -> Payment:
     from django.urls import reverse
 
     from notifications.models import OutboundEmail
-    from notifications.services import email_queue
     from payments.return_tokens import payment_return_url
     from payments.services import payment_start
 
@@ -573,14 +581,7 @@ def payment_link_send(*, booking: Booking) -> Payment:
         return_url=payment_return_url(booking.reference),
         webhook_url=settings.SITE_URL + reverse("payments:webhook"),
     )
-    with transaction.atomic():
-        kind = OutboundEmail.Kind.PAYMENT_LINK_GUEST
-        email_queue(
-            kind=kind,
-            recipient=booking.guest_email,
-            booking=booking,
-            dedupe_key=f"{kind}:{booking.reference}:{payment.idempotency_key}",
-        )
+    _payment_link_email(booking=booking, payment=payment, kind=OutboundEmail.Kind.PAYMENT_LINK_GUEST)
     return payment
 
 
@@ -595,7 +596,6 @@ def change_payment_link_send(*, change: BookingChange) -> Payment:
     from django.urls import reverse
 
     from notifications.models import OutboundEmail
-    from notifications.services import email_queue
     from payments.return_tokens import payment_return_url
     from payments.services import PaymentError
 
@@ -609,15 +609,21 @@ def change_payment_link_send(*, change: BookingChange) -> Payment:
     except PaymentError:
         changes.booking_change_release(change=change, to=BookingChange.Status.FAILED)
         raise
+    _payment_link_email(booking=booking, payment=payment, kind=OutboundEmail.Kind.CHANGE_PAYMENT_LINK_GUEST)
+    return payment
+
+
+def _payment_link_email(*, booking: Booking, payment: Payment, kind: str) -> None:
+    """E-mail the guest the bank's page of ``payment``: once per payment, however often it is asked."""
+    from notifications.services import email_queue
+
     with transaction.atomic():
-        kind = OutboundEmail.Kind.CHANGE_PAYMENT_LINK_GUEST
         email_queue(
             kind=kind,
             recipient=booking.guest_email,
             booking=booking,
             dedupe_key=f"{kind}:{booking.reference}:{payment.idempotency_key}",
         )
-    return payment
 
 
 # --- payment outcomes -----------------------------------------------------------------------------------------------
@@ -682,15 +688,16 @@ def _balance_schedule(booking: Booking) -> ScheduledCharge | None:
     transaction)."""
     from datetime import datetime
 
-    from hotels.payment_terms import payment_terms_of
+    from hotels.payment_terms import payment_terms_card_balance, payment_terms_of
 
     terms = payment_terms_of(booking)
-    if terms["due_later_by"] != "card" or Decimal(terms["due_later"]) <= 0:
+    amount = payment_terms_card_balance(terms)  # a room line paid at the hotel is not charged to the card
+    if amount <= 0 or not terms["due_later_at"]:
         return None
     return scheduled_charge_create(
         booking=booking,
         purpose=Payment.Kind.BALANCE,
-        amount=Decimal(terms["due_later"]),
+        amount=amount,
         due_at=datetime.fromisoformat(terms["due_later_at"]),
     )
 
@@ -878,7 +885,13 @@ def payments_reconcile() -> int:
 
 @handler(Kind.RECEIPT)
 def _issue_receipt(effect: BookingEffect) -> None:
-    receipt_issue(booking=effect.booking)  # issued once; a rendering error raises and is retried
+    # issued once; a rendering error raises and is retried. A later payment's or a refund's effect names it.
+    if effect.payload.get("payment"):
+        payment_receipt_issue(payment=Payment.objects.get(pk=effect.payload["payment"]))
+    elif effect.payload.get("refund"):
+        payment_receipt_issue(refund=Refund.objects.get(pk=effect.payload["refund"]))
+    else:
+        receipt_issue(booking=effect.booking)
 
 
 @handler(Kind.INVOICE)

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 
 from .models import Hotel, RatePlan, RoomType
 from .offers import RoomOffer, hotel_offers
+from .payment_terms import payment_terms_combine, payment_terms_line
 from .stay import Stay
 
 MAX_AGE = 17
@@ -146,6 +147,16 @@ class PricedBasket:
 
     def params(self) -> list[str]:
         return [p.line.param() for p in self.lines]
+
+    @property
+    def payment_terms(self) -> dict | None:
+        """What is due now and later for the whole basket, each room on its own plan's terms."""
+        terms = [p.offer.payment_terms for p in self.lines if p.offer]
+        return payment_terms_combine(terms) if terms else None
+
+    @property
+    def payment_terms_line(self) -> str:
+        return payment_terms_line(self.payment_terms) if self.payment_terms else ""
 
 
 def basket_plans(*, hotel: Hotel, plan_ids) -> dict[int, RatePlan]:

@@ -10,6 +10,10 @@ says later::
 ``due_later_by`` says who collects the rest: ``card`` (we charge the saved card at ``due_later_at``), ``hotel``
 (the guest pays at the hotel) or ``""`` (nothing is left). A deposit whose balance date has passed already when
 the booking is made is due in full now.
+
+A booking of several rooms pays each room under its own plan's terms: :func:`payment_terms_combine` adds the lines'
+terms up (``kind`` ``mixed`` when they differ, ``due_later_card`` and ``due_at_hotel`` saying who collects what is
+left) and keeps each line's in ``lines``.
 """
 
 from datetime import datetime, timedelta
@@ -53,6 +57,49 @@ def payment_terms_snapshot(*, rate_plan, hotel, check_in, total: Decimal, first_
     }
 
 
+MIXED = "mixed"
+
+
+def payment_terms_combine(line_terms: list[dict]) -> dict:
+    """The terms of a booking of several rooms, each room line on its own plan's terms: what is due now and later
+    is the sum over the lines (the deposit of one, the whole price of a prepaid one, nothing now for a guaranteed
+    one), and each line's terms are kept in ``lines``. ``kind`` is the lines' common kind, or ``mixed``. What is
+    left to pay is split by who collects it: ``due_later_card`` (charged to the saved card at ``due_later_at``,
+    the earliest of the lines' balance dates) and ``due_at_hotel``. One line's terms are returned as they are."""
+    if len(line_terms) == 1:
+        return line_terms[0]
+
+    def total(key, terms=line_terms):
+        return sum((Decimal(t[key]) for t in terms), ZERO)
+
+    by_card = [t for t in line_terms if t["due_later_by"] == "card"]
+    at_hotel = [t for t in line_terms if t["due_later_by"] == "hotel"]
+    card_dates = sorted(t["due_later_at"] for t in by_card if t["due_later_at"])
+    kinds = {t["kind"] for t in line_terms}
+    due_later_by = "card" if by_card else ("hotel" if at_hotel else "")
+    return {
+        "kind": kinds.pop() if len(kinds) == 1 else MIXED,
+        "currency": line_terms[0]["currency"],
+        "total": str(total("total")),
+        "due_now": str(total("due_now")),
+        "due_later": str(total("due_later")),
+        "due_later_at": card_dates[0] if card_dates else None,
+        "due_later_by": due_later_by,
+        "card_saved": any(t["card_saved"] for t in line_terms),
+        "due_later_card": str(total("due_later", by_card)),
+        "due_at_hotel": str(total("due_later", at_hotel)),
+        "lines": line_terms,
+    }
+
+
+def payment_terms_card_balance(terms: dict) -> Decimal:
+    """What the saved card is charged later under ``terms`` (the balance): the lines' card parts when the terms
+    are a combination, else all that is due later when the card collects it."""
+    if "due_later_card" in terms:
+        return Decimal(terms["due_later_card"])
+    return Decimal(terms["due_later"]) if terms["due_later_by"] == "card" else ZERO
+
+
 def payment_terms_of(booking) -> dict:
     """The terms a booking was sold under; bookings from before terms existed were paid in full upfront."""
     terms = (booking.price_snapshot or {}).get("payment_terms")
@@ -77,7 +124,21 @@ def payment_terms_line(terms: dict) -> str:
         return str(_("Pay at the hotel · your card is only kept as a guarantee"))
     if terms["kind"] == AT_HOTEL:
         return str(_("Pay at the hotel"))
-    if Decimal(terms["due_later"]) > 0:
+    card, hotel = payment_terms_card_balance(terms), Decimal(terms.get("due_at_hotel") or "0")
+    if terms["kind"] == MIXED and hotel > 0:
+        values = {"now": terms["due_now"], "hotel": str(hotel), "currency": currency}
+        if card > 0:
+            due = datetime.fromisoformat(terms["due_later_at"])
+            values.update(card=str(card), date=date_format(due, str(_("j F Y"))))
+            return str(
+                _(
+                    "Pay %(now)s %(currency)s now, %(card)s %(currency)s on %(date)s "
+                    "and %(hotel)s %(currency)s at the hotel"
+                )
+                % values
+            )
+        return str(_("Pay %(now)s %(currency)s now and %(hotel)s %(currency)s at the hotel") % values)
+    if Decimal(terms["due_later"]) > 0 and terms["due_later_at"]:
         due = datetime.fromisoformat(terms["due_later_at"])
         return str(
             _("Pay %(now)s %(currency)s now, %(later)s %(currency)s on %(date)s")

@@ -23,6 +23,8 @@ class OutboundEmail(models.Model):
         PRE_ARRIVAL_REMINDER_GUEST = "pre_arrival_reminder_guest", _("Pre-arrival reminder (guest)")
         CHARGE_RECEIPT_GUEST = "charge_receipt_guest", _("Card charged: receipt (guest)")
         CHARGE_DECLINED_GUEST = "charge_declined_guest", _("Card declined: payment link (guest)")
+        PAYMENT_RECEIPT_GUEST = "payment_receipt_guest", _("Payment received: receipt (guest)")
+        REFUND_RECEIPT_GUEST = "refund_receipt_guest", _("Refund made: receipt (guest)")
         WELCOME = "welcome", _("Welcome: confirm your e-mail address (account)")
         VERIFY_EMAIL = "verify_email", _("Confirm your e-mail address, again (account)")
         GUEST_LINK = "guest_link", _("Manage-my-booking link (guest without an account)")

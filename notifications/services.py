@@ -204,6 +204,8 @@ def _message_in_language(email: OutboundEmail) -> EmailMultiAlternatives:
         from payments.services import charge_email_context
 
         context.update(charge_email_context(email=email))
+    if email.kind in (Kind.CHARGE_RECEIPT_GUEST, Kind.PAYMENT_RECEIPT_GUEST, Kind.REFUND_RECEIPT_GUEST):
+        context.update(_payment_receipt_context(email, context))
     text = render_to_string(f"notifications/email/{email.kind}.txt", context)
     html = render_to_string(f"notifications/email/{email.kind}.html", context)
     message = EmailMultiAlternatives(subject=email.subject, body=text, to=[email.recipient])
@@ -211,7 +213,39 @@ def _message_in_language(email: OutboundEmail) -> EmailMultiAlternatives:
     if email.kind == Kind.BOOKING_CONFIRMED_GUEST and context["receipt"] is not None:
         receipt = context["receipt"]
         message.attach(f"receipt-{receipt.number}.pdf", bytes(receipt.pdf), "application/pdf")
+    if context.get("document_receipt") is not None:
+        receipt = context["document_receipt"]
+        message.attach(f"receipt-{receipt.number}.pdf", bytes(receipt.pdf), "application/pdf")
     return message
+
+
+def _payment_receipt_context(email: OutboundEmail, context: dict) -> dict:
+    """The payment or refund a receipt e-mail is about (its dedupe key ends ``payment-<id>`` or ``refund-<id>``; a
+    charge receipt's payment is the one that settled its charge) and its PDF receipt, issued now if its effect has
+    not yet; None when it can't be rendered right now: the message goes out anyway, and the booking page offers
+    the receipt once the receipt effect (retried until it exists) has issued it."""
+    from payments.models import Payment, Refund
+    from payments.receipts import payment_receipt_issue
+
+    payment = refund = None
+    last = email.dedupe_key.rsplit(":", 1)[-1]
+    if email.kind == Kind.CHARGE_RECEIPT_GUEST:
+        payment = context.get("charge_payment")
+    elif last.startswith("payment-"):
+        payment = Payment.objects.filter(pk=last.removeprefix("payment-"), booking=email.booking).first()
+    elif last.startswith("refund-"):
+        refund = (
+            Refund.objects.select_related("payment")
+            .filter(pk=last.removeprefix("refund-"), payment__booking=email.booking)
+            .first()
+        )
+    document = None
+    if payment is not None or refund is not None:
+        try:
+            document = payment_receipt_issue(payment=payment, refund=refund)
+        except Exception:  # noqa: BLE001 - whatever the renderer raises, the message still goes out
+            logger.warning("receipt for %s not ready for its e-mail", email.dedupe_key, exc_info=True)
+    return {"receipt_payment": payment, "receipt_refund": refund, "document_receipt": document}
 
 
 def _receipt_for(email: OutboundEmail):

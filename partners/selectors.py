@@ -52,8 +52,8 @@ def partner_bookings(
     """A partner's own bookings, newest first; every date bound is inclusive (created dates in UTC)."""
     bookings = (
         Booking.objects.filter(partner=partner)
-        .select_related("hotel", "room_type")
-        .prefetch_related(Prefetch("lines", queryset=RoomLine.objects.select_related("room_type")))
+        .select_related("hotel", "room_type", "saved_card")
+        .prefetch_related(Prefetch("lines", queryset=RoomLine.objects.select_related("room_type")), "scheduled_charges")
     )
     if status:
         bookings = bookings.filter(status=status)

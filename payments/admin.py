@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hotels.staff import EstimatedCountPaginator, HotelListFilter, HotelScopedAdminMixin, HotelScopedInlineMixin
 
-from .models import Invoice, LedgerEntry, Payment, Receipt, Refund, ScheduledCharge
+from .models import Invoice, LedgerEntry, Payment, PaymentReceipt, Receipt, Refund, ScheduledCharge
 
 
 class ReadOnlyAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
@@ -82,6 +82,19 @@ class ReceiptAdmin(ReadOnlyAdmin):
         return format_html(
             '<a href="{}">Download</a>', reverse("admin:bookings_booking_receipt", args=[obj.booking_id])
         )
+
+
+@admin.register(PaymentReceipt)
+class PaymentReceiptAdmin(ReadOnlyAdmin):
+    """Receipts of later payments (balances, fees, changes' differences) and of refunds, as issued."""
+
+    hotel_path = "booking__hotel"
+    list_display = ["number", "booking", "payment", "refund", "issued_at"]
+    list_filter = [HotelListFilter]
+    list_select_related = ["booking", "payment__booking", "refund__payment__booking"]
+    search_fields = ["=number", "=booking__reference"]
+    ordering = ["-id"]
+    exclude = ["pdf"]
 
 
 @admin.register(ScheduledCharge)

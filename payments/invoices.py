@@ -181,14 +181,159 @@ def _issue(*, booking, entity, kind, lines, corrects=None, refund=None) -> Invoi
     )
     document.pdf = pdf_render(
         "payments/invoice.html",
-        {"document": document, "booking": booking, "hotel": booking.hotel, "is_credit_note": kind != "invoice"},
+        {
+            "document": document,
+            "booking": booking,
+            "hotel": booking.hotel,
+            "is_credit_note": kind != "invoice",
+            "is_advance": is_advance(document),
+            "is_final": any(line.get("category") == DEDUCTION for line in lines),
+        },
     )
     document.save(force_insert=True)
     return document
 
 
+ADVANCE, DEDUCTION = "advance", "advance_deduction"
+
+
+def is_advance(document: Invoice) -> bool:
+    """An advance invoice: a deposit (or another payment made before the stay is paid in full) invoiced when paid."""
+    return document.is_advance
+
+
+def _by_component(lines) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for line in lines:
+        totals[line["tax_component"]] = totals.get(line["tax_component"], ZERO) + Decimal(line["amount"])
+    return totals
+
+
+def _allocate(amount: Decimal, weights: dict[str, Decimal]) -> dict[str, Decimal]:
+    """``amount`` split over the components in proportion to their positive ``weights``, in cents, the rounding
+    remainder on the largest component, so the parts add up to ``amount`` exactly."""
+    weights = {c: w for c, w in weights.items() if w > 0}
+    whole = sum(weights.values(), ZERO)
+    if not weights or whole <= 0:
+        return {"room": amount}
+    parts = {c: (amount * w / whole).quantize(CENT, rounding=ROUND_HALF_UP) for c, w in weights.items()}
+    largest = max(weights, key=lambda c: weights[c])
+    parts[largest] += amount - sum(parts.values(), ZERO)
+    return {c: a for c, a in parts.items() if a}
+
+
+COMPONENT_NAMES = {"room": _("accommodation"), "meals": _("meals"), "": _("taxes and fees")}
+
+
+def _component_name(component: str) -> str:
+    if component.startswith("vat:"):
+        return str(_("VAT"))
+    return str(COMPONENT_NAMES.get(component, component))
+
+
+def _advance_lines(booking: Booking, amount: Decimal, charges: list[LedgerEntry]) -> list[dict]:
+    """An advance invoice's lines: ``amount`` (what the guest paid before the stay is paid in full) shared over the
+    VAT components of the charges it pays towards, so its VAT breakdown is the deposit's share of the stay's."""
+    weights: dict[str, Decimal] = {}
+    for charge in charges:
+        weights[charge.tax_component] = weights.get(charge.tax_component, ZERO) + charge.amount
+    today = timezone.now().date().isoformat()
+    description = str(
+        _("Advance payment (deposit) for the stay of %(check_in)s – %(check_out)s")
+        % {"check_in": booking.check_in.isoformat(), "check_out": booking.check_out.isoformat()}
+    )
+    parts = _allocate(amount, weights)
+    return [
+        {
+            "entry": None,
+            "date": today,
+            "description": description if len(parts) == 1 else f"{description} · {_component_name(component)}",
+            "category": ADVANCE,
+            "tax_component": component,
+            "amount": str(part),
+        }
+        for component, part in parts.items()
+    ]
+
+
+def _deduction_lines(advance: Invoice) -> list[dict]:
+    """What a final invoice takes off for ``advance``: its lines less what credit notes took back of it, per VAT
+    component, negative."""
+    left = _by_component(advance.lines)
+    for note in advance.credit_notes.all():
+        for component, amount in _by_component(note.lines).items():
+            left[component] = left.get(component, ZERO) - amount
+    today = timezone.now().date().isoformat()
+    description = str(_("Less advance invoice %(number)s") % {"number": advance.number})
+    return [
+        {
+            "entry": None,
+            "date": today,
+            "description": description,
+            "category": DEDUCTION,
+            "advance": advance.number,
+            "tax_component": component,
+            "amount": str(-amount),
+        }
+        for component, amount in sorted(left.items())
+        if amount
+    ]
+
+
+def _remaining_lines(document: Invoice) -> list[dict]:
+    """An invoice's lines less what credit notes took back of it (what a credit note in full must take back)."""
+    notes = list(document.credit_notes.all())
+    if not notes:
+        return [dict(line) for line in document.lines]
+    left = _by_component(document.lines)
+    for note in notes:
+        for component, amount in _by_component(note.lines).items():
+            left[component] = left.get(component, ZERO) - amount
+    today = timezone.now().date().isoformat()
+    return [
+        {
+            "entry": None,
+            "date": today,
+            "description": str(_("Correction")),
+            "category": "reduction",
+            "tax_component": component,
+            "amount": str(amount),
+        }
+        for component, amount in sorted(left.items())
+        if amount
+    ]
+
+
+def _credits(invoices: list[Invoice], amount: Decimal) -> list[tuple[Invoice, Decimal]]:
+    """Which invoices a credit of ``amount`` corrects: the latest one, and when it is an advance's final invoice
+    worth less than the credit, the rest from the invoices before it (latest first), so no credit note takes
+    back more than the invoice it corrects. Returns ``(invoice, amount)`` pairs."""
+    credits = []
+    for document in reversed(invoices):
+        left = document.total - sum((n.total for n in document.credit_notes.all()), ZERO)
+        part = min(left, amount)
+        if part > 0:
+            credits.append((document, part))
+            amount -= part
+        if amount <= 0:
+            break
+    if amount > 0:  # more than was ever invoiced (should not happen): the latest invoice takes the rest
+        if credits:
+            credits[0] = (credits[0][0], credits[0][1] + amount)
+        else:
+            credits.append((invoices[-1], amount))
+    return credits
+
+
 def invoice_documents_sync(*, booking: Booking, reissue: bool = False) -> list[Invoice]:
     """Issue what the ledger calls for (see the module's docstring); returns the documents issued now.
+
+    Deposits follow the advance-invoice scheme (German *Anzahlungsrechnung* / *Schlussrechnung*, French *facture
+    d'acompte* / *facture de solde*, as EU VAT law has it: VAT is due on a payment received before the supply):
+    what the guest paid while charges are still owed is invoiced when it is paid (an **advance invoice**, its VAT
+    the deposit's share of each rate); once everything is paid the **final invoice** lists every charge and takes
+    off each advance invoice (negative lines per VAT component), so the documents still add up to the ledger.
+    Every document takes the next number of the entity's one invoice series.
 
     Runs under the booking's lock, so two runs at once issue nothing twice. Raises ``PdfError`` when a PDF can't be
     rendered (nothing is issued then, and no number is used)."""
@@ -196,35 +341,51 @@ def invoice_documents_sync(*, booking: Booking, reissue: bool = False) -> list[I
     with transaction.atomic():
         booking = Booking.objects.select_for_update().select_related("hotel").get(pk=booking.pk)
         entity = legal_entity_for(booking.hotel)
-        documents = list(booking.invoices.order_by("issued_at", "id"))
+        documents = list(booking.invoices.prefetch_related("credit_notes").order_by("issued_at", "id"))
         invoices = [d for d in documents if d.kind == Invoice.Kind.INVOICE]
         charges = list(booking.ledger_entries.filter(kind=LedgerEntry.Kind.CHARGE).order_by("id"))
         charged = sum((c.amount for c in charges), ZERO)
         invoiced = sum((d.signed_total for d in documents), ZERO)
         covered = {line["entry"] for d in documents for line in d.lines if line.get("entry")}
+        deducted = {line.get("advance") for d in invoices for line in d.lines if line.get("category") == DEDUCTION}
+        open_advances = [d for d in invoices if is_advance(d) and d.number not in deducted]
 
         if reissue and invoices and invoiced == charged > 0 and invoices[-1].buyer != _buyer(booking):
             # what is invoiced is credited in whole, and invoiced again to the new buyer
             lines = [_line(c) for c in charges]
-            issued.append(
-                _issue(
-                    booking=booking,
-                    entity=invoices[-1].entity,
-                    kind=Invoice.Kind.CREDIT_NOTE,
-                    lines=lines,
-                    corrects=invoices[-1],
+            live = [d for d in invoices if d.total > sum((n.total for n in d.credit_notes.all()), ZERO)]
+            if len(live) > 1:  # an advance and its final invoice: each credited for what is left of it
+                for document in live:
+                    issued.append(
+                        _issue(
+                            booking=booking,
+                            entity=document.entity,
+                            kind=Invoice.Kind.CREDIT_NOTE,
+                            lines=_remaining_lines(document),
+                            corrects=document,
+                        )
+                    )
+            else:
+                issued.append(
+                    _issue(
+                        booking=booking,
+                        entity=invoices[-1].entity,
+                        kind=Invoice.Kind.CREDIT_NOTE,
+                        lines=lines,
+                        corrects=invoices[-1],
+                    )
                 )
-            )
             issued.append(_issue(booking=booking, entity=entity, kind=Invoice.Kind.INVOICE, lines=lines))
             return issued
 
         new = [c for c in charges if c.pk not in covered]
         difference = charged - invoiced
-        if difference > 0 and booking_balance(booking).paid_net >= charged:
-            lines = (
-                [_line(c) for c in new]
-                if sum((c.amount for c in new), ZERO) == difference
-                else [
+        paid_net = booking_balance(booking).paid_net
+        if difference > 0 and paid_net >= charged:
+            deductions = [line for advance in open_advances for line in _deduction_lines(advance)]
+            lines = [_line(c) for c in new] + deductions
+            if sum((Decimal(line["amount"]) for line in lines), ZERO) != difference:
+                lines = [
                     {
                         "entry": None,
                         "date": timezone.now().date().isoformat(),
@@ -234,35 +395,50 @@ def invoice_documents_sync(*, booking: Booking, reissue: bool = False) -> list[I
                         "amount": str(difference),
                     }
                 ]
-            )
             issued.append(_issue(booking=booking, entity=entity, kind=Invoice.Kind.INVOICE, lines=lines))
+        elif difference > 0 and paid_net > invoiced and new:
+            # paid before the stay is paid in full (a deposit): an advance invoice for what was paid
+            amount = min(paid_net, charged) - invoiced
+            issued.append(
+                _issue(
+                    booking=booking,
+                    entity=entity,
+                    kind=Invoice.Kind.INVOICE,
+                    lines=_advance_lines(booking, amount, new),
+                )
+            )
         elif difference < 0 and invoices:
-            lines = [_line(c, sign=-1) for c in new]
-            if sum((Decimal(line["amount"]) for line in lines), ZERO) != -difference:
-                lines = [
-                    {
-                        "entry": None,
-                        "date": timezone.now().date().isoformat(),
-                        "description": str(_("Correction")),
-                        "category": "reduction",
-                        "tax_component": "room",
-                        "amount": str(-difference),
-                    }
-                ]
             refund = (
                 Refund.objects.filter(payment__booking=booking, credit_note__isnull=True)
                 .exclude(status=Refund.Status.FAILED)
                 .order_by("-created_at")
                 .first()
             )
-            issued.append(
-                _issue(
-                    booking=booking,
-                    entity=invoices[-1].entity,
-                    kind=Invoice.Kind.CREDIT_NOTE,
-                    lines=lines,
-                    corrects=invoices[-1],
-                    refund=refund,
+            for corrected, amount in _credits(invoices, -difference):
+                lines = [_line(c, sign=-1) for c in new]
+                if amount != -difference or sum((Decimal(line["amount"]) for line in lines), ZERO) != amount:
+                    # the corrected invoice's share of each VAT rate is taken back
+                    weights = _by_component(corrected.lines) if is_advance(corrected) else {"room": amount}
+                    lines = [
+                        {
+                            "entry": None,
+                            "date": timezone.now().date().isoformat(),
+                            "description": str(_("Correction")),
+                            "category": "reduction",
+                            "tax_component": component,
+                            "amount": str(part),
+                        }
+                        for component, part in _allocate(amount, weights).items()
+                    ]
+                issued.append(
+                    _issue(
+                        booking=booking,
+                        entity=corrected.entity,
+                        kind=Invoice.Kind.CREDIT_NOTE,
+                        lines=lines,
+                        corrects=corrected,
+                        refund=refund,
+                    )
                 )
-            )
+                refund = None  # a refund has one credit note: the first
     return issued

@@ -167,9 +167,9 @@ def ledger_stay_charge(*, booking, actor_kind="system", actor=None, channel="") 
     return written
 
 
-def ledger_cancellation_record(*, booking, actor_kind="system", actor=None, channel="") -> list[LedgerEntry]:
-    """A cancellation: the stay's charges taken back (one entry per VAT component, so documents keep their VAT
-    breakdown) and the penalty kept under the policy charged. Nothing for a booking that was never charged."""
+def _stay_reverse(booking, *, key: str, description, actor_kind, actor, channel) -> list[LedgerEntry]:
+    """The stay's charges taken back, one entry per VAT component (so documents keep their VAT breakdown), keyed
+    ``<reference>:<key>:<component>``; nothing for a booking that was never charged."""
     stay = (
         booking.ledger_entries.filter(kind=Kind.CHARGE, category__in=STAY_CATEGORIES)
         .values("tax_component")
@@ -182,10 +182,10 @@ def ledger_cancellation_record(*, booking, actor_kind="system", actor=None, chan
             continue
         entry = _write(
             booking,
-            key=f"{booking.reference}:cancelled:{row['tax_component'] or 'none'}",
+            key=f"{booking.reference}:{key}:{row['tax_component'] or 'none'}",
             kind=Kind.CHARGE,
             category=Category.STAY_CANCELLED,
-            description=_("Stay cancelled"),
+            description=description,
             amount=-row["total"],
             tax_component=row["tax_component"],
             actor_kind=actor_kind,
@@ -194,6 +194,15 @@ def ledger_cancellation_record(*, booking, actor_kind="system", actor=None, chan
         )
         if entry:
             written.append(entry)
+    return written
+
+
+def ledger_cancellation_record(*, booking, actor_kind="system", actor=None, channel="") -> list[LedgerEntry]:
+    """A cancellation: the stay's charges taken back (one entry per VAT component, so documents keep their VAT
+    breakdown) and the penalty kept under the policy charged. Nothing for a booking that was never charged."""
+    written = _stay_reverse(
+        booking, key="cancelled", description=_("Stay cancelled"), actor_kind=actor_kind, actor=actor, channel=channel
+    )
     if written and booking.cancellation_penalty:
         entry = _write(
             booking,
@@ -208,6 +217,37 @@ def ledger_cancellation_record(*, booking, actor_kind="system", actor=None, chan
             channel=channel,
         )
         written.append(entry)
+    return written
+
+
+def ledger_no_show_record(*, booking, fee: Decimal, actor_kind="staff", actor=None, channel="") -> list[LedgerEntry]:
+    """A no-show: the stay was not given, so its charges are taken back (per VAT component, as a cancellation's
+    are) and the no-show fee is charged instead, in the transaction that marks the booking. The fee is what the
+    policy keeps at arrival, and never less than what the guest has paid (nothing is refunded for a no-show), so
+    the balance due is exactly what is left to charge to the saved card. Written once (deterministic keys)."""
+    written = _stay_reverse(
+        booking,
+        key="no_show:stay",
+        description=_("Stay not taken (no-show)"),
+        actor_kind=actor_kind,
+        actor=actor,
+        channel=channel,
+    )
+    if written and fee > 0:
+        entry = _write(
+            booking,
+            key=f"{booking.reference}:no_show_fee",
+            kind=Kind.CHARGE,
+            category=Category.NO_SHOW_FEE,
+            description=_("No-show fee"),
+            amount=fee,
+            tax_component="room",
+            actor_kind=actor_kind,
+            actor=actor,
+            channel=channel,
+        )
+        if entry:
+            written.append(entry)
     return written
 
 

@@ -421,3 +421,37 @@ class Invoice(models.Model):
     @property
     def signed_total(self):
         return self.total if self.kind == self.Kind.INVOICE else -self.total
+
+    @property
+    def is_advance(self) -> bool:
+        """An advance invoice: a deposit invoiced when paid, deducted by the booking's final invoice."""
+        return self.kind == self.Kind.INVOICE and any(line.get("category") == "advance" for line in self.lines)
+
+
+class PaymentReceipt(models.Model):
+    """The receipt of one payment taken after the checkout (a balance, a fee, a change's difference) or of one
+    refund: numbered in the receipts' own gap-free series (``ReceiptSequence``, shared with the booking's
+    receipt), rendered once to PDF in the booking's language and kept as issued. Exactly one of ``payment`` and
+    ``refund`` is set, and each has at most one receipt."""
+
+    booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="payment_receipts")
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="receipt")
+    refund = models.OneToOneField(Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="receipt")
+    year = models.PositiveSmallIntegerField()
+    sequence = models.PositiveIntegerField()
+    number = models.CharField(max_length=20, unique=True)
+    issued_at = models.DateTimeField()
+    pdf = models.BinaryField()
+
+    class Meta:
+        ordering = ["issued_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "sequence"], name="paymentreceipt_year_sequence_unique"),
+            models.CheckConstraint(
+                condition=Q(payment__isnull=False, refund__isnull=True) | Q(payment__isnull=True, refund__isnull=False),
+                name="paymentreceipt_payment_or_refund",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number

@@ -264,6 +264,63 @@ def _payment_settle(
     payment.save()
     if status == Payment.Status.PAID:
         ledger_payment_record(payment=payment)  # the booking's ledger, in the same transaction
+        _payment_documents(payment)
+
+
+def _payment_documents(payment: Payment) -> None:
+    """What a payment taken after the checkout (a balance, a fee, a change's difference) is owed, written in the
+    transaction that settles it (the outbox): the invoice sync (the final invoice once a balance is paid, a fee's
+    invoice) and its own PDF receipt. (A checkout payment's documents follow the booking's confirmation: its
+    invoice effect issues the advance invoice of a deposit too.)"""
+    from bookings.models import BookingEffect
+    from bookings.outbox import effect_write
+
+    booking = payment.booking
+    if payment.kind in Payment.LATER_KINDS:
+        effect_write(
+            booking=booking,
+            kind=BookingEffect.Kind.INVOICE,
+            key=f"{booking.reference}:paid:invoice:payment-{payment.pk}",
+        )
+        effect_write(
+            booking=booking,
+            kind=BookingEffect.Kind.RECEIPT,
+            key=f"{booking.reference}:paid:receipt:payment-{payment.pk}",
+            payload={"payment": payment.pk},
+        )
+        if payment.scheduled_charge_id is None:  # a charge's payment is told by its charge receipt e-mail
+            _receipt_email(booking, "PAYMENT_RECEIPT_GUEST", f"payment-{payment.pk}")
+
+
+def _refund_documents(refund: Refund) -> None:
+    """A settled refund's receipt (a PDF, through the outbox) and its e-mail, in the transaction that settles it."""
+    from bookings.models import BookingEffect
+    from bookings.outbox import effect_write
+
+    booking = refund.payment.booking
+    effect_write(
+        booking=booking,
+        kind=BookingEffect.Kind.RECEIPT,
+        key=f"{booking.reference}:refunded:receipt:refund-{refund.pk}",
+        payload={"refund": refund.pk},
+    )
+    _receipt_email(booking, "REFUND_RECEIPT_GUEST", f"refund-{refund.pk}")
+
+
+def _receipt_email(booking: Booking, kind_name: str, subject: str) -> None:
+    """The guest's receipt e-mail (not for a partner's booking: the partner tells its guest)."""
+    from notifications.models import OutboundEmail
+    from notifications.services import email_queue
+
+    if booking.source == Booking.Source.PARTNER or not booking.guest_email:
+        return
+    kind = getattr(OutboundEmail.Kind, kind_name)
+    email_queue(
+        kind=kind,
+        recipient=booking.guest_email,
+        booking=booking,
+        dedupe_key=f"{kind}:{booking.reference}:{subject}",
+    )
 
 
 def payment_status_fetch(*, payment: Payment) -> PaymentStatus | None:
@@ -433,6 +490,7 @@ def _refund_settle(refund_id: int, *, succeeded: bool, response: dict, bank_refu
         payment.save(update_fields=["refund_pending_amount", "refunded_amount", "status", "updated_at"])
         if succeeded:
             ledger_refund_record(refund=refund)  # the booking's ledger, in the same transaction
+            _refund_documents(refund)
         else:
             ledger_refund_refused(refund=refund)  # a reduction it was asked for is taken back
         if succeeded and _pays_for_the_booking(payment):

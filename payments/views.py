@@ -147,6 +147,17 @@ def invoice_pdf(request, reference, number):
     return response
 
 
+@require_GET
+@login_or_guest_link
+def payment_receipt_pdf(request, reference, number):
+    """The receipt of a later payment or a refund of the booking, for whoever may open the booking's page."""
+    booking = _own_booking(request, reference)
+    receipt = get_object_or_404(booking.payment_receipts.all(), number=number)
+    response = HttpResponse(bytes(receipt.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="staybook-{booking.reference}-{receipt.number}.pdf"'
+    return response
+
+
 # Each change of company details can issue a credit note and a new invoice (two PDFs): limited per account.
 BILLING_RATE = "10/h"
 

@@ -10,6 +10,7 @@ from hotels.models import Hotel, RatePlan, RoomType
 from hotels.stay import Stay
 from partners.selectors import policy_data
 from payments.ledger import booking_balance_of
+from payments.selectors import booking_payment_terms
 
 
 class StrictSerializer(serializers.Serializer):
@@ -297,6 +298,39 @@ class PaymentTermsSerializer(serializers.Serializer):
     card_saved = serializers.BooleanField()
 
 
+class UpcomingChargeSerializer(serializers.Serializer):
+    purpose = serializers.ChoiceField(choices=["balance", "no_show_fee", "cancellation_fee", "change_difference"])
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    due_at = serializers.DateTimeField(help_text="When the saved card is charged (or tried again after a decline).")
+    status = serializers.ChoiceField(choices=["scheduled", "charging"])
+
+
+class BookingPaymentTermsSerializer(PaymentTermsSerializer):
+    """A booking's payment terms as agreed when it was booked (each room on its own rate plan's terms, added up),
+    with what its ledger says today and what its saved card will still be charged."""
+
+    kind = serializers.ChoiceField(
+        choices=["prepay", "deposit", "guarantee", "at_hotel", "mixed"],
+        help_text="As for an offer; mixed: rooms booked under different terms (the amounts are their sums).",
+    )
+    due_later_card = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The part of due_later charged to the saved card at due_later_at."
+    )
+    due_at_hotel = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The part of due_later the guest pays at the hotel."
+    )
+    paid = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Paid so far and not refunded, from the booking's ledger."
+    )
+    balance_due = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="Still due, from the booking's ledger (negative when money is owed back).",
+    )
+    upcoming_charges = UpcomingChargeSerializer(many=True)
+
+
 class OfferSerializer(serializers.Serializer):
     room_type = RoomTypeSerializer()
     rate_plan = RatePlanRefSerializer()
@@ -441,6 +475,7 @@ class BookingSerializer(serializers.ModelSerializer):
     rooms = serializers.SerializerMethodField()
     room_count = serializers.SerializerMethodField()
     balance = serializers.SerializerMethodField()
+    payment_terms = serializers.SerializerMethodField()
 
     class Meta:
         model = Booking
@@ -470,6 +505,7 @@ class BookingSerializer(serializers.ModelSerializer):
             "cancellation_penalty",
             "refunded_amount",
             "balance",
+            "payment_terms",
             "created_at",
             "confirmed_at",
             "cancelled_at",
@@ -520,6 +556,10 @@ class BookingSerializer(serializers.ModelSerializer):
     @extend_schema_field(BalanceSerializer)
     def get_balance(self, booking) -> dict:
         return booking_balance_of(booking).as_dict()
+
+    @extend_schema_field(BookingPaymentTermsSerializer)
+    def get_payment_terms(self, booking) -> dict:
+        return BookingPaymentTermsSerializer(booking_payment_terms(booking)).data
 
     @extend_schema_field(RoomLineSerializer(many=True))
     def get_rooms(self, booking) -> list[dict]:

@@ -18,6 +18,7 @@ def booking_accounts(context, booking, form=None):
         "balance": booking_balance(booking),
         "ledger": booking_ledger(booking),
         "documents": booking.invoices.defer("pdf").select_related("corrects").order_by("issued_at", "id"),
+        "receipts": booking.payment_receipts.defer("pdf").select_related("payment", "refund__payment"),
         "details": details,
         "form": form or BillingDetailsForm(instance=details),
         "csrf_token": context.get("csrf_token"),
