@@ -408,18 +408,6 @@ class RefundView(StaffViewMixin, FormView):
         }
 
     def form_valid(self, form):
-        shown = form.cleaned_data.get("shown_refunded")
-        if self.payment and shown is not None and shown != _refunded_so_far(self.payment):
-            form.add_error(
-                None,
-                _(
-                    "%(amount)s %(currency)s has already been refunded or is on its way since this page was shown. "
-                    "Check the amount and confirm again."
-                )
-                % {"amount": _refunded_so_far(self.payment), "currency": self.payment.currency},
-            )
-            form.data = {**form.data.dict(), "shown_refunded": str(_refunded_so_far(self.payment))}
-            return self.form_invalid(form)
         try:
             refund = workflow.booking_refund(
                 booking=self.booking,
@@ -427,9 +415,15 @@ class RefundView(StaffViewMixin, FormView):
                 amount=form.cleaned_data["amount"],
                 reason=f"staff {self.request.user.email}: {form.cleaned_data['reason']}",
                 actor=self.request.user,
+                expected_refunded=form.cleaned_data.get("shown_refunded"),
             )
         except PaymentError as exc:
-            form.add_error("amount", exc.message)
+            if exc.code == "refund_stale":  # refunded meanwhile: show the page again with today's figure
+                self.payment.refresh_from_db()
+                form.add_error(None, exc.message)
+                form.data = {**form.data.dict(), "shown_refunded": str(_refunded_so_far(self.payment))}
+            else:
+                form.add_error("amount", exc.message)
             return self.form_invalid(form)
         if refund is None:
             form.add_error(
