@@ -174,6 +174,8 @@ class ExportForm(forms.Form):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if start and not end:
+            if start > date.max - timedelta(days=30):
+                raise forms.ValidationError("Choose a start before the year 9999.")
             end = data["end"] = start + timedelta(days=30)
         if start and end and not 0 <= (end - start).days <= MAX_EXPORT_DAYS:
             raise forms.ValidationError(
@@ -368,6 +370,13 @@ def receipt_download(request, booking_id):
 class RefundForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2)
     reason = forms.CharField(label=_("Reason"), max_length=200)
+    # What the payment had refunded or on its way back when the page was shown: the same form posted again (a
+    # double click, a resent form) finds another figure and refunds nothing.
+    shown_refunded = forms.DecimalField(required=False, widget=forms.HiddenInput, label="")
+
+
+def _refunded_so_far(payment) -> Decimal:
+    return payment.refunded_amount + payment.refund_pending_amount
 
 
 class RefundView(StaffViewMixin, FormView):
@@ -385,14 +394,18 @@ class RefundView(StaffViewMixin, FormView):
         refundable = self.booking.payments.filter(status__in=[Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED])
         chosen = request.POST.get("payment") or request.GET.get("payment")
         if chosen:
-            self.payment = get_object_or_404(refundable, pk=chosen if str(chosen).isdigit() else 0)
+            self.payment = get_object_or_404(refundable, pk=chosen if str(chosen).isdecimal() else 0)
         else:
             self.payment = workflow.booking_payment_paid(self.booking)
         return super().dispatch(request, *args, **kwargs)
 
     def get_initial(self):
         left = refundable_amount(self.payment) if self.payment else None
-        return {"amount": left, "reason": ""}
+        return {
+            "amount": left,
+            "reason": "",
+            "shown_refunded": _refunded_so_far(self.payment) if self.payment else None,
+        }
 
     def form_valid(self, form):
         try:
@@ -402,9 +415,15 @@ class RefundView(StaffViewMixin, FormView):
                 amount=form.cleaned_data["amount"],
                 reason=f"staff {self.request.user.email}: {form.cleaned_data['reason']}",
                 actor=self.request.user,
+                expected_refunded=form.cleaned_data.get("shown_refunded"),
             )
         except PaymentError as exc:
-            form.add_error("amount", exc.message)
+            if exc.code == "refund_stale":  # refunded meanwhile: show the page again with today's figure
+                self.payment.refresh_from_db()
+                form.add_error(None, exc.message)
+                form.data = {**form.data.dict(), "shown_refunded": str(_refunded_so_far(self.payment))}
+            else:
+                form.add_error("amount", exc.message)
             return self.form_invalid(form)
         if refund is None:
             form.add_error(

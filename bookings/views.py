@@ -16,7 +16,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
@@ -24,7 +24,7 @@ from django_ratelimit.decorators import ratelimit
 from accounts import guest_links
 from accounts.limits import account_create_limited
 from accounts.services import AccountExists, user_create
-from accounts.views import safe_next
+from accounts.views import on_site, safe_next
 from display.currency import rates_date
 from display.money import format_money
 from hotels.basket import basket_price, party_label
@@ -435,7 +435,7 @@ def guest_email_verify(request):
     ``change`` is where the address can be changed instead."""
     next_url = safe_next(request, reverse("bookings:my_bookings"))
     change = request.POST.get("change") or request.GET.get("change") or ""
-    change_url = change if url_has_allowed_host_and_scheme(change, allowed_hosts={request.get_host()}) else next_url
+    change_url = change if on_site(request, change) else next_url
     pending = guest_email_pending(request)
     if pending is None:
         messages.info(request, _("There is no address waiting for a code: please enter the guest's details again."))
