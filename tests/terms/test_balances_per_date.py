@@ -2,11 +2,14 @@
 owes two balances, each charged on its own room's date, once, against the real sandbox bank; a change reschedules
 them in its own transaction."""
 
+import re
 import threading
 from datetime import datetime, timedelta
 from decimal import Decimal
+from urllib.parse import parse_qs, urlparse
 
 import pytest
+from django.core import mail
 from django.db import connections
 from django.test import TestCase
 
@@ -21,19 +24,28 @@ from hotels.stay import Stay
 from payments.models import ScheduledCharge
 from payments.selectors import booking_payment_terms
 from payments.services import payment_start
-from tests.factories import HotelFactory, RoomTypeFactory, future, open_nights, standard_plan
-from tests.payments.test_payment_terms import GUEST, charges_posted, pay_at_bank, run_charges
+from tests.factories import HotelFactory, RoomTypeFactory, UserFactory, future, open_nights, standard_plan
+from tests.payments.test_payment_terms import (
+    APPROVE,
+    GUEST,
+    LATER_DECLINED,
+    charges_posted,
+    pay_at_bank,
+    run_charges,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited")]
 ARRIVAL = 40  # two nights at 100.00 in each room: 200.00 a room, 30 % now (60.00), 140.00 later
 
 
-def deposit_type(hotel, name, days_before):
+def deposit_type(hotel, name, days_before, **policy):
     rt = RoomTypeFactory(hotel=hotel, name=name, max_adults=2, max_occupancy=2)
     open_nights(rt, future(ARRIVAL - 2), 6, price="100.00", rooms=3)
     plan = standard_plan(rt)
     plan.payment_terms, plan.deposit, plan.deposit_percent = "deposit", "percent", Decimal("30")
     plan.balance_days_before, plan.free_cancellation_days = days_before, 3
+    for field, value in policy.items():
+        setattr(plan, field, value)
     plan.save()
     return rt
 
@@ -49,7 +61,7 @@ def due(rt, days_before, arrival=ARRIVAL):
     return datetime.combine(future(arrival - days_before), hotel.check_in_time).replace(tzinfo=hotel.tzinfo)
 
 
-def book(early, late) -> Booking:
+def book(early, late, card=APPROVE) -> Booking:
     stay = Stay(check_in=future(ARRIVAL), check_out=future(ARRIVAL + 2), adults=2)
     booking = booking_hold(
         stay=stay,
@@ -57,7 +69,7 @@ def book(early, late) -> Booking:
         rooms=[RoomRequest(room_type=early, adults=1), RoomRequest(room_type=late, adults=1)],
     )
     payment = payment_start(booking=booking, return_url="http://testserver/r", webhook_url=None)
-    pay_at_bank(payment.bank_redirect_url)
+    pay_at_bank(payment.bank_redirect_url, card)
     with TestCase.captureOnCommitCallbacks(execute=True):
         workflow.payment_sync(payment=payment)
     booking.refresh_from_db()
@@ -236,3 +248,36 @@ def test_the_audit_finds_open_charges_that_do_not_add_up_to_the_card_part_still_
         (booking.reference, "290.00 scheduled on the saved card; the ledger says 280.00 due")
     ]
     ScheduledCharge.objects.filter(pk=balances(booking)[1].pk).update(amount=Decimal("140.00"))
+
+
+def test_a_late_date_declined_to_the_end_cancels_per_policy_keeping_the_penalty_from_what_was_paid(client, bank):
+    hotel = HotelFactory(name="Hôtel des Brotteaux", city="Lyon")
+    policy = {"free_cancellation_days": 45, "cancellation_penalty": "percent", "cancellation_penalty_percent": 25}
+    early = deposit_type(hotel, "Early Double", 30, **policy)
+    late = deposit_type(hotel, "Late Double", 7, **policy)
+    booking = book(early, late, card=LATER_DECLINED)  # the deposits go through; the saved card declines later
+    first, second = balances(booking)
+    assert run_charges(at=due(early, 30)) == 1  # the early date: declined, a payment link e-mailed
+    [declined] = [m for m in mail.outbox if "declined" in m.subject]
+    link = urlparse(re.search(r"http://\S+/payments/pay/\S+", declined.body).group(0))
+    to_bank = client.get(link.path, parse_qs(link.query))
+    back = urlparse(pay_at_bank(to_bank["Location"], APPROVE))  # the guest pays the early balance by the link
+    client.force_login(UserFactory())
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.get(back.path, parse_qs(back.query))
+    first.refresh_from_db()
+    assert (first.status, first.payment.amount) == ("paid", Decimal("140.00"))
+
+    for days in (0, 1, 3):  # the late date's three attempts are declined
+        run_charges(at=due(late, 7) + timedelta(days=days))
+    second.refresh_from_db()
+    booking.refresh_from_db()
+    assert (second.status, second.attempts) == ("failed", 3)
+    # cancelled per the policy (past its free cancellation): 25 % of 400.00 kept from the 260.00 paid (the deposits and
+    # the early balance), the rest refunded, latest payment first; the card is not tried for a fee
+    assert booking.status == "cancelled" and booking.cancellation_penalty == Decimal("100.00")
+    refunded = sum((p.refunded_amount for p in booking.payments.all()), Decimal("0.00"))
+    assert refunded == Decimal("160.00")
+    assert first.payment.__class__.objects.get(pk=first.payment.pk).refunded_amount == Decimal("140.00")
+    assert not ScheduledCharge.objects.filter(booking=booking, purpose="cancellation_fee").exists()
+    assert books_findings() == []
