@@ -24,6 +24,7 @@ from hotels.staff import (
 from notifications.models import OutboundEmail
 from payments.admin import InvoiceInline, LedgerEntryInline
 from payments.models import Payment, Refund
+from payments.selectors import booking_upcoming_charges
 from payments.services import PaymentError
 
 from . import admin_views, settle_views, workflow
@@ -436,6 +437,8 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             paid_offline, waiting_for_bank = booking_desk_flags(obj)
             context.update(settle_views.settlement_context(request, obj, paid_offline=paid_offline))
             context["change_waiting_for_bank"] = waiting_for_bank
+            if staff_can(request.user, PRICES, obj.hotel_id):  # a balance per room's date, a fee being charged
+                context["upcoming_charges"] = booking_upcoming_charges(obj)
             context["can_change_stay"] = obj.status == Booking.Status.CONFIRMED and staff_can(
                 request.user, "bookings.change_booking", obj.hotel_id
             )

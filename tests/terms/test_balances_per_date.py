@@ -12,6 +12,7 @@ import pytest
 from django.core import mail
 from django.db import connections
 from django.test import TestCase
+from django.urls import reverse
 
 from bookings import workflow
 from bookings.audit import books_findings
@@ -61,12 +62,13 @@ def due(rt, days_before, arrival=ARRIVAL):
     return datetime.combine(future(arrival - days_before), hotel.check_in_time).replace(tzinfo=hotel.tzinfo)
 
 
-def book(early, late, card=APPROVE) -> Booking:
+def book(early, late, card=APPROVE, customer=None) -> Booking:
     stay = Stay(check_in=future(ARRIVAL), check_out=future(ARRIVAL + 2), adults=2)
     booking = booking_hold(
         stay=stay,
         guest=GUEST,
         rooms=[RoomRequest(room_type=early, adults=1), RoomRequest(room_type=late, adults=1)],
+        customer=customer,
     )
     payment = payment_start(booking=booking, return_url="http://testserver/r", webhook_url=None)
     pay_at_bank(payment.bank_redirect_url, card)
@@ -81,9 +83,12 @@ def balances(booking):
     return list(ScheduledCharge.objects.filter(booking=booking, purpose="balance").order_by("due_at", "pk"))
 
 
-def test_two_rooms_with_different_balance_dates_are_each_charged_on_their_own_date(bank, two_dates):
+def test_two_rooms_with_different_balance_dates_are_each_charged_on_their_own_date(
+    client, admin_client, bank, two_dates
+):
     early, late = two_dates
-    booking = book(early, late)
+    guest = UserFactory()
+    booking = book(early, late, customer=guest)
     first, second = balances(booking)
     ref = booking.reference
     assert (first.key, first.amount, first.due_at) == (f"{ref}:balance", Decimal("140.00"), due(early, 30))
@@ -98,6 +103,14 @@ def test_two_rooms_with_different_balance_dates_are_each_charged_on_their_own_da
         ("140.00", future(ARRIVAL - 30).isoformat()),
         ("140.00", late_day),
     ]
+    client.force_login(guest)
+    page = re.sub(r"\s+", " ", client.get(reverse("bookings:detail", kwargs={"reference": ref})).content.decode())
+    assert page.count("data-upcoming-charge=") == 2
+    assert f"will be charged to your card Visa •••• 4242 on {future(ARRIVAL - 30):%-d %B %Y}" in page
+    assert f"will be charged to your card Visa •••• 4242 on {future(ARRIVAL - 7):%-d %B %Y}" in page
+    admin_page = admin_client.get(reverse("admin:bookings_booking_change", args=[booking.pk])).content.decode()
+    assert "Charges to come on the saved card" in admin_page
+    assert admin_page.count('data-upcoming-charge="140.00"') == 2
 
     posted = charges_posted(bank)
     run_charges(at=due(early, 30) + timedelta(minutes=1))  # the early room's date: only its balance
