@@ -555,7 +555,6 @@ def payment_link_send(*, booking: Booking) -> Payment:
     from django.urls import reverse
 
     from notifications.models import OutboundEmail
-    from notifications.services import email_queue
     from payments.return_tokens import payment_return_url
     from payments.services import payment_start
 
@@ -564,14 +563,7 @@ def payment_link_send(*, booking: Booking) -> Payment:
         return_url=payment_return_url(booking.reference),
         webhook_url=settings.SITE_URL + reverse("payments:webhook"),
     )
-    with transaction.atomic():
-        kind = OutboundEmail.Kind.PAYMENT_LINK_GUEST
-        email_queue(
-            kind=kind,
-            recipient=booking.guest_email,
-            booking=booking,
-            dedupe_key=f"{kind}:{booking.reference}:{payment.idempotency_key}",
-        )
+    _payment_link_email(booking=booking, payment=payment, kind=OutboundEmail.Kind.PAYMENT_LINK_GUEST)
     return payment
 
 
@@ -586,7 +578,6 @@ def change_payment_link_send(*, change: BookingChange) -> Payment:
     from django.urls import reverse
 
     from notifications.models import OutboundEmail
-    from notifications.services import email_queue
     from payments.return_tokens import payment_return_url
     from payments.services import PaymentError
 
@@ -600,15 +591,21 @@ def change_payment_link_send(*, change: BookingChange) -> Payment:
     except PaymentError:
         changes.booking_change_release(change=change, to=BookingChange.Status.FAILED)
         raise
+    _payment_link_email(booking=booking, payment=payment, kind=OutboundEmail.Kind.CHANGE_PAYMENT_LINK_GUEST)
+    return payment
+
+
+def _payment_link_email(*, booking: Booking, payment: Payment, kind: str) -> None:
+    """E-mail the guest the bank's page of ``payment``: once per payment, however often it is asked."""
+    from notifications.services import email_queue
+
     with transaction.atomic():
-        kind = OutboundEmail.Kind.CHANGE_PAYMENT_LINK_GUEST
         email_queue(
             kind=kind,
             recipient=booking.guest_email,
             booking=booking,
             dedupe_key=f"{kind}:{booking.reference}:{payment.idempotency_key}",
         )
-    return payment
 
 
 # --- payment outcomes -----------------------------------------------------------------------------------------------
