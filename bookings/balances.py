@@ -193,3 +193,28 @@ def balance_shift(terms: dict, days: int) -> dict:
         return terms
     due = datetime.fromisoformat(terms["due_later_at"]) + timedelta(days=days)
     return {**terms, "due_later_at": due.isoformat()}
+
+
+def balances_split(*, booking) -> bool:
+    """A confirmed booking of several rooms made before balances were split by date owes its rooms' balances as one
+    charge on the earliest room's date: spread it over the rooms' own dates (:func:`balances_reschedule`, under the
+    booking's lock). Balances already tried are left as they are. Returns whether anything changed."""
+    from django.db import transaction
+
+    from .models import Booking
+
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        if booking.status != Booking.Status.CONFIRMED:
+            return False
+
+        def state():
+            return list(
+                ScheduledCharge.objects.filter(booking=booking, purpose=BALANCE)
+                .order_by("pk")
+                .values_list("status", "amount", "due_at")
+            )
+
+        before = state()
+        balances_reschedule(booking=booking)
+        return state() != before

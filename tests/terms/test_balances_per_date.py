@@ -294,3 +294,28 @@ def test_a_late_date_declined_to_the_end_cancels_per_policy_keeping_the_penalty_
     assert first.payment.__class__.objects.get(pk=first.payment.pk).refunded_amount == Decimal("140.00")
     assert not ScheduledCharge.objects.filter(booking=booking, purpose="cancellation_fee").exists()
     assert books_findings() == []
+
+
+def test_a_booking_from_before_owing_one_balance_at_the_earliest_date_is_split_by_the_command(bank, two_dates):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    early, late = two_dates
+    booking = book(early, late)
+    first, second = balances(booking)
+    second.delete()  # as such a booking was: all of both rooms' balances on the earliest date
+    ScheduledCharge.objects.filter(pk=first.pk).update(amount=Decimal("280.00"))
+    out = StringIO()
+    call_command("balances_split", stdout=out)
+    assert f"{booking.reference}: balances spread" in out.getvalue()
+    first, second = balances(booking)
+    assert (first.key, first.amount, first.due_at) == (
+        f"{booking.reference}:balance",
+        Decimal("140.00"),
+        due(early, 30),
+    )
+    assert (second.amount, second.due_at) == (Decimal("140.00"), due(late, 7))
+    call_command("balances_split", stdout=out)  # again: nothing changes
+    assert out.getvalue().endswith("0 booking(s) changed.\n")
+    assert books_findings() == []
