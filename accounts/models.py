@@ -47,10 +47,10 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField(_("e-mail address"), unique=True)
-    phone = models.CharField(max_length=32, blank=True)
-    country = models.CharField(max_length=64, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    country = models.CharField(_("country"), max_length=64, blank=True)
     # A code of settings.LANGUAGES, or "" (the browser's): the site and the account's e-mails use it.
-    preferred_language = models.CharField(max_length=8, blank=True)
+    preferred_language = models.CharField(_("preferred language"), max_length=8, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
@@ -58,6 +58,8 @@ class User(AbstractUser):
     objects = UserManager()
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique")]
 
     def __str__(self):
@@ -81,11 +83,14 @@ class EmailVerification(models.Model):
     them vouched for the address. Until ``verified_at`` is set the address receives nothing but the verification
     message itself (``accounts.verification``); booking e-mails wait in the outbox as ``held``."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="email_verification")
-    created_at = models.DateTimeField(auto_now_add=True)
-    verified_at = models.DateTimeField(null=True, blank=True)
+    user = models.OneToOneField(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="email_verification"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = _("e-mail verifications")
         verbose_name = _("e-mail verification")
 
     def __str__(self):
@@ -99,12 +104,13 @@ class Consent(models.Model):
     class Purpose(models.TextChoices):
         MARKETING = "marketing", _("Offers and news by e-mail")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
-    purpose = models.CharField(max_length=30, choices=Purpose.choices)
-    given = models.BooleanField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(_("purpose"), max_length=30, choices=Purpose.choices)
+    given = models.BooleanField(_("given"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = _("consents")
         ordering = ["created_at", "id"]
         verbose_name = _("consent")
         indexes = [models.Index(fields=["user", "purpose", "-created_at"], name="consent_user_purpose_idx")]
@@ -123,13 +129,21 @@ class Anonymisation(models.Model):
         RETENTION = "retention", _("Retention period over")
 
     booking = models.OneToOneField(
-        "bookings.Booking", on_delete=models.CASCADE, null=True, blank=True, related_name="anonymisation"
+        "bookings.Booking",
+        verbose_name=_("booking"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="anonymisation",
     )
-    user = models.OneToOneField(User, on_delete=models.CASCADE, null=True, blank=True, related_name="anonymisation")
-    reason = models.CharField(max_length=30, choices=Reason.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.OneToOneField(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, null=True, blank=True, related_name="anonymisation"
+    )
+    reason = models.CharField(_("reason"), max_length=30, choices=Reason.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = _("anonymisations")
         ordering = ["-created_at"]
         verbose_name = _("anonymisation")
         constraints = [
@@ -153,15 +167,19 @@ class LegalPage(models.Model):
         TERMS = "terms", _("Terms and conditions")
         IMPRINT = "imprint", _("Imprint")
 
-    slug = models.CharField(max_length=20, choices=Slug.choices)
+    slug = models.CharField(_("slug"), max_length=20, choices=Slug.choices)
     language = models.CharField(
-        max_length=10, blank=True, help_text=_("Language code (fr, de…); empty for the default language.")
+        _("language"),
+        max_length=10,
+        blank=True,
+        help_text=_("Language code (fr, de…); empty for the default language."),
     )
-    title = models.CharField(max_length=200)
-    body = models.TextField(help_text=_("Plain text. Separate paragraphs with a blank line."))
-    updated_at = models.DateTimeField(auto_now=True)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), help_text=_("Plain text. Separate paragraphs with a blank line."))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name_plural = _("legal pages")
         ordering = ["slug", "language"]
         verbose_name = _("legal page")
         constraints = [models.UniqueConstraint(fields=["slug", "language"], name="legal_page_slug_language_unique")]

@@ -1,4 +1,5 @@
 import json
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -28,12 +29,18 @@ EMAIL_FORM_RATE = "10/h"
 LOGIN_IP_RATE = "30/m"
 
 
+def on_site(request, target: str) -> bool:
+    """Whether ``target`` is a path on this site: never another site (an open redirect), nor a bare word, which
+    ``redirect()`` would take for a view's name (NoReverseMatch: a 500)."""
+    return url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ) and urlsplit(target).path.startswith("/")
+
+
 def safe_next(request, default: str) -> str:
     """The ``next`` parameter if it stays on this site, else ``default`` (no open redirects)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return default
+    return target if on_site(request, target) else default
 
 
 @require_http_methods(["GET", "POST"])
@@ -210,7 +217,7 @@ def account_delete_view(request):
 
 def legal_page(request, slug):
     if slug not in LegalPage.Slug.values:
-        raise Http404("No such page.")
+        raise Http404(_("No such page."))
     language = (get_language() or "").split("-")[0]
     pages = {p.language: p for p in LegalPage.objects.filter(slug=slug, language__in=[language, ""])}
     page = pages.get(language) or pages.get("")

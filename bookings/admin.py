@@ -9,7 +9,8 @@ from django.db.models import BooleanField, Case, Exists, OuterRef, Value, When
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from accounts.models import Anonymisation
 from hotels.policy import policy_summary
@@ -36,6 +37,7 @@ from .settlement import booking_desk_flags
 from .staff_views import StaffBookingChangeView, StaffBookingNewView
 
 PRICES = "bookings.view_booking_prices"
+PRICE_FIELDSET = gettext_lazy("Price (as agreed at booking time)")  # hidden from roles that don't see prices
 
 
 class ReadOnlyInline(HotelScopedInlineMixin, admin.TabularInline):
@@ -56,7 +58,7 @@ class ReadOnlyInline(HotelScopedInlineMixin, admin.TabularInline):
 class StatusChangeInline(ReadOnlyInline):
     model = BookingStatusChange
     fields = ["created_at", "from_status", "to_status", "actor_kind", "actor", "note"]
-    verbose_name_plural = "State history"
+    verbose_name_plural = gettext_lazy("State history")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
@@ -91,7 +93,7 @@ class RoomLineInline(ReadOnlyInline):
     model = RoomLine
     fields = ["position", "room_type", "rate_plan", "adults", "children_ages", "guest_name", "status"]
     money_fields = ["total", "cancellation_penalty"]
-    verbose_name_plural = "Rooms"
+    verbose_name_plural = gettext_lazy("Rooms")
 
     def get_fields(self, request, obj=None):
         sees = obj is not None and staff_can(request.user, PRICES, obj.hotel_id)
@@ -107,19 +109,19 @@ class RoomLineInline(ReadOnlyInline):
 class OfflinePaymentInline(PricesInline):
     model = OfflinePayment
     fields = ["recorded_at", "method", "reference", "amount", "currency", "recorded_by"]
-    verbose_name_plural = "Offline payments"
+    verbose_name_plural = gettext_lazy("Offline payments")
 
 
 class EmailInline(ReadOnlyInline):
     model = OutboundEmail
     fields = ["created_at", "kind", "recipient", "status", "attempts", "sent_at", "last_error"]
-    verbose_name_plural = "E-mails"
+    verbose_name_plural = gettext_lazy("E-mails")
 
 
 class EffectInline(ReadOnlyInline):
     model = BookingEffect
     fields = ["created_at", "kind", "status", "attempts", "next_attempt_at", "done_at", "last_error"]
-    verbose_name_plural = "What followed (receipt, partner webhook, supplier)"
+    verbose_name_plural = gettext_lazy("What followed (receipt, partner webhook, supplier)")
 
 
 @admin.register(BookingEffect)
@@ -146,12 +148,19 @@ class BookingEffectAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     def has_run_permission(self, request):
         return request.user.has_perm("bookings.change_bookingeffect")
 
-    @admin.action(description="Run again now", permissions=["run"])
+    @admin.action(description=gettext_lazy("Run again now"), permissions=["run"])
     def run_again(self, request, queryset):
         effects = list(queryset.filter(status__in=[BookingEffect.Status.FAILED, BookingEffect.Status.PENDING]))
         for effect in effects:
             effect_retry_now(effect=effect)
-        self.message_user(request, f"{len(effects)} side effect(s) queued to run again.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext_lazy(
+                "%(count)s side effect queued to run again.", "%(count)s side effects queued to run again.", "count"
+            )
+            % {"count": len(effects)},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(BooksAudit)
@@ -177,14 +186,14 @@ class BooksAuditAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Findings")
+    @admin.display(description=gettext_lazy("Findings"))
     def finding_count(self, obj):
-        return len(obj.findings) or "none: the books add up"
+        return len(obj.findings) or _("none: the books add up")
 
-    @admin.display(description="What does not add up")
+    @admin.display(description=gettext_lazy("What does not add up"))
     def findings_table(self, obj):
         if not obj.findings:
-            return "Nothing: the books add up."
+            return _("Nothing: the books add up.")
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -197,24 +206,24 @@ class ArrivalFilter(admin.SimpleListFilter):
     """Arrival date, looking ahead as the front desk does (dates are the server's; hotels a time zone away may be
     a day apart around midnight). Any range also works as ``?check_in__gte=...&check_in__lte=...``."""
 
-    title = "arrival"
+    title = gettext_lazy("arrival")
     parameter_name = "arrival"
     ranges = {
-        "today": ("Today", 0, 0),
-        "tomorrow": ("Tomorrow", 1, 1),
-        "next7": ("Next 7 days", 0, 6),
-        "next30": ("Next 30 days", 0, 29),
-        "past7": ("Past 7 days", -7, -1),
-        "past30": ("Past 30 days", -30, -1),
+        "today": (gettext_lazy("Today"), 0, 0),
+        "tomorrow": (gettext_lazy("Tomorrow"), 1, 1),
+        "next7": (gettext_lazy("Next 7 days"), 0, 6),
+        "next30": (gettext_lazy("Next 30 days"), 0, 29),
+        "past7": (gettext_lazy("Past 7 days"), -7, -1),
+        "past30": (gettext_lazy("Past 30 days"), -30, -1),
     }
 
     def lookups(self, request, model_admin):
-        return [(key, label) for key, (label, _, _) in self.ranges.items()]
+        return [(key, label) for key, (label, _first, _last) in self.ranges.items()]
 
     def queryset(self, request, queryset):
         if self.value() not in self.ranges:
             return queryset
-        _, first, last = self.ranges[self.value()]
+        _label, first, last = self.ranges[self.value()]
         today = timezone.localdate()
         return queryset.filter(check_in__gte=today + timedelta(days=first), check_in__lte=today + timedelta(days=last))
 
@@ -278,7 +287,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     ]
     list_select_related = ["hotel", "room_type"]
     search_fields = ["=reference", "guest_last_name", "guest_first_name", "guest_email", "=partner_reference"]
-    search_help_text = "A booking reference (HB-…), an e-mail address, or part of the guest's name."
+    search_help_text = gettext_lazy("A booking reference (HB-…), an e-mail address, or part of the guest's name.")
     # No date_hierarchy: its links cost a DISTINCT over every booking on every page; the arrival filters don't.
     ordering = ["-id"]  # the creation order, on the primary key's index
     show_full_result_count = False
@@ -308,7 +317,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     editable_fields = {"guest_phone", "special_requests"}
     fieldsets = [
         (
-            "Booking",
+            gettext_lazy("Booking"),
             {
                 "fields": [
                     "reference",
@@ -330,7 +339,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             },
         ),
         (
-            "Guest",
+            gettext_lazy("Guest"),
             {
                 "fields": [
                     "guest_first_name",
@@ -343,7 +352,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             },
         ),
         (
-            "Price (as agreed at booking time)",
+            PRICE_FIELDSET,
             {
                 "fields": [
                     "nights_table",
@@ -356,7 +365,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        ("Times", {"fields": ["created_at", "hold_expires_at", "confirmed_at", "cancelled_at"]}),
+        (gettext_lazy("Times"), {"fields": ["created_at", "hold_expires_at", "confirmed_at", "cancelled_at"]}),
     ]
 
     def get_queryset(self, request):
@@ -387,7 +396,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is not None and staff_can(request.user, PRICES, obj.hotel_id):
             return self.fieldsets
-        return [fs for fs in self.fieldsets if not fs[0].startswith("Price")]
+        return [fs for fs in self.fieldsets if fs[0] is not PRICE_FIELDSET]
 
     def get_readonly_fields(self, request, obj=None):
         return [f for fs in self.get_fieldsets(request, obj) for f in fs[1]["fields"] if f not in self.editable_fields]
@@ -444,19 +453,19 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    @admin.display(description="Room type", ordering="room_type__name")
+    @admin.display(description=gettext_lazy("Room type"), ordering="room_type__name")
     def room_type_name(self, obj):
         return obj.room_type.name
 
-    @admin.display(description="Total", ordering="total")
+    @admin.display(description=gettext_lazy("Total"), ordering="total")
     def total_display(self, obj):
         return f"{obj.total} {obj.currency}" if getattr(obj, "sees_prices", False) else "—"
 
-    @admin.display(description="Total")
+    @admin.display(description=gettext_lazy("Total"))
     def total_unsorted(self, obj):
         return self.total_display(obj)
 
-    @admin.display(description="Nights")
+    @admin.display(description=gettext_lazy("Nights"))
     def nights_table(self, obj):
         snap = obj.price_snapshot or {}
         rows = format_html_join(
@@ -471,29 +480,42 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
         )
         extras = format_html_join(
             "",
-            "<tr><td>{}, {} night(s)</td><td>{} × {}</td><td>{}</td></tr>",
-            ((e["name"], e["nights"], e["quantity"], e["unit_price"], e["amount"]) for e in snap.get("extras", [])),
+            "<tr><td>{}</td><td>{} × {}</td><td>{}</td></tr>",
+            (
+                (
+                    ngettext_lazy("%(name)s, %(count)s night", "%(name)s, %(count)s nights", "count")
+                    % {"name": e["name"], "count": e["nights"]},
+                    e["quantity"],
+                    e["unit_price"],
+                    e["amount"],
+                )
+                for e in snap.get("extras", [])
+            ),
         )
         taxes = format_html_join(
             "",
             "<tr><td colspan='2'>{}{}</td><td>{}</td></tr>",
-            ((t["name"], " (included)" if t["included"] else "", t["amount"]) for t in snap.get("taxes", [])),
+            ((t["name"], " " + _("(included)") if t["included"] else "", t["amount"]) for t in snap.get("taxes", [])),
         )
         return format_html("<table><tbody>{}{}{}{}</tbody></table>", rows, adjustments, extras, taxes)
 
-    @admin.display(description="Supplier booking")
+    @admin.display(description=gettext_lazy("Supplier booking"))
     def supplier_display(self, obj):
         link = getattr(obj, "supplier_booking", None)
         if link is None:
             return "—"
-        reference = link.remote_reference or "not placed yet"
-        return f"{link.supplier.name}, reference {reference}: {link.get_status_display()}"
+        reference = link.remote_reference or _("not placed yet")
+        return _("%(supplier)s, reference %(reference)s: %(status)s") % {
+            "supplier": link.supplier.name,
+            "reference": reference,
+            "status": link.get_status_display(),
+        }
 
-    @admin.display(description="Cancellation policy")
+    @admin.display(description=gettext_lazy("cancellation policy"))
     def policy_display(self, obj):
         return policy_summary(obj.cancellation_policy) if obj.cancellation_policy else "—"
 
-    @admin.display(description="Refunds")
+    @admin.display(description=gettext_lazy("Refunds"))
     def refunds_table(self, obj):
         refunds = Refund.objects.filter(payment__booking=obj).order_by("created_at")
         rows = format_html_join(
@@ -506,7 +528,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
         )
         return format_html("<table><tbody>{}</tbody></table>", rows) if rows else "—"
 
-    @admin.display(description="Cancelling now would cost")
+    @admin.display(description=gettext_lazy("Cancelling now would cost"))
     def cancel_quote(self, obj):
         if obj.status != Booking.Status.CONFIRMED:
             return "—"
@@ -542,22 +564,27 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     def has_mark_permission(self, request):
         return request.user.has_perm("bookings.mark_booking")
 
-    def _apply(self, request, queryset, perm: str, func, done: str):
+    def _apply(self, request, queryset, perm: str, func, done):
+        """``done``: an ``ngettext_lazy(…, "count")`` message saying what happened to ``%(count)s`` bookings."""
         allowed = (
             queryset if request.user.is_superuser else queryset.filter(hotel_id__in=staff_hotel_ids(request.user, perm))
         )
         refused = queryset.exclude(pk__in=allowed.values("pk")).values_list("reference", flat=True)
         if refused:
-            self.message_user(request, f"Not allowed at these bookings' hotels: {', '.join(refused)}.", messages.ERROR)
+            self.message_user(
+                request,
+                _("Not allowed at these bookings' hotels: %(references)s.") % {"references": ", ".join(refused)},
+                messages.ERROR,
+            )
         ok = 0
         for booking in allowed.select_related("hotel", "room_type"):
             try:
                 func(booking)
                 ok += 1
             except (BookingError, PaymentError) as exc:
-                self.message_user(request, f"{booking.reference}: {exc.message}", messages.ERROR)
+                self.message_user(request, f"{booking.reference}: {exc.message}", messages.ERROR)  # a marked message
         if ok:
-            self.message_user(request, f"{ok} booking{'s' if ok != 1 else ''} {done}.", messages.SUCCESS)
+            self.message_user(request, done % {"count": ok}, messages.SUCCESS)
 
     def _cancel(self, request, queryset, waive_penalty: bool):
         def cancel(booking):
@@ -567,38 +594,66 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             )
 
         self._apply(
-            request, queryset, "bookings.cancel_booking", cancel, "cancelled (refunds, if any, are on their way)"
+            request,
+            queryset,
+            "bookings.cancel_booking",
+            cancel,
+            ngettext_lazy(
+                "%(count)s booking cancelled (refunds, if any, are on their way).",
+                "%(count)s bookings cancelled (refunds, if any, are on their way).",
+                "count",
+            ),
         )
 
-    @admin.action(description="Cancel (apply the cancellation policy)", permissions=["cancel"])
+    @admin.action(description=gettext_lazy("Cancel (apply the cancellation policy)"), permissions=["cancel"])
     def cancel_with_penalty(self, request, queryset):
         self._cancel(request, queryset, waive_penalty=False)
 
-    @admin.action(description="Cancel without penalty (full refund)", permissions=["cancel"])
+    @admin.action(description=gettext_lazy("Cancel without penalty (full refund)"), permissions=["cancel"])
     def cancel_without_penalty(self, request, queryset):
         self._cancel(request, queryset, waive_penalty=True)
 
-    @admin.action(description="Resend the confirmation e-mail", permissions=["change"])
+    @admin.action(description=gettext_lazy("Resend the confirmation e-mail"), permissions=["change"])
     def resend_confirmation(self, request, queryset):
         from notifications.services import email_resend
 
         def resend(booking):
             if booking.status not in (Booking.Status.CONFIRMED, Booking.Status.CHECKED_IN):
-                raise BookingError("only a confirmed booking has a confirmation to resend")
+                raise BookingError(_("only a confirmed booking has a confirmation to resend"))
             email_resend(booking=booking)
 
-        self._apply(request, queryset, "bookings.change_booking", resend, "queued for resending")
+        self._apply(
+            request,
+            queryset,
+            "bookings.change_booking",
+            resend,
+            ngettext_lazy(
+                "%(count)s booking's confirmation queued for resending.",
+                "%(count)s bookings' confirmations queued for resending.",
+                "count",
+            ),
+        )
 
-    @admin.action(description="E-mail a payment link (bookings waiting for payment)", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("E-mail a payment link (bookings waiting for payment)"), permissions=["change"]
+    )
     def send_payment_link(self, request, queryset):
         def send(booking):
             if booking.status != Booking.Status.PENDING_PAYMENT:
-                raise BookingError("only a booking waiting for payment has a payment link")
+                raise BookingError(_("only a booking waiting for payment has a payment link"))
             workflow.payment_link_send(booking=booking)
 
-        self._apply(request, queryset, "bookings.change_booking", send, "sent a payment link")
+        self._apply(
+            request,
+            queryset,
+            "bookings.change_booking",
+            send,
+            ngettext_lazy(
+                "Payment link sent for %(count)s booking.", "Payment links sent for %(count)s bookings.", "count"
+            ),
+        )
 
-    def _mark(self, request, queryset, to: str, done: str):
+    def _mark(self, request, queryset, to: str, done):
         self._apply(
             request,
             queryset,
@@ -607,14 +662,19 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             done,
         )
 
-    @admin.action(description="Mark checked in", permissions=["mark"])
+    @admin.action(description=gettext_lazy("Mark checked in"), permissions=["mark"])
     def mark_checked_in(self, request, queryset):
-        self._mark(request, queryset, Booking.Status.CHECKED_IN, "checked in")
+        done = ngettext_lazy("%(count)s booking checked in.", "%(count)s bookings checked in.", "count")
+        self._mark(request, queryset, Booking.Status.CHECKED_IN, done)
 
-    @admin.action(description="Mark checked out", permissions=["mark"])
+    @admin.action(description=gettext_lazy("Mark checked out"), permissions=["mark"])
     def mark_checked_out(self, request, queryset):
-        self._mark(request, queryset, Booking.Status.CHECKED_OUT, "checked out")
+        done = ngettext_lazy("%(count)s booking checked out.", "%(count)s bookings checked out.", "count")
+        self._mark(request, queryset, Booking.Status.CHECKED_OUT, done)
 
-    @admin.action(description="Mark no-show", permissions=["mark"])
+    @admin.action(description=gettext_lazy("Mark no-show"), permissions=["mark"])
     def mark_no_show(self, request, queryset):
-        self._mark(request, queryset, Booking.Status.NO_SHOW, "marked no-show")
+        done = ngettext_lazy(
+            "%(count)s booking marked as a no-show.", "%(count)s bookings marked as no-shows.", "count"
+        )
+        self._mark(request, queryset, Booking.Status.NO_SHOW, done)

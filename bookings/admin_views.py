@@ -135,7 +135,7 @@ class TodayView(StaffViewMixin, TemplateView):
         wanted = self.request.GET.get("hotel", "")
         hotel = hotels.filter(pk=int(wanted)).first() if wanted.isdecimal() else None
         hotel = hotel or hotels.first()
-        context.update(title="Today", hotel=hotel, hotels=hotels[:HOTEL_CHOICES_SHOWN])
+        context.update(title=_("Today"), hotel=hotel, hotels=hotels[:HOTEL_CHOICES_SHOWN])
         if hotel is None:
             return context
         today = timezone.now().astimezone(hotel.tzinfo).date()
@@ -162,18 +162,25 @@ MAX_EXPORT_DAYS = 800
 
 
 class ExportForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}), required=False, help_text="Inclusive; 30 days on if blank."
+        label=_("To"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        required=False,
+        help_text=_("Inclusive; 30 days on if blank."),
     )
 
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if start and not end:
+            if start > date.max - timedelta(days=30):
+                raise forms.ValidationError("Choose a start before the year 9999.")
             end = data["end"] = start + timedelta(days=30)
         if start and end and not 0 <= (end - start).days <= MAX_EXPORT_DAYS:
-            raise forms.ValidationError(f"Choose an end on or after the start, at most {MAX_EXPORT_DAYS} days later.")
+            raise forms.ValidationError(
+                _("Choose an end on or after the start, at most %(days)s days later.") % {"days": MAX_EXPORT_DAYS}
+            )
         return data
 
 
@@ -187,7 +194,7 @@ class ExportView(StaffViewMixin, TemplateView):
         first = today.replace(day=1)
         return {
             **super().get_context_data(**kwargs),
-            "title": "Export bookings and payments",
+            "title": _("Export bookings and payments"),
             "form": ExportForm(initial={"start": first, "end": (first + timedelta(days=32)).replace(day=1)}),
             "show_payments": bool(staff_hotel_ids(self.request.user, PRICES)) or self.request.user.is_superuser,
         }
@@ -197,7 +204,7 @@ def _export_range(request) -> tuple[date, date] | None:
     form = ExportForm(request.GET)
     if not form.is_valid():
         errors = "; ".join(e for field_errors in form.errors.values() for e in field_errors)
-        messages.error(request, f"Choose the dates to export: {errors}")
+        messages.error(request, _("Choose the dates to export: %(errors)s") % {"errors": errors})
         return None
     return form.cleaned_data["start"], form.cleaned_data["end"]
 
@@ -363,6 +370,13 @@ def receipt_download(request, booking_id):
 class RefundForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2)
     reason = forms.CharField(label=_("Reason"), max_length=200)
+    # What the payment had refunded or on its way back when the page was shown: the same form posted again (a
+    # double click, a resent form) finds another figure and refunds nothing.
+    shown_refunded = forms.DecimalField(required=False, widget=forms.HiddenInput, label="")
+
+
+def _refunded_so_far(payment) -> Decimal:
+    return payment.refunded_amount + payment.refund_pending_amount
 
 
 class RefundView(StaffViewMixin, FormView):
@@ -380,14 +394,18 @@ class RefundView(StaffViewMixin, FormView):
         refundable = self.booking.payments.filter(status__in=[Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED])
         chosen = request.POST.get("payment") or request.GET.get("payment")
         if chosen:
-            self.payment = get_object_or_404(refundable, pk=chosen if str(chosen).isdigit() else 0)
+            self.payment = get_object_or_404(refundable, pk=chosen if str(chosen).isdecimal() else 0)
         else:
             self.payment = workflow.booking_payment_paid(self.booking)
         return super().dispatch(request, *args, **kwargs)
 
     def get_initial(self):
         left = refundable_amount(self.payment) if self.payment else None
-        return {"amount": left, "reason": ""}
+        return {
+            "amount": left,
+            "reason": "",
+            "shown_refunded": _refunded_so_far(self.payment) if self.payment else None,
+        }
 
     def form_valid(self, form):
         try:
@@ -397,9 +415,15 @@ class RefundView(StaffViewMixin, FormView):
                 amount=form.cleaned_data["amount"],
                 reason=f"staff {self.request.user.email}: {form.cleaned_data['reason']}",
                 actor=self.request.user,
+                expected_refunded=form.cleaned_data.get("shown_refunded"),
             )
         except PaymentError as exc:
-            form.add_error("amount", exc.message)
+            if exc.code == "refund_stale":  # refunded meanwhile: show the page again with today's figure
+                self.payment.refresh_from_db()
+                form.add_error(None, exc.message)
+                form.data = {**form.data.dict(), "shown_refunded": str(_refunded_so_far(self.payment))}
+            else:
+                form.add_error("amount", exc.message)
             return self.form_invalid(form)
         if refund is None:
             form.add_error(

@@ -7,7 +7,7 @@ change as quoted, or says what changed (the price, a night sold meanwhile) witho
 difference to pay is charged on the bank's secure page; one in the guest's favour is refunded to the card.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
@@ -47,10 +47,16 @@ def _actor(request):
 
 
 def _quoted(value) -> Decimal | None:
-    try:
-        return Decimal(value) if value not in (None, "") else None
-    except (InvalidOperation, ArithmeticError):
+    """An amount a page showed, posted back (``expected_total``, ``quoted_penalty``): None when none was posted. A
+    value that is not a finite number ("abc", "sNaN", "Infinity") comes back as a quiet NaN, which equals no price:
+    the visitor is shown the current one and asked to confirm again (a signalling NaN would raise when compared)."""
+    if value in (None, ""):
         return None
+    try:
+        amount = Decimal(value)
+    except ArithmeticError:
+        return Decimal("NaN")
+    return amount if amount.is_finite() else Decimal("NaN")
 
 
 # --- cancel one room --------------------------------------------------------------------------------------------

@@ -40,59 +40,86 @@ class Booking(models.Model):
     # States in which the booking's nights are taken from inventory.
     HOLDING_STATUSES = (Status.PENDING_PAYMENT, Status.CONFIRMED, Status.CHECKED_IN)
 
-    reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
-    hotel = models.ForeignKey("hotels.Hotel", on_delete=models.PROTECT, related_name="bookings")
-    room_type = models.ForeignKey("hotels.RoomType", on_delete=models.PROTECT, related_name="bookings")
+    reference = models.CharField(_("reference"), max_length=12, unique=True, default=new_reference, editable=False)
+    hotel = models.ForeignKey(
+        "hotels.Hotel", verbose_name=_("hotel"), on_delete=models.PROTECT, related_name="bookings"
+    )
+    room_type = models.ForeignKey(
+        "hotels.RoomType", verbose_name=_("room type"), on_delete=models.PROTECT, related_name="bookings"
+    )
     rate_plan = models.ForeignKey(
-        "hotels.RatePlan", on_delete=models.PROTECT, null=True, blank=True, related_name="bookings"
+        "hotels.RatePlan",
+        verbose_name=_("rate plan"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bookings",
     )
     customer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="bookings"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("customer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="bookings",
     )
-    source = models.CharField(max_length=20, choices=Source.choices, default=Source.WEBSITE)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.WEBSITE)
     partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="bookings"
+        "partners.Partner",
+        verbose_name=_("partner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bookings",
     )
-    partner_reference = models.CharField(max_length=80, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT)
+    partner_reference = models.CharField(_("partner reference"), max_length=80, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT)
 
-    check_in = models.DateField()
-    check_out = models.DateField()
-    adults = models.PositiveSmallIntegerField()
-    children = models.PositiveSmallIntegerField(default=0)
-    children_ages = models.JSONField(default=list, blank=True, help_text=_("Ages as given; null where not given."))
-    rooms = models.PositiveSmallIntegerField(default=1)
+    check_in = models.DateField(_("check-in"))
+    check_out = models.DateField(_("check-out"))
+    adults = models.PositiveSmallIntegerField(_("adults"))
+    children = models.PositiveSmallIntegerField(_("children"), default=0)
+    children_ages = models.JSONField(
+        _("children ages"), default=list, blank=True, help_text=_("Ages as given; null where not given.")
+    )
+    rooms = models.PositiveSmallIntegerField(_("rooms"), default=1)
 
-    guest_first_name = models.CharField(max_length=100)
-    guest_last_name = models.CharField(max_length=100)
-    guest_email = models.EmailField()
-    guest_phone = models.CharField(max_length=32, blank=True)
-    special_requests = models.TextField(blank=True, max_length=1000)
+    guest_first_name = models.CharField(_("guest's first name"), max_length=100)
+    guest_last_name = models.CharField(_("guest's last name"), max_length=100)
+    guest_email = models.EmailField(_("guest's e-mail"))
+    guest_phone = models.CharField(_("guest's phone"), max_length=32, blank=True)
+    special_requests = models.TextField(_("special requests"), blank=True, max_length=1000)
     # The language the booking was made in (a code of settings.LANGUAGES): every e-mail and PDF about it uses it.
-    language = models.CharField(max_length=8, default="en")
+    language = models.CharField(_("language"), max_length=8, default="en")
 
-    currency = models.CharField(max_length=3)
-    total = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
     price_snapshot = models.JSONField(
-        help_text=_("Nightly lines, taxes and total as quoted when the booking was made.")
+        _("price snapshot"), help_text=_("Nightly lines, taxes and total as quoted when the booking was made.")
     )
-    cancellation_policy = models.JSONField(help_text=_("The policy as agreed when the booking was made."))
+    cancellation_policy = models.JSONField(
+        _("cancellation policy"), help_text=_("The policy as agreed when the booking was made.")
+    )
 
     # Whose rooms these are: ours (counted in NightInventory, taken again by a late payment) or a supplier's (held
     # and sold there; nothing is counted here).
-    inventory = models.CharField(max_length=10, choices=Inventory.choices, default=Inventory.HOTEL)
+    inventory = models.CharField(_("inventory"), max_length=10, choices=Inventory.choices, default=Inventory.HOTEL)
     # True while the booking's room-nights are counted in NightInventory.rooms_sold; flipped in the same
     # transaction as the counters, so releasing twice is a no-op.
-    nights_held = models.BooleanField(default=False)
-    hold_expires_at = models.DateTimeField(null=True, blank=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancellation_penalty = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    nights_held = models.BooleanField(_("nights held"), default=False)
+    hold_expires_at = models.DateTimeField(_("hold expires at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancellation_penalty = models.DecimalField(
+        _("cancellation penalty"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    refunded_amount = models.DecimalField(_("refunded amount"), max_digits=12, decimal_places=2, default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
         ordering = ["-created_at"]
         permissions = [
             ("view_booking_prices", "Can see the prices and payments of bookings"),
@@ -127,6 +154,8 @@ class Booking(models.Model):
     def guest_name(self) -> str:
         return f"{self.guest_first_name} {self.guest_last_name}".strip()
 
+    guest_name.fget.short_description = _("guest")  # the admin's column title
+
 
 class RoomLine(models.Model):
     """One room of a booking: its room type and rate, the party staying in it, the guest's name, its own prices
@@ -139,30 +168,49 @@ class RoomLine(models.Model):
     counted in ``NightInventory.rooms_sold`` (flipped in the same transaction as the counters)."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Booked"
-        CANCELLED = "cancelled", "Cancelled"
+        ACTIVE = "active", _("Booked")
+        CANCELLED = "cancelled", _("Cancelled")
 
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveSmallIntegerField(help_text="1, 2, … in the order the rooms were booked.")
-    room_type = models.ForeignKey("hotels.RoomType", on_delete=models.PROTECT, related_name="room_lines")
-    rate_plan = models.ForeignKey(
-        "hotels.RatePlan", on_delete=models.PROTECT, null=True, blank=True, related_name="room_lines"
+    booking = models.ForeignKey(Booking, verbose_name=_("booking"), on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(
+        _("position"), help_text=_("1, 2, … in the order the rooms were booked.")
     )
-    adults = models.PositiveSmallIntegerField()
-    children_ages = models.JSONField(default=list, blank=True, help_text="One entry per child; null where not given.")
-    guest_name = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    currency = models.CharField(max_length=3)
-    total = models.DecimalField(max_digits=12, decimal_places=2)
-    price_snapshot = models.JSONField(help_text="This room's nightly lines, taxes and total as sold.")
-    cancellation_policy = models.JSONField(help_text="This room's policy as agreed when it was booked or changed.")
-    nights_held = models.BooleanField(default=False)
-    cancellation_penalty = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    room_type = models.ForeignKey(
+        "hotels.RoomType", verbose_name=_("room type"), on_delete=models.PROTECT, related_name="room_lines"
+    )
+    rate_plan = models.ForeignKey(
+        "hotels.RatePlan",
+        verbose_name=_("rate plan"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="room_lines",
+    )
+    adults = models.PositiveSmallIntegerField(_("adults"))
+    children_ages = models.JSONField(
+        _("children ages"), default=list, blank=True, help_text=_("One entry per child; null where not given.")
+    )
+    guest_name = models.CharField(_("guest's name"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    currency = models.CharField(_("currency"), max_length=3)
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    price_snapshot = models.JSONField(
+        _("price snapshot"), help_text=_("This room's nightly lines, taxes and total as sold.")
+    )
+    cancellation_policy = models.JSONField(
+        _("cancellation policy"), help_text=_("This room's policy as agreed when it was booked or changed.")
+    )
+    nights_held = models.BooleanField(_("nights held"), default=False)
+    cancellation_penalty = models.DecimalField(
+        _("cancellation penalty"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("room line")
+        verbose_name_plural = _("room lines")
         ordering = ["booking", "position"]
         constraints = [
             models.UniqueConstraint(fields=["booking", "position"], name="roomline_booking_position_unique"),
@@ -178,7 +226,7 @@ class RoomLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.booking_id} room {self.position}"
+        return _("%(booking)s, room %(position)s") % {"booking": self.booking_id, "position": self.position}
 
     @property
     def children(self) -> int:
@@ -205,37 +253,48 @@ class BookingChange(models.Model):
     as it was). Everything else is applied at once."""
 
     class Kind(models.TextChoices):
-        MODIFY = "modify", "Changed"
-        CANCEL_ROOM = "cancel_room", "Room cancelled"
+        MODIFY = "modify", _("Changed")
+        CANCEL_ROOM = "cancel_room", _("Room cancelled")
 
     class Status(models.TextChoices):
-        PENDING_PAYMENT = "pending_payment", "Waiting for the difference"
-        APPLIED = "applied", "Applied"
-        EXPIRED = "expired", "Expired unpaid"
-        FAILED = "failed", "Payment failed"
+        PENDING_PAYMENT = "pending_payment", _("Waiting for the difference")
+        APPLIED = "applied", _("Applied")
+        EXPIRED = "expired", _("Expired unpaid")
+        FAILED = "failed", _("Payment failed")
 
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="changes")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    status = models.CharField(max_length=20, choices=Status.choices)
-    actor_kind = models.CharField(max_length=20)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    channel = models.CharField(max_length=20, choices=Booking.Source.choices)
-    summary = models.CharField(max_length=255)
-    before = models.JSONField(default=dict)
-    after = models.JSONField(default=dict, help_text="The booking's dates and rooms once the change applies.")
-    currency = models.CharField(max_length=3)
-    old_total = models.DecimalField(max_digits=12, decimal_places=2)
-    new_total = models.DecimalField(max_digits=12, decimal_places=2)
-    difference = models.DecimalField(max_digits=12, decimal_places=2)
-    nights_taken = models.JSONField(default=list, blank=True)
-    payment = models.OneToOneField(
-        "payments.Payment", on_delete=models.PROTECT, null=True, blank=True, related_name="booking_change"
+    booking = models.ForeignKey(Booking, verbose_name=_("booking"), on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    actor_kind = models.CharField(_("actor kind"), max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.SET_NULL, null=True, blank=True
     )
-    hold_expires_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    applied_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=20, choices=Booking.Source.choices)
+    summary = models.CharField(_("summary"), max_length=255)
+    before = models.JSONField(_("before the change"), default=dict)
+    after = models.JSONField(
+        _("after the change"), default=dict, help_text=_("The booking's dates and rooms once the change applies.")
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    old_total = models.DecimalField(_("old total"), max_digits=12, decimal_places=2)
+    new_total = models.DecimalField(_("new total"), max_digits=12, decimal_places=2)
+    difference = models.DecimalField(_("difference"), max_digits=12, decimal_places=2)
+    nights_taken = models.JSONField(_("nights taken"), default=list, blank=True)
+    payment = models.OneToOneField(
+        "payments.Payment",
+        verbose_name=_("payment"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="booking_change",
+    )
+    hold_expires_at = models.DateTimeField(_("hold expires at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("booking change")
+        verbose_name_plural = _("booking changes")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["status", "hold_expires_at"], name="change_status_hold_idx")]
         constraints = [
@@ -260,19 +319,25 @@ class BookingStatusChange(models.Model):
         PARTNER = "partner", _("Partner")
         SYSTEM = "system", _("System")
 
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
-    actor_kind = models.CharField(max_length=20, choices=Actor.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    note = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    booking = models.ForeignKey(
+        Booking, verbose_name=_("booking"), on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(_("from status"), max_length=20, blank=True, choices=Booking.Status.choices)
+    to_status = models.CharField(_("to status"), max_length=20, choices=Booking.Status.choices)
+    actor_kind = models.CharField(_("actor kind"), max_length=20, choices=Actor.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("booking status change")
+        verbose_name_plural = _("booking status changes")
         ordering = ["created_at", "id"]
 
     def __str__(self):
-        return f"{self.booking}: {self.from_status or '—'} → {self.to_status}"
+        return f"{self.booking}: {self.get_from_status_display() or '—'} → {self.get_to_status_display()}"
 
 
 class BookingEffect(models.Model):
@@ -297,21 +362,22 @@ class BookingEffect(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Gave up")
 
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="effects")
-    kind = models.CharField(max_length=30, choices=Kind.choices)
-    key = models.CharField(max_length=120, unique=True)
-    payload = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    booking = models.ForeignKey(Booking, verbose_name=_("booking"), on_delete=models.CASCADE, related_name="effects")
+    kind = models.CharField(_("type"), max_length=30, choices=Kind.choices)
+    key = models.CharField(_("key"), max_length=120, unique=True)
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     # Counted in its own committed transaction before each run, so a worker that dies mid-run counts too.
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = _("side effects")
         ordering = ["created_at", "id"]
-        verbose_name = "side effect"
+        verbose_name = _("side effect")
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="effect_status_next_idx")]
 
     def __str__(self):
@@ -321,12 +387,15 @@ class BookingEffect(models.Model):
 class BooksAudit(models.Model):
     """One run of the books audit (``bookings/audit.py``): what it found, shown on the staff dashboard."""
 
-    ran_at = models.DateTimeField(auto_now_add=True)
-    findings = models.JSONField(default=list, help_text=_("One object per discrepancy: check, subject, detail."))
+    ran_at = models.DateTimeField(_("run at"), auto_now_add=True)
+    findings = models.JSONField(
+        _("findings"), default=list, help_text=_("One object per discrepancy: check, subject, detail.")
+    )
 
     class Meta:
+        verbose_name_plural = _("books audits")
         ordering = ["-ran_at"]
-        verbose_name = "books audit"
+        verbose_name = _("books audit")
 
     def __str__(self):
         return f"{self.ran_at:%Y-%m-%d %H:%M}: {len(self.findings)} finding(s)"
@@ -343,26 +412,31 @@ class OfflinePayment(models.Model):
     ``paid_back``: cash handed back, a transfer sent). Nothing of it ever goes through the bank."""
 
     class Direction(models.TextChoices):
-        COLLECTED = "collected", "Collected"
-        PAID_BACK = "paid_back", "Paid back"
+        COLLECTED = "collected", _("Collected")
+        PAID_BACK = "paid_back", _("Paid back")
 
     class Method(models.TextChoices):
-        CASH = "cash", "Cash"
-        BANK_TRANSFER = "bank_transfer", "Bank transfer"
-        PAY_AT_HOTEL = "pay_at_hotel", "Pay at the hotel"
+        CASH = "cash", _("Cash")
+        BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+        PAY_AT_HOTEL = "pay_at_hotel", _("Pay at the hotel")
 
-    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="offline_payments")
-    method = models.CharField(max_length=20, choices=Method.choices)
-    direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.COLLECTED)
-    reference = models.CharField(max_length=80)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    booking = models.ForeignKey(
+        Booking, verbose_name=_("booking"), on_delete=models.PROTECT, related_name="offline_payments"
+    )
+    method = models.CharField(_("method"), max_length=20, choices=Method.choices)
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.COLLECTED)
+    reference = models.CharField(_("reference"), max_length=80)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = _("offline payments")
         ordering = ["recorded_at", "id"]
-        verbose_name = "offline payment"
+        verbose_name = _("offline payment")
         permissions = [("override_booking_price", "Can sell a room of a staff booking at another price")]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="offlinepayment_amount_non_negative"),

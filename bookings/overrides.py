@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from .exceptions import InvalidTransition, StayInvalid
 from .lines import snapshot_combine
 from .models import Booking, BookingStatusChange, RoomLine
+from .services import LARGEST_TOTAL, total_too_large_message
 
 
 def _price_agreed(reason: str, language: str) -> str:
@@ -55,6 +56,8 @@ def room_line_price_override(*, line: RoomLine, price: Decimal, reason: str, act
         lines = list(booking.lines.order_by("position"))
         booking.price_snapshot = snapshot_combine([x.price_snapshot for x in lines if x.is_active])
         booking.total = sum((x.charge for x in lines), Decimal("0.00"))
+        if booking.total > LARGEST_TOTAL:  # rolled back: nothing changed
+            raise StayInvalid(total_too_large_message())
         booking.save(update_fields=["price_snapshot", "total", "updated_at"])
         BookingStatusChange.objects.create(
             booking=booking,

@@ -45,6 +45,13 @@ class GuestDetails:
 
 
 REFERENCE_TRIES = 5
+# The largest amount a booking's money columns hold (DecimalField(max_digits=12, decimal_places=2)).
+LARGEST_TOTAL = Decimal("9999999999.99")
+
+
+def total_too_large_message() -> str:
+    """Why a stay beyond :data:`LARGEST_TOTAL` is refused, in the language of the request."""
+    return _("This stay costs more than one booking can hold. Book fewer rooms or nights, or check the prices.")
 
 
 def _record(booking: Booking, *, to: str, actor_kind: str, actor=None, note: str = "") -> None:
@@ -331,6 +338,8 @@ def booking_hold(
             line.rate_plan.payment_terms not in GUEST_BOOKABLE for line in priced
         ):
             raise StayInvalid(_("This rate is paid at the hotel and can only be booked by the hotel's staff."))
+        if total > LARGEST_TOTAL:  # the column would refuse it (a price typed with zeros too many): say so, no 500
+            raise StayInvalid(total_too_large_message())
         if expected_total is not None and Decimal(expected_total) != total:
             raise PriceChanged(
                 _("The price for this stay is now %(amount)s.") % {"amount": format_money(total, currency)},

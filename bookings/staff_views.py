@@ -176,10 +176,12 @@ def price_token(booking: Booking, amount, *extra) -> str:
 
 
 def _decimal(value) -> Decimal | None:
+    """A posted amount; None when absent or not a finite number (a signalling NaN would raise when compared)."""
     try:
-        return Decimal(value) if value not in (None, "") else None
+        amount = Decimal(value) if value not in (None, "") else None
     except (InvalidOperation, ArithmeticError):
         return None
+    return amount if amount is None or amount.is_finite() else None
 
 
 def _stay(data) -> Stay:
@@ -355,9 +357,10 @@ class StaffBookingChangeView(TemplateView):
     def _cancel_room(self, request):
         if not staff_can(request.user, "bookings.cancel_booking", self.booking.hotel_id):
             raise PermissionDenied
-        line = self.booking.lines.filter(pk=request.POST.get("cancel_line", "0") or 0).first()
+        line_id = str(request.POST.get("cancel_line", ""))
+        line = self.booking.lines.filter(pk=int(line_id)).first() if line_id.isdecimal() else None
         if line is None:
-            raise Http404("No such room in this booking.")
+            raise Http404(_("No such room in this booking."))
         penalty = line_cancel_quote(line=line)
         quoted = request.POST.get("quoted_penalty")
         token = request.POST.get("penalty_token") or ""

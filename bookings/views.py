@@ -16,7 +16,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
@@ -24,7 +24,7 @@ from django_ratelimit.decorators import ratelimit
 from accounts import guest_links
 from accounts.limits import account_create_limited
 from accounts.services import AccountExists, user_create
-from accounts.views import safe_next
+from accounts.views import on_site, safe_next
 from display.currency import rates_date
 from display.money import format_money
 from hotels.basket import basket_price, party_label
@@ -130,7 +130,7 @@ def _basket_url(hotel, stay, lines) -> str:
 def _draft_or_404(request, token):
     draft = draft_get(request.session, token)
     if draft is None:
-        raise Http404("This booking draft has expired.")
+        raise Http404(_("This booking draft has expired."))
     if "rate_plan" not in draft:  # a draft started before rate plans: its room type's default plan
         room_type = get_object_or_404(RoomType, pk=draft.get("room_type") or 0)
         draft["rate_plan"] = getattr(default_rate_plan(room_type), "pk", 0)
@@ -198,7 +198,7 @@ def booking_guest(request, token):
                     )
                 except AccountExists:
                     form.add_error(
-                        "email", "An account with this e-mail already exists: log in to continue your booking."
+                        "email", _("An account with this e-mail already exists: log in to continue your booking.")
                     )
                     return again(form)
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -434,7 +434,7 @@ def guest_email_verify(request):
     ``change`` is where the address can be changed instead."""
     next_url = safe_next(request, reverse("bookings:my_bookings"))
     change = request.POST.get("change") or request.GET.get("change") or ""
-    change_url = change if url_has_allowed_host_and_scheme(change, allowed_hosts={request.get_host()}) else next_url
+    change_url = change if on_site(request, change) else next_url
     pending = guest_email_pending(request)
     if pending is None:
         messages.info(request, _("There is no address waiting for a code: please enter the guest's details again."))
@@ -488,7 +488,7 @@ def _own_booking(request, reference) -> Booking:
             return booking
     if not request.user.is_authenticated:
         raise _LoginNeeded
-    raise Http404("No such booking.")
+    raise Http404(_("No such booking."))
 
 
 def login_or_guest_link(view):
@@ -601,7 +601,7 @@ def _hold_in_hotel_time(booking) -> dict:
 def booking_receipt(request, reference):
     booking = _own_booking(request, reference)
     if not hasattr(booking, "receipt") and booking.confirmed_at is None:
-        raise Http404("No receipt for an unpaid booking.")
+        raise Http404(_("No receipt for an unpaid booking."))
     try:
         receipt = receipt_issue(booking=booking)
     except ReceiptError:

@@ -443,21 +443,28 @@ def booking_mark(*, booking: Booking, to: str, actor=None, actor_kind: str = Act
 
 
 def booking_refund(
-    *, booking: Booking, amount: Decimal, reason: str, payment: Payment | None = None, actor=None
+    *,
+    booking: Booking,
+    amount: Decimal,
+    reason: str,
+    payment: Payment | None = None,
+    actor=None,
+    expected_refunded: Decimal | None = None,
 ) -> Refund | None:
     """Staff refund part of a booking's card payment: ``payment`` (one of the booking's, the one staff were shown),
     else its checkout payment. The amount is reserved now and sent to the bank after the commit; None when the
     booking has no card payment (partner bookings are settled with the partner). Raises ``PaymentError`` when the
     amount is more than what is left. Once the bank has made it, it is a reduction of what the guest owes
     (``payments.ledger.ledger_refund_record``: a negative charge and a credit note). Only the payment is locked
-    here, so a guest cancelling at the same moment is never blocked by it."""
+    here, so a guest cancelling at the same moment is never blocked by it. ``expected_refunded`` is what staff saw
+    already refunded: the same form posted twice refunds once (``refund_request``)."""
     if payment is None:
         payment = booking_payment_paid(booking)
     if payment is None:
         return None
     if payment.booking_id != booking.pk:
         raise InvalidTransition(gettext("This payment is not one of this booking's."))
-    return refund_request(payment=payment, amount=amount, reason=reason)
+    return refund_request(payment=payment, amount=amount, reason=reason, expected_refunded=expected_refunded)
 
 
 # --- bookings made by staff -----------------------------------------------------------------------------------------

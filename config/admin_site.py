@@ -10,14 +10,16 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 from django_ratelimit.core import is_ratelimited
 
 
 class StaybookAdminSite(AdminSite):
-    site_header = "Staybook back office"
-    site_title = "Staybook back office"
-    index_title = "Your hotels"
+    site_header = gettext_lazy("Staybook back office")
+    site_title = gettext_lazy("Staybook back office")
+    index_title = gettext_lazy("Your hotels")
 
     def has_permission(self, request):
         allowed = super().has_permission(request)
@@ -53,14 +55,14 @@ class StaybookAdminSite(AdminSite):
         try:
             model = ContentType.objects.get_for_id(int(content_type_id)).model_class()
         except (ValueError, ContentType.DoesNotExist):
-            raise Http404("No such object.") from None
+            raise Http404(_("No such object.")) from None
         model_admin = self._registry.get(model)
         if model_admin is None or model_admin.view_on_site is False:
-            raise Http404("No such object.")
+            raise Http404(_("No such object."))
         try:
             obj = model_admin.get_queryset(request).filter(pk=object_id).first()
         except (ValueError, ValidationError):
             obj = None
         if obj is None or not model_admin.has_view_permission(request, obj):
-            raise Http404("No such object.")
+            raise Http404(_("No such object."))
         return contenttype_views.shortcut(request, content_type_id, object_id)

@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from jinja2 import Environment
 
-from hotels.templatetags.staybook import money, night, price_html, query_with_params, stars
+from hotels.templatetags.staybook import country, money, night, price_html, query_with_params, stars
 
 # Counted phrases of the fragments, here so that `make messages` finds their plural forms (it reads ngettext in
 # Python; in the fragments it reads only _("…")).
@@ -124,6 +124,7 @@ def environment(**options) -> Environment:
         label=label_html,
     )
     env.filters.update(
+        country=country,
         date=defaultfilters.date,
         time=defaultfilters.time,
         pluralize=defaultfilters.pluralize,

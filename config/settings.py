@@ -81,6 +81,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "partners.api.middleware.ApiErrorShapeMiddleware",  # first: it shapes every error under /api/, Django's too
     "django.middleware.security.SecurityMiddleware",
+    "config.request_guard.NulInAdminQueryMiddleware",  # 400, not a 500 from PostgreSQL (config/request_guard.py)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.i18n.LocaleMiddleware",  # the language: URL prefix, else cookie / Accept-Language (config/i18n.py)

@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -63,7 +65,7 @@ class ChildAgeBandInline(HotelScopedInlineMixin, admin.TabularInline):
 
     model = ChildAgeBand
     extra = 0
-    verbose_name_plural = "Children's prices by age (per night; older children pay as extra adults)"
+    verbose_name_plural = gettext_lazy("Children's prices by age (per night; older children pay as extra adults)")
 
 
 class HotelStaffForm(forms.ModelForm):
@@ -71,7 +73,7 @@ class HotelStaffForm(forms.ModelForm):
     "forgot password"). The list of users is never shown, so no other hotel's people leak. Saved through the
     staff services (``ModelAdmin.save_model``/``save_formset``), never by ``form.save()``."""
 
-    email = forms.EmailField(label="E-mail")
+    email = forms.EmailField(label=gettext_lazy("E-mail"))
 
     class Meta:
         model = HotelStaff
@@ -86,7 +88,7 @@ class HotelStaffForm(forms.ModelForm):
     def clean_email(self):
         email = self.cleaned_data["email"].lower()
         if get_user_model().objects.filter(email__iexact=email, is_active=False).exists():
-            raise forms.ValidationError("This account is disabled.")
+            raise forms.ValidationError(_("This account is disabled."))
         return email
 
 
@@ -97,7 +99,7 @@ class HotelStaffInline(HotelScopedInlineMixin, admin.TabularInline):
     form = HotelStaffForm
     fields = ["email", "role"]
     extra = 0
-    verbose_name_plural = "Staff"
+    verbose_name_plural = gettext_lazy("Staff")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")
@@ -178,16 +180,18 @@ class RoomTypeAdmin(HotelScopedAdminMixin, TranslationAdmin, SimpleHistoryAdmin)
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if room_type_default_plan_ensure(room_type=form.instance):
-            self.message_user(request, "A room type is sold under rate plans: it was given a “Standard rate”.")
+            self.message_user(request, _("A room type is sold under rate plans: it was given a “Standard rate”."))
 
     def get_list_display(self, request):
         if request.user.has_perm("hotels.view_nightinventory"):
             return [*self.list_display, "inventory_links"]
         return self.list_display
 
-    @admin.display(description="Inventory and rates")
+    @admin.display(description=gettext_lazy("Inventory and rates"))
     def inventory_links(self, obj):
-        return format_html('<a href="{}">Calendar</a>', reverse("admin:hotels_roomtype_calendar", args=[obj.pk]))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:hotels_roomtype_calendar", args=[obj.pk]), _("Calendar")
+        )
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -232,7 +236,7 @@ class NightInventoryAdmin(HotelScopedAdminMixin, SimpleHistoryAdmin):
     @admin.display(description="")
     def edit(self, obj):
         url = reverse("admin:hotels_roomtype_bulk", args=[obj.room_type_id])
-        return format_html('<a href="{}?start={}&amp;end={}">Edit</a>', url, obj.date, obj.date)
+        return format_html('<a href="{}?start={}&amp;end={}">{}</a>', url, obj.date, obj.date, _("Edit"))
 
 
 @admin.register(RatePlan)
@@ -253,18 +257,22 @@ class RatePlanAdmin(HotelScopedAdminMixin, TranslationAdmin, SimpleHistoryAdmin)
     def get_readonly_fields(self, request, obj=None):
         return ["room_type", "parent"] if obj else []
 
-    @admin.display(description="Cancellation")
+    @admin.display(description=gettext_lazy("Cancellation"))
     def policy(self, obj):
         if obj.free_cancellation_days is None:
-            return "Non-refundable"
-        return f"Free until {obj.free_cancellation_days} day(s) before, then {obj.get_cancellation_penalty_display()}"
+            return _("Non-refundable")
+        return ngettext(
+            "Free until %(days)s day before, then %(penalty)s",
+            "Free until %(days)s days before, then %(penalty)s",
+            obj.free_cancellation_days,
+        ) % {"days": obj.free_cancellation_days, "penalty": obj.get_cancellation_penalty_display()}
 
-    @admin.display(description="Derived from")
+    @admin.display(description=gettext_lazy("Derived from"))
     def derived_from(self, obj):
         if not obj.parent_id:
             return "—"
         sign = "+" if obj.derivation_value >= 0 else ""
-        unit = "%" if obj.derivation == "percent" else " per room per night"
+        unit = "%" if obj.derivation == "percent" else " " + _("per room per night")
         return f"{obj.parent.name} {sign}{obj.derivation_value}{unit}"
 
     def delete_model(self, request, obj):
@@ -284,7 +292,8 @@ def _plan_delete_or_explain(model_admin, request, plans):
         except ProtectedError:
             model_admin.message_user(
                 request,
-                f"{plan} has bookings or derived plans, so it can't be deleted: untick “active” to stop selling it.",
+                _("%(plan)s has bookings or derived plans, so it can't be deleted: untick “active” to stop selling it.")
+                % {"plan": plan},
                 messages.ERROR,
             )
 

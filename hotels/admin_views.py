@@ -8,7 +8,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.generic import FormView, TemplateView
 
 from .models import NightInventory, RatePlanNight, RoomType
@@ -16,7 +19,7 @@ from .pricing import derived_price
 from .services import InventoryError, inventory_bulk_update, rate_plan_nights_update
 from .staff import scope, staff_can
 
-WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
+WEEKDAYS = sorted(WEEKDAYS_ABBR.items())  # (0, "Mon")…(6, "Sun"), translated by Django
 
 
 class RoomTypeStaffMixin:
@@ -90,8 +93,9 @@ class InventoryCalendarView(RoomTypeStaffMixin, TemplateView):
             month=first,
             previous=f"{previous:%Y-%m}",
             next=f"{following:%Y-%m}",
-            weekdays=[name for _, name in WEEKDAYS],
-            title=f"{self.room_type.name}: {first:%B %Y}",
+            weekdays=[name for _day, name in WEEKDAYS],
+            title=_("%(room_type)s: %(month)s")
+            % {"room_type": self.room_type.name, "month": formats.date_format(first, "YEAR_MONTH_FORMAT")},
         )
         return context
 
@@ -111,15 +115,19 @@ def _plan_cells(plans, plan_nights, day, night) -> list[dict]:
         if own is not None:
             flags += [label for field, label in PLAN_FLAGS if getattr(own, field)]
             if own.min_stay:
-                flags.append(f"min {own.min_stay}")
+                flags.append(_("min %(nights)s") % {"nights": own.min_stay})
             if own.max_stay:
-                flags.append(f"max {own.max_stay}")
+                flags.append(_("max %(nights)s") % {"nights": own.max_stay})
         cells.append({"plan": plan, "price": price, "own_price": bool(own and own.price is not None), "flags": flags})
     return cells
 
 
-PLAN_FLAGS = [("closed_to_arrival", "no arrival"), ("closed_to_departure", "no departure"), ("stop_sell", "closed")]
-TRISTATE = [("", "unchanged"), ("1", "yes"), ("0", "no")]
+PLAN_FLAGS = [
+    ("closed_to_arrival", gettext_lazy("no arrival")),
+    ("closed_to_departure", gettext_lazy("no departure")),
+    ("stop_sell", pgettext_lazy("rate", "closed")),
+]
+TRISTATE = [("", gettext_lazy("unchanged")), ("1", gettext_lazy("yes")), ("0", gettext_lazy("no"))]
 
 
 def _tristate(label):
@@ -130,59 +138,83 @@ def _tristate(label):
 
 class BulkInventoryForm(forms.Form):
     target = forms.ChoiceField(
-        label="Apply to",
+        label=gettext_lazy("Apply to"),
         required=False,
-        help_text="Rooms are the room type's, shared by its rates; a rate's own price, rules and closures are its own.",
+        help_text=gettext_lazy(
+            "Rooms are the room type's, shared by its rates; a rate's own price, rules and closures are its own."
+        ),
     )
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text="Inclusive.")
+    start = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(
+        label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}), help_text=gettext_lazy("Inclusive.")
+    )
     weekdays = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Weekdays"),
         choices=WEEKDAYS,
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "sb-choices"}),
-        help_text="None ticked: every day.",
+        help_text=gettext_lazy("None ticked: every day."),
     )
-    rooms_for_sale = forms.IntegerField(min_value=0, max_value=10000, required=False, help_text="Blank: unchanged.")
+    rooms_for_sale = forms.IntegerField(
+        label=gettext_lazy("Rooms for sale"),
+        min_value=0,
+        max_value=10000,
+        required=False,
+        help_text=gettext_lazy("Blank: unchanged."),
+    )
     price = forms.DecimalField(
-        label="Price per night",
+        label=gettext_lazy("Price per night"),
         min_value=0,
         max_digits=12,
         decimal_places=2,
         required=False,
-        help_text="Blank: unchanged.",
+        help_text=gettext_lazy("Blank: unchanged."),
     )
     stop_sell = forms.TypedChoiceField(
-        label="Stop-sell",
-        choices=[("", "unchanged"), ("1", "stop selling"), ("0", "sell")],
+        label=gettext_lazy("Stop-sell"),
+        choices=[("", gettext_lazy("unchanged")), ("1", gettext_lazy("stop selling")), ("0", gettext_lazy("sell"))],
         coerce=lambda v: v == "1",
         empty_value=None,
         required=False,
     )
     min_stay = forms.IntegerField(
-        label="Minimum stay", min_value=1, max_value=30, required=False, help_text="Nights. Blank: unchanged."
+        label=gettext_lazy("Minimum stay"),
+        min_value=1,
+        max_value=30,
+        required=False,
+        help_text=gettext_lazy("Nights. Blank: unchanged."),
     )
     max_stay = forms.IntegerField(
-        label="Maximum stay",
+        label=gettext_lazy("Maximum stay"),
         min_value=1,
         max_value=365,
         required=False,
-        help_text="Nights, for stays arriving that day (a rate only). Blank: unchanged.",
+        help_text=gettext_lazy("Nights, for stays arriving that day (a rate only). Blank: unchanged."),
     )
-    closed_to_arrival = _tristate("Closed to arrival (a rate only)")
-    closed_to_departure = _tristate("Closed to departure (a rate only)")
+    closed_to_arrival = _tristate(gettext_lazy("Closed to arrival (a rate only)"))
+    closed_to_departure = _tristate(gettext_lazy("Closed to departure (a rate only)"))
     reset = forms.BooleanField(
-        label="Reset the rate's own nights",
+        label=gettext_lazy("Reset the rate's own nights"),
         required=False,
-        help_text="A rate only: remove its own price and rules on these nights (back to the room type's price and "
-        "the rate's defaults).",
+        help_text=gettext_lazy(
+            "A rate only: remove its own price and rules on these nights (back to the room type's price and "
+            "the rate's defaults)."
+        ),
     )
 
     def __init__(self, *args, room_type, **kwargs):
         super().__init__(*args, **kwargs)
         self.plans = {str(p.pk): p for p in room_type.rate_plans.select_related("parent")}
-        self.fields["target"].choices = [("", f"{room_type.name}: rooms and price (all rates)")] + [
-            (pk, f"Rate: {p.name}" + (f" (derived from {p.parent.name})" if p.parent_id else ""))
+        self.fields["target"].choices = [
+            ("", _("%(room_type)s: rooms and price (all rates)") % {"room_type": room_type.name})
+        ] + [
+            (
+                pk,
+                _("Rate: %(rate)s (derived from %(parent)s)") % {"rate": p.name, "parent": p.parent.name}
+                if p.parent_id
+                else _("Rate: %(rate)s") % {"rate": p.name},
+            )
             for pk, p in self.plans.items()
         ]
 
@@ -191,13 +223,13 @@ class BulkInventoryForm(forms.Form):
         plan = self.plans.get(data.get("target") or "")
         data["rate_plan"] = plan
         if plan is not None and data.get("rooms_for_sale") is not None:
-            self.add_error("rooms_for_sale", "Rooms are shared by all the rates: apply them to the room type.")
+            self.add_error("rooms_for_sale", _("Rooms are shared by all the rates: apply them to the room type."))
         if plan is None:
             for name in ("max_stay", "closed_to_arrival", "closed_to_departure"):
                 if data.get(name) not in (None, ""):
-                    self.add_error(name, "This is a rate's rule: choose the rate under “Apply to”.")
+                    self.add_error(name, _("This is a rate's rule: choose the rate under “Apply to”."))
             if data.get("reset"):
-                self.add_error("reset", "Choose the rate whose nights you want to reset.")
+                self.add_error("reset", _("Choose the rate whose nights you want to reset."))
         return data
 
 
@@ -256,10 +288,17 @@ class InventoryBulkView(RoomTypeStaffMixin, FormView):
         except InventoryError as exc:
             form.add_error(None, exc.message)
             return self.form_invalid(form)
-        messages.success(self.request, f"{result.updated} nights updated, {result.created} created.")
+        messages.success(
+            self.request,
+            _("%(updated)s nights updated, %(created)s created.")
+            % {"updated": result.updated, "created": result.created},
+        )
         return redirect(
             reverse("admin:hotels_roomtype_calendar", args=[self.room_type.pk]) + f"?month={data['start']:%Y-%m}"
         )
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "title": f"Bulk edit: {self.room_type.name}"}
+        return {
+            **super().get_context_data(**kwargs),
+            "title": _("Bulk edit: %(room_type)s") % {"room_type": self.room_type.name},
+        }

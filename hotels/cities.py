@@ -2,6 +2,8 @@
 typed in any language ("München", "Venezia") is resolved to it first, and pages show the city in the reader's
 language. Names are ``CityName`` rows, edited in the admin and seeded for the demo cities."""
 
+import unicodedata
+
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
@@ -41,3 +43,14 @@ def city_label(city: str, language: str | None = None) -> str:
         if canonical == city and code == language:
             return name
     return city
+
+
+def city_labels(cities: list[str]) -> list[tuple[str, str]]:
+    """(city as hotels spell it, its name in the active language) for each of ``cities``, in the reader's
+    alphabetical order: what the home page's destinations and the search's suggestions show."""
+    return sorted(((city, city_label(city)) for city in cities), key=lambda pair: _sort_key(pair[1]))
+
+
+def _sort_key(name: str) -> str:
+    """Alphabetical as readers expect it: "Édimbourg" among the E's, not after the Z's."""
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).casefold()

@@ -153,3 +153,102 @@ DESCRIPTIONS = [
     "Recently renovated, with good beds, strong showers and everything you need for a city break or a work trip.",
     "Family-run for three generations, known for its warm welcome and its rooftop terrace.",
 ]
+
+# The demo catalogue's content in the other shipped languages (django-modeltranslation columns, hotels/translation.py),
+# so the demo reads as a real multilingual site: hotel staff would type these in the admin.
+TRANSLATIONS = {
+    # amenities
+    "Free Wi-Fi": {"fr": "Wi-Fi gratuit", "de": "Kostenloses WLAN", "es": "Wi-Fi gratis"},
+    "Breakfast available": {
+        "fr": "Petit-déjeuner disponible",
+        "de": "Frühstück erhältlich",
+        "es": "Desayuno disponible",
+    },
+    "Parking": {"fr": "Parking", "de": "Parkplatz", "es": "Aparcamiento"},
+    "Swimming pool": {"fr": "Piscine", "de": "Schwimmbad", "es": "Piscina"},
+    "Spa": {"fr": "Spa", "de": "Spa", "es": "Spa"},
+    "Fitness centre": {"fr": "Salle de sport", "de": "Fitnessraum", "es": "Gimnasio"},
+    "Restaurant": {"fr": "Restaurant", "de": "Restaurant", "es": "Restaurante"},
+    "Bar": {"fr": "Bar", "de": "Bar", "es": "Bar"},
+    "Pets allowed": {"fr": "Animaux acceptés", "de": "Haustiere erlaubt", "es": "Se admiten mascotas"},
+    "Step-free access": {"fr": "Accès de plain-pied", "de": "Stufenloser Zugang", "es": "Acceso sin escalones"},
+    "Airport shuttle": {"fr": "Navette aéroport", "de": "Flughafentransfer", "es": "Traslado al aeropuerto"},
+    "Air conditioning": {"fr": "Climatisation", "de": "Klimaanlage", "es": "Aire acondicionado"},
+    "Flat-screen TV": {
+        "fr": "Télévision à écran plat",
+        "de": "Flachbildfernseher",
+        "es": "Televisor de pantalla plana",
+    },
+    "Minibar": {"fr": "Minibar", "de": "Minibar", "es": "Minibar"},
+    "Tea and coffee": {"fr": "Thé et café", "de": "Tee und Kaffee", "es": "Té y café"},
+    "Bathtub": {"fr": "Baignoire", "de": "Badewanne", "es": "Bañera"},
+    "Balcony": {"fr": "Balcon", "de": "Balkon", "es": "Balcón"},
+    "Work desk": {"fr": "Bureau", "de": "Schreibtisch", "es": "Escritorio"},
+    # room types and their beds
+    "Single Room": {"fr": "Chambre simple", "de": "Einzelzimmer", "es": "Habitación individual"},
+    "Double Room": {"fr": "Chambre double", "de": "Doppelzimmer", "es": "Habitación doble"},
+    "Twin Room": {"fr": "Chambre lits jumeaux", "de": "Zweibettzimmer", "es": "Habitación con dos camas"},
+    "Superior Double": {"fr": "Chambre double supérieure", "de": "Superior-Doppelzimmer", "es": "Doble superior"},
+    "Family Room": {"fr": "Chambre familiale", "de": "Familienzimmer", "es": "Habitación familiar"},
+    "Junior Suite": {"fr": "Suite junior", "de": "Juniorsuite", "es": "Suite júnior"},
+    "1 single bed": {"fr": "1 lit simple", "de": "1 Einzelbett", "es": "1 cama individual"},
+    "1 double bed": {"fr": "1 lit double", "de": "1 Doppelbett", "es": "1 cama doble"},
+    "2 single beds": {"fr": "2 lits simples", "de": "2 Einzelbetten", "es": "2 camas individuales"},
+    "1 king bed": {"fr": "1 grand lit king size", "de": "1 Kingsize-Bett", "es": "1 cama extragrande"},
+    "1 double bed and 2 single beds": {
+        "fr": "1 lit double et 2 lits simples",
+        "de": "1 Doppelbett und 2 Einzelbetten",
+        "es": "1 cama doble y 2 camas individuales",
+    },
+    "1 king bed and a sofa bed": {
+        "fr": "1 grand lit king size et un canapé-lit",
+        "de": "1 Kingsize-Bett und ein Schlafsofa",
+        "es": "1 cama extragrande y un sofá cama",
+    },
+    # rate plans and taxes
+    "Flexible": {"fr": "Flexible", "de": "Flexibel", "es": "Flexible"},
+    "Non-refundable": {"fr": "Non remboursable", "de": "Nicht erstattungsfähig", "es": "No reembolsable"},
+    "Breakfast included": {"fr": "Petit-déjeuner inclus", "de": "Frühstück inbegriffen", "es": "Desayuno incluido"},
+    "VAT 10%": {"fr": "TVA 10 %", "de": "MwSt. 10 %", "es": "IVA 10 %"},
+    "City tax": {"fr": "Taxe de séjour", "de": "Kurtaxe", "es": "Tasa turística"},
+    # hotel descriptions
+    DESCRIPTIONS[0]: {
+        "fr": "Un hôtel calme et bien tenu, à quelques pas des sites à visiter, avec des chambres lumineuses, un "
+        "personnel aimable et un copieux petit-déjeuner servi jusqu’à 11 h.",
+        "de": "Ein ruhiges, gut geführtes Hotel, nur wenige Gehminuten von den Sehenswürdigkeiten entfernt, mit hellen "
+        "Zimmern, freundlichem Personal und einem reichhaltigen Frühstück bis 11 Uhr.",
+        "es": "Un hotel tranquilo y bien llevado, a un corto paseo de los lugares de interés, con habitaciones "
+        "luminosas, un personal amable y un desayuno abundante servido hasta las 11.",
+    },
+    DESCRIPTIONS[1]: {
+        "fr": "Les chambres donnent sur une cour tranquille ; le bar du rez-de-chaussée est très apprécié des gens "
+        "du quartier le soir.",
+        "de": "Die Zimmer liegen zu einem ruhigen Innenhof; die Bar im Erdgeschoss ist abends ein beliebter Treffpunkt "
+        "der Nachbarschaft.",
+        "es": "Las habitaciones dan a un patio tranquilo; el bar de la planta baja es uno de los favoritos del barrio "
+        "por la noche.",
+    },
+    DESCRIPTIONS[2]: {
+        "fr": "Récemment rénové, avec de bons lits, des douches puissantes et tout le nécessaire pour un séjour en "
+        "ville ou un voyage d’affaires.",
+        "de": "Kürzlich renoviert, mit guten Betten, kräftigen Duschen und allem, was Sie für einen Städtetrip oder "
+        "eine Geschäftsreise brauchen.",
+        "es": "Recién reformado, con buenas camas, duchas potentes y todo lo necesario para una escapada urbana o un "
+        "viaje de trabajo.",
+    },
+    DESCRIPTIONS[3]: {
+        "fr": "Tenu par la même famille depuis trois générations, réputé pour son accueil chaleureux et sa terrasse "
+        "sur le toit.",
+        "de": "Seit drei Generationen in Familienhand, bekannt für seine herzliche Gastfreundschaft und seine "
+        "Dachterrasse.",
+        "es": "Regentado por la misma familia desde hace tres generaciones, conocido por su cálida acogida y su "
+        "terraza en la azotea.",
+    },
+}
+# A room type's description, per language: its beds, its size.
+ROOM_DESCRIPTION = {
+    "en": "{beds}, {size} m², private bathroom.",
+    "fr": "{beds}, {size} m², salle de bains privative.",
+    "de": "{beds}, {size} m², eigenes Bad.",
+    "es": "{beds}, {size} m², baño privado.",
+}

@@ -14,12 +14,17 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-CURRENCY_CHOICES = [("EUR", "Euro"), ("GBP", "Pound sterling"), ("USD", "US dollar"), ("CHF", "Swiss franc")]
+CURRENCY_CHOICES = [
+    ("EUR", _("Euro")),
+    ("GBP", _("Pound sterling")),
+    ("USD", _("US dollar")),
+    ("CHF", _("Swiss franc")),
+]
 
 
 def validate_timezone(value):
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Paris).")
+        raise ValidationError(_("%(zone)s is not a known time zone (e.g. Europe/Paris).") % {"zone": repr(value)})
 
 
 def per_language(*fields: str) -> list[str]:
@@ -29,39 +34,42 @@ def per_language(*fields: str) -> list[str]:
 
 
 class Amenity(models.Model):
-    code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=80)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80)
 
     class Meta:
+        verbose_name = _("amenity")
         ordering = ["name"]
-        verbose_name_plural = "amenities"
+        verbose_name_plural = _("amenities")
 
     def __str__(self):
         return self.name
 
 
 class Hotel(models.Model):
-    name = models.CharField(max_length=160)
-    slug = models.SlugField(max_length=180, unique=True)
-    city = models.CharField(max_length=100)
-    country = models.CharField(max_length=100)
-    address = models.CharField(max_length=255)
-    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    stars = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
-    description = models.TextField(blank=True)
-    amenities = models.ManyToManyField(Amenity, blank=True, related_name="hotels")
-    check_in_time = models.TimeField(default="15:00")
-    check_out_time = models.TimeField(default="11:00")
-    timezone = models.CharField(max_length=64, default="Europe/Paris", validators=[validate_timezone])
-    reservations_email = models.EmailField()
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(_("name"), max_length=160)
+    slug = models.SlugField(_("slug"), max_length=180, unique=True)
+    city = models.CharField(_("city"), max_length=100)
+    country = models.CharField(_("country"), max_length=100)
+    address = models.CharField(_("address"), max_length=255)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    stars = models.PositiveSmallIntegerField(_("stars"), validators=[MinValueValidator(1), MaxValueValidator(5)])
+    description = models.TextField(_("description"), blank=True)
+    amenities = models.ManyToManyField(Amenity, verbose_name=_("amenities"), blank=True, related_name="hotels")
+    check_in_time = models.TimeField(_("check-in time"), default="15:00")
+    check_out_time = models.TimeField(_("check-out time"), default="11:00")
+    timezone = models.CharField(_("timezone"), max_length=64, default="Europe/Paris", validators=[validate_timezone])
+    reservations_email = models.EmailField(_("reservations e-mail"))
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = HistoricalRecords(excluded_fields=[*per_language("name", "description"), "created_at"])
 
     class Meta:
+        verbose_name = _("hotel")
+        verbose_name_plural = _("hotels")
         ordering = ["name"]
         indexes = [models.Index(fields=["city", "is_active"], name="hotel_city_active_idx")]
         constraints = [
@@ -69,7 +77,9 @@ class Hotel(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name} ({self.city})"
+        from .cities import city_label  # the city in the reader's language ("München"); cities imports models
+
+        return f"{self.name} ({city_label(self.city)})"
 
     def get_absolute_url(self):
         return reverse("hotels:detail", kwargs={"slug": self.slug})
@@ -88,8 +98,8 @@ class Hotel(models.Model):
 class Photo(models.Model):
     """A picture with the text a screen reader says instead, in display order."""
 
-    alt_text = models.CharField(max_length=200)
-    position = models.PositiveSmallIntegerField(default=0)
+    alt_text = models.CharField(_("alternative text"), max_length=200)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
         abstract = True
@@ -100,8 +110,12 @@ class Photo(models.Model):
 
 
 class HotelPhoto(Photo):
-    hotel = models.ForeignKey(Hotel, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(upload_to="hotels/%Y/")
+    hotel = models.ForeignKey(Hotel, verbose_name=_("hotel"), on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(_("image"), upload_to="hotels/%Y/")
+
+    class Meta:
+        verbose_name = _("hotel photo")
+        verbose_name_plural = _("hotel photos")
 
 
 class LegalEntity(models.Model):
@@ -109,7 +123,7 @@ class LegalEntity(models.Model):
     legal entity and year (``payments.invoices``); what is printed is copied onto each document when it is issued,
     so changing these details later never changes an issued invoice."""
 
-    hotel = models.OneToOneField(Hotel, on_delete=models.CASCADE, related_name="legal_entity")
+    hotel = models.OneToOneField(Hotel, verbose_name=_("hotel"), on_delete=models.CASCADE, related_name="legal_entity")
     company_name = models.CharField(_("company name"), max_length=200)
     address = models.TextField(_("address"), help_text=_("As printed on invoices, several lines if need be."))
     tax_id = models.CharField(_("VAT or tax id"), max_length=40, blank=True)
@@ -148,12 +162,14 @@ class HotelTax(models.Model):
 
     Component = TaxComponent
 
-    hotel = models.ForeignKey(Hotel, on_delete=models.CASCADE, related_name="taxes")
-    name = models.CharField(max_length=80)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    amount = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
+    hotel = models.ForeignKey(Hotel, verbose_name=_("hotel"), on_delete=models.CASCADE, related_name="taxes")
+    name = models.CharField(_("name"), max_length=80)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
     included_in_price = models.BooleanField(
-        default=False, help_text=_("Included taxes are shown as a line but not added to the total.")
+        _("included in price"),
+        default=False,
+        help_text=_("Included taxes are shown as a line but not added to the total."),
     )
     component = models.CharField(
         _("levied on"),
@@ -167,8 +183,9 @@ class HotelTax(models.Model):
     history = HistoricalRecords(excluded_fields=per_language("name"))
 
     class Meta:
+        verbose_name = _("tax or fee")
         ordering = ["id"]
-        verbose_name_plural = "taxes and fees"
+        verbose_name_plural = _("taxes and fees")
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="hoteltax_amount_non_negative")]
 
     def __str__(self):
@@ -176,33 +193,43 @@ class HotelTax(models.Model):
 
 
 class RoomType(models.Model):
-    hotel = models.ForeignKey(Hotel, on_delete=models.CASCADE, related_name="room_types")
-    name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
-    max_adults = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1)])
-    max_children = models.PositiveSmallIntegerField(default=0)
-    max_occupancy = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1)])
-    beds = models.CharField(max_length=120, help_text=_("e.g. 1 king bed, or 2 single beds"))
-    size_m2 = models.PositiveSmallIntegerField(null=True, blank=True)
-    amenities = models.ManyToManyField(Amenity, blank=True, related_name="room_types")
-    total_rooms = models.PositiveSmallIntegerField(help_text=_("Physical rooms of this type in the hotel."))
+    hotel = models.ForeignKey(Hotel, verbose_name=_("hotel"), on_delete=models.CASCADE, related_name="room_types")
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    max_adults = models.PositiveSmallIntegerField(_("maximum adults"), default=2, validators=[MinValueValidator(1)])
+    max_children = models.PositiveSmallIntegerField(_("maximum children"), default=0)
+    max_occupancy = models.PositiveSmallIntegerField(
+        _("maximum occupancy"), default=2, validators=[MinValueValidator(1)]
+    )
+    beds = models.CharField(_("beds"), max_length=120, help_text=_("e.g. 1 king bed, or 2 single beds"))
+    size_m2 = models.PositiveSmallIntegerField(_("size (m²)"), null=True, blank=True)
+    amenities = models.ManyToManyField(Amenity, verbose_name=_("amenities"), blank=True, related_name="room_types")
+    total_rooms = models.PositiveSmallIntegerField(
+        _("total rooms"), help_text=_("Physical rooms of this type in the hotel.")
+    )
     # Occupancy pricing: a night's price covers `base_occupancy` adults per room; each adult beyond that pays the
     # supplement per night. Children pay by the hotel's age bands (ChildAgeBand).
     base_occupancy = models.PositiveSmallIntegerField(
-        default=2, validators=[MinValueValidator(1)], help_text=_("Adults per room included in the nightly price.")
+        _("base occupancy"),
+        default=2,
+        validators=[MinValueValidator(1)],
+        help_text=_("Adults per room included in the nightly price."),
     )
     extra_adult_price = models.DecimalField(
+        _("extra adult price"),
         max_digits=12,
         decimal_places=2,
         default=Decimal("0"),
         validators=[MinValueValidator(0)],
         help_text=_("Per extra adult per night, on every rate plan."),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("active"), default=True)
 
-    history = HistoricalRecords(excluded_fields=per_language("name", "description"))
+    history = HistoricalRecords(excluded_fields=per_language("name", "description", "beds"))
 
     class Meta:
+        verbose_name = _("room type")
+        verbose_name_plural = _("room types")
         ordering = ["hotel", "name"]
         constraints = [
             models.CheckConstraint(
@@ -219,10 +246,11 @@ class ChildAgeBand(models.Model):
     """What a child of an age pays per night, per hotel (e.g. 0–2 free, 3–11 child rate). A child older than every
     band pays as an extra adult; a hotel with no bands doesn't charge for children."""
 
-    hotel = models.ForeignKey(Hotel, on_delete=models.CASCADE, related_name="child_bands")
-    min_age = models.PositiveSmallIntegerField(validators=[MaxValueValidator(17)])
-    max_age = models.PositiveSmallIntegerField(validators=[MaxValueValidator(17)])
+    hotel = models.ForeignKey(Hotel, verbose_name=_("hotel"), on_delete=models.CASCADE, related_name="child_bands")
+    min_age = models.PositiveSmallIntegerField(_("minimum age"), validators=[MaxValueValidator(17)])
+    max_age = models.PositiveSmallIntegerField(_("maximum age"), validators=[MaxValueValidator(17)])
     price = models.DecimalField(
+        _("price"),
         max_digits=12,
         decimal_places=2,
         default=Decimal("0"),
@@ -233,8 +261,9 @@ class ChildAgeBand(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name_plural = _("child age bands")
         ordering = ["hotel", "min_age"]
-        verbose_name = "child age band"
+        verbose_name = _("child age band")
         constraints = [
             models.CheckConstraint(condition=Q(max_age__gte=F("min_age")), name="childband_ages_ordered"),
             models.CheckConstraint(condition=Q(price__gte=0), name="childband_price_non_negative"),
@@ -247,12 +276,12 @@ class ChildAgeBand(models.Model):
         if self.min_age is None or self.max_age is None or not self.hotel_id:
             return
         if self.max_age < self.min_age:
-            raise ValidationError({"max_age": "The oldest age can't be below the youngest."})
+            raise ValidationError({"max_age": _("The oldest age can't be below the youngest.")})
         overlapping = ChildAgeBand.objects.filter(
             hotel_id=self.hotel_id, min_age__lte=self.max_age, max_age__gte=self.min_age
         ).exclude(pk=self.pk)
         if overlapping.exists():
-            raise ValidationError(f"These ages overlap the band {overlapping.first()}.")
+            raise ValidationError(_("These ages overlap the band %(band)s.") % {"band": overlapping.first()})
 
 
 class RatePlan(models.Model):
@@ -290,16 +319,27 @@ class RatePlan(models.Model):
         PERCENT = "percent", _("Percentage of the stay")
         FIRST_NIGHT = "first_night", _("First night")
 
-    room_type = models.ForeignKey(RoomType, on_delete=models.CASCADE, related_name="rate_plans")
-    name = models.CharField(max_length=80, help_text='e.g. "Flexible", "Non-refundable", "Breakfast included".')
-    meal_plan = models.CharField(max_length=20, choices=MealPlan.choices, default=MealPlan.ROOM_ONLY)
+    room_type = models.ForeignKey(
+        RoomType, verbose_name=_("room type"), on_delete=models.CASCADE, related_name="rate_plans"
+    )
+    name = models.CharField(
+        _("name"), max_length=80, help_text=_('e.g. "Flexible", "Non-refundable", "Breakfast included".')
+    )
+    meal_plan = models.CharField(_("meal plan"), max_length=20, choices=MealPlan.choices, default=MealPlan.ROOM_ONLY)
     # Cancellation: free until `free_cancellation_days` before arrival (at check-in time, hotel-local), then the
     # penalty. No free days at all (null) means non-refundable.
     free_cancellation_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, default=2, help_text=_("Empty means non-refundable.")
+        _("free cancellation (days before arrival)"),
+        null=True,
+        blank=True,
+        default=2,
+        help_text=_("Empty means non-refundable."),
     )
-    cancellation_penalty = models.CharField(max_length=20, choices=Penalty.choices, default=Penalty.FIRST_NIGHT)
+    cancellation_penalty = models.CharField(
+        _("cancellation penalty"), max_length=20, choices=Penalty.choices, default=Penalty.FIRST_NIGHT
+    )
     cancellation_penalty_percent = models.DecimalField(
+        _("cancellation penalty (%)"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("100"),
@@ -307,14 +347,16 @@ class RatePlan(models.Model):
     )
     parent = models.ForeignKey(
         "self",
+        verbose_name=_("parent"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="derived_plans",
         help_text=_("Derive this plan's prices from another plan of the same room type."),
     )
-    derivation = models.CharField(max_length=10, choices=Derivation.choices, blank=True)
+    derivation = models.CharField(_("derivation"), max_length=10, choices=Derivation.choices, blank=True)
     derivation_value = models.DecimalField(
+        _("derivation value"),
         max_digits=12,
         decimal_places=2,
         default=Decimal("0"),
@@ -329,8 +371,10 @@ class RatePlan(models.Model):
         blank=True,  # empty is the room, as for plans made before components existed
         help_text=_('Meals when the plan adds them to its parent ("Breakfast +24.00"): taxed at the meals rate.'),
     )
-    min_stay = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
-    max_stay = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+    min_stay = models.PositiveSmallIntegerField(_("minimum stay"), default=1, validators=[MinValueValidator(1)])
+    max_stay = models.PositiveSmallIntegerField(
+        _("maximum stay"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
     # Payment terms (hotels/payment_terms.py computes what is due when; payments/ collects it).
     payment_terms = models.CharField(
         _("payment terms"), max_length=12, choices=PaymentTerms.choices, default=PaymentTerms.PREPAY
@@ -348,17 +392,19 @@ class RatePlan(models.Model):
         default=7,
         help_text=_("The balance is charged to the saved card this many days before arrival (hotel time)."),
     )
-    position = models.PositiveSmallIntegerField(default=0)
-    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
     # The first and last dates of the plan's own nights (RatePlanNight) and, for a derived plan, its parent's:
     # kept by database triggers (migration 0005), only ever widened; search prices a plan whose span misses the
     # stay from the room type's nights alone.
-    nights_from = models.DateField(null=True, blank=True, editable=False)
-    nights_to = models.DateField(null=True, blank=True, editable=False)
+    nights_from = models.DateField(_("from (nights)"), null=True, blank=True, editable=False)
+    nights_to = models.DateField(_("to (nights)"), null=True, blank=True, editable=False)
 
     history = HistoricalRecords(excluded_fields=[*per_language("name"), "nights_from", "nights_to"])
 
     class Meta:
+        verbose_name = _("rate plan")
+        verbose_name_plural = _("rate plans")
         ordering = ["room_type", "position", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(min_stay__gte=1), name="rateplan_min_stay_positive"),
@@ -409,20 +455,27 @@ class RatePlanNight(models.Model):
     departure, stop-sell, and the minimum / maximum stay for stays arriving that night. Rows exist only where a
     night differs from the plan's defaults."""
 
-    rate_plan = models.ForeignKey(RatePlan, on_delete=models.CASCADE, related_name="nights")
-    date = models.DateField()
-    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    closed_to_arrival = models.BooleanField(default=False)
-    closed_to_departure = models.BooleanField(default=False)
-    stop_sell = models.BooleanField(default=False)
-    min_stay = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
-    max_stay = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+    rate_plan = models.ForeignKey(
+        RatePlan, verbose_name=_("rate plan"), on_delete=models.CASCADE, related_name="nights"
+    )
+    date = models.DateField(_("date"))
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, null=True, blank=True)
+    closed_to_arrival = models.BooleanField(_("closed to arrival"), default=False)
+    closed_to_departure = models.BooleanField(_("closed to departure"), default=False)
+    stop_sell = models.BooleanField(_("stop sell"), default=False)
+    min_stay = models.PositiveSmallIntegerField(
+        _("minimum stay"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    max_stay = models.PositiveSmallIntegerField(
+        _("maximum stay"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
 
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name_plural = _("rate plan nights")
         ordering = ["rate_plan", "date"]
-        verbose_name = "rate plan night"
+        verbose_name = _("rate plan night")
         constraints = [
             models.UniqueConstraint(fields=["rate_plan", "date"], name="rateplannight_plan_date_unique"),
             models.CheckConstraint(
@@ -431,12 +484,18 @@ class RatePlanNight(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.rate_plan} on {self.date}"
+        return _("%(rate_plan)s on %(date)s") % {"rate_plan": self.rate_plan, "date": self.date}
 
 
 class RoomTypePhoto(Photo):
-    room_type = models.ForeignKey(RoomType, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(upload_to="rooms/%Y/")
+    room_type = models.ForeignKey(
+        RoomType, verbose_name=_("room type"), on_delete=models.CASCADE, related_name="photos"
+    )
+    image = models.ImageField(_("image"), upload_to="rooms/%Y/")
+
+    class Meta:
+        verbose_name = _("room type photo")
+        verbose_name_plural = _("room type photos")
 
 
 class NightInventory(models.Model):
@@ -446,20 +505,22 @@ class NightInventory(models.Model):
     constraint guarantees it never passes ``rooms_for_sale`` whatever the code does, so nothing is sold twice.
     """
 
-    room_type = models.ForeignKey(RoomType, on_delete=models.CASCADE, related_name="nights")
-    date = models.DateField()
-    rooms_for_sale = models.PositiveSmallIntegerField()
-    rooms_sold = models.PositiveSmallIntegerField(default=0)
-    price = models.DecimalField(max_digits=12, decimal_places=2)
-    stop_sell = models.BooleanField(default=False)
-    min_stay = models.PositiveSmallIntegerField(default=1)
+    room_type = models.ForeignKey(
+        RoomType, verbose_name=_("room type"), on_delete=models.CASCADE, related_name="nights"
+    )
+    date = models.DateField(_("date"))
+    rooms_for_sale = models.PositiveSmallIntegerField(_("rooms for sale"))
+    rooms_sold = models.PositiveSmallIntegerField(_("rooms sold"), default=0)
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    stop_sell = models.BooleanField(_("stop sell"), default=False)
+    min_stay = models.PositiveSmallIntegerField(_("minimum stay"), default=1)
 
     # Staff edits of prices and inventory are audited; the sold counter (moved by bookings) is not.
     history = HistoricalRecords(excluded_fields=["rooms_sold"])
 
     class Meta:
-        verbose_name = "night inventory"
-        verbose_name_plural = "night inventory"
+        verbose_name = _("night inventory")
+        verbose_name_plural = _("night inventory")
         ordering = ["room_type", "date"]
         constraints = [
             # Covering index for the search aggregate: an index-only scan over (room_type, date range).
@@ -474,7 +535,7 @@ class NightInventory(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.room_type} on {self.date}"
+        return _("%(room_type)s on %(date)s") % {"room_type": self.room_type, "date": self.date}
 
     @property
     def rooms_available(self):
@@ -488,12 +549,15 @@ class HotelStaff(models.Model):
         MANAGER = "manager", _("Manager")
         FRONT_DESK = "front_desk", _("Front desk")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hotel_roles")
-    hotel = models.ForeignKey(Hotel, on_delete=models.CASCADE, related_name="staff")
-    role = models.CharField(max_length=20, choices=Role.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="hotel_roles"
+    )
+    hotel = models.ForeignKey(Hotel, verbose_name=_("hotel"), on_delete=models.CASCADE, related_name="staff")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
 
     class Meta:
-        verbose_name = "hotel staff member"
+        verbose_name_plural = _("hotel staff members")
+        verbose_name = _("hotel staff member")
         constraints = [models.UniqueConstraint(fields=["user", "hotel"], name="hotelstaff_user_hotel_unique")]
 
     def __str__(self):

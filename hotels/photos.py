@@ -7,6 +7,7 @@ import uuid
 
 from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 MAX_BYTES = 8 * 1024 * 1024
@@ -18,7 +19,7 @@ MAX_SIDE = 2400
 def photo_reencode(upload) -> SimpleUploadedFile:
     """Return a re-encoded JPEG of ``upload`` or raise ``forms.ValidationError`` with a message for staff."""
     if upload.size > MAX_BYTES:
-        raise forms.ValidationError(f"Photos are limited to {MAX_BYTES // (1024 * 1024)} MB.")
+        raise forms.ValidationError(_("Photos are limited to %(size)s MB.") % {"size": MAX_BYTES // (1024 * 1024)})
     try:
         upload.seek(0)
         with Image.open(upload) as probe:
@@ -27,15 +28,15 @@ def photo_reencode(upload) -> SimpleUploadedFile:
         upload.seek(0)
         with Image.open(upload) as image:
             if kind not in ALLOWED_FORMATS:
-                raise forms.ValidationError("Upload a JPEG, PNG or WebP photo.")
+                raise forms.ValidationError(_("Upload a JPEG, PNG or WebP photo."))
             if image.width * image.height > MAX_PIXELS:
-                raise forms.ValidationError("This photo has too many pixels.")
+                raise forms.ValidationError(_("This photo has too many pixels."))
             image = image.convert("RGB")
             image.thumbnail((MAX_SIDE, MAX_SIDE))
             out = io.BytesIO()
             image.save(out, "JPEG", quality=85, optimize=True)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as exc:
-        raise forms.ValidationError("This file is not a photo we can read.") from exc
+        raise forms.ValidationError(_("This file is not a photo we can read.")) from exc
     return SimpleUploadedFile(f"{uuid.uuid4().hex}.jpg", out.getvalue(), content_type="image/jpeg")
 
 

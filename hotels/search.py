@@ -11,8 +11,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
+from modeltranslation.utils import build_localized_fieldname
+from modeltranslation.utils import get_language as mt_language
 
 from .cards import hotel_cards
+from .cities import city_labels
 from .models import Amenity, Hotel, RatePlan
 from .stay import RoomParty, Stay
 
@@ -69,8 +72,8 @@ CROSS JOIN LATERAL (
              END
            + %(nights)s * ((GREATEST(%(adults)s - rt.base_occupancy * %(rooms)s, 0) + children.over_bands)
                            * rt.extra_adult_price + children.band_price) AS best_total,
-           rt.id AS best_room_type_id, p.id AS best_rate_plan_id, rt.name AS best_room_type_name,
-           p.name AS best_plan_name, p.meal_plan AS best_meal_plan, p.free_cancellation_days AS best_free_days,
+           rt.id AS best_room_type_id, p.id AS best_rate_plan_id, {room_type_name} AS best_room_type_name,
+           {plan_name} AS best_plan_name, p.meal_plan AS best_meal_plan, p.free_cancellation_days AS best_free_days,
            p.cancellation_penalty AS best_penalty, p.cancellation_penalty_percent AS best_penalty_percent
     FROM hotels_roomtype AS rt
     CROSS JOIN LATERAL (
@@ -134,10 +137,10 @@ ORDERS = {
 # :func:`_cheapest_combination`.
 PARTY_SEARCH_SQL = """
 WITH party AS (
-    SELECT k::int AS k, adults, COALESCE(string_to_array(NULLIF(ages, ''), ',')::int[], '{}'::int[]) AS ages
+    SELECT k::int AS k, adults, COALESCE(string_to_array(NULLIF(ages, ''), ',')::int[], '{{}}'::int[]) AS ages
     FROM unnest(%(party_adults)s::int[], %(party_ages)s::text[]) WITH ORDINALITY AS party(adults, ages, k)
 )
-SELECT h.id, h.name, h.stars, party.k, rt.id AS room_type_id, rt.name AS room_type_name,
+SELECT h.id, h.name, h.stars, party.k, rt.id AS room_type_id, {room_type_name} AS room_type_name,
        stay_nights.rooms_available, best.line_total, priced.line_grand, best.rate_plan_id, best.plan_name,
        best.meal_plan, best.free_days, best.penalty, best.penalty_percent
 FROM hotels_hotel AS h
@@ -171,7 +174,7 @@ CROSS JOIN LATERAL (
              END
            + %(nights)s * ((GREATEST(party.adults - rt.base_occupancy, 0) + children.over_bands)
                            * rt.extra_adult_price + children.band_price) AS line_total,
-           p.id AS rate_plan_id, p.name AS plan_name, p.meal_plan, p.free_cancellation_days AS free_days,
+           p.id AS rate_plan_id, {plan_name} AS plan_name, p.meal_plan, p.free_cancellation_days AS free_days,
            p.cancellation_penalty AS penalty, p.cancellation_penalty_percent AS penalty_percent
     FROM hotels_rateplan AS p
     CROSS JOIN LATERAL (
@@ -200,6 +203,20 @@ WHERE h.city = %(city)s AND h.is_active AND best.line_total IS NOT NULL
   -- hotel filters
 """
 PARTY_SEARCH_SQL = PARTY_SEARCH_SQL.replace("  -- hotel filters\n", HOTEL_FILTERS_SQL.lstrip("\n"))
+
+
+def _in_language(alias: str, field: str) -> str:
+    """SQL for the translated ``field`` of the row ``alias`` as the models read it (django-modeltranslation,
+    hotels/translation.py): the active language's column, else the default language's, else the original column.
+    Column names come from settings.LANGUAGES (modeltranslation's own list), never from the request."""
+    codes = dict.fromkeys([mt_language(), settings.MODELTRANSLATION_DEFAULT_LANGUAGE])
+    columns = [f"NULLIF({alias}.{build_localized_fieldname(field, code)}, '')" for code in codes]
+    return f"COALESCE({', '.join(columns)}, {alias}.{field})"
+
+
+def _names_in_language() -> dict[str, str]:
+    """The search queries' room type and rate plan name columns, in the reader's language."""
+    return {"room_type_name": _in_language("rt", "name"), "plan_name": _in_language("p", "name")}
 
 
 class PartyLine(NamedTuple):
@@ -269,7 +286,7 @@ def _party_search(*, city, stay, sort, min_total, max_total, stars, amenities, h
     }
     by_hotel: dict[int, tuple] = {}
     with connection.cursor() as cursor:
-        cursor.execute(PARTY_SEARCH_SQL, params)
+        cursor.execute(PARTY_SEARCH_SQL.format(**_names_in_language()), params)
         for hotel_id, name, star_count, k, type_id, type_name, rooms_left, line_total, line_grand, *plan in cursor:
             _, _, options = by_hotel.setdefault(hotel_id, (name, star_count, {}))
             party = parties[k - 1]
@@ -440,7 +457,8 @@ def hotel_search_cached(**kwargs) -> list[Hotel]:
     seconds = settings.SEARCH_CACHE_SECONDS
     if not seconds:
         return hotel_search(**kwargs)
-    key = "search5:" + hashlib.sha256(repr(sorted(kwargs.items())).encode()).hexdigest()
+    # The names of room types and plans are the reader's language's: one cached page per language.
+    key = f"search6:{translation.get_language()}:" + hashlib.sha256(repr(sorted(kwargs.items())).encode()).hexdigest()
     page = cache.get(key)
     if page is None:
         hotels = hotel_search(**kwargs)
@@ -489,7 +507,7 @@ def hotel_search_sql(
         "limit": limit,
         "offset": offset,
     }
-    return SEARCH_SQL.format(order=ORDERS.get(sort, ORDERS["price"])), params
+    return SEARCH_SQL.format(order=ORDERS.get(sort, ORDERS["price"]), **_names_in_language()), params
 
 
 def known_cities() -> list[str]:
@@ -502,8 +520,13 @@ def known_cities() -> list[str]:
 
 
 def city_suggestions(prefix: str, limit: int = 10) -> list[str]:
+    """Cities starting with ``prefix`` in their own name or in the active language's ("Mün", "Mun"), named in the
+    active language."""
     prefix = prefix.strip().casefold()
-    return [c for c in known_cities() if c.casefold().startswith(prefix)][:limit] if prefix else known_cities()[:limit]
+    pairs = city_labels(known_cities())
+    return [
+        label for city, label in pairs if city.casefold().startswith(prefix) or label.casefold().startswith(prefix)
+    ][:limit]
 
 
 def search_amenities() -> list[tuple[str, str]]:

@@ -17,10 +17,32 @@ STAR_EXTRA_ADULT = {1: 15, 2: 20, 3: 25, 4: 40, 5: 60}
 STAR_BREAKFAST = {1: 8, 2: 10, 3: 14, 4: 22, 5: 32}  # per person; a plan adds it for two per room
 
 
+def translated(field: str, text: str) -> dict[str, str]:
+    """``text`` and its demo translations as the model's per-language columns: ``{"name": …, "name_fr": …}``."""
+    return {field: text, **{f"{field}_{code}": t for code, t in demo_data.TRANSLATIONS.get(text, {}).items()}}
+
+
+def _description(sentences: list[str]) -> dict[str, str]:
+    fields = {"description": " ".join(sentences)}
+    for code in ("fr", "de", "es"):
+        fields[f"description_{code}"] = " ".join(demo_data.TRANSLATIONS[s][code] for s in sentences)
+    return fields
+
+
+def _room_description(beds: str, size: int) -> dict[str, str]:
+    fields = {}
+    for code, template in demo_data.ROOM_DESCRIPTION.items():
+        text = beds if code == "en" else demo_data.TRANSLATIONS[beds][code]
+        fields["description" if code == "en" else f"description_{code}"] = template.format(
+            beds=text[:1].upper() + text[1:], size=size
+        )
+    return fields
+
+
 def _amenities() -> tuple[list[Amenity], list[Amenity]]:
     def upsert(pairs):
         existing = {a.code: a for a in Amenity.objects.filter(code__in=[c for c, _ in pairs])}
-        Amenity.objects.bulk_create([Amenity(code=c, name=n) for c, n in pairs if c not in existing])
+        Amenity.objects.bulk_create([Amenity(code=c, **translated("name", n)) for c, n in pairs if c not in existing])
         return list(Amenity.objects.filter(code__in=[c for c, _ in pairs]))
 
     return upsert(demo_data.HOTEL_AMENITIES), upsert(demo_data.ROOM_AMENITIES)
@@ -41,7 +63,7 @@ def rate_plans_seed(room_types: list[RoomType], rng: random.Random) -> int:
     flexible = [
         RatePlan(
             room_type=rt,
-            name="Flexible",
+            **translated("name", "Flexible"),
             free_cancellation_days=rng.choice([1, 2, 3, 7]),
             cancellation_penalty=rng.choice([RatePlan.Penalty.FIRST_NIGHT, RatePlan.Penalty.FIRST_NIGHT, "percent"]),
             cancellation_penalty_percent=Decimal("50"),
@@ -56,7 +78,7 @@ def rate_plans_seed(room_types: list[RoomType], rng: random.Random) -> int:
         derived.append(
             RatePlan(
                 room_type_id=plan.room_type_id,
-                name="Non-refundable",
+                **translated("name", "Non-refundable"),
                 free_cancellation_days=None,
                 parent=plan,
                 derivation=RatePlan.Derivation.PERCENT,
@@ -67,7 +89,7 @@ def rate_plans_seed(room_types: list[RoomType], rng: random.Random) -> int:
         derived.append(
             RatePlan(
                 room_type_id=plan.room_type_id,
-                name="Breakfast included",
+                **translated("name", "Breakfast included"),
                 meal_plan=RatePlan.MealPlan.BREAKFAST,
                 free_cancellation_days=plan.free_cancellation_days,
                 cancellation_penalty=plan.cancellation_penalty,
@@ -117,7 +139,7 @@ def demo_catalogue_seed(
                 latitude=Decimal(str(round(lat + rng.uniform(-0.03, 0.03), 6))),
                 longitude=Decimal(str(round(lng + rng.uniform(-0.04, 0.04), 6))),
                 stars=stars,
-                description=" ".join(rng.sample(demo_data.DESCRIPTIONS, 2)),
+                **_description(rng.sample(demo_data.DESCRIPTIONS, 2)),
                 check_in_time=time(rng.choice([14, 15, 16])),
                 check_out_time=time(rng.choice([10, 11, 12])),
                 timezone=tz,
@@ -140,13 +162,19 @@ def demo_catalogue_seed(
     taxes = []
     for h in new_hotels:
         taxes.append(
-            HotelTax(hotel=h, name="VAT 10%", kind=HotelTax.Kind.PERCENT, amount=Decimal("10"), included_in_price=True)
+            HotelTax(
+                hotel=h,
+                **translated("name", "VAT 10%"),
+                kind=HotelTax.Kind.PERCENT,
+                amount=Decimal("10"),
+                included_in_price=True,
+            )
         )
         if rng.random() < 0.6:
             taxes.append(
                 HotelTax(
                     hotel=h,
-                    name="City tax",
+                    **translated("name", "City tax"),
                     kind=HotelTax.Kind.PER_PERSON_NIGHT,
                     amount=Decimal(rng.choice(["1.50", "2.30", "3.00", "4.20"])),
                 )
@@ -173,14 +201,14 @@ def demo_catalogue_seed(
         ):
             rt = RoomType(
                 hotel=h,
-                name=name,
+                **translated("name", name),
                 max_adults=adults,
                 max_children=children,
                 max_occupancy=occupancy,
-                beds=beds,
+                **translated("beds", beds),
                 size_m2=size + rng.randint(-2, 4),
                 total_rooms=rng.randint(2, 18),
-                description=f"{beds.capitalize()}, {size} m², private bathroom.",
+                **_room_description(beds, size),
                 base_occupancy=min(2, adults),
                 extra_adult_price=Decimal(STAR_EXTRA_ADULT[h.stars]),
             )

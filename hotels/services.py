@@ -7,6 +7,9 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from .models import HotelStaff, NightInventory, RatePlan, RatePlanNight, RoomType
@@ -81,8 +84,14 @@ class BulkResult:
 
 
 def _nights_listed(nights: list[NightInventory]) -> str:
-    shown = ", ".join(f"{n.date:%a %d %b %Y} ({n.rooms_sold} sold)" for n in nights[:5])
-    return shown + (f" and {len(nights) - 5} more nights" if len(nights) > 5 else "")
+    shown = ", ".join(
+        _("%(night)s (%(sold)s sold)") % {"night": formats.date_format(n.date, "D j M Y"), "sold": n.rooms_sold}
+        for n in nights[:5]
+    )
+    more = len(nights) - 5
+    if more > 0:
+        shown += " " + ngettext("and %(count)s more night", "and %(count)s more nights", more) % {"count": more}
+    return shown
 
 
 def inventory_bulk_update(
@@ -117,19 +126,19 @@ def inventory_bulk_update(
         if value is not None
     }
     if not changes:
-        raise InventoryError("Nothing to change: fill in at least one field.")
+        raise InventoryError(_("Nothing to change: fill in at least one field."))
     if end < start:
-        raise InventoryError("The end date must be on or after the start date.")
+        raise InventoryError(_("The end date must be on or after the start date."))
     if (end - start).days >= MAX_BULK_DAYS:
-        raise InventoryError("Edit at most two years at once.")
+        raise InventoryError(_("Edit at most two years at once."))
     if (price is not None and price < 0) or (rooms_for_sale is not None and rooms_for_sale < 0):
-        raise InventoryError("Prices and rooms can't be negative.")
+        raise InventoryError(_("Prices and rooms can't be negative."))
     if min_stay is not None and min_stay < 1:
-        raise InventoryError("The minimum stay is at least one night.")
+        raise InventoryError(_("The minimum stay is at least one night."))
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     days = [d for d in days if not weekdays or d.weekday() in weekdays]
     if not days:
-        raise InventoryError("No date in that range falls on the chosen weekdays.")
+        raise InventoryError(_("No date in that range falls on the chosen weekdays."))
     try:
         with transaction.atomic():
             nights = list(
@@ -139,7 +148,8 @@ def inventory_bulk_update(
                 short = [n for n in nights if n.rooms_sold > rooms_for_sale]
                 if short:
                     raise InventoryError(
-                        f"Can't set {rooms_for_sale} rooms for sale: more are already sold on {_nights_listed(short)}."
+                        _("Can't set %(rooms)s rooms for sale: more are already sold on %(nights)s.")
+                        % {"rooms": rooms_for_sale, "nights": _nights_listed(short)}
                     )
             for night in nights:
                 for field, value in changes.items():
@@ -166,22 +176,22 @@ def inventory_bulk_update(
     except IntegrityError as exc:
         constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or ""
         if constraint == "night_never_oversold":  # a booking between our check and the write: can't happen, locked
-            raise InventoryError("Rooms were sold while you edited: fewer rooms than sold is not allowed.") from exc
+            raise InventoryError(_("Rooms were sold while you edited: fewer rooms than sold is not allowed.")) from exc
         if constraint == "night_roomtype_date_unique":
-            raise InventoryError("Someone else opened some of these nights at the same time: try again.") from exc
+            raise InventoryError(_("Someone else opened some of these nights at the same time: try again.")) from exc
         raise
     return BulkResult(updated=len(nights), created=len(created))
 
 
 def _bulk_days(start: date, end: date, weekdays) -> list[date]:
     if end < start:
-        raise InventoryError("The end date must be on or after the start date.")
+        raise InventoryError(_("The end date must be on or after the start date."))
     if (end - start).days >= MAX_BULK_DAYS:
-        raise InventoryError("Edit at most two years at once.")
+        raise InventoryError(_("Edit at most two years at once."))
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     days = [d for d in days if not weekdays or d.weekday() in weekdays]
     if not days:
-        raise InventoryError("No date in that range falls on the chosen weekdays.")
+        raise InventoryError(_("No date in that range falls on the chosen weekdays."))
     return days
 
 
@@ -219,20 +229,23 @@ def rate_plan_nights_update(
         if value is not None
     }
     if reset and changes:
-        raise InventoryError("Either reset the nights to the plan's defaults or change them, not both.")
+        raise InventoryError(_("Either reset the nights to the plan's defaults or change them, not both."))
     if not reset and not changes:
-        raise InventoryError("Nothing to change: fill in at least one field.")
+        raise InventoryError(_("Nothing to change: fill in at least one field."))
     if price is not None and rate_plan.parent_id:
         raise InventoryError(
-            f"{rate_plan.name} is derived from {rate_plan.parent.name}: its prices follow that plan. "
-            "Change the parent's price, or the derivation on the plan."
+            _(
+                "%(plan)s is derived from %(parent)s: its prices follow that plan. "
+                "Change the parent's price, or the derivation on the plan."
+            )
+            % {"plan": rate_plan.name, "parent": rate_plan.parent.name}
         )
     if price is not None and price < 0:
-        raise InventoryError("Prices can't be negative.")
+        raise InventoryError(_("Prices can't be negative."))
     if (min_stay is not None and min_stay < 1) or (max_stay is not None and max_stay < 1):
-        raise InventoryError("A stay is at least one night.")
+        raise InventoryError(_("A stay is at least one night."))
     if min_stay is not None and max_stay is not None and max_stay < min_stay:
-        raise InventoryError("The maximum stay can't be shorter than the minimum.")
+        raise InventoryError(_("The maximum stay can't be shorter than the minimum."))
     days = _bulk_days(start, end, weekdays)
     with transaction.atomic():
         existing = {

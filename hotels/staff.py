@@ -12,15 +12,18 @@ all go through the same scoped queryset and per-object checks. An object outside
 redirect or a 403 that reveals it exists.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.models import Permission
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import Hotel, HotelStaff
 
@@ -163,7 +166,7 @@ class EstimatedCountPaginator(Paginator):
 class HotelListFilter(admin.SimpleListFilter):
     """A hotel filter that lists only the hotels whose rows the user can see in this list."""
 
-    title = "hotel"
+    title = gettext_lazy("hotel")
     parameter_name = "hotel"
 
     def __init__(self, request, params, model, model_admin):
@@ -213,10 +216,21 @@ class HotelScopedAdminMixin:
     def get_queryset(self, request):
         return _filter(super().get_queryset(request), self.hotel_path, self.scope_hotel_ids(request, "view"))
 
+    def response_action(self, request, queryset):
+        """Django filters the list by the posted ids as they come: one that is no id (a forged or mangled POST)
+        raised ValueError, a 500. Then nothing is done and the list says so."""
+        try:
+            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                self.model._meta.pk.to_python(value)
+        except ValidationError:
+            self.message_user(request, _("No such item in your hotels: nothing was changed."), messages.WARNING)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
+
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
-            raise Http404("No such object in your hotels.")
+            raise Http404(_("No such object in your hotels."))
         return obj
 
     def has_view_permission(self, request, obj=None):
@@ -254,7 +268,7 @@ class HotelScopedAdminMixin:
         if request.user.is_superuser:
             return
         if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
-            raise Http404("No such object in your hotels.")
+            raise Http404(_("No such object in your hotels."))
 
     def history_view(self, request, object_id, extra_context=None):
         self._check_in_scope(request, object_id)

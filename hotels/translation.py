@@ -15,7 +15,7 @@ class HotelTranslation(TranslationOptions):
 
 @register(RoomType)
 class RoomTypeTranslation(TranslationOptions):
-    fields = ("name", "description")
+    fields = ("name", "description", "beds")
 
 
 @register(RatePlan)

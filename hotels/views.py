@@ -18,7 +18,7 @@ from display.context_processors import SESSION_KEY as CURRENCY_SESSION_KEY
 
 from .basket import BasketLine, BasketLineInvalid, basket_lines_read, basket_plans, basket_price, room_fit_problem
 from .cards import CARDS_VERSION_KEY, cards_version
-from .cities import city_label
+from .cities import city_label, city_labels
 from .forms import ResultsFilterForm, SearchForm, StayForm
 from .limits import anonymous_browsing_limited
 from .models import Hotel, RatePlan
@@ -59,7 +59,7 @@ def _rendered(html: str) -> SafeString:
 
 
 def _home(request, form):
-    cities = known_cities()
+    cities = [label for _city, label in city_labels(known_cities())]  # in the reader's language ("München")
     search_form = _fragment("includes/search_form.html", {"form": form, "cities": cities})
     return render(request, "hotels/home.html", {"form": form, "cities": cities, "search_form": search_form})
 

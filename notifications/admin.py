@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy, ngettext
 
 from hotels.staff import HotelScopedAdminMixin, scope
 
@@ -30,10 +31,14 @@ class OutboundEmailAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Send again")
+    @admin.action(description=gettext_lazy("Send again"))
     def resend(self, request, queryset):
         count = 0
         for email in queryset.filter(booking__isnull=False).select_related("booking"):
             email_resend(booking=email.booking, kind=email.kind)
             count += 1
-        self.message_user(request, f"{count} e-mail(s) queued again.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)s e-mail queued again.", "%(count)s e-mails queued again.", count) % {"count": count},
+            messages.SUCCESS,
+        )

@@ -39,26 +39,34 @@ class OutboundEmail(models.Model):
         # Addressed to a sign-up account that hasn't verified its address: queued once it is (accounts.verification).
         HELD = "held", _("Held until the address is verified")
 
-    kind = models.CharField(max_length=40, choices=Kind.choices)
+    kind = models.CharField(_("type"), max_length=40, choices=Kind.choices)
     booking = models.ForeignKey(
-        "bookings.Booking", on_delete=models.CASCADE, null=True, blank=True, related_name="emails"
+        "bookings.Booking",
+        verbose_name=_("booking"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="emails",
     )
-    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, null=True, blank=True, related_name="emails")
-    recipient = models.EmailField()
-    subject = models.CharField(max_length=255)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    user = models.ForeignKey(
+        "accounts.User", verbose_name=_("user"), on_delete=models.CASCADE, null=True, blank=True, related_name="emails"
+    )
+    recipient = models.EmailField(_("recipient"))
+    subject = models.CharField(_("subject"), max_length=255)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     # Counted before each send is tried (in its own committed transaction), so a worker that dies mid-send counts.
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
     # One message per business event: the same event can't queue the same e-mail twice.
-    dedupe_key = models.CharField(max_length=120, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=120, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = _("e-mails")
         ordering = ["-created_at"]
-        verbose_name = "e-mail"
+        verbose_name = _("e-mail")
         indexes = [models.Index(fields=["status", "created_at"], name="email_status_created_idx")]
 
     def __str__(self):

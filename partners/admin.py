@@ -1,6 +1,8 @@
 import logging
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
@@ -67,7 +69,7 @@ class WebhookDeliveryAdmin(SuperuserOnly, admin.ModelAdmin):
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
     actions = ["redeliver"]
 
-    @admin.action(description="Redeliver now")
+    @admin.action(description=gettext_lazy("Redeliver now"))
     def redeliver(self, request, queryset):
         """A new attempt of each selected event (once per event), numbered after its last one."""
         events = {delivery.event_id: delivery for delivery in queryset}
@@ -79,8 +81,13 @@ class WebhookDeliveryAdmin(SuperuserOnly, admin.ModelAdmin):
             logger.warning("redelivery not queued: the task queue is unavailable", exc_info=True)
             self.message_user(
                 request,
-                "The task queue is unavailable right now: nothing was redelivered. Try again in a minute.",
+                _("The task queue is unavailable right now: nothing was redelivered. Try again in a minute."),
                 messages.ERROR,
             )
             return
-        self.message_user(request, f"{len(events)} event(s) queued for redelivery.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)s event queued for redelivery.", "%(count)s events queued for redelivery.", len(events))
+            % {"count": len(events)},
+            messages.SUCCESS,
+        )

@@ -52,7 +52,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     ordering = ["-id"]
     exclude = ["bank_redirect_url"]
 
-    @admin.display(description="Hotel", ordering="booking__hotel__name")
+    @admin.display(description=_("Hotel"), ordering="booking__hotel__name")
     def hotel_name(self, obj):
         return obj.booking.hotel.name
 
@@ -77,10 +77,10 @@ class ReceiptAdmin(ReadOnlyAdmin):
     ordering = ["-id"]
     exclude = ["pdf"]
 
-    @admin.display(description="PDF")
+    @admin.display(description=_("PDF"))
     def download(self, obj):
         return format_html(
-            '<a href="{}">Download</a>', reverse("admin:bookings_booking_receipt", args=[obj.booking_id])
+            '<a href="{}">{}</a>', reverse("admin:bookings_booking_receipt", args=[obj.booking_id]), _("Download")
         )
 
 

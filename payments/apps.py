@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PaymentsConfig(AppConfig):
     name = "payments"
+    verbose_name = _("Payments")
 
     def ready(self):
         # Guest data in the books (accounts.privacy): a company's details on a booking and the ledger's descriptions

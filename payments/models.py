@@ -37,38 +37,49 @@ class Payment(models.Model):
     # Taken later, each for one ScheduledCharge, from the saved card or through a payment link
     LATER_KINDS = (Kind.BALANCE, Kind.NO_SHOW_FEE, Kind.CANCELLATION_FEE, Kind.CHANGE_DIFFERENCE)
 
-    booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="payments")
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.FULL)
-    scheduled_charge = models.ForeignKey(
-        "payments.ScheduledCharge", on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    booking = models.ForeignKey(
+        "bookings.Booking", verbose_name=_("booking"), on_delete=models.PROTECT, related_name="payments"
     )
-    attempt = models.PositiveSmallIntegerField(default=1)
-    gateway = models.CharField(max_length=120)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CREATED)
-    idempotency_key = models.CharField(max_length=80, unique=True)
-    bank_session_id = models.CharField(max_length=80, blank=True, db_index=True)
-    bank_redirect_url = models.URLField(max_length=500, blank=True)
-    bank_transaction_id = models.CharField(max_length=80, blank=True)
-    authorization_code = models.CharField(max_length=20, blank=True)
-    card_brand = models.CharField(max_length=20, blank=True)
-    card_last4 = models.CharField(max_length=4, blank=True)
-    failure_code = models.CharField(max_length=40, blank=True)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.FULL)
+    scheduled_charge = models.ForeignKey(
+        "payments.ScheduledCharge",
+        verbose_name=_("scheduled charge"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+    )
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
+    gateway = models.CharField(_("gateway"), max_length=120)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.CREATED)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=80, unique=True)
+    bank_session_id = models.CharField(_("bank session ID"), max_length=80, blank=True, db_index=True)
+    bank_redirect_url = models.URLField(_("bank redirect URL"), max_length=500, blank=True)
+    bank_transaction_id = models.CharField(_("bank transaction ID"), max_length=80, blank=True)
+    authorization_code = models.CharField(_("authorisation code"), max_length=20, blank=True)
+    card_brand = models.CharField(_("card brand"), max_length=20, blank=True)
+    card_last4 = models.CharField(_("card's last four digits"), max_length=4, blank=True)
+    failure_code = models.CharField(_("failure code"), max_length=40, blank=True)
     # Settled refunds, and refunds asked of the bank whose outcome is not settled yet (pending or unknown). Both are
     # changed under this row's lock, and the constraint below makes over-refunding impossible whatever the code does.
-    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    refund_pending_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    bank_responses = models.JSONField(default=list, help_text=_("Raw bank responses, in order (never card numbers)."))
+    refunded_amount = models.DecimalField(_("refunded amount"), max_digits=12, decimal_places=2, default=0)
+    refund_pending_amount = models.DecimalField(_("refund pending amount"), max_digits=12, decimal_places=2, default=0)
+    bank_responses = models.JSONField(
+        _("bank responses"), default=list, help_text=_("Raw bank responses, in order (never card numbers).")
+    )
     # The URLs the first request for this payment gave the bank: a retry with the same idempotency key must send
     # the same request (a signed return URL made a second later differs, and the bank refuses a changed request).
-    bank_request = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    last_checked_at = models.DateTimeField(null=True, blank=True)
+    bank_request = models.JSONField(_("bank request"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    last_checked_at = models.DateTimeField(_("last checked at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "last_checked_at"], name="payment_status_checked_idx")]
         constraints = [
@@ -99,12 +110,18 @@ class SavedCard(models.Model):
     """The card a guest saved at the bank for a booking: the bank's token, brand and last four digits. Never the
     number, the expiry or the CVC (we never see them: the guest types them on the bank's page)."""
 
-    booking = models.OneToOneField("bookings.Booking", on_delete=models.PROTECT, related_name="saved_card")
-    gateway = models.CharField(max_length=120)
-    token = models.CharField(max_length=120)
-    brand = models.CharField(max_length=20, blank=True)
-    last4 = models.CharField(max_length=4, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    booking = models.OneToOneField(
+        "bookings.Booking", verbose_name=_("booking"), on_delete=models.PROTECT, related_name="saved_card"
+    )
+    gateway = models.CharField(_("gateway"), max_length=120)
+    token = models.CharField(_("token"), max_length=120)
+    brand = models.CharField(_("brand"), max_length=20, blank=True)
+    last4 = models.CharField(_("last four digits"), max_length=4, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved card")
+        verbose_name_plural = _("saved cards")
 
     def __str__(self):
         return f"{self.brand.title()} •••• {self.last4}"
@@ -130,23 +147,32 @@ class ScheduledCharge(models.Model):
 
     OPEN = (Status.SCHEDULED, Status.CHARGING)
 
-    booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="scheduled_charges")
-    purpose = models.CharField(max_length=20, choices=Payment.Kind.choices)
-    key = models.CharField(max_length=120, unique=True)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3)
-    due_at = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    payment = models.OneToOneField(
-        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="settled_charge"
+    booking = models.ForeignKey(
+        "bookings.Booking", verbose_name=_("booking"), on_delete=models.PROTECT, related_name="scheduled_charges"
     )
-    last_error = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    settled_at = models.DateTimeField(null=True, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Payment.Kind.choices)
+    key = models.CharField(_("key"), max_length=120, unique=True)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    due_at = models.DateTimeField(_("due at"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    payment = models.OneToOneField(
+        Payment,
+        verbose_name=_("payment"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="settled_charge",
+    )
+    last_error = models.CharField(_("last error"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("scheduled charge")
+        verbose_name_plural = _("scheduled charges")
         ordering = ["due_at", "id"]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="charge_status_next_idx")]
         constraints = [
@@ -180,20 +206,22 @@ class Refund(models.Model):
 
     UNSETTLED = (Status.PENDING, Status.UNKNOWN)
 
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    reason = models.CharField(max_length=255, blank=True)
-    idempotency_key = models.CharField(max_length=80, unique=True)
-    bank_refund_id = models.CharField(max_length=80, blank=True)
-    bank_response = models.JSONField(default=dict)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    settled_at = models.DateTimeField(null=True, blank=True)
+    payment = models.ForeignKey(Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=80, unique=True)
+    bank_refund_id = models.CharField(_("bank refund ID"), max_length=80, blank=True)
+    bank_response = models.JSONField(_("bank response"), default=dict)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "created_at"], name="refund_status_created_idx")]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
@@ -205,24 +233,32 @@ class Refund(models.Model):
 class ReceiptSequence(models.Model):
     """The last receipt number issued in a year; locked with SELECT … FOR UPDATE so numbers have no gaps."""
 
-    year = models.PositiveSmallIntegerField(primary_key=True)
-    last_number = models.PositiveIntegerField(default=0)
+    year = models.PositiveSmallIntegerField(_("year"), primary_key=True)
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("receipt sequence")
+        verbose_name_plural = _("receipt sequences")
 
     def __str__(self):
         return f"{self.year}: {self.last_number}"
 
 
 class Receipt(models.Model):
-    booking = models.OneToOneField("bookings.Booking", on_delete=models.PROTECT, related_name="receipt")
-    year = models.PositiveSmallIntegerField()
-    sequence = models.PositiveIntegerField()
-    number = models.CharField(max_length=20, unique=True)
-    issued_at = models.DateTimeField()
+    booking = models.OneToOneField(
+        "bookings.Booking", verbose_name=_("booking"), on_delete=models.PROTECT, related_name="receipt"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    sequence = models.PositiveIntegerField(_("sequence"))
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    issued_at = models.DateTimeField(_("issued at"))
     # The PDF bytes live in the database: an issued receipt never changes, is backed up with everything else and
     # needs no shared media storage when the site runs on several machines.
-    pdf = models.BinaryField()
+    pdf = models.BinaryField(_("PDF"))
 
     class Meta:
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
         constraints = [models.UniqueConstraint(fields=["year", "sequence"], name="receipt_year_sequence_unique")]
 
     def __str__(self):
@@ -263,28 +299,43 @@ class LedgerEntry(models.Model):
 
     # A booking with money on it can't be deleted (its payments, refunds and invoices protect it); one without (an
     # unpaid or partner booking removed by hand) takes its charges with it.
-    booking = models.ForeignKey("bookings.Booking", on_delete=models.CASCADE, related_name="ledger_entries")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    category = models.CharField(max_length=30, choices=Category.choices)
-    description = models.CharField(max_length=200)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3)
+    booking = models.ForeignKey(
+        "bookings.Booking", verbose_name=_("booking"), on_delete=models.CASCADE, related_name="ledger_entries"
+    )
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    category = models.CharField(_("category"), max_length=30, choices=Category.choices)
+    description = models.CharField(_("description"), max_length=200)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
     # The VAT component the charge belongs to ("room", "meals"), or "" for a charge outside VAT (a city tax).
-    tax_component = models.CharField(max_length=10, blank=True)
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    tax_component = models.CharField(_("tax component"), max_length=10, blank=True)
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("payment"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    refund = models.ForeignKey(
+        Refund, verbose_name=_("refund"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     # money staff took at the desk (cash, a bank transfer): a payment outside the bank
     offline_payment = models.ForeignKey(
-        "bookings.OfflinePayment", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "bookings.OfflinePayment",
+        verbose_name=_("offline payment"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    bank_reference = models.CharField(max_length=80, blank=True)
-    occurred_at = models.DateTimeField()
-    actor_kind = models.CharField(max_length=10, choices=Actor.choices, default=Actor.SYSTEM)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    channel = models.CharField(max_length=30, help_text=_("Where the change came from: website, api, admin, bank…"))
+    bank_reference = models.CharField(_("bank reference"), max_length=80, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    actor_kind = models.CharField(_("actor kind"), max_length=10, choices=Actor.choices, default=Actor.SYSTEM)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    channel = models.CharField(
+        _("channel"), max_length=30, help_text=_("Where the change came from: website, api, admin, bank…")
+    )
     # Where an entry comes from, unique per booking: a retried change can't write its entries twice.
-    key = models.CharField(max_length=120, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    key = models.CharField(_("key"), max_length=120, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["occurred_at", "id"]
@@ -332,11 +383,13 @@ class BillingDetails(models.Model):
     """The company a guest wants on their invoice (name, address, VAT id), added before or after the stay. An
     invoice copies them when it is issued; changing them later changes the next document only."""
 
-    booking = models.OneToOneField("bookings.Booking", on_delete=models.CASCADE, related_name="billing_details")
+    booking = models.OneToOneField(
+        "bookings.Booking", verbose_name=_("booking"), on_delete=models.CASCADE, related_name="billing_details"
+    )
     company_name = models.CharField(_("company name"), max_length=200)
     address = models.TextField(_("address"), max_length=500)
     vat_id = models.CharField(_("VAT id"), max_length=40, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("billing details")
@@ -350,12 +403,16 @@ class InvoiceSequence(models.Model):
     """The last number of one kind of document (invoice, credit note) a legal entity issued in a year; locked with
     SELECT … FOR UPDATE in the issuing transaction, so numbers have no gaps and no duplicates."""
 
-    entity = models.ForeignKey("hotels.LegalEntity", on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=12)
-    year = models.PositiveSmallIntegerField()
-    last_number = models.PositiveIntegerField(default=0)
+    entity = models.ForeignKey(
+        "hotels.LegalEntity", verbose_name=_("entity"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("type"), max_length=12)
+    year = models.PositiveSmallIntegerField(_("year"))
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
 
     class Meta:
+        verbose_name = _("invoice sequence")
+        verbose_name_plural = _("invoice sequences")
         constraints = [
             models.UniqueConstraint(fields=["entity", "kind", "year"], name="invoicesequence_entity_kind_year_unique")
         ]
@@ -378,24 +435,39 @@ class Invoice(models.Model):
         INVOICE = "invoice", _("Invoice")
         CREDIT_NOTE = "credit_note", _("Credit note")
 
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    entity = models.ForeignKey("hotels.LegalEntity", on_delete=models.PROTECT, related_name="invoices")
-    booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="invoices")
-    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes")
-    refund = models.OneToOneField(Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="credit_note")
-    year = models.PositiveSmallIntegerField()
-    sequence = models.PositiveIntegerField()
-    number = models.CharField(max_length=40)
-    issued_at = models.DateTimeField()
-    currency = models.CharField(max_length=3)
-    total = models.DecimalField(max_digits=12, decimal_places=2)
-    seller = models.JSONField()
-    buyer = models.JSONField()
-    lines = models.JSONField(help_text=_("One object per charge: description, amount."))
-    vat_breakdown = models.JSONField(help_text=_("One object per VAT rate: rate, net, vat, gross."))
-    pdf = models.BinaryField()
+    kind = models.CharField(_("type"), max_length=12, choices=Kind.choices)
+    entity = models.ForeignKey(
+        "hotels.LegalEntity", verbose_name=_("entity"), on_delete=models.PROTECT, related_name="invoices"
+    )
+    booking = models.ForeignKey(
+        "bookings.Booking", verbose_name=_("booking"), on_delete=models.PROTECT, related_name="invoices"
+    )
+    corrects = models.ForeignKey(
+        "self",
+        verbose_name=_("corrected invoice"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+    )
+    refund = models.OneToOneField(
+        Refund, verbose_name=_("refund"), on_delete=models.PROTECT, null=True, blank=True, related_name="credit_note"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    sequence = models.PositiveIntegerField(_("sequence"))
+    number = models.CharField(_("number"), max_length=40)
+    issued_at = models.DateTimeField(_("issued at"))
+    currency = models.CharField(_("currency"), max_length=3)
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    seller = models.JSONField(_("seller"))
+    buyer = models.JSONField(_("buyer"))
+    lines = models.JSONField(_("lines"), help_text=_("One object per charge: description, amount."))
+    vat_breakdown = models.JSONField(_("VAT breakdown"), help_text=_("One object per VAT rate: rate, net, vat, gross."))
+    pdf = models.BinaryField(_("PDF"))
 
     class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
         ordering = ["-issued_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["entity", "kind", "year", "sequence"], name="invoice_number_unique"),
@@ -434,16 +506,24 @@ class PaymentReceipt(models.Model):
     receipt), rendered once to PDF in the booking's language and kept as issued. Exactly one of ``payment`` and
     ``refund`` is set, and each has at most one receipt."""
 
-    booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="payment_receipts")
-    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="receipt")
-    refund = models.OneToOneField(Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="receipt")
-    year = models.PositiveSmallIntegerField()
-    sequence = models.PositiveIntegerField()
-    number = models.CharField(max_length=20, unique=True)
-    issued_at = models.DateTimeField()
-    pdf = models.BinaryField()
+    booking = models.ForeignKey(
+        "bookings.Booking", verbose_name=_("booking"), on_delete=models.PROTECT, related_name="payment_receipts"
+    )
+    payment = models.OneToOneField(
+        Payment, verbose_name=_("payment"), on_delete=models.PROTECT, null=True, blank=True, related_name="receipt"
+    )
+    refund = models.OneToOneField(
+        Refund, verbose_name=_("refund"), on_delete=models.PROTECT, null=True, blank=True, related_name="receipt"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    sequence = models.PositiveIntegerField(_("sequence"))
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    issued_at = models.DateTimeField(_("issued at"))
+    pdf = models.BinaryField(_("PDF"))
 
     class Meta:
+        verbose_name = _("payment receipt")
+        verbose_name_plural = _("payment receipts")
         ordering = ["issued_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["year", "sequence"], name="paymentreceipt_year_sequence_unique"),

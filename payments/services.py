@@ -370,7 +370,12 @@ def refundable_amount(payment: Payment) -> Decimal:
 
 
 def refund_request(
-    *, payment: Payment, amount: Decimal | None, reason: str, keep: Decimal = Decimal("0.00")
+    *,
+    payment: Payment,
+    amount: Decimal | None,
+    reason: str,
+    keep: Decimal = Decimal("0.00"),
+    expected_refunded: Decimal | None = None,
 ) -> Refund | None:
     """Reserve ``amount`` of a paid payment and write a ``pending`` refund, in the caller's transaction; the bank
     is asked after the commit (:func:`refund_send`) and again by reconciliation until it settles.
@@ -379,13 +384,26 @@ def refund_request(
     can never together ask for more than was paid; a database constraint holds the same rule. ``amount=None``
     means "everything not refunded or being refunded yet, less ``keep``" (a cancellation keeping its penalty),
     computed under that lock, so a refund committed a moment earlier is counted; then None is returned when nothing
-    is left. Raises :class:`PaymentError` (``not_refundable``, ``refund_too_large``)."""
+    is left. ``expected_refunded``, when given, is what the payment had refunded or on its way back when the person
+    asking saw it: under the lock, another figure means someone refunded meanwhile (the same form posted twice, at
+    once or not), and nothing is refunded. Raises :class:`PaymentError` (``not_refundable``, ``refund_too_large``,
+    ``refund_stale``)."""
     from .tasks import send_refund
 
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.status not in (Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED):
             raise PaymentError(str(_("Only a paid payment can be refunded.")), code="not_refundable")
+        refunded = payment.refunded_amount + payment.refund_pending_amount
+        if expected_refunded is not None and refunded != expected_refunded:
+            text = _(
+                "%(amount)s %(currency)s has already been refunded or is on its way since this page was shown. "
+                "Check the amount and confirm again."
+            )
+            raise PaymentError(
+                str(text) % {"amount": refunded, "currency": payment.currency},
+                code="refund_stale",
+            )
         left = refundable_amount(payment)
         if amount is None:
             amount = left - keep

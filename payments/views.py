@@ -42,7 +42,7 @@ def payment_return(request, reference):
     booking = Booking.objects.filter(reference=reference).first()
     owner = booking is not None and request.user.is_authenticated and booking.customer_id == request.user.pk
     if booking is None or not (owner or payment_return_token_valid(reference, request.GET.get("t", ""))):
-        raise Http404("No such payment.")
+        raise Http404(_("No such payment."))
     session_id = request.GET.get("session_id", "")[:80]
     payment = Payment.objects.filter(booking=booking, bank_session_id=session_id).first() if session_id else None
     if payment is None:
@@ -96,7 +96,7 @@ def payment_link(request, reference):
     booking = Booking.objects.filter(reference=reference).first()
     owner = booking is not None and request.user.is_authenticated and booking.customer_id == request.user.pk
     if booking is None or not (owner or payment_link_token_valid(reference, request.GET.get("t", ""))):
-        raise Http404("No such payment.")
+        raise Http404(_("No such payment."))
     # what the card declined first (a booking of several rooms owes a balance per date: a later one isn't due yet)
     owed = booking.scheduled_charges.filter(status__in=ScheduledCharge.OPEN).order_by("due_at", "pk")
     charge = owed.filter(attempts__gt=0).first() or owed.first()

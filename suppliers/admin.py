@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from .models import Supplier, SupplierBooking
 
@@ -14,25 +16,33 @@ class SupplierAdmin(admin.ModelAdmin):
     readonly_fields = ["health", "consecutive_failures", "open_until", "last_error", "last_error_at", "last_success_at"]
     fields = ["name", "base_url", "api_key", "timeout_ms", "enabled", *readonly_fields]
 
-    @admin.display(description="Health")
+    @admin.display(description=gettext_lazy("Health"))
     def health(self, obj):
         if not obj.enabled:
-            return "disabled"
+            return _("disabled")
         if obj.is_open:
             return format_html(
-                '<strong style="color:#b42318">unhealthy</strong>: skipped until {} ({} left)',
-                timezone.localtime(obj.open_until).strftime("%H:%M:%S"),
-                obj.open_until - timezone.now(),
+                '<strong style="color:#b42318">{}</strong>: {}',
+                _("unhealthy"),
+                _("skipped until %(time)s (%(left)s left)")
+                % {
+                    "time": timezone.localtime(obj.open_until).strftime("%H:%M:%S"),
+                    "left": obj.open_until - timezone.now(),
+                },
             )
         if obj.consecutive_failures:
-            return f"failing ({obj.consecutive_failures} in a row)"
-        return "healthy"
+            return ngettext(
+                "failing (%(count)s failure in a row)",
+                "failing (%(count)s failures in a row)",
+                obj.consecutive_failures,
+            ) % {"count": obj.consecutive_failures}
+        return _("healthy")
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         if obj is not None:  # a blank key on the change page keeps the current one
             form.base_fields["api_key"].required = False
-            form.base_fields["api_key"].help_text = "Leave blank to keep the current key."
+            form.base_fields["api_key"].help_text = _("Leave blank to keep the current key.")
         return form
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):

@@ -1,5 +1,6 @@
 from django import template
 
+from display.countries import country_name
 from display.money import format_money, price_html
 
 register = template.Library()
@@ -16,6 +17,12 @@ def price(context, amount, currency):
     """An amount in its own currency and, when the guest chose another display currency, the indicative
     conversion beside it: ``€208.00 <span>≈ $225.68</span>``."""
     return price_html(amount, currency, context.get("display_currency") or "")
+
+
+@register.filter
+def country(name):
+    """``"Germany"|country`` → ``Deutschland`` on a German page (``display.countries``)."""
+    return country_name(name)
 
 
 @register.filter

@@ -5,6 +5,7 @@ older request (one ``room_type``, ``rooms`` a count, one pooled party) is :class
 and keeps meaning what it meant."""
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from .serializers import AgesField, AmountField, GuestSerializer, StrictSerializer
@@ -34,7 +35,7 @@ class DatesMixin:
     def validate(self, data):
         check_in, check_out = data.get("check_in"), data.get("check_out")
         if check_in and check_out and check_out <= check_in:
-            raise serializers.ValidationError({"check_out": ["Check-out must be after check-in."]})
+            raise serializers.ValidationError({"check_out": [_("Check-out must be after check-in.")]})
         return data
 
 
@@ -66,7 +67,7 @@ class RoomChangeSerializer(StrictSerializer):
 
     def validate(self, data):
         if "id" not in data and ("room_type" not in data or "adults" not in data):
-            raise serializers.ValidationError("A room to add needs room_type and adults (or give the id to change).")
+            raise serializers.ValidationError(_("A room to add needs room_type and adults (or give the id to change)."))
         return data
 
 
@@ -84,7 +85,7 @@ class BookingModifySerializer(DatesMixin, StrictSerializer):
     def validate(self, data):
         data = super().validate(data)
         if not ({"check_in", "check_out", "rooms"} & set(data)):
-            raise serializers.ValidationError("Give new dates (check_in, check_out) or rooms to change or add.")
+            raise serializers.ValidationError(_("Give new dates (check_in, check_out) or rooms to change or add."))
         return data
 
 

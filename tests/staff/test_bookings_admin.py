@@ -211,7 +211,7 @@ def test_booking_page_shows_nights_history_and_read_only_money(client, two_hotel
     body = response.content.decode()
     for night in booking.price_snapshot["nights"]:
         assert night["date"] in body and night["amount"] in body
-    assert "State history" in body and "pending_payment" in body
+    assert "State history" in body and "Pending payment" in body  # the states by name
     form_fields = response.context["adminform"].form.fields
     assert set(form_fields) == {"guest_phone", "special_requests"}  # money and snapshot are read-only
 

@@ -50,7 +50,7 @@ def inline_post(rt, plans_data):
         "max_occupancy": rt.max_occupancy,
         "base_occupancy": rt.base_occupancy,
         "extra_adult_price": rt.extra_adult_price,
-        "beds": rt.beds,
+        "beds_en": rt.beds,
         "total_rooms": rt.total_rooms,
         "is_active": "on",
         "photos-TOTAL_FORMS": 0,

@@ -88,6 +88,8 @@ def inline_data(hotel, rows, existing=()):
                     data[f"{prefix}-{i}-{field}"] = getattr(obj, field)
             if prefix in ("room_types", "taxes"):  # translated names: the English one is required
                 data[f"{prefix}-{i}-name_en"] = obj.name
+            if prefix == "room_types":  # the beds are per language too
+                data[f"{prefix}-{i}-beds_en"] = obj.beds
             if hasattr(obj, "amount"):
                 data[f"{prefix}-{i}-amount"] = obj.amount
             data[f"{prefix}-{i}-is_active"] = "on"
