@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from accounts.models import Anonymisation
+from hotels.payment_terms import payment_terms_of
 from hotels.policy import policy_summary
 from hotels.staff import (
     EstimatedCountPaginator,
@@ -25,6 +26,7 @@ from hotels.staff import (
 from notifications.models import OutboundEmail
 from payments.admin import InvoiceInline, LedgerEntryInline
 from payments.models import Payment, Refund
+from payments.selectors import booking_upcoming_charges
 from payments.services import PaymentError
 
 from . import admin_views, settle_views, workflow
@@ -445,6 +447,9 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
             paid_offline, waiting_for_bank = booking_desk_flags(obj)
             context.update(settle_views.settlement_context(request, obj, paid_offline=paid_offline))
             context["change_waiting_for_bank"] = waiting_for_bank
+            # a balance per room's date, a fee being charged: only a booking with a saved card has any (no query else)
+            if payment_terms_of(obj)["card_saved"] and staff_can(request.user, PRICES, obj.hotel_id):
+                context["upcoming_charges"] = booking_upcoming_charges(obj)
             context["can_change_stay"] = obj.status == Booking.Status.CONFIRMED and staff_can(
                 request.user, "bookings.change_booking", obj.hotel_id
             )

@@ -137,6 +137,29 @@ JOIN payments_payment p ON p.id = c.payment_id
 WHERE p.amount <> c.amount OR p.kind <> c.purpose
 """
 
+# A confirmed booking's charges still to come on its saved card (balances, one per date; a change's difference)
+# add up to what its ledger says is still due, less what its rooms paid at the hotel owe (extras are settled at the
+# desk). Not while money is moving: a refund or a change's payment not settled yet.
+OPEN_CHARGES_SQL = """
+SELECT b.reference, o.amount, COALESCE(l.due, 0) - COALESCE(h.part, 0)
+FROM bookings_booking b
+JOIN (SELECT booking_id, SUM(amount) AS amount FROM payments_scheduledcharge
+      WHERE status IN ('scheduled', 'charging') GROUP BY booking_id) o ON o.booking_id = b.id
+LEFT JOIN (SELECT booking_id,
+                  SUM(CASE WHEN kind = 'payment' THEN -amount ELSE amount END) AS due
+           FROM payments_ledgerentry WHERE category <> 'extra' GROUP BY booking_id) l ON l.booking_id = b.id
+LEFT JOIN (SELECT booking_id, SUM((price_snapshot->'payment_terms'->>'due_later')::numeric) AS part
+           FROM bookings_roomline
+           WHERE status = 'active' AND price_snapshot->'payment_terms'->>'due_later_by' = 'hotel'
+           GROUP BY booking_id) h ON h.booking_id = b.id
+WHERE b.status = 'confirmed'
+  AND o.amount <> COALESCE(l.due, 0) - COALESCE(h.part, 0)
+  AND NOT EXISTS (SELECT 1 FROM payments_refund r JOIN payments_payment p ON p.id = r.payment_id
+                  WHERE p.booking_id = b.id AND r.status IN ('pending', 'unknown'))
+  AND NOT EXISTS (SELECT 1 FROM bookings_bookingchange c
+                  WHERE c.booking_id = b.id AND c.status = 'pending_payment')
+"""
+
 # The same thing charged twice and kept: more than one payment for one scheduled charge paid and not refunded.
 DOUBLE_CHARGE_SQL = """
 SELECT b.reference, c.key, COUNT(*)
@@ -296,6 +319,10 @@ def books_findings(*, now=None) -> list[Finding]:
         )
     for reference, key, what, status, when in _rows(CHARGES_SQL, {"before": now - STUCK_EFFECT_LIMIT}):
         findings.append(Finding("scheduled_charge", f"{reference}, {key}", f"{what} ({status} since {when})"))
+    for reference, scheduled, due in _rows(OPEN_CHARGES_SQL):
+        findings.append(
+            Finding("open_charges", reference, f"{scheduled} scheduled on the saved card; the ledger says {due} due")
+        )
     for reference, key, count in _rows(DOUBLE_CHARGE_SQL):
         findings.append(Finding("double_charge", f"{reference}, {key}", f"{count} payments kept for one charge"))
     for reference, payment_id, refunded, pending, settled, unsettled in _rows(REFUND_SUMS_SQL):

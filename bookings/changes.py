@@ -22,10 +22,12 @@ from django.utils.translation import gettext_lazy as _
 
 from hotels.models import RatePlan, RoomType
 from hotels.offers import rate_plan_quote
+from hotels.payment_terms import payment_terms_combine
 from hotels.policy import cancellation_policy_snapshot
 from hotels.pricing import RateClosed
 from hotels.stay import Stay
 
+from .balances import balance_shift
 from .exceptions import BookingError, InvalidTransition, PriceChanged, StayInvalid
 from .inventory import NightsUnavailable, nights_free, nights_prices, nights_shift
 from .lines import RoomRequest, snapshot_combine, strictest_policy
@@ -336,12 +338,21 @@ def _booking_refresh(booking: Booking) -> None:
     booking.children_ages = [age for line in active for age in line.children_ages]
     booking.total = sum((line.charge for line in lines), ZERO)
     booking.price_snapshot = snapshot_combine([line.price_snapshot for line in active])
+    line_terms = [line.price_snapshot.get("payment_terms") for line in active]
+    if len(active) > 1 and all(line_terms):  # the rooms' own terms added up, not the first room's
+        booking.price_snapshot["payment_terms"] = payment_terms_combine(line_terms)
     booking.cancellation_policy = strictest_policy([line.cancellation_policy for line in active])
     booking.nights_held = any(line.nights_held for line in lines)
 
 
 def _plan_write(booking: Booking, plan: dict) -> None:
-    """Make the booking and its lines what ``plan`` says (the nights were moved by the caller)."""
+    """Make the booking and its lines what ``plan`` says (the nights were moved by the caller). A line repriced
+    keeps the payment terms it was sold under, its balance date moved with its arrival (``bookings.balances``)."""
+    shift = (date.fromisoformat(plan["check_in"]) - booking.check_in).days
+    sold_terms = {line.pk: line.price_snapshot.get("payment_terms") for line in booking.lines.all()}
+    if len(sold_terms) == 1:
+        line_id = next(iter(sold_terms))
+        sold_terms[line_id] = sold_terms[line_id] or (booking.price_snapshot or {}).get("payment_terms")
     booking.check_in = date.fromisoformat(plan["check_in"])
     booking.check_out = date.fromisoformat(plan["check_out"])
     position = booking.lines.count()
@@ -354,7 +365,7 @@ def _plan_write(booking: Booking, plan: dict) -> None:
             "guest_name": entry["guest_name"][:200],
             "total": Decimal(entry["total"]),
             "currency": entry["snapshot"]["currency"],
-            "price_snapshot": entry["snapshot"],
+            "price_snapshot": _with_terms(entry["snapshot"], sold_terms.get(entry["id"]), shift),
             "cancellation_policy": entry["policy"],
             "nights_held": True,
         }
@@ -364,6 +375,12 @@ def _plan_write(booking: Booking, plan: dict) -> None:
         else:
             RoomLine.objects.filter(pk=entry["id"], booking=booking).update(**fields, updated_at=timezone.now())
     _booking_refresh(booking)
+
+
+def _with_terms(snapshot: dict, terms: dict | None, shift: int) -> dict:
+    if not terms or "payment_terms" in snapshot and not shift:
+        return snapshot
+    return {**snapshot, "payment_terms": balance_shift(terms, shift)}
 
 
 def _history(booking: Booking, *, actor_kind: str, actor, note: str) -> None:

@@ -63,6 +63,7 @@ from payments.services import (
 from payments.services import refunds_reconcile as payments_refunds_reconcile
 
 from . import changes, services
+from .balances import balances_not_charging, balances_reschedule, balances_schedule
 from .exceptions import InvalidTransition, SoldOut, StayInvalid
 from .models import Booking, BookingChange, BookingEffect, BookingStatusChange
 from .outbox import Retry, effect_write, handler
@@ -289,6 +290,7 @@ def booking_modify(
     ``booking.modified`` webhook. Raises as ``changes.booking_modify``; nothing changes on an error."""
     with transaction.atomic():
         Booking.objects.select_for_update().filter(pk=booking.pk).values_list("pk", flat=True).get()
+        balances_not_charging(booking_id=booking.pk)
         paid = _payments_of(booking)
         change = changes.booking_modify(
             booking=booking,
@@ -309,9 +311,10 @@ def booking_modify(
 
 def _change_settle(change: BookingChange, paid: list[Payment]) -> None:
     """An applied change gives back what it takes off the total (from the booking's payments, latest first) and
-    writes what follows it. A balance still owed on the saved card (deposit terms) is lowered first: the guest is
-    refunded only what they paid beyond the new total."""
-    owed = _balance_lower(change.booking_id, -change.difference)
+    writes what follows it. The balances still owed on the saved card (deposit terms) are rescheduled on the rooms'
+    own dates and lowered first (``bookings.balances``): the guest is refunded only what they paid beyond the new
+    total."""
+    owed = balances_reschedule(booking=change.booking, lower_by=-change.difference)
     for payment in reversed(paid):
         if owed <= 0:
             break
@@ -322,30 +325,6 @@ def _change_settle(change: BookingChange, paid: list[Payment]) -> None:
             owed -= back
     booking = Booking.objects.select_related("hotel", "partner").get(pk=change.booking_id)
     _effects_write(booking, "modified", change=change)
-
-
-def _balance_lower(booking_id: int, owed: Decimal) -> Decimal:
-    """Take up to ``owed`` off the booking's balance not charged yet (in the caller's transaction, under the
-    booking's lock); returns what is left to refund. Only a balance nobody has tried to charge: an attempt's amount
-    is fixed at the bank (and in any payment link e-mailed for it), so what it takes is refunded instead."""
-    from django.utils import timezone
-
-    if owed <= 0:
-        return owed
-    charges = ScheduledCharge.objects.select_for_update().filter(
-        booking_id=booking_id, purpose=Payment.Kind.BALANCE, status=ScheduledCharge.Status.SCHEDULED, attempts=0
-    )
-    for charge in charges:
-        if owed <= 0 or charge.payments.exists():
-            continue
-        cut = min(owed, charge.amount)
-        if cut == charge.amount:  # owed no more (its amount stays as it was written)
-            charge.status, charge.settled_at = ScheduledCharge.Status.CANCELLED, timezone.now()
-        else:
-            charge.amount -= cut
-        charge.save(update_fields=["amount", "status", "settled_at"])
-        owed -= cut
-    return owed
 
 
 def booking_change_payment_start(*, change: BookingChange, return_url: str, webhook_url: str | None) -> Payment:
@@ -385,6 +364,7 @@ def room_cancel(*, booking: Booking, line_id: int, actor_kind: str, actor=None, 
         active = list(booking.lines.filter(status="active").values_list("pk", flat=True))
         if active == [line_id]:
             return booking_cancel(booking=booking, actor_kind=actor_kind, actor=actor, note="last room cancelled"), None
+        balances_not_charging(booking_id=booking.pk)
         paid = _payments_of(booking)
         booking, change = changes.room_line_cancel(
             booking=booking, line_id=line_id, actor_kind=actor_kind, actor=actor, channel=channel
@@ -423,6 +403,8 @@ def _change_payment_outcome(change: BookingChange, payment: Payment) -> None:
         change, applied = changes.booking_change_complete(change=change)
         if applied:
             booking = Booking.objects.select_related("hotel", "partner").get(pk=change.booking_id)
+            # the guest paid for it: applied even while a balance is being charged, which is left as it is
+            balances_reschedule(booking=booking)
             _effects_write(booking, "modified", change=change)
         else:
             refund_request(payment=payment, amount=payment.amount, reason=f"change {change.pk} not applied")
@@ -691,23 +673,10 @@ def payment_outcome_apply(*, payment: Payment, outcome: PaymentStatus) -> Paymen
     return payment
 
 
-def _balance_schedule(booking: Booking) -> ScheduledCharge | None:
-    """A deposit was paid: owe the balance, charged to the saved card on its date (in the confirmation's
-    transaction)."""
-    from datetime import datetime
-
-    from hotels.payment_terms import payment_terms_card_balance, payment_terms_of
-
-    terms = payment_terms_of(booking)
-    amount = payment_terms_card_balance(terms)  # a room line paid at the hotel is not charged to the card
-    if amount <= 0 or not terms["due_later_at"]:
-        return None
-    return scheduled_charge_create(
-        booking=booking,
-        purpose=Payment.Kind.BALANCE,
-        amount=amount,
-        due_at=datetime.fromisoformat(terms["due_later_at"]),
-    )
+def _balance_schedule(booking: Booking) -> list[ScheduledCharge]:
+    """A deposit was paid: owe the balance, one charge per room's balance date, charged to the saved card on its
+    date (in the confirmation's transaction; ``bookings.balances``)."""
+    return balances_schedule(booking=booking)
 
 
 # --- charging later, exactly once -----------------------------------------------------------------------------------

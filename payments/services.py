@@ -617,6 +617,14 @@ def scheduled_charge_create(
     return charge
 
 
+def charge_key_stem(charge: ScheduledCharge) -> str:
+    """The stem of the idempotency keys of a charge's attempts at the bank: its key with ``-`` for ``:``. A charge
+    keyed ``<reference>:<purpose>`` (every charge from before balances were split by date) keeps the stem
+    ``<reference>-<purpose>`` its attempts always had; a balance of a later date, keyed
+    ``<reference>:balance-<YYYY-MM-DD>``, has attempts ``<reference>-balance-<YYYY-MM-DD>-<attempt>``."""
+    return charge.key.replace(":", "-")
+
+
 def scheduled_charges_cancel(*, booking: Booking, purposes=None) -> int:
     """Nothing more is owed on these (the booking was cancelled or replaced by a fee); in the caller's transaction.
     A charge whose answer is still awaited is cancelled too: if the bank took the money, it is refunded."""
@@ -662,7 +670,7 @@ def scheduled_charge_claim(*, charge_id: int, now=None) -> Payment | None:
     Under the charge's row lock (``SKIP LOCKED``: a second worker moves on), in a transaction committed before the
     bank is called: an attempt whose outcome is not known yet (a crash, a timeout) is returned again with its own
     idempotency key, so the bank answers it with its first result instead of charging again; otherwise a new
-    attempt is written with the key ``<reference>-<purpose>-<attempt>``. The charge is not due again before
+    attempt is written with the key ``<stem>-<attempt>`` (:func:`charge_key_stem`: ``<reference>-<purpose>-<n>``). The charge is not due again before
     :data:`CHARGE_RECLAIM_AFTER`, so a retried task or a second beat run finds nothing to do meanwhile."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -686,7 +694,7 @@ def scheduled_charge_claim(*, charge_id: int, now=None) -> Payment | None:
                 amount=charge.amount,
                 currency=charge.currency,
                 status=Payment.Status.PENDING,
-                idempotency_key=f"{charge.booking.reference}-{charge.purpose}-{charge.attempts}",
+                idempotency_key=f"{charge_key_stem(charge)}-{charge.attempts}",
             )
         charge.status = ScheduledCharge.Status.CHARGING
         charge.next_attempt_at = now + CHARGE_RECLAIM_AFTER
@@ -774,7 +782,7 @@ def payment_link_start(*, charge: ScheduledCharge, return_url: str, webhook_url:
         if payment is not None:
             return payment
         attempt = charge.payments.exclude(bank_session_id="").count() + 1
-        key = f"{charge.booking.reference}-{charge.purpose}-link-{attempt}"
+        key = f"{charge_key_stem(charge)}-link-{attempt}"
         payment = Payment.objects.filter(idempotency_key=key).first() or Payment.objects.create(
             booking=charge.booking,
             kind=charge.purpose,
@@ -869,6 +877,7 @@ __all__ = [
     "payment_charge_record",
     "payment_link_start",
     "scheduled_charge_claim",
+    "charge_key_stem",
     "scheduled_charge_create",
     "scheduled_charge_send",
     "scheduled_charges_cancel",

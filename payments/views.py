@@ -97,7 +97,9 @@ def payment_link(request, reference):
     owner = booking is not None and request.user.is_authenticated and booking.customer_id == request.user.pk
     if booking is None or not (owner or payment_link_token_valid(reference, request.GET.get("t", ""))):
         raise Http404(_("No such payment."))
-    charge = booking.scheduled_charges.filter(status__in=ScheduledCharge.OPEN).order_by("due_at").first()
+    # what the card declined first (a booking of several rooms owes a balance per date: a later one isn't due yet)
+    owed = booking.scheduled_charges.filter(status__in=ScheduledCharge.OPEN).order_by("due_at", "pk")
+    charge = owed.filter(attempts__gt=0).first() or owed.first()
     if charge is None:
         messages.info(request, _("There is nothing left to pay on this booking."))
         return redirect("bookings:detail", reference=reference)
