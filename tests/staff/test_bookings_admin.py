@@ -330,7 +330,8 @@ class TestListsStayCheap:
 
     def test_booking_page_and_dashboard(self, client, many, two_hotels, manager_a, django_assert_max_num_queries):
         client.force_login(manager_a)
-        with django_assert_max_num_queries(27):  # 20, the rooms', offline payments', ledger and invoices' inlines, the settlement box
+        # 20, the rooms', offline payments', ledger and invoices' inlines, the desk settlement box
+        with django_assert_max_num_queries(27):
             client.get(reverse("admin:bookings_booking_change", args=[two_hotels[2].pk]))
         with django_assert_max_num_queries(14):
             client.get(reverse("admin:bookings_booking_today"))
