@@ -373,6 +373,7 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
+            .select_related("hotel", "room_type", "rate_plan")  # the booking page reads all three
             .annotate(
                 sees_prices=_can_see_prices(request),
                 is_anonymised=Exists(Anonymisation.objects.filter(booking=OuterRef("pk"))),
