@@ -2,6 +2,7 @@
 session (the guest's click on the French site, a change, a payment link e-mailed by beat); and a retried request
 sends the first one's text again, so the bank answers it with the same session."""
 
+import html
 import re
 from urllib.parse import parse_qs, urlparse
 
@@ -23,7 +24,7 @@ from .test_payment_terms import ARRIVAL, GUEST, LATER_DECLINED, deposit_room, pa
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited")]
 
-CHANGE = {"fr": "modification de", "de": "Änderung von", "es": "modificación de"}
+CHANGE = {"fr": "modification de la réservation", "de": "Änderung der Buchung", "es": "cambio en la reserva"}
 BALANCE = {"fr": "Solde", "de": "Restbetrag", "es": "Saldo"}
 
 
@@ -37,8 +38,8 @@ def _english_outside_requests():
 def bank_says(url: str) -> str:
     """The description line of the bank's hosted page (with CLDR's spaces as plain spaces)."""
     page = requests.get(url, timeout=5).text
-    [description] = re.findall(r'<p class="muted">([^<]*\d{4}[^<]*|[^<]*, [^<]*)</p>', page)[:1] or [""]
-    return description.replace("\u202f", " ").replace("\xa0", " ").replace("&#x27;", "'")
+    description = html.unescape(re.search(r'</h1>\s*<p class="muted">([^<]*)</p>', page).group(1))
+    return description.replace("\u202f", " ").replace("\xa0", " ")
 
 
 def dates(language: str) -> str:
