@@ -21,7 +21,7 @@ def checkout_description(booking) -> str:
 
 
 def change_description(booking) -> str:
-    """The difference a change costs: ``Hôtel du Parc, modification de ABC123``."""
+    """The difference a change costs: ``Hôtel du Parc, modification de la réservation HB-ABC123``."""
     with translation.override(booking.language or None):
         return gettext("%(hotel)s, change to %(reference)s") % {
             "hotel": booking.hotel.name,
