@@ -7,6 +7,10 @@ use Django's own filters (``date``, ``pluralize``…) and the site's (``money``,
 exactly as Django does (``finalize``), so the HTML is the same as the Django templates produced.
 """
 
+import html
+from functools import lru_cache
+
+from django.core.signals import setting_changed
 from django.forms.widgets import Select
 from django.template import defaultfilters
 from django.templatetags.static import static
@@ -15,6 +19,7 @@ from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from jinja2 import Environment
+from markupsafe import Markup
 
 from hotels.templatetags.staybook import country, money, night, price_html, query_with_params, stars
 
@@ -105,17 +110,41 @@ _FAST_TEMPLATES = {
 }
 
 
+def escaped(value):
+    """Django's ``conditional_escape(value)``, what every ``{{ }}`` of a fragment writes, with the two common cases
+    (a plain ``str``, an ``int``) done directly: the general path cost a fifth of a results page's rendering."""
+    kind = value.__class__
+    if kind is str:  # django.utils.html.escape is html.escape: &#x27; for ', &quot; for "
+        return Markup(html.escape(value))  # noqa: S704  # nosec B704 - escaped on the way in
+    if kind is int:
+        return Markup(value)  # noqa: S704  # nosec B704 - digits and a sign only
+    return conditional_escape(value)
+
+
+# A static file's address is fixed for the process (the manifest is read once), and a results page asks for the
+# placeholder photo of each card.
+static_url = lru_cache(maxsize=256)(static)
+
+
+def _static_settings_changed(*, setting, **kwargs):
+    if setting in ("STATIC_URL", "STORAGES", "STATIC_ROOT"):
+        static_url.cache_clear()
+
+
+setting_changed.connect(_static_settings_changed)
+
+
 def environment(**options) -> Environment:
     # Django's escaping for every {{ }} (markupsafe would write &#39; where Django writes &#x27;); a file's last newline
     # kept as Django's templates keep it.
     options.setdefault("keep_trailing_newline", True)
     options.pop("autoescape", None)  # Django passes True; said here, where it matters
     extensions = [*options.pop("extensions", []), "jinja2.ext.i18n"]
-    env = Environment(autoescape=True, finalize=conditional_escape, extensions=extensions, **options)
+    env = Environment(autoescape=True, finalize=escaped, extensions=extensions, **options)
     # Django's own catalogues (the active language of the request), as {{ _("...") }} and {% trans %}.
     env.install_gettext_callables(gettext, ngettext, newstyle=True)
     env.globals.update(
-        static=static,
+        static=static_url,
         url=url,
         counted=counted,
         price=price_html,
