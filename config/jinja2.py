@@ -8,6 +8,7 @@ exactly as Django does (``finalize``), so the HTML is the same as the Django tem
 """
 
 import html
+from datetime import date
 from functools import lru_cache
 
 from django.core.signals import setting_changed
@@ -15,10 +16,11 @@ from django.forms.widgets import Select
 from django.template import defaultfilters
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
 from markupsafe import Markup
 
 from hotels.templatetags.staybook import country, money, night, price_html, query_with_params, stars
@@ -39,6 +41,11 @@ COUNTED = {
 def counted(what: str, n) -> str:
     """``counted("nights", 3)`` → "3 nights", in the page's language."""
     number = int(n or 0)
+    return _counted(translation.get_language(), what, number)
+
+
+@lru_cache(maxsize=4096)
+def _counted(_language: str, what: str, number: int) -> str:
     return COUNTED[what](number) % {"n": number}
 
 
@@ -121,17 +128,52 @@ def escaped(value):
     return conditional_escape(value)
 
 
+# What the fragments write again and again (a hotel page's price breakdowns: the same few phrases and nights for
+# every offer) is remembered per language. Each is a function of its arguments and the active language only, as
+# long as the catalogues, formats and static files don't change: for the process, except when a test changes a
+# setting.
+def _phrases(newstyle_gettext):
+    """The fragments' ``_("…")``: a phrase without variables is translated (and marked safe, as the i18n extension
+    does) once per language; with variables, or outside autoescaping, it is the extension's own."""
+
+    @pass_context
+    def fixed_gettext(context, string, **variables):
+        if variables or not context.eval_ctx.autoescape:
+            return newstyle_gettext(context, string, **variables)
+        return _phrase(translation.get_language(), string)
+
+    return fixed_gettext
+
+
+@lru_cache(maxsize=4096)
+def _phrase(_language: str, string: str) -> Markup:
+    return Markup(gettext(string)) % {}  # noqa: S704  # nosec B704 - the extension's own treatment of a phrase
+
+
+def date_filter(value, arg=None):
+    """Django's ``date`` filter; a ``date`` (the nights of a breakdown, not a timestamp) formatted once per format
+    and language."""
+    if value.__class__ is date:
+        return _date_text(value, arg, translation.get_language())
+    return defaultfilters.date(value, arg)
+
+
+@lru_cache(maxsize=8192)
+def _date_text(value: date, arg, _language: str) -> str:
+    return defaultfilters.date(value, arg)
+
+
 # A static file's address is fixed for the process (the manifest is read once), and a results page asks for the
 # placeholder photo of each card.
 static_url = lru_cache(maxsize=256)(static)
 
 
-def _static_settings_changed(*, setting, **kwargs):
-    if setting in ("STATIC_URL", "STORAGES", "STATIC_ROOT"):
-        static_url.cache_clear()
+def _settings_changed(**kwargs):
+    for remembered in (static_url, _phrase, _counted, _date_text):
+        remembered.cache_clear()
 
 
-setting_changed.connect(_static_settings_changed)
+setting_changed.connect(_settings_changed)
 
 
 def environment(**options) -> Environment:
@@ -143,6 +185,7 @@ def environment(**options) -> Environment:
     env = Environment(autoescape=True, finalize=escaped, extensions=extensions, **options)
     # Django's own catalogues (the active language of the request), as {{ _("...") }} and {% trans %}.
     env.install_gettext_callables(gettext, ngettext, newstyle=True)
+    env.globals["gettext"] = env.globals["_"] = _phrases(env.globals["gettext"])
     env.globals.update(
         static=static_url,
         url=url,
@@ -154,7 +197,7 @@ def environment(**options) -> Environment:
     )
     env.filters.update(
         country=country,
-        date=defaultfilters.date,
+        date=date_filter,
         time=defaultfilters.time,
         pluralize=defaultfilters.pluralize,
         truncatewords=defaultfilters.truncatewords,

@@ -112,3 +112,33 @@ def test_page_in_language_is_translate_url(parts, slash, query, code, active):
             expected = translate_url(url, code)
         assert page_in_language(url, code) == expected
         assert page_in_language(url, code) == expected  # remembered
+
+
+@pytest.mark.parametrize("languages", [["en", "fr", "de", "es", "en"], ["de", "en", "de"]])
+def test_fragment_phrases_dates_and_counts_follow_the_language(languages):
+    """The fragments remember phrases, counts and dates per language (config/jinja2.py): each render says what
+    Django's own gettext, ngettext and date filter say in the active language, whatever was rendered before."""
+    from datetime import date
+
+    from django.template import defaultfilters
+    from django.utils.html import escape
+    from django.utils.translation import gettext, ngettext
+
+    template = engines["jinja2"].from_string(
+        '{{ _("Search") }}|{{ _("Price details") }}|{{ counted("nights", 3) }}|{{ day|date(_("D j M")) }}'
+        '|{{ _("%(n)s, then", n=counted("rooms", 1)) }}|{{ stamp|date("j F Y") }}'
+    )
+    day = date(2027, 3, 5)
+    for language in languages:
+        with translation.override(language):
+            expected = "|".join(
+                [
+                    gettext("Search"),
+                    gettext("Price details"),
+                    ngettext("%(n)s night", "%(n)s nights", 3) % {"n": 3},
+                    defaultfilters.date(day, gettext("D j M")),
+                    gettext("%(n)s, then") % {"n": ngettext("%(n)s room", "%(n)s rooms", 1) % {"n": 1}},
+                    defaultfilters.date(day, "j F Y"),
+                ]
+            )
+            assert template.render({"day": day, "stamp": day}) == str(escape(expected)), language
