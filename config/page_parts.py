@@ -18,6 +18,7 @@ template (the process; a template edited under ``runserver`` is compiled again w
 from functools import lru_cache
 
 from django import template
+from django.template.loader_tags import BlockNode
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 
@@ -27,6 +28,9 @@ MEMO_LIMIT = 512  # keys are (language, currency, logged in, menu page): a few d
 
 
 class MemoNode(template.Node):
+    # Not searched for blocks (`{% extends %}` walks the parent's whole tree on every render): memo() refuses one.
+    child_nodelists = ()
+
     def __init__(self, nodelist, vary_on):
         self.nodelist = nodelist
         self.vary_on = vary_on
@@ -60,6 +64,8 @@ def memo(parser, token):
     vary_on = [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
     nodelist = parser.parse(("endmemo",))
     parser.delete_first_token()
+    if nodelist.get_nodes_by_type(BlockNode):  # a page's own block would never show
+        raise template.TemplateSyntaxError("{% memo %} can't hold a {% block %}")
     return MemoNode(nodelist, vary_on)
 
 
