@@ -9,6 +9,7 @@ exactly as Django does (``finalize``), so the HTML is the same as the Django tem
 
 import html
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 
 from django.core.signals import setting_changed
@@ -163,13 +164,25 @@ def _date_text(value: date, arg, _language: str) -> str:
     return defaultfilters.date(value, arg)
 
 
+def money_text(amount, currency) -> str:
+    """The ``money`` filter (``display.money``); an amount (a ``Decimal``) formatted once per currency and language."""
+    if amount.__class__ is Decimal and currency:
+        return _money_text(amount, currency, translation.get_language())
+    return money(amount, currency)
+
+
+@lru_cache(maxsize=65536)
+def _money_text(amount: Decimal, currency: str, _language: str) -> str:
+    return money(amount, currency)
+
+
 # A static file's address is fixed for the process (the manifest is read once), and a results page asks for the
 # placeholder photo of each card.
 static_url = lru_cache(maxsize=256)(static)
 
 
 def _settings_changed(**kwargs):
-    for remembered in (static_url, _phrase, _counted, _date_text):
+    for remembered in (static_url, _phrase, _counted, _date_text, _money_text):
         remembered.cache_clear()
 
 
@@ -202,7 +215,7 @@ def environment(**options) -> Environment:
         pluralize=defaultfilters.pluralize,
         truncatewords=defaultfilters.truncatewords,
         urlencode=defaultfilters.urlencode,
-        money=money,
+        money=money_text,
         stars=stars,
         night=night,
     )
