@@ -180,13 +180,9 @@ class Quote:
     def first_night(self) -> Decimal:
         """The first night with its share of the plan's adjustment and of the supplements (the "first night"
         cancellation penalty), never more than the accommodation."""
-        if not self.nights:
-            return ZERO
-        nights = sum((n.amount for n in self.nights), ZERO)
-        share = sum((a.amount for a in self.adjustments), ZERO)
-        first = self.nights[0].amount
-        adjusted = first + (money(share * first / nights) if nights else ZERO)
-        return min(adjusted + sum((money(e.unit_price * e.quantity) for e in self.extras), ZERO), self.room_total)
+        return first_night_amount(
+            nights=self.nights, adjustments=self.adjustments, extras=self.extras, room_total=self.room_total
+        )
 
     def as_snapshot(self) -> dict:
         """A JSON-safe copy stored on the booking; every later view reads this, never recomputes."""
@@ -226,19 +222,110 @@ def quote_nights_data(nights: list[NightLine]) -> list[dict]:
 def quote_lines_data(quote: Quote) -> dict:
     """A quote's adjustment, supplement and tax lines as its snapshot (and the partner API) publish them."""
     return {
-        "adjustments": [{"name": a.name, "amount": str(a.amount)} for a in quote.adjustments],
-        "extras": [
-            {
-                "name": e.name,
-                "unit_price": str(e.unit_price),
-                "quantity": e.quantity,
-                "nights": e.nights,
-                "amount": str(e.amount),
-            }
-            for e in quote.extras
-        ],
-        "taxes": [{"name": t.name, "amount": str(t.amount), "included": t.included} for t in quote.taxes],
+        "adjustments": adjustments_data(quote.adjustments),
+        "extras": extras_data(quote.extras),
+        "taxes": taxes_data(quote.taxes),
     }
+
+
+def adjustments_data(adjustments: list[AdjustmentLine]) -> list[dict]:
+    return [{"name": a.name, "amount": str(a.amount)} for a in adjustments]
+
+
+def extras_data(extras: list[ExtraLine]) -> list[dict]:
+    return [
+        {
+            "name": e.name,
+            "unit_price": str(e.unit_price),
+            "quantity": e.quantity,
+            "nights": e.nights,
+            "amount": str(e.amount),
+        }
+        for e in extras
+    ]
+
+
+def taxes_data(taxes: list[TaxLine]) -> list[dict]:
+    return [{"name": t.name, "amount": str(t.amount), "included": t.included} for t in taxes]
+
+
+def first_night_amount(*, nights: list[NightLine], adjustments, extras, room_total: Decimal) -> Decimal:
+    """:attr:`Quote.first_night` of these lines."""
+    if not nights:
+        return ZERO
+    amount = sum((n.amount for n in nights), ZERO)
+    share = sum((a.amount for a in adjustments), ZERO)
+    first = nights[0].amount
+    adjusted = first + (money(share * first / amount) if amount else ZERO)
+    return min(adjusted + sum((money(e.unit_price * e.quantity) for e in extras), ZERO), room_total)
+
+
+@dataclass(frozen=True)
+class StayBasis:
+    """What every plan priced on the same night lines shares for one party: the first half of :func:`stay_quote`
+    (a room type's plans without nights of their own share one, so a page of offers makes it once per room type)."""
+
+    nights: list[NightLine]
+    nights_amount: Decimal
+    extras: list[ExtraLine]
+    extras_amount: Decimal
+    rooms: int
+    people: int
+
+
+def stay_basis(*, nights: list[NightLine], rooms: int, adults: int, children_ages, occupancy: Occupancy) -> StayBasis:
+    extras = supplement_lines(
+        night_count=len(nights), rooms=rooms, adults=adults, children_ages=children_ages, occupancy=occupancy
+    )
+    return StayBasis(
+        nights=nights,
+        nights_amount=sum((n.amount for n in nights), ZERO),
+        extras=extras,
+        extras_amount=sum((e.amount for e in extras), ZERO),
+        rooms=rooms,
+        people=adults + len(children_ages),
+    )
+
+
+@dataclass(frozen=True)
+class PlanPrice:
+    """What a plan adds to a :class:`StayBasis`: the second half of :func:`stay_quote` (its adjustment line, the tax
+    lines of the accommodation, and the totals a :class:`Quote` of these lines would compute)."""
+
+    adjustments: list[AdjustmentLine]
+    taxes: list[TaxLine]
+    room_total: Decimal
+    total: Decimal
+
+
+def plan_price(basis: StayBasis, *, plan=None, taxes=()) -> PlanPrice:
+    adjustments = []
+    if plan is not None and plan.derivation:
+        adjustments.append(
+            AdjustmentLine(
+                component=getattr(plan, "adjustment_component", "room") or "room",
+                name=adjustment_name(plan),
+                amount=plan_adjustment(
+                    nights_amount=basis.nights_amount,
+                    derivation=plan.derivation,
+                    value=plan.derivation_value,
+                    night_count=len(basis.nights),
+                    rooms=basis.rooms,
+                ),
+            )
+        )
+    room_total = basis.nights_amount + sum((a.amount for a in adjustments), ZERO) + basis.extras_amount
+    meals_total = sum((a.amount for a in adjustments if a.component == "meals"), ZERO)
+    lines = tax_lines(
+        room_total=room_total,
+        night_count=len(basis.nights),
+        rooms=basis.rooms,
+        people=basis.people,
+        taxes=taxes,
+        meals_total=meals_total,
+    )
+    total = room_total + sum((t.amount for t in lines if not t.included), ZERO)
+    return PlanPrice(adjustments=adjustments, taxes=lines, room_total=room_total, total=total)
 
 
 def stay_quote(
@@ -264,40 +351,10 @@ def stay_quote(
     plans priced on the same nights (lines are immutable, so quotes may share them).
     """
     nights = night_lines if night_lines is not None else _night_lines(nightly_prices, rooms)
-    nights_amount = sum((n.amount for n in nights), ZERO)
-    adjustments = []
-    if plan is not None and plan.derivation:
-        adjustments.append(
-            AdjustmentLine(
-                component=getattr(plan, "adjustment_component", "room") or "room",
-                name=adjustment_name(plan),
-                amount=plan_adjustment(
-                    nights_amount=nights_amount,
-                    derivation=plan.derivation,
-                    value=plan.derivation_value,
-                    night_count=len(nights),
-                    rooms=rooms,
-                ),
-            )
-        )
-    extras = supplement_lines(
-        night_count=len(nights), rooms=rooms, adults=adults, children_ages=children_ages, occupancy=occupancy
-    )
-    room_total = nights_amount + sum((a.amount for a in adjustments), ZERO) + sum((e.amount for e in extras), ZERO)
-    meals_total = sum((a.amount for a in adjustments if a.component == "meals"), ZERO)
+    basis = stay_basis(nights=nights, rooms=rooms, adults=adults, children_ages=children_ages, occupancy=occupancy)
+    priced = plan_price(basis, plan=plan, taxes=taxes)
     return Quote(
-        currency=currency,
-        nights=nights,
-        adjustments=adjustments,
-        extras=extras,
-        taxes=tax_lines(
-            room_total=room_total,
-            night_count=len(nights),
-            rooms=rooms,
-            people=adults + len(children_ages),
-            taxes=taxes,
-            meals_total=meals_total,
-        ),
+        currency=currency, nights=nights, adjustments=priced.adjustments, extras=basis.extras, taxes=priced.taxes
     )
 
 

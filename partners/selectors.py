@@ -8,6 +8,7 @@ from django.db.models import Prefetch, QuerySet
 
 from bookings.models import Booking, RoomLine
 from hotels.models import Hotel, RatePlan, RoomType
+from hotels.offer_rows import OfferRow, hotels_offer_rows
 from hotels.offers import RoomOffer, default_rate_plan, hotels_offers
 from hotels.policy import policy_summary
 from hotels.search import hotel_search, known_cities
@@ -91,7 +92,7 @@ def policy_data(policy: dict) -> dict:
 @dataclass
 class HotelAvailability:
     hotel: Hotel
-    offers: list[RoomOffer]  # cheapest first, one per (room type, rate plan)
+    offers: list[OfferRow]  # cheapest first, one per (room type, rate plan)
 
 
 def partner_availability(
@@ -127,7 +128,7 @@ def partner_availability(
         codes[hotel_id].append(code)
     for hotel in hotels:
         hotel.amenity_codes = codes[hotel.pk]  # in the order of Hotel.amenities (Amenity's ordering: name)
-    offers = hotels_offers(hotel_ids=[h.pk for h in hotels], stay=stay, with_amenities=False, hotels=tuple(hotels))
+    offers = hotels_offer_rows(hotels=hotels, stay=stay)
     page_of_hotels = [HotelAvailability(hotel=hotel, offers=offers[hotel.pk]) for hotel in hotels if offers[hotel.pk]]
     count = hotels[0].result_count if hotels and not hotel_id else len(page_of_hotels)
     return page_of_hotels, count
