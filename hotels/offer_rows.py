@@ -15,22 +15,17 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
-from modeltranslation.utils import build_localized_fieldname
-from modeltranslation.utils import get_language as mt_language
 
 from .models import Hotel
-from .offers import BOOKABLE_ROOM_TYPES_SQL, _overrides_by_plan, _pricing_rows, _spans
+from .offers import BOOKABLE_ROOM_TYPES_SQL, _overrides_by_plan, _pricing_rows, _spans, translated_sql
 from .payment_terms import GUEST_BOOKABLE, payment_terms_snapshot
 from .policy import cancellation_policy_snapshot
 from .pricing import (
-    ChildBand,
     Occupancy,
     PlanPrice,
     StayBasis,
-    first_night_amount,
     night_lines,
     plan_closed_reason,
     plan_nightly_prices,
@@ -38,15 +33,6 @@ from .pricing import (
     stay_basis,
 )
 from .stay import Stay
-
-
-def translated_sql(alias: str, field: str) -> str:
-    """SQL for the translated ``field`` of the row ``alias`` exactly as django-modeltranslation reads it on a model
-    (hotels/translation.py): the active language's column, else the fallback language's, else the field's default
-    (""). Column names come from settings.LANGUAGES, never from the request."""
-    codes = dict.fromkeys([mt_language(), *settings.MODELTRANSLATION_FALLBACK_LANGUAGES])
-    columns = [f"NULLIF({alias}.{build_localized_fieldname(field, code)}, '')" for code in codes]
-    return f"COALESCE({', '.join(columns)}, '')"
 
 
 class RoomTypeRow(NamedTuple):
@@ -191,11 +177,7 @@ def hotels_offer_rows(*, hotels: list[Hotel], stay: Stay, now: datetime | None =
         return result
     now = now or timezone.now()
     by_id = {hotel.pk: hotel for hotel in hotels}
-    taxes, bands = _pricing_rows([pk for pk, hotel in by_id.items() if not hasattr(hotel, "tax_list")])
-    for pk, hotel in by_id.items():
-        if hasattr(hotel, "tax_list"):
-            taxes[pk] = hotel.tax_list
-            bands[pk] = tuple(ChildBand(b.min_age, b.max_age, b.price) for b in hotel.band_list)
+    taxes, bands = _pricing_rows(list(by_id))
     spanning = [plan for rt in room_types for plan in rt.plans if _spans(plan, stay)]
     plan_ids = {plan.pk for plan in spanning} | {plan.parent_id for plan in spanning if plan.parent_id}
     overrides = _overrides_by_plan(plan_ids, check_in=stay.check_in, check_out=stay.check_out) if plan_ids else {}
@@ -227,9 +209,6 @@ def hotels_offer_rows(*, hotels: list[Hotel], stay: Stay, now: datetime | None =
             policy = policies.get((row.hotel_id, terms))
             if policy is None:
                 policy = policies[(row.hotel_id, terms)] = cancellation_policy_snapshot(plan, hotel, stay.check_in)
-            first_night = first_night_amount(
-                nights=basis.nights, adjustments=price.adjustments, extras=basis.extras, room_total=price.room_total
-            )
             offers.append(
                 OfferRow(
                     room_type=row,
@@ -244,7 +223,7 @@ def hotels_offer_rows(*, hotels: list[Hotel], stay: Stay, now: datetime | None =
                         hotel=hotel,
                         check_in=stay.check_in,
                         total=price.total,
-                        first_night=first_night,
+                        first_night=basis.first_night(price),
                         now=now,
                     ),
                 )

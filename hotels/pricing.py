@@ -25,10 +25,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from django.utils.formats import date_format
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -180,8 +180,14 @@ class Quote:
     def first_night(self) -> Decimal:
         """The first night with its share of the plan's adjustment and of the supplements (the "first night"
         cancellation penalty), never more than the accommodation."""
+        if not self.nights:
+            return ZERO
         return first_night_amount(
-            nights=self.nights, adjustments=self.adjustments, extras=self.extras, room_total=self.room_total
+            first=self.nights[0].amount,
+            nights_amount=sum((n.amount for n in self.nights), ZERO),
+            adjustment=sum((a.amount for a in self.adjustments), ZERO),
+            extras_first_night=extras_first_night(self.extras),
+            room_total=self.room_total,
         )
 
     def as_snapshot(self) -> dict:
@@ -249,15 +255,17 @@ def taxes_data(taxes: list[TaxLine]) -> list[dict]:
     return [{"name": t.name, "amount": str(t.amount), "included": t.included} for t in taxes]
 
 
-def first_night_amount(*, nights: list[NightLine], adjustments, extras, room_total: Decimal) -> Decimal:
-    """:attr:`Quote.first_night` of these lines."""
-    if not nights:
-        return ZERO
-    amount = sum((n.amount for n in nights), ZERO)
-    share = sum((a.amount for a in adjustments), ZERO)
-    first = nights[0].amount
-    adjusted = first + (money(share * first / amount) if amount else ZERO)
-    return min(adjusted + sum((money(e.unit_price * e.quantity) for e in extras), ZERO), room_total)
+def first_night_amount(
+    *, first: Decimal, nights_amount: Decimal, adjustment: Decimal, extras_first_night: Decimal, room_total: Decimal
+) -> Decimal:
+    """:attr:`Quote.first_night`: the ``first`` night's line with its share of the plan's ``adjustment`` and the
+    supplements of one night, never more than the accommodation."""
+    adjusted = first + (money(adjustment * first / nights_amount) if nights_amount else ZERO)
+    return min(adjusted + extras_first_night, room_total)
+
+
+def extras_first_night(extras) -> Decimal:
+    return sum((money(e.unit_price * e.quantity) for e in extras), ZERO)
 
 
 @dataclass(frozen=True)
@@ -269,8 +277,21 @@ class StayBasis:
     nights_amount: Decimal
     extras: list[ExtraLine]
     extras_amount: Decimal
+    extras_first_night: Decimal
     rooms: int
     people: int
+
+    def first_night(self, price: "PlanPrice") -> Decimal:
+        """:attr:`Quote.first_night` of the quote of ``price`` on this basis."""
+        if not self.nights:
+            return ZERO
+        return first_night_amount(
+            first=self.nights[0].amount,
+            nights_amount=self.nights_amount,
+            adjustment=sum((a.amount for a in price.adjustments), ZERO),
+            extras_first_night=self.extras_first_night,
+            room_total=price.room_total,
+        )
 
 
 def stay_basis(*, nights: list[NightLine], rooms: int, adults: int, children_ages, occupancy: Occupancy) -> StayBasis:
@@ -282,6 +303,7 @@ def stay_basis(*, nights: list[NightLine], rooms: int, adults: int, children_age
         nights_amount=sum((n.amount for n in nights), ZERO),
         extras=extras,
         extras_amount=sum((e.amount for e in extras), ZERO),
+        extras_first_night=extras_first_night(extras),
         rooms=rooms,
         people=adults + len(children_ages),
     )
@@ -369,10 +391,16 @@ def night_lines(nightly_prices: list[tuple[date, Decimal]], rooms: int) -> list[
 
 
 def adjustment_name(plan) -> str:
-    value = Decimal(plan.derivation_value)
+    # plan.name read once: a translated field, resolved for the active language on every read
+    return _adjustment_name(get_language(), plan.name, plan.derivation, Decimal(plan.derivation_value))
+
+
+# A page of partner offers names ~40 derived plans' adjustments, most of them alike ("Breakfast included (+24.00 per
+# room per night)"): the name is a function of these values and the language only, so each is written once.
+@lru_cache(maxsize=4096)
+def _adjustment_name(language: str | None, name: str, derivation: str, value: Decimal) -> str:
     sign = "-" if value < 0 else "+"  # ASCII: the receipt PDF's Helvetica has no U+2212
-    name = plan.name  # read once: a translated field, resolved for the active language on every read
-    if plan.derivation == "percent":
+    if derivation == "percent":
         return f"{name} ({sign}{abs(value).normalize():f}%)"
     return gettext("%(plan)s (%(sign)s%(amount)s per room per night)") % {
         "plan": name,
