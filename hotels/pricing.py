@@ -523,7 +523,7 @@ def plan_closed_reason(plan, *, check_in: date, check_out: date, own: dict) -> s
             "%(plan)s allows stays of at most %(count)s nights from %(date)s.",
             max_stay,
         ) % {"plan": plan.name, "count": max_stay, "date": _day(check_in)}
-    for i in range(nights):
+    for i in range(nights if own else 0):  # most plans have no nights of their own
         night = own.get(check_in + timedelta(days=i))
         if night is not None and night.stop_sell:
             return gettext("%(plan)s is not sold on the night of %(date)s.") % {
