@@ -19,7 +19,14 @@ from django.db import connection
 from django.utils import timezone
 
 from .models import Hotel
-from .offers import BOOKABLE_ROOM_TYPES_SQL, _overrides_by_plan, _pricing_rows, _spans, translated_sql
+from .offers import (
+    BOOKABLE_ROOM_TYPES_SQL,
+    _overrides_by_plan,
+    _pricing_rows,
+    _spans,
+    bookable_params,
+    translated_sql,
+)
 from .payment_terms import GUEST_BOOKABLE, payment_terms_snapshot
 from .policy import cancellation_policy_snapshot
 from .pricing import (
@@ -89,19 +96,31 @@ PLAN_COLUMNS = (
     "p.balance_days_before"
 )
 
+
+def _edit(sql: str, *changes: tuple[str, str]) -> str:
+    """``sql`` with each (old, new) made, each old text found exactly once (so an edit of the query it is built on
+    fails at import rather than silently)."""
+    for old, new in changes:
+        if sql.count(old) != 1:
+            raise ValueError(f"{old!r} is not in the query exactly once")
+        sql = sql.replace(old, new)
+    return sql
+
+
 # The bookable room types of BOOKABLE_ROOM_TYPES_SQL (the same rules, the same nights), each with its active plans
 # that guests book themselves, one row per (room type, plan): one query for both.
-ROOM_TYPE_PLANS_SQL = (
-    BOOKABLE_ROOM_TYPES_SQL.replace(
+ROOM_TYPE_PLANS_SQL = _edit(
+    BOOKABLE_ROOM_TYPES_SQL,
+    (
         "SELECT rt.*, stay_nights.rooms_available, stay_nights.prices",
         f"SELECT {ROOM_TYPE_COLUMNS}, stay_nights.rooms_available, stay_nights.prices, {PLAN_COLUMNS}",
-    )
-    .replace(
+    ),
+    (
         ") AS stay_nights\n",
         ") AS stay_nights\nJOIN hotels_rateplan AS p ON p.room_type_id = rt.id AND p.is_active"
         " AND p.payment_terms = ANY(%(payment_terms)s::text[])\n",
-    )
-    .replace("ORDER BY rt.id", "ORDER BY rt.id, p.id")
+    ),
+    ("ORDER BY rt.id", "ORDER BY rt.id, p.id"),
 )
 _ROOM_TYPE_WIDTH = len(RoomTypeRow._fields)
 
@@ -130,17 +149,7 @@ class _RoomType:
 
 
 def _room_types_with_plans(*, hotel_ids: list[int], stay: Stay) -> list[_RoomType]:
-    params = {
-        "hotel_ids": list(hotel_ids),
-        "check_in": stay.check_in,
-        "check_out": stay.check_out,
-        "nights": stay.nights,
-        "rooms": stay.rooms,
-        "adults": stay.adults,
-        "children": stay.children,
-        "people": stay.people,
-        "payment_terms": list(GUEST_BOOKABLE),
-    }
+    params = {**bookable_params(hotel_ids=hotel_ids, stay=stay), "payment_terms": list(GUEST_BOOKABLE)}
     sql = ROOM_TYPE_PLANS_SQL.format(
         name=translated_sql("rt", "name"),
         description=translated_sql("rt", "description"),
@@ -148,11 +157,11 @@ def _room_types_with_plans(*, hotel_ids: list[int], stay: Stay) -> list[_RoomTyp
         plan_name=translated_sql("p", "name"),
     )
     room_types: list[_RoomType] = []
+    days = [stay.check_in + timedelta(days=i) for i in range(stay.nights)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
             if not room_types or room_types[-1].row.pk != row[0]:
-                days = [stay.check_in + timedelta(days=i) for i in range(stay.nights)]
                 prices = row[_ROOM_TYPE_WIDTH + 1]
                 room_types.append(
                     _RoomType(
@@ -168,9 +177,9 @@ def _room_types_with_plans(*, hotel_ids: list[int], stay: Stay) -> list[_RoomTyp
 
 def hotels_offer_rows(*, hotels: list[Hotel], stay: Stay, now: datetime | None = None) -> dict[int, list[OfferRow]]:
     """The offers of :func:`hotels.offers.hotels_offers` for ``hotels`` (already loaded), as :class:`OfferRow`\\ s,
-    cheapest first per hotel (the same order); payment terms as agreed ``now``. Three queries whatever the number
-    of hotels (room types with their plans and nights, the hotels' taxes and child bands), a fourth when a plan
-    has nights of its own in the stay."""
+    cheapest first per hotel (the same order); payment terms as agreed ``now``. Two queries whatever the number of
+    hotels (the room types with their plans and nights; the hotels' taxes and child bands), a third when a plan has
+    nights of its own in the stay."""
     result: dict[int, list[OfferRow]] = {hotel.pk: [] for hotel in hotels}
     room_types = _room_types_with_plans(hotel_ids=list(result), stay=stay)
     if not room_types:

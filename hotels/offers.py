@@ -1,5 +1,6 @@
 """Offers: the ways to book a stay at a hotel (a room type under one of its rate plans), each priced by the one
-pricing function ``hotels.pricing.stay_quote``. The hotel page, the booking flow and the partner API read them here.
+pricing function ``hotels.pricing.stay_quote``. The hotel page and the booking flow read them here; the partner API reads the
+same offers as plain rows (``hotels.offer_rows``).
 
 A room type can host a stay when it has a row for every night of the stay, none stop-sold, at least ``rooms``
 unsold on every night, and the longest minimum stay among those nights fits the stay ("min stay through").
@@ -56,10 +57,9 @@ ORDER BY rt.id
 HOTEL_PRICING_PREFETCH = (Prefetch("taxes", to_attr="tax_list"), Prefetch("child_bands", to_attr="band_list"))
 
 
-def bookable_room_types(*, hotel_ids: list[int], stay: Stay) -> list[RoomType]:
-    """The active room types of ``hotel_ids`` that can host ``stay``, each with ``rooms_available`` (the scarcest
-    night) and ``base_prices`` ([(night, price per room)] in date order). One query, no ORM compilation."""
-    params = {
+def bookable_params(*, hotel_ids: list[int], stay: Stay) -> dict:
+    """The parameters of BOOKABLE_ROOM_TYPES_SQL (and of the queries built on it) for ``stay``."""
+    return {
         "hotel_ids": list(hotel_ids),
         "check_in": stay.check_in,
         "check_out": stay.check_out,
@@ -69,7 +69,12 @@ def bookable_room_types(*, hotel_ids: list[int], stay: Stay) -> list[RoomType]:
         "children": stay.children,
         "people": stay.people,
     }
-    room_types = list(RoomType.objects.raw(BOOKABLE_ROOM_TYPES_SQL, params))
+
+
+def bookable_room_types(*, hotel_ids: list[int], stay: Stay) -> list[RoomType]:
+    """The active room types of ``hotel_ids`` that can host ``stay``, each with ``rooms_available`` (the scarcest
+    night) and ``base_prices`` ([(night, price per room)] in date order). One query, no ORM compilation."""
+    room_types = list(RoomType.objects.raw(BOOKABLE_ROOM_TYPES_SQL, bookable_params(hotel_ids=hotel_ids, stay=stay)))
     for room_type in room_types:
         room_type.base_prices = [(stay.check_in + timedelta(days=i), price) for i, price in enumerate(room_type.prices)]
     return room_types

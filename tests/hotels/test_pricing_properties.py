@@ -309,7 +309,7 @@ def test_the_results_page_shows_what_the_cheapest_offer_costs(db, settings, c):
 @SLOW
 @given(catalogues())
 def test_offers_priced_in_bulk_equal_each_offer_priced_alone(db, c):
-    """``hotels_offers`` (the partner API's and the hotel page's path: taxes, child bands and nights read once for
+    """``hotels_offers`` (the hotel page's and the booking flow's path: taxes, child bands and nights read once for
     many offers) prices every offer exactly as the booking services price one plan alone."""
     with rolled_back():
         hotel, stay = build(c)
