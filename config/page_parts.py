@@ -9,7 +9,7 @@ for each (active language, script prefix, URLconf, ``a``, ``b``) and returns the
 inside: text that is a function of those only (translations, ``{% url %}`` without per-request arguments,
 ``{% static %}``, the values named). What may not: anything of the visitor's (e-mail, CSRF token, messages), the
 request's path or query, the time. A variable the content sets (``{% url … as x %}``) is set again on each reuse,
-since a page's own block may read it (base.html's ``login_url`` is seen by the guest booking page).
+since a page's own block may read it (a variable set in base.html's header is seen by the blocks after it).
 ``tests/i18n/test_page_parts.py`` holds pages rendered with and without the memo equal.
 
 The memo lives on the compiled template node, so it lasts as long as Django's cached template loader keeps the

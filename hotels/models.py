@@ -113,7 +113,7 @@ class HotelPhoto(Photo):
     hotel = models.ForeignKey(Hotel, verbose_name=_("hotel"), on_delete=models.CASCADE, related_name="photos")
     image = models.ImageField(_("image"), upload_to="hotels/%Y/")
 
-    class Meta:
+    class Meta(Photo.Meta):
         verbose_name = _("hotel photo")
         verbose_name_plural = _("hotel photos")
 
@@ -493,7 +493,7 @@ class RoomTypePhoto(Photo):
     )
     image = models.ImageField(_("image"), upload_to="rooms/%Y/")
 
-    class Meta:
+    class Meta(Photo.Meta):
         verbose_name = _("room type photo")
         verbose_name_plural = _("room type photos")
 

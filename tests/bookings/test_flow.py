@@ -189,6 +189,21 @@ def test_existing_account_must_log_in_and_keeps_the_draft(client, room):
     assert client.get(guest_url).status_code == 200
 
 
+def test_the_guest_pages_log_in_links_come_back_to_the_booking(client, room):
+    """The guest step's own "Log in" links return to the booking after logging in (the header's link, rendered
+    before the page's content, used to overwrite them with the bare login address)."""
+    UserFactory(email="grace@example.com")
+    guest_url = start(client, room)
+    page = client.post(guest_url, {**GUEST, "password1": "un-guessable 42!", "password2": "un-guessable 42!"})
+    html = page.content.decode()
+    header, _, rest = html.partition('<main id="main"')
+    content = rest.partition("</main>")[0]
+    login = reverse("accounts:login")
+    assert f'href="{login}"' in header
+    assert content.count(f'href="{login}?next={guest_url}"') >= 2  # the notice and the e-mail field's error
+    assert f'href="{login}"' not in content
+
+
 def test_customers_cannot_see_each_others_bookings(client, bank, room):
     review_url = to_review(client, room)
     client.post(review_url, {"expected_total": "248.00"})
