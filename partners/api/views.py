@@ -410,7 +410,7 @@ class BookingListCreateView(PartnerAPIView):
             raise price_changed(exc.message, exc.details.get("total"), exc.details.get("currency")) from exc
         except BookingError as exc:
             raise APIError(422, exc.code, exc.message) from exc
-        return Response(s.BookingSerializer(booking).data, status=201)
+        return Response(s.BookingSerializer(partner_booking_read(request.user, booking.pk)).data, status=201)
 
 
 def room_request(partner, room: dict) -> RoomRequest:
@@ -444,10 +444,16 @@ def partner_booking(request, reference: str):
     """The partner's own booking, or 404 (never 403: another partner's references are not disclosed)."""
     if not REFERENCE.fullmatch(reference):
         raise Http404
-    booking = partner_bookings(request.user).filter(reference=reference).first()
+    booking = bookings_with_balance(partner_bookings(request.user)).filter(reference=reference).first()
     if booking is None:
         raise Http404
     return booking
+
+
+def partner_booking_read(partner, pk: int):
+    """A booking just written, read as :class:`~.serializers.BookingSerializer` shows it: its rooms, charges to
+    come and ledger balance in three queries (instead of one per field that asks)."""
+    return bookings_with_balance(partner_bookings(partner)).get(pk=pk)
 
 
 class BookingDetailView(PartnerAPIView):
