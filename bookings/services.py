@@ -577,7 +577,7 @@ def booking_confirm(*, booking: Booking, actor_kind: str = Actor.SYSTEM, actor=N
         booking.confirmed_at = timezone.now()
         booking.hold_expires_at = None
         _record(booking, to=Status.CONFIRMED, actor_kind=actor_kind, actor=actor, note=note)
-        booking.save()
+        booking.save(update_fields=["status", "nights_held", "confirmed_at", "hold_expires_at", "updated_at"])
     return booking
 
 

@@ -555,11 +555,11 @@ class BookingSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(BalanceSerializer)
     def get_balance(self, booking) -> dict:
-        return booking_balance_of(booking).as_dict()
+        return self._balance.as_dict()
 
     @extend_schema_field(BookingPaymentTermsSerializer)
     def get_payment_terms(self, booking) -> dict:
-        return BookingPaymentTermsSerializer(booking_payment_terms(booking)).data
+        return BookingPaymentTermsSerializer(booking_payment_terms(booking, balance=self._balance)).data
 
     @extend_schema_field(RoomLineSerializer(many=True))
     def get_rooms(self, booking) -> list[dict]:
@@ -567,6 +567,10 @@ class BookingSerializer(serializers.ModelSerializer):
 
     def get_room_count(self, booking) -> int:
         return sum(1 for line in booking.lines.all() if line.is_active)
+
+    def to_representation(self, booking):
+        self._balance = booking_balance_of(booking)  # ``balance`` and ``payment_terms`` both show it: read once
+        return super().to_representation(booking)
 
 
 class PaginatedBookingsSerializer(serializers.Serializer):

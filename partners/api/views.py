@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ from rest_framework.views import APIView
 
 from bookings.exceptions import BookingError, PriceChanged, SoldOut
 from bookings.lines import RoomRequest
+from bookings.models import RoomLine
 from bookings.services import GuestDetails, rooms_price
 from config.db_router import reads_from_replica
 from display.money import format_money
@@ -410,7 +412,12 @@ class BookingListCreateView(PartnerAPIView):
             raise price_changed(exc.message, exc.details.get("total"), exc.details.get("currency")) from exc
         except BookingError as exc:
             raise APIError(422, exc.code, exc.message) from exc
-        return Response(s.BookingSerializer(partner_booking_read(request.user, booking.pk)).data, status=201)
+        # The booking as it was just written (read under its lock with its hotel and room type), with its rooms
+        # and charges to come read once for the serializer, as partner_bookings() reads them.
+        prefetch_related_objects(
+            [booking], Prefetch("lines", queryset=RoomLine.objects.select_related("room_type")), "scheduled_charges"
+        )
+        return Response(s.BookingSerializer(booking).data, status=201)
 
 
 def room_request(partner, room: dict) -> RoomRequest:
@@ -444,16 +451,10 @@ def partner_booking(request, reference: str):
     """The partner's own booking, or 404 (never 403: another partner's references are not disclosed)."""
     if not REFERENCE.fullmatch(reference):
         raise Http404
-    booking = bookings_with_balance(partner_bookings(request.user)).filter(reference=reference).first()
+    booking = partner_bookings(request.user).filter(reference=reference).first()
     if booking is None:
         raise Http404
     return booking
-
-
-def partner_booking_read(partner, pk: int):
-    """A booking just written, read as :class:`~.serializers.BookingSerializer` shows it: its rooms, charges to
-    come and ledger balance in three queries (instead of one per field that asks)."""
-    return bookings_with_balance(partner_bookings(partner)).get(pk=pk)
 
 
 class BookingDetailView(PartnerAPIView):
