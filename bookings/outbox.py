@@ -91,7 +91,7 @@ def effects_write(*, booking: Booking, effects: list[tuple[str, str, dict]]) -> 
     wanted = {key[:120]: (kind, payload) for kind, key, payload in effects}
     if not wanted:
         return []
-    found = set(BookingEffect.objects.filter(key__in=wanted).values_list("key", flat=True))
+    found = set(BookingEffect.objects.filter(key__in=wanted).order_by().values_list("key", flat=True))
     now = timezone.now()
     written = BookingEffect.objects.bulk_create(
         [

@@ -160,7 +160,7 @@ def _booking_emails_queue(booking: Booking, messages: list[tuple[str, str, str]]
     if not messages:
         return []
     keys = [dedupe_key[:120] for _kind, _recipient, dedupe_key in messages]
-    found = set(OutboundEmail.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+    found = set(OutboundEmail.objects.filter(dedupe_key__in=keys).order_by().values_list("dedupe_key", flat=True))
     rows = []
     for (kind, recipient, _key), dedupe_key in zip(messages, keys, strict=True):
         if dedupe_key in found:
