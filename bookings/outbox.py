@@ -81,6 +81,30 @@ def effect_write(*, booking: Booking, kind: str, key: str, payload: dict | None 
     return effect
 
 
+def effects_write(*, booking: Booking, effects: list[tuple[str, str, dict]]) -> list[BookingEffect]:
+    """Write several effects of one change, ``(kind, key, payload)`` each, as :func:`effect_write` would one by
+    one (a key that exists already is skipped), in two queries: the keys found, then one insert of the others.
+    The caller holds the booking's row lock (every change in ``bookings.workflow`` does), so nobody else writes
+    these keys meanwhile; returns the effects written."""
+    from .tasks import run_effect
+
+    wanted = {key[:120]: (kind, payload) for kind, key, payload in effects}
+    if not wanted:
+        return []
+    found = set(BookingEffect.objects.filter(key__in=wanted).order_by().values_list("key", flat=True))
+    now = timezone.now()
+    written = BookingEffect.objects.bulk_create(
+        [
+            BookingEffect(booking=booking, kind=kind, key=key, payload=payload or {}, next_attempt_at=now)
+            for key, (kind, payload) in wanted.items()
+            if key not in found
+        ]
+    )
+    for effect in written:
+        enqueue_on_commit(run_effect, effect.pk)
+    return written
+
+
 def _claim(effect_id: int) -> bool:
     """Count the attempt, committed on its own, so that a handler that kills its worker still stops at the limit."""
     with transaction.atomic():

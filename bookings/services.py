@@ -534,7 +534,16 @@ def _sold_out(room_type: RoomType, exc: NightsUnavailable) -> SoldOut:
 
 
 def _locked(booking: Booking) -> Booking:
-    return Booking.objects.select_for_update().select_related("hotel", "room_type").get(pk=booking.pk)
+    """The booking read again under its row lock, with what the transitions and their consequences read (the
+    partner: whether it has a webhook). ``status_found`` keeps the status found under the lock, so the workflow
+    can tell whether the transition moved it without locking the row a second time."""
+    locked = (
+        Booking.objects.select_for_update(of=("self", "hotel", "room_type"))  # the rows locked before the partner
+        .select_related("hotel", "room_type", "partner")
+        .get(pk=booking.pk)
+    )
+    locked.status_found = locked.status
+    return locked
 
 
 def _release(booking: Booking) -> None:
@@ -568,7 +577,7 @@ def booking_confirm(*, booking: Booking, actor_kind: str = Actor.SYSTEM, actor=N
         booking.confirmed_at = timezone.now()
         booking.hold_expires_at = None
         _record(booking, to=Status.CONFIRMED, actor_kind=actor_kind, actor=actor, note=note)
-        booking.save()
+        booking.save(update_fields=["status", "nights_held", "confirmed_at", "hold_expires_at", "updated_at"])
     return booking
 
 

@@ -66,7 +66,7 @@ from . import changes, services
 from .balances import balances_not_charging, balances_reschedule, balances_schedule
 from .exceptions import InvalidTransition, SoldOut, StayInvalid
 from .models import Booking, BookingChange, BookingEffect, BookingStatusChange
-from .outbox import Retry, effect_write, handler
+from .outbox import Retry, effects_write, handler
 
 logger = logging.getLogger("staybook.workflow")
 Actor = BookingStatusChange.Actor
@@ -124,6 +124,7 @@ def _effects_write(booking: Booking, event: str, *, change: BookingChange | None
                 actor=change.actor,
                 channel=change.channel,
             )
+    effects = []
     for kind in EVENT_EFFECTS[event]:
         if not _applies(kind, booking):
             continue
@@ -139,15 +140,17 @@ def _effects_write(booking: Booking, event: str, *, change: BookingChange | None
             # Built now, so the partner hears of the booking as this change left it, even if it changes again
             # before the webhook goes out.
             payload = webhook_event_build(booking=booking, event=event, event_id=webhook_event_id(key))
-        effect_write(booking=booking, kind=kind, key=key, payload=payload)
+        effects.append((kind, key, payload))
+    effects_write(booking=booking, effects=effects)  # every caller holds the booking's lock
 
 
 def _transition(func, booking: Booking, **kwargs) -> tuple[Booking, bool]:
     """Run a ``bookings.services`` transition under the booking's lock; ``(booking, changed)``, where ``changed``
-    is True only for the call that moved it (transitions are idempotent; consequences must be too)."""
-    before = Booking.objects.select_for_update().filter(pk=booking.pk).values_list("status", flat=True).get()
+    is True only for the call that moved it (transitions are idempotent; consequences must be too). The service
+    takes the lock first thing and says what status it found under it (``status_found``); one that returns
+    without locking (a hold that has not lapsed) changed nothing."""
     after = func(booking=booking, **kwargs)
-    return after, after.status != before
+    return after, after.status != after.__dict__.pop("status_found", after.status)
 
 
 # --- confirm, cancel, expire ----------------------------------------------------------------------------------------

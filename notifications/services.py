@@ -142,12 +142,47 @@ def booking_emails_for_event(*, booking: Booking, event: str) -> list[OutboundEm
     kinds = EVENT_EMAILS.get(event, [])
     if booking.source == Booking.Source.PARTNER:
         kinds = [(kind, to_hotel) for kind, to_hotel in kinds if to_hotel]
-    queued = []
-    for kind, to_hotel in kinds:
-        recipient = booking.hotel.reservations_email if to_hotel else booking.guest_email
-        email = email_queue(kind=kind, recipient=recipient, booking=booking, dedupe_key=f"{kind}:{booking.reference}")
-        if email:
-            queued.append(email)
+    return _booking_emails_queue(
+        booking,
+        [
+            (kind, booking.hotel.reservations_email if to_hotel else booking.guest_email, f"{kind}:{booking.reference}")
+            for kind, to_hotel in kinds
+        ],
+    )
+
+
+def _booking_emails_queue(booking: Booking, messages: list[tuple[str, str, str]]) -> list[OutboundEmail]:
+    """:func:`email_queue` for several messages of one booking event, ``(kind, recipient, dedupe_key)`` each, in
+    two queries (the keys found, then one insert of the others). The caller holds the booking's row lock (the
+    workflow's changes do), so nobody else writes these keys meanwhile; returns the messages queued."""
+    from accounts.verification import email_must_wait
+
+    if not messages:
+        return []
+    keys = [dedupe_key[:120] for _kind, _recipient, dedupe_key in messages]
+    found = set(OutboundEmail.objects.filter(dedupe_key__in=keys).order_by().values_list("dedupe_key", flat=True))
+    rows = []
+    for (kind, recipient, _key), dedupe_key in zip(messages, keys, strict=True):
+        if dedupe_key in found:
+            continue
+        found.add(dedupe_key)
+        held = email_must_wait(kind=kind, booking=booking)
+        rows.append(
+            OutboundEmail(
+                kind=kind,
+                recipient=recipient,
+                booking=booking,
+                subject=_subject(kind=kind, booking=booking),
+                status=Status.HELD if held else Status.QUEUED,
+                dedupe_key=dedupe_key,
+            )
+        )
+    queued = OutboundEmail.objects.bulk_create(rows)
+    from .tasks import send_email
+
+    for email in queued:
+        if email.status == Status.QUEUED:  # a held one is queued by accounts.verification once verified
+            enqueue_on_commit(send_email, email.pk)
     return queued
 
 
@@ -157,15 +192,17 @@ def booking_change_emails(*, booking: Booking, change) -> list[OutboundEmail]:
     kinds = [(Kind.BOOKING_MODIFIED_HOTEL, True)]
     if booking.source != Booking.Source.PARTNER:
         kinds.insert(0, (Kind.BOOKING_MODIFIED_GUEST, False))
-    queued = []
-    for kind, to_hotel in kinds:
-        recipient = booking.hotel.reservations_email if to_hotel else booking.guest_email
-        email = email_queue(
-            kind=kind, recipient=recipient, booking=booking, dedupe_key=f"{kind}:{booking.reference}:change-{change.pk}"
-        )
-        if email:
-            queued.append(email)
-    return queued
+    return _booking_emails_queue(
+        booking,
+        [
+            (
+                kind,
+                booking.hotel.reservations_email if to_hotel else booking.guest_email,
+                f"{kind}:{booking.reference}:change-{change.pk}",
+            )
+            for kind, to_hotel in kinds
+        ],
+    )
 
 
 def email_resend(*, booking: Booking, kind: str = Kind.BOOKING_CONFIRMED_GUEST) -> OutboundEmail | None:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import connections, router
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from bookings.models import Booking, RoomLine
 from hotels.models import Hotel, RatePlan, RoomType
@@ -51,10 +51,14 @@ ORDER BY a.name, ha.amenity_id
 
 
 def partner_room_type(partner: Partner, room_type_id: int) -> RoomType | None:
-    """An active room type of a hotel the partner sells, or None (the API answers 404 either way)."""
+    """An active room type of a hotel the partner sells, or None (the API answers 404 either way). One query: the
+    partner's list (:func:`partner_hotels`: its hotels, or every active hotel when the list is empty) is asked
+    inside it."""
+    listed = Partner.hotels.through.objects.filter(partner=partner)
     return (
         RoomType.objects.select_related("hotel")
-        .filter(pk=room_type_id, is_active=True, hotel__in=partner_hotels(partner))
+        .filter(pk=room_type_id, is_active=True, hotel__is_active=True)
+        .filter(Exists(listed.filter(hotel=OuterRef("hotel_id"))) | ~Exists(listed))
         .first()
     )
 

@@ -39,11 +39,16 @@ def partner_booking_create(
     makes two bookings, and calling again with a key that already made one returns that booking.
     """
     with transaction.atomic():
-        record = None
+        record_id = None
         if idempotency_key:
-            record = IdempotencyRecord.objects.select_for_update().get(partner=partner, key=idempotency_key)
-            if record.booking_id is not None:
-                return record.booking
+            record_id, booking_id = (
+                IdempotencyRecord.objects.select_for_update()
+                .filter(partner=partner, key=idempotency_key)
+                .values_list("pk", "booking_id")
+                .get()
+            )
+            if booking_id is not None:
+                return Booking.objects.get(pk=booking_id)
         booking = booking_hold(
             room_type=room_type,
             rate_plan=rate_plan,
@@ -59,9 +64,8 @@ def partner_booking_create(
         booking = workflow.booking_confirm(
             booking=booking, actor_kind=BookingStatusChange.Actor.PARTNER, note=f"partner {partner.name}"
         )
-        if record is not None:
-            record.booking = booking
-            record.save(update_fields=["booking"])
+        if record_id is not None:
+            IdempotencyRecord.objects.filter(pk=record_id).update(booking=booking)
         return booking
 
 

@@ -80,34 +80,74 @@ def _write(
     occurred_at=None,
     books_description="",
 ) -> LedgerEntry | None:
+    entry = _entry(
+        booking,
+        key=key,
+        kind=kind,
+        category=category,
+        description=description,
+        amount=amount,
+        actor_kind=actor_kind,
+        actor=actor,
+        channel=channel,
+        tax_component=tax_component,
+        payment=payment,
+        refund=refund,
+        offline_payment=offline_payment,
+        bank_reference=bank_reference,
+        occurred_at=occurred_at,
+        books_description=books_description,
+    )
+    fields = {f.attname: getattr(entry, f.attname) for f in LedgerEntry._meta.concrete_fields if not f.primary_key}
+    entry, created = LedgerEntry.objects.get_or_create(key=entry.key, defaults=fields)
+    return entry if created else None
+
+
+def _entry(
+    booking,
+    *,
+    key,
+    kind,
+    category,
+    description,
+    amount,
+    actor_kind="system",
+    actor=None,
+    channel="",
+    tax_component="",
+    payment=None,
+    refund=None,
+    offline_payment=None,
+    bank_reference="",
+    occurred_at=None,
+    books_description="",
+) -> LedgerEntry:
+    """The entry as :func:`_write` writes it, not saved."""
     # The books are kept in one language, whoever clicked (``description``); a phrase (``models.phrase``) is also
     # kept as its message id and parameters, so the guest reads the entry in their language (``LedgerEntry.text``).
     source = description if isinstance(description, dict) else {}
     with translation.override(settings.LANGUAGE_CODE):
         description = LedgerEntry.phrase_render(source, currency=booking.currency) if source else str(description)
     description = str(books_description or description)  # what staff wrote for the books, when they wrote more
-    entry, created = LedgerEntry.objects.get_or_create(
+    return LedgerEntry(
         key=key[:120],
-        defaults={
-            "booking": booking,
-            "kind": kind,
-            "category": category,
-            "description": description[:200],
-            "description_source": source,
-            "amount": amount,
-            "currency": booking.currency,
-            "tax_component": tax_component,
-            "payment": payment,
-            "refund": refund,
-            "offline_payment": offline_payment,
-            "bank_reference": (bank_reference or "")[:80],
-            "occurred_at": occurred_at or timezone.now(),
-            "actor_kind": actor_kind,
-            "actor": actor if getattr(actor, "is_authenticated", False) else None,
-            "channel": channel or CHANNELS.get(actor_kind, "system"),
-        },
+        booking=booking,
+        kind=kind,
+        category=category,
+        description=description[:200],
+        description_source=source,
+        amount=amount,
+        currency=booking.currency,
+        tax_component=tax_component,
+        payment=payment,
+        refund=refund,
+        offline_payment=offline_payment,
+        bank_reference=(bank_reference or "")[:80],
+        occurred_at=occurred_at or timezone.now(),
+        actor_kind=actor_kind,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        channel=channel or CHANNELS.get(actor_kind, "system"),
     )
-    return entry if created else None
 
 
 def _stay_lines(booking) -> list[tuple[str, Decimal, str, str]]:
@@ -155,28 +195,40 @@ def _stay_lines(booking) -> list[tuple[str, Decimal, str, str]]:
 def ledger_stay_charge(*, booking, actor_kind="system", actor=None, channel="") -> list[LedgerEntry]:
     """The booking's stay, one charge per price line, when it is confirmed (once: a later confirmation of the same
     booking, e.g. a late payment after the hold lapsed, finds them written)."""
-    if booking.ledger_entries.filter(kind=Kind.CHARGE, category__in=[Category.STAY, Category.TAX]).exists():
+    charges = {
+        f"{booking.reference}:stay:{index}"[:120]: line
+        for index, line in enumerate(_stay_lines(booking))
+        if line[1] != 0
+    }
+    # One query for both questions: is the stay charged already, and which of these keys exist (as _write asks)?
+    found = list(
+        LedgerEntry.objects.filter(
+            Q(booking=booking, kind=Kind.CHARGE, category__in=[Category.STAY, Category.TAX]) | Q(key__in=charges)
+        ).values_list("key", "booking_id", "kind", "category")
+    )
+    if any(b == booking.pk and k == Kind.CHARGE and c in (Category.STAY, Category.TAX) for _key, b, k, c in found):
         return []
-    written = []
-    for index, (description, amount, category, component) in enumerate(_stay_lines(booking)):
-        if amount == 0:
-            continue
-        entry = _write(
-            booking,
-            key=f"{booking.reference}:stay:{index}",
-            kind=Kind.CHARGE,
-            category=category,
-            description=description,
-            amount=amount,
-            tax_component=component,
-            actor_kind=actor_kind,
-            actor=actor,
-            channel=channel,
-            occurred_at=booking.confirmed_at,
-        )
-        if entry:
-            written.append(entry)
-    return written
+    taken = {key for key, *_rest in found}
+    # One insert for them all; the caller holds the booking's row lock, so nobody else writes these keys meanwhile.
+    return LedgerEntry.objects.bulk_create(
+        [
+            _entry(
+                booking,
+                key=key,
+                kind=Kind.CHARGE,
+                category=category,
+                description=description,
+                amount=amount,
+                tax_component=component,
+                actor_kind=actor_kind,
+                actor=actor,
+                channel=channel,
+                occurred_at=booking.confirmed_at,
+            )
+            for key, (description, amount, category, component) in charges.items()
+            if key not in taken
+        ]
+    )
 
 
 def _stay_reverse(booking, *, key: str, description, actor_kind, actor, channel) -> list[LedgerEntry]:

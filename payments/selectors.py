@@ -46,11 +46,12 @@ def booking_upcoming_charges(booking) -> list[UpcomingCharge]:
     ]
 
 
-def booking_payment_terms(booking) -> dict:
+def booking_payment_terms(booking, *, balance=None) -> dict:
     """The booking's payment terms as agreed (``hotels.payment_terms``: due now and later, and when) with what its
-    ledger says today (``paid``, ``balance_due``) and the charges still to come on its saved card."""
+    ledger says today (``paid``, ``balance_due``: ``balance`` when the caller read it already) and the charges
+    still to come on its saved card."""
     terms = payment_terms_of(booking)
-    balance = booking_balance_of(booking)
+    balance = booking_balance_of(booking) if balance is None else balance
     return {
         "kind": terms["kind"],
         "currency": terms["currency"],

@@ -57,13 +57,14 @@ def idempotent(request, key: str, handler) -> Response:
     partner, digest = request.user, fingerprint(request)
     try:
         with transaction.atomic():
-            record = IdempotencyRecord.objects.create(partner=partner, key=key, fingerprint=digest)
+            created = IdempotencyRecord.objects.create(partner=partner, key=key, fingerprint=digest)
         mine = True
     except IntegrityError:
-        mine = False
+        created, mine = None, False
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
-        record = IdempotencyRecord.objects.filter(partner=partner, key=key).first()
+        # The row just inserted is in progress with this fingerprint: reading it back would tell nothing new.
+        record, created = created or IdempotencyRecord.objects.filter(partner=partner, key=key).first(), None
         if record is None:
             raise APIError(
                 409,

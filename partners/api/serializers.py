@@ -1,3 +1,5 @@
+import functools
+
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
@@ -431,6 +433,14 @@ class RoomLineSerializer(serializers.Serializer):
     cancelled_at = serializers.DateTimeField(allow_null=True)
 
 
+@functools.cache
+def shown(serializer_class) -> serializers.Serializer:
+    """One instance per process of a plain output serializer (no context, no method fields, nothing kept between
+    calls), for its ``to_representation``: building a serializer's nested fields for every booking cost more
+    than the data they show (docs/performance.md, "Booking creation: a leaner write path")."""
+    return serializer_class()
+
+
 def room_line_data(line) -> dict:
     snap = line.price_snapshot
     plan = snap.get("rate_plan")
@@ -555,18 +565,25 @@ class BookingSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(BalanceSerializer)
     def get_balance(self, booking) -> dict:
-        return booking_balance_of(booking).as_dict()
+        return self._balance.as_dict()
 
     @extend_schema_field(BookingPaymentTermsSerializer)
     def get_payment_terms(self, booking) -> dict:
-        return BookingPaymentTermsSerializer(booking_payment_terms(booking)).data
+        return shown(BookingPaymentTermsSerializer).to_representation(
+            booking_payment_terms(booking, balance=self._balance)
+        )
 
     @extend_schema_field(RoomLineSerializer(many=True))
     def get_rooms(self, booking) -> list[dict]:
-        return RoomLineSerializer([room_line_data(line) for line in booking.lines.all()], many=True).data
+        rooms = shown(RoomLineSerializer)
+        return [rooms.to_representation(room_line_data(line)) for line in booking.lines.all()]
 
     def get_room_count(self, booking) -> int:
         return sum(1 for line in booking.lines.all() if line.is_active)
+
+    def to_representation(self, booking):
+        self._balance = booking_balance_of(booking)  # ``balance`` and ``payment_terms`` both show it: read once
+        return super().to_representation(booking)
 
 
 class PaginatedBookingsSerializer(serializers.Serializer):

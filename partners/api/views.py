@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ from rest_framework.views import APIView
 
 from bookings.exceptions import BookingError, PriceChanged, SoldOut
 from bookings.lines import RoomRequest
+from bookings.models import RoomLine
 from bookings.services import GuestDetails, rooms_price
 from config.db_router import reads_from_replica
 from display.money import format_money
@@ -378,6 +380,11 @@ class BookingListCreateView(PartnerAPIView):
             raise price_changed(exc.message, exc.details.get("total"), exc.details.get("currency")) from exc
         except BookingError as exc:
             raise APIError(422, exc.code, exc.message) from exc
+        # The booking as it was just written (read under its lock with its hotel and room type), with its rooms
+        # and charges to come read once for the serializer, as partner_bookings() reads them.
+        prefetch_related_objects(
+            [booking], Prefetch("lines", queryset=RoomLine.objects.select_related("room_type")), "scheduled_charges"
+        )
         return Response(s.BookingSerializer(booking).data, status=201)
 
 
