@@ -1,5 +1,6 @@
 """Offers: the ways to book a stay at a hotel (a room type under one of its rate plans), each priced by the one
-pricing function ``hotels.pricing.stay_quote``. The hotel page, the booking flow and the partner API read them here.
+pricing function ``hotels.pricing.stay_quote``. The hotel page and the booking flow read them here; the partner API reads the
+same offers as plain rows (``hotels.offer_rows``).
 
 A room type can host a stay when it has a row for every night of the stay, none stop-sold, at least ``rooms``
 unsold on every night, and the longest minimum stay among those nights fits the stay ("min stay through").
@@ -9,11 +10,15 @@ A party fits ``rooms`` rooms of a type when each room has an adult and the type'
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import Prefetch, prefetch_related_objects
+from modeltranslation.utils import build_localized_fieldname
+from modeltranslation.utils import get_language as mt_language
 
-from .cards import CardTax
-from .models import ChildAgeBand, Hotel, HotelTax, RatePlan, RatePlanNight, RoomType
+from .models import Hotel, RatePlan, RatePlanNight, RoomType
 from .payment_terms import GUEST_BOOKABLE, payment_terms_line, payment_terms_snapshot
 from .policy import cancellation_policy_snapshot, policy_line
 from .pricing import (
@@ -52,10 +57,9 @@ ORDER BY rt.id
 HOTEL_PRICING_PREFETCH = (Prefetch("taxes", to_attr="tax_list"), Prefetch("child_bands", to_attr="band_list"))
 
 
-def bookable_room_types(*, hotel_ids: list[int], stay: Stay) -> list[RoomType]:
-    """The active room types of ``hotel_ids`` that can host ``stay``, each with ``rooms_available`` (the scarcest
-    night) and ``base_prices`` ([(night, price per room)] in date order). One query, no ORM compilation."""
-    params = {
+def bookable_params(*, hotel_ids: list[int], stay: Stay) -> dict:
+    """The parameters of BOOKABLE_ROOM_TYPES_SQL (and of the queries built on it) for ``stay``."""
+    return {
         "hotel_ids": list(hotel_ids),
         "check_in": stay.check_in,
         "check_out": stay.check_out,
@@ -65,7 +69,12 @@ def bookable_room_types(*, hotel_ids: list[int], stay: Stay) -> list[RoomType]:
         "children": stay.children,
         "people": stay.people,
     }
-    room_types = list(RoomType.objects.raw(BOOKABLE_ROOM_TYPES_SQL, params))
+
+
+def bookable_room_types(*, hotel_ids: list[int], stay: Stay) -> list[RoomType]:
+    """The active room types of ``hotel_ids`` that can host ``stay``, each with ``rooms_available`` (the scarcest
+    night) and ``base_prices`` ([(night, price per room)] in date order). One query, no ORM compilation."""
+    room_types = list(RoomType.objects.raw(BOOKABLE_ROOM_TYPES_SQL, bookable_params(hotel_ids=hotel_ids, stay=stay)))
     for room_type in room_types:
         room_type.base_prices = [(stay.check_in + timedelta(days=i), price) for i, price in enumerate(room_type.prices)]
     return room_types
@@ -263,19 +272,50 @@ def hotels_offers(
     return result
 
 
+class PricingTax(NamedTuple):
+    """What ``hotels.pricing.tax_lines`` reads of a ``HotelTax``, with the component a percentage is levied on (a
+    results card's ``CardTax`` has none: the results page prices meals as room, see ``stay_total``)."""
+
+    name: str
+    kind: str
+    amount: Decimal
+    included_in_price: bool
+    component: str
+
+
+def translated_sql(alias: str, field: str) -> str:
+    """SQL for the translated ``field`` of the row ``alias`` exactly as django-modeltranslation reads it on a model
+    (hotels/translation.py): the active language's column, else the fallback language's, else the field's default
+    (""). Column names come from settings.LANGUAGES, never from the request."""
+    codes = dict.fromkeys([mt_language(), *settings.MODELTRANSLATION_FALLBACK_LANGUAGES])
+    columns = [f"NULLIF({alias}.{build_localized_fieldname(field, code)}, '')" for code in codes]
+    return f"COALESCE({', '.join(columns)}, '')"
+
+
+# The hotels' taxes (in HotelTax's order) and child bands (in ChildAgeBand's), in one query without the ORM's
+# compilation: a page of partner offers reads them for twenty hotels.
+PRICING_ROWS_SQL = """
+SELECT t.hotel_id, TRUE AS is_tax, {tax_name}, t.kind, t.amount, t.included_in_price, t.component, t.id AS sort, 0, 0
+FROM hotels_hoteltax AS t WHERE t.hotel_id = ANY(%(hotel_ids)s::bigint[])
+UNION ALL
+SELECT b.hotel_id, FALSE, '', '', b.price, FALSE, '', b.min_age, b.min_age, b.max_age
+FROM hotels_childageband AS b WHERE b.hotel_id = ANY(%(hotel_ids)s::bigint[])
+ORDER BY 1, 2, 8
+"""
+
+
 def _pricing_rows(hotel_ids: list[int]) -> tuple[dict[int, list], dict[int, tuple[ChildBand, ...]]]:
-    """The hotels' taxes (as ``hotels.pricing.tax_lines`` reads them) and child bands, as tuples, two queries."""
+    """The hotels' taxes (as ``hotels.pricing.tax_lines`` reads them) and child bands, as tuples, one query."""
     taxes: dict[int, list] = {pk: [] for pk in hotel_ids}
     bands: dict[int, list] = {pk: [] for pk in hotel_ids}
     if hotel_ids:
-        for hotel_id, *tax in HotelTax.objects.filter(hotel_id__in=hotel_ids).values_list(
-            "hotel_id", "name", "kind", "amount", "included_in_price"
-        ):
-            taxes[hotel_id].append(CardTax(*tax))
-        for hotel_id, *band in ChildAgeBand.objects.filter(hotel_id__in=hotel_ids).values_list(
-            "hotel_id", "min_age", "max_age", "price"
-        ):
-            bands[hotel_id].append(ChildBand(*band))
+        with connection.cursor() as cursor:
+            cursor.execute(PRICING_ROWS_SQL.format(tax_name=translated_sql("t", "name")), {"hotel_ids": hotel_ids})
+            for hotel_id, is_tax, name, kind, amount, included, component, _, min_age, max_age in cursor.fetchall():
+                if is_tax:
+                    taxes[hotel_id].append(PricingTax(name, kind, amount, included, component))
+                else:
+                    bands[hotel_id].append(ChildBand(min_age, max_age, amount))
     return taxes, {pk: tuple(found) for pk, found in bands.items()}
 
 

@@ -25,10 +25,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from django.utils.formats import date_format
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -182,11 +182,13 @@ class Quote:
         cancellation penalty), never more than the accommodation."""
         if not self.nights:
             return ZERO
-        nights = sum((n.amount for n in self.nights), ZERO)
-        share = sum((a.amount for a in self.adjustments), ZERO)
-        first = self.nights[0].amount
-        adjusted = first + (money(share * first / nights) if nights else ZERO)
-        return min(adjusted + sum((money(e.unit_price * e.quantity) for e in self.extras), ZERO), self.room_total)
+        return first_night_amount(
+            first=self.nights[0].amount,
+            nights_amount=sum((n.amount for n in self.nights), ZERO),
+            adjustment=sum((a.amount for a in self.adjustments), ZERO),
+            extras_first_night=extras_first_night(self.extras),
+            room_total=self.room_total,
+        )
 
     def as_snapshot(self) -> dict:
         """A JSON-safe copy stored on the booking; every later view reads this, never recomputes."""
@@ -226,19 +228,126 @@ def quote_nights_data(nights: list[NightLine]) -> list[dict]:
 def quote_lines_data(quote: Quote) -> dict:
     """A quote's adjustment, supplement and tax lines as its snapshot (and the partner API) publish them."""
     return {
-        "adjustments": [{"name": a.name, "amount": str(a.amount)} for a in quote.adjustments],
-        "extras": [
-            {
-                "name": e.name,
-                "unit_price": str(e.unit_price),
-                "quantity": e.quantity,
-                "nights": e.nights,
-                "amount": str(e.amount),
-            }
-            for e in quote.extras
-        ],
-        "taxes": [{"name": t.name, "amount": str(t.amount), "included": t.included} for t in quote.taxes],
+        "adjustments": adjustments_data(quote.adjustments),
+        "extras": extras_data(quote.extras),
+        "taxes": taxes_data(quote.taxes),
     }
+
+
+def adjustments_data(adjustments: list[AdjustmentLine]) -> list[dict]:
+    return [{"name": a.name, "amount": str(a.amount)} for a in adjustments]
+
+
+def extras_data(extras: list[ExtraLine]) -> list[dict]:
+    return [
+        {
+            "name": e.name,
+            "unit_price": str(e.unit_price),
+            "quantity": e.quantity,
+            "nights": e.nights,
+            "amount": str(e.amount),
+        }
+        for e in extras
+    ]
+
+
+def taxes_data(taxes: list[TaxLine]) -> list[dict]:
+    return [{"name": t.name, "amount": str(t.amount), "included": t.included} for t in taxes]
+
+
+def first_night_amount(
+    *, first: Decimal, nights_amount: Decimal, adjustment: Decimal, extras_first_night: Decimal, room_total: Decimal
+) -> Decimal:
+    """:attr:`Quote.first_night`: the ``first`` night's line with its share of the plan's ``adjustment`` and the
+    supplements of one night, never more than the accommodation."""
+    adjusted = first + (money(adjustment * first / nights_amount) if nights_amount else ZERO)
+    return min(adjusted + extras_first_night, room_total)
+
+
+def extras_first_night(extras) -> Decimal:
+    return sum((money(e.unit_price * e.quantity) for e in extras), ZERO)
+
+
+@dataclass(frozen=True)
+class StayBasis:
+    """What every plan priced on the same night lines shares for one party: the first half of :func:`stay_quote`
+    (a room type's plans without nights of their own share one, so a page of offers makes it once per room type)."""
+
+    nights: list[NightLine]
+    nights_amount: Decimal
+    extras: list[ExtraLine]
+    extras_amount: Decimal
+    extras_first_night: Decimal
+    rooms: int
+    people: int
+
+    def first_night(self, price: "PlanPrice") -> Decimal:
+        """:attr:`Quote.first_night` of the quote of ``price`` on this basis."""
+        if not self.nights:
+            return ZERO
+        return first_night_amount(
+            first=self.nights[0].amount,
+            nights_amount=self.nights_amount,
+            adjustment=sum((a.amount for a in price.adjustments), ZERO),
+            extras_first_night=self.extras_first_night,
+            room_total=price.room_total,
+        )
+
+
+def stay_basis(*, nights: list[NightLine], rooms: int, adults: int, children_ages, occupancy: Occupancy) -> StayBasis:
+    extras = supplement_lines(
+        night_count=len(nights), rooms=rooms, adults=adults, children_ages=children_ages, occupancy=occupancy
+    )
+    return StayBasis(
+        nights=nights,
+        nights_amount=sum((n.amount for n in nights), ZERO),
+        extras=extras,
+        extras_amount=sum((e.amount for e in extras), ZERO),
+        extras_first_night=extras_first_night(extras),
+        rooms=rooms,
+        people=adults + len(children_ages),
+    )
+
+
+@dataclass(frozen=True)
+class PlanPrice:
+    """What a plan adds to a :class:`StayBasis`: the second half of :func:`stay_quote` (its adjustment line, the tax
+    lines of the accommodation, and the totals a :class:`Quote` of these lines would compute)."""
+
+    adjustments: list[AdjustmentLine]
+    taxes: list[TaxLine]
+    room_total: Decimal
+    total: Decimal
+
+
+def plan_price(basis: StayBasis, *, plan=None, taxes=()) -> PlanPrice:
+    adjustments = []
+    if plan is not None and plan.derivation:
+        adjustments.append(
+            AdjustmentLine(
+                component=getattr(plan, "adjustment_component", "room") or "room",
+                name=adjustment_name(plan),
+                amount=plan_adjustment(
+                    nights_amount=basis.nights_amount,
+                    derivation=plan.derivation,
+                    value=plan.derivation_value,
+                    night_count=len(basis.nights),
+                    rooms=basis.rooms,
+                ),
+            )
+        )
+    room_total = basis.nights_amount + sum((a.amount for a in adjustments), ZERO) + basis.extras_amount
+    meals_total = sum((a.amount for a in adjustments if a.component == "meals"), ZERO)
+    lines = tax_lines(
+        room_total=room_total,
+        night_count=len(basis.nights),
+        rooms=basis.rooms,
+        people=basis.people,
+        taxes=taxes,
+        meals_total=meals_total,
+    )
+    total = room_total + sum((t.amount for t in lines if not t.included), ZERO)
+    return PlanPrice(adjustments=adjustments, taxes=lines, room_total=room_total, total=total)
 
 
 def stay_quote(
@@ -264,40 +373,10 @@ def stay_quote(
     plans priced on the same nights (lines are immutable, so quotes may share them).
     """
     nights = night_lines if night_lines is not None else _night_lines(nightly_prices, rooms)
-    nights_amount = sum((n.amount for n in nights), ZERO)
-    adjustments = []
-    if plan is not None and plan.derivation:
-        adjustments.append(
-            AdjustmentLine(
-                component=getattr(plan, "adjustment_component", "room") or "room",
-                name=adjustment_name(plan),
-                amount=plan_adjustment(
-                    nights_amount=nights_amount,
-                    derivation=plan.derivation,
-                    value=plan.derivation_value,
-                    night_count=len(nights),
-                    rooms=rooms,
-                ),
-            )
-        )
-    extras = supplement_lines(
-        night_count=len(nights), rooms=rooms, adults=adults, children_ages=children_ages, occupancy=occupancy
-    )
-    room_total = nights_amount + sum((a.amount for a in adjustments), ZERO) + sum((e.amount for e in extras), ZERO)
-    meals_total = sum((a.amount for a in adjustments if a.component == "meals"), ZERO)
+    basis = stay_basis(nights=nights, rooms=rooms, adults=adults, children_ages=children_ages, occupancy=occupancy)
+    priced = plan_price(basis, plan=plan, taxes=taxes)
     return Quote(
-        currency=currency,
-        nights=nights,
-        adjustments=adjustments,
-        extras=extras,
-        taxes=tax_lines(
-            room_total=room_total,
-            night_count=len(nights),
-            rooms=rooms,
-            people=adults + len(children_ages),
-            taxes=taxes,
-            meals_total=meals_total,
-        ),
+        currency=currency, nights=nights, adjustments=priced.adjustments, extras=basis.extras, taxes=priced.taxes
     )
 
 
@@ -312,10 +391,16 @@ def night_lines(nightly_prices: list[tuple[date, Decimal]], rooms: int) -> list[
 
 
 def adjustment_name(plan) -> str:
-    value = Decimal(plan.derivation_value)
+    # plan.name read once: a translated field, resolved for the active language on every read
+    return _adjustment_name(get_language(), plan.name, plan.derivation, Decimal(plan.derivation_value))
+
+
+# A page of partner offers names ~40 derived plans' adjustments, most of them alike ("Breakfast included (+24.00 per
+# room per night)"): the name is a function of these values and the language only, so each is written once.
+@lru_cache(maxsize=4096)
+def _adjustment_name(language: str | None, name: str, derivation: str, value: Decimal) -> str:
     sign = "-" if value < 0 else "+"  # ASCII: the receipt PDF's Helvetica has no U+2212
-    name = plan.name  # read once: a translated field, resolved for the active language on every read
-    if plan.derivation == "percent":
+    if derivation == "percent":
         return f"{name} ({sign}{abs(value).normalize():f}%)"
     return gettext("%(plan)s (%(sign)s%(amount)s per room per night)") % {
         "plan": name,
@@ -438,7 +523,7 @@ def plan_closed_reason(plan, *, check_in: date, check_out: date, own: dict) -> s
             "%(plan)s allows stays of at most %(count)s nights from %(date)s.",
             max_stay,
         ) % {"plan": plan.name, "count": max_stay, "date": _day(check_in)}
-    for i in range(nights):
+    for i in range(nights if own else 0):  # most plans have no nights of their own
         night = own.get(check_in + timedelta(days=i))
         if night is not None and night.stop_sell:
             return gettext("%(plan)s is not sold on the night of %(date)s.") % {

@@ -4,10 +4,12 @@ function (``hotels.pricing.stay_quote``)."""
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from bookings.models import Booking, RoomLine
 from hotels.models import Hotel, RatePlan, RoomType
+from hotels.offer_rows import OfferRow, hotels_offer_rows
 from hotels.offers import RoomOffer, default_rate_plan, hotels_offers
 from hotels.policy import policy_summary
 from hotels.search import hotel_search, known_cities
@@ -25,10 +27,27 @@ def partner_hotels(partner: Partner) -> QuerySet:
 
 
 def partner_hotel_ids(partner: Partner) -> list[int] | None:
-    """The ids of a limited partner's hotels, or None when it sells every hotel (for ``hotel_search``)."""
-    if not partner.hotels.exists():
+    """The ids of a limited partner's active hotels, or None when it sells every hotel (for ``hotel_search``).
+    One plain query (the partner API asks on every availability question)."""
+    with connection.cursor() as cursor:
+        cursor.execute(PARTNER_HOTELS_SQL, {"partner_id": partner.pk})
+        listed = cursor.fetchall()
+    if not listed:
         return None
-    return list(partner.hotels.filter(is_active=True).values_list("pk", flat=True))
+    return [hotel_id for hotel_id, is_active in listed if is_active]
+
+
+PARTNER_HOTELS_SQL = """
+SELECT h.id, h.is_active FROM partners_partner_hotels AS ph JOIN hotels_hotel AS h ON h.id = ph.hotel_id
+WHERE ph.partner_id = %(partner_id)s
+"""
+
+# The hotels' amenity codes in the order of ``Hotel.amenities`` (Amenity's ordering: its name column).
+AMENITY_CODES_SQL = """
+SELECT ha.hotel_id, a.code FROM hotels_hotel_amenities AS ha JOIN hotels_amenity AS a ON a.id = ha.amenity_id
+WHERE ha.hotel_id = ANY(%(hotel_ids)s::bigint[])
+ORDER BY a.name, ha.amenity_id
+"""
 
 
 def partner_room_type(partner: Partner, room_type_id: int) -> RoomType | None:
@@ -95,18 +114,18 @@ def policy_data(policy: dict) -> dict:
 @dataclass
 class HotelAvailability:
     hotel: Hotel
-    offers: list[RoomOffer]  # cheapest first, one per (room type, rate plan)
+    offers: list[OfferRow]  # cheapest first, one per (room type, rate plan)
 
 
 def partner_availability(
     partner: Partner, *, stay: Stay, city: str = "", hotel_id: int | None = None, page: int = 1, page_size: int = 20
 ) -> tuple[list[HotelAvailability], int]:
     """One page of the hotels ``partner`` sells that can host ``stay`` (in ``city``, or the one hotel
-    ``hotel_id``), each with its offers priced by ``stay_quote`` and ``amenity_codes``; and the number of such
-    hotels over all pages.
+    ``hotel_id``), each with its offers priced as ``stay_quote`` prices them (``hotels_offer_rows``) and
+    ``amenity_codes``; and the number of such hotels over all pages.
 
-    A handful of queries whatever the page holds: the search page, its amenities, then the offers
-    (``hotels_offers``); nothing per hotel.
+    A handful of plain queries whatever the page holds: the partner's list, the search page, its amenities, then
+    the offers; nothing per hotel.
     """
     if hotel_id:
         hotels = list(partner_hotels(partner).filter(pk=hotel_id))
@@ -123,15 +142,14 @@ def partner_availability(
                 prefetch=False,  # the API shows no photos
             )
     codes: dict[int, list[str]] = {hotel.pk: [] for hotel in hotels}
-    for hotel_id, code in (
-        Hotel.amenities.through.objects.filter(hotel_id__in=list(codes))
-        .order_by("amenity__name", "amenity_id")
-        .values_list("hotel_id", "amenity__code")
-    ):
-        codes[hotel_id].append(code)
+    if codes:
+        with connection.cursor() as cursor:
+            cursor.execute(AMENITY_CODES_SQL, {"hotel_ids": list(codes)})
+            for hotel_id, code in cursor.fetchall():
+                codes[hotel_id].append(code)
     for hotel in hotels:
         hotel.amenity_codes = codes[hotel.pk]  # in the order of Hotel.amenities (Amenity's ordering: name)
-    offers = hotels_offers(hotel_ids=[h.pk for h in hotels], stay=stay, with_amenities=False, hotels=tuple(hotels))
+    offers = hotels_offer_rows(hotels=hotels, stay=stay)
     page_of_hotels = [HotelAvailability(hotel=hotel, offers=offers[hotel.pk]) for hotel in hotels if offers[hotel.pk]]
     count = hotels[0].result_count if hotels and not hotel_id else len(page_of_hotels)
     return page_of_hotels, count

@@ -26,7 +26,6 @@ from bookings.services import GuestDetails, rooms_price
 from config.db_router import reads_from_replica
 from display.money import format_money
 from hotels.cards import CARDS_VERSION_KEY, cards_version
-from hotels.pricing import quote_lines_data, quote_nights_data
 from hotels.stay import Stay
 from partners.selectors import (
     partner_availability,
@@ -34,7 +33,6 @@ from partners.selectors import (
     partner_hotels,
     partner_rate_plan,
     partner_room_type,
-    policy_data,
     rate_plan_offer,
 )
 from partners.services import partner_booking_cancel, partner_booking_create
@@ -44,6 +42,7 @@ from payments.services import PaymentError
 from . import room_serializers as rs
 from . import serializers as s
 from .auth import PartnerKeyAuthentication, PartnerRateThrottle
+from .availability import availability_results
 from .errors import APIError, ErrorSerializer
 from .idempotency import idempotency_key, idempotent
 
@@ -251,39 +250,6 @@ class AvailabilityView(PartnerAPIView):
                 page=q["page"],
                 page_size=PAGE_SIZE,
             )
-        # Plain dicts, not serializers: a serializer per hotel, room type and offer cost more than pricing them
-        # (docs/performance.md); hotel_data and room_type_data are held equal to the serializers by tests/api.
-        room_types = {offer.room_type.pk: offer.room_type for h in page for offer in h.offers}
-        room_type_data = {pk: s.room_type_data(room_type) for pk, room_type in room_types.items()}
-        # A room type's plans share its night lines, and a hotel's offers a few policies: each is written once.
-        nights_data, policies = {}, {}
-        results = []
-        for hotel in page:
-            hotel_offers = []
-            for offer in hotel.offers:
-                quote, plan = offer.quote, offer.rate_plan
-                nights = nights_data.get(id(quote.nights))
-                if nights is None:
-                    nights = nights_data[id(quote.nights)] = quote_nights_data(quote.nights)
-                policy_key = tuple(offer.policy.items())
-                policy = policies.get(policy_key)
-                if policy is None:
-                    policy = policies[policy_key] = policy_data(offer.policy)
-                hotel_offers.append(
-                    {
-                        "room_type": room_type_data[offer.room_type.pk],
-                        "rate_plan": {"id": plan.pk, "name": plan.name, "meal_plan": plan.meal_plan},
-                        "rooms_available": offer.rooms_available,
-                        "currency": quote.currency,
-                        "nights": nights,
-                        **quote_lines_data(quote),
-                        "total": str(quote.total),
-                        "cancellation_policy": policy,
-                        "payment_terms": offer.payment_terms,
-                    }
-                )
-            data = s.hotel_data(hotel.hotel, hotel.hotel.amenity_codes)
-            results.append({"hotel": data, "offers": hotel_offers})
         pages = max(1, -(-count // PAGE_SIZE))
         return {
             "check_in": stay.check_in,
@@ -297,7 +263,9 @@ class AvailabilityView(PartnerAPIView):
             "page": q["page"],
             "pages": pages,
             **page_links(request, q["page"], pages),
-            "results": results,
+            # Plain data, not serializers: a serializer per hotel, room type and offer cost more than pricing them
+            # (docs/performance.md); what it holds is held equal to the serializers by tests/api.
+            "results": availability_results(page),
         }
 
 

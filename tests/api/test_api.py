@@ -1,23 +1,38 @@
 """The partner API through DRF's APIClient: keys, hotels, availability, bookings, isolation, throttling, Test
 header, the partner_create command."""
 
+import json
 import re
 import uuid
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from bookings.models import Booking
-from hotels.models import Amenity, NightInventory
+from hotels.models import Amenity, NightInventory, RoomType
+from hotels.offers import hotels_offers
+from hotels.stay import Stay
 from partners.models import Partner, PartnerAPIKey
+from partners.selectors import policy_data
 from partners.services import partner_key_issue
 from tests.api.conftest import body, book, client_for, run_together
-from tests.factories import HotelFactory, RoomTypeFactory, TaxFactory, future, open_nights
+from tests.factories import (
+    ChildBandFactory,
+    HotelFactory,
+    RatePlanFactory,
+    RoomTypeFactory,
+    TaxFactory,
+    future,
+    open_nights,
+    standard_plan,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited")]  # the books add up after every flow
 
@@ -147,7 +162,9 @@ def test_availability_queries_do_not_grow_with_hotels(api, django_assert_max_num
         open_nights(rt, future(10), 3)
         open_nights(rt.hotel.room_types.get(name="Suite"), future(10), 3)
     api.get("/api/v1/availability/", stay_query())  # warm the cities cache and the key lookup path
-    with django_assert_max_num_queries(12):
+    # The key, the partner's hotel list, the search, the amenities, the room types with their plans and nights,
+    # the taxes with the child bands.
+    with django_assert_max_num_queries(6):
         response = api.get("/api/v1/availability/", stay_query())
     assert response.json()["count"] == 12 and all(len(r["offers"]) == 2 for r in response.json()["results"])
 
@@ -365,6 +382,69 @@ def test_availability_writes_hotels_and_room_types_as_their_serializers_do(partn
     hotel.refresh_from_db()
     assert offer["hotel"] == s.HotelSerializer(hotel).data
     assert offer["offers"][0]["room_type"] == s.RoomTypeSerializer(room).data
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_availability_offers_are_what_the_offer_serializer_writes_of_the_booking_paths_offers(partner, room, language):
+    """The answer is written from plain rows (``hotels.offer_rows``, ``partners/api/availability.py``); each offer
+    must be what ``OfferSerializer`` (the schema) writes of the same offer priced by the booking path
+    (``hotels_offers``, ``stay_quote``), in the same order and in the reader's language: derived plans, a meals
+    adjustment and its VAT, children, extra adults, several rooms, a staff-only plan left out."""
+    from partners.api import serializers as s
+
+    hotel = room.hotel
+    RoomType.objects.filter(pk=room.pk).update(
+        extra_adult_price=Decimal("30.00"), name_fr="Chambre double", max_adults=3, max_occupancy=4
+    )
+    ChildBandFactory(hotel=hotel, min_age=0, max_age=11, price=Decimal("12.50"))
+    TaxFactory(hotel=hotel, name="Meals VAT", kind="percent", amount=Decimal("5.5"), component="meals")
+    flexible = standard_plan(room)
+    RatePlanFactory(
+        room_type=room,
+        name="Non-refundable",
+        name_fr="Non remboursable",
+        parent=flexible,
+        derivation="percent",
+        derivation_value=Decimal("-12.5"),
+        free_cancellation_days=None,
+    )
+    RatePlanFactory(
+        room_type=room,
+        name="Breakfast",
+        parent=flexible,
+        derivation="amount",
+        derivation_value=Decimal("24"),
+        adjustment_component="meals",
+        payment_terms="deposit",
+        deposit="first_night",
+    )
+    RatePlanFactory(room_type=room, name="Desk only", payment_terms="at_hotel")
+    query = stay_query(adults=5, children=2, children_ages="5,14", rooms=2)
+    response = client_for(partner).get("/api/v1/availability/", query, HTTP_ACCEPT_LANGUAGE=language)
+    stay = Stay(check_in=future(10), check_out=future(12), adults=5, children=2, children_ages=(5, 14), rooms=2)
+    with translation.override(language):
+        offers = hotels_offers(hotel_ids=[hotel.pk], stay=stay, with_amenities=False)[hotel.pk]
+        expected = [
+            s.OfferSerializer(
+                SimpleNamespace(
+                    room_type=o.room_type,
+                    rate_plan=o.rate_plan,
+                    rooms_available=o.rooms_available,
+                    currency=o.quote.currency,
+                    nights=o.quote.nights,
+                    adjustments=o.quote.adjustments,
+                    extras=o.quote.extras,
+                    taxes=o.quote.taxes,
+                    total=o.quote.total,
+                    cancellation_policy=policy_data(o.policy),
+                    payment_terms=o.payment_terms,
+                )
+            ).data
+            for o in offers
+            if o.rate_plan.payment_terms != "at_hotel"
+        ]
+    assert len(expected) == 3 and {o["rate_plan"]["name"] for o in expected} >= {"Breakfast"}
+    assert response.json()["results"][0]["offers"] == json.loads(JSONRenderer().render(expected))
 
 
 def test_the_same_availability_question_is_answered_from_the_cache_per_partner(

@@ -13,14 +13,27 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bookings.services import GuestDetails, booking_hold
-from hotels.models import ChildAgeBand, HotelTax, NightInventory, RatePlan
+from hotels.models import ChildAgeBand, Hotel, HotelTax, NightInventory, RatePlan
+from hotels.offer_rows import hotels_offer_rows
 from hotels.offers import hotel_offers, hotels_offers, rate_plan_quote
-from hotels.policy import cancellation_penalty
-from hotels.pricing import ChildBand, Occupancy, money, plan_adjustment, stay_quote
+from hotels.payment_terms import payment_terms_snapshot
+from hotels.policy import cancellation_penalty, cancellation_policy_snapshot
+from hotels.pricing import (
+    ChildBand,
+    Occupancy,
+    adjustments_data,
+    extras_data,
+    money,
+    plan_adjustment,
+    quote_nights_data,
+    stay_quote,
+    taxes_data,
+)
 from hotels.results import results_page
 from hotels.search import hotel_search
 from hotels.stay import RoomParty, Stay
@@ -296,7 +309,7 @@ def test_the_results_page_shows_what_the_cheapest_offer_costs(db, settings, c):
 @SLOW
 @given(catalogues())
 def test_offers_priced_in_bulk_equal_each_offer_priced_alone(db, c):
-    """``hotels_offers`` (the partner API's and the hotel page's path: taxes, child bands and nights read once for
+    """``hotels_offers`` (the hotel page's and the booking flow's path: taxes, child bands and nights read once for
     many offers) prices every offer exactly as the booking services price one plan alone."""
     with rolled_back():
         hotel, stay = build(c)
@@ -318,6 +331,96 @@ def test_offers_priced_in_bulk_equal_each_offer_priced_alone(db, c):
             )
             alone = rate_plan_quote(rate_plan=plan, stay=stay, base_prices=base_prices)
             assert offer.quote.as_snapshot() == alone.as_snapshot()
+
+
+def priced_alone(plan_id: int, stay: Stay):
+    """One plan's quote as the booking services price it: its room type's nights read alone, ``rate_plan_quote``."""
+    plan = RatePlan.objects.select_related("room_type__hotel").get(pk=plan_id)
+    base_prices = list(
+        NightInventory.objects.filter(room_type=plan.room_type, date__gte=stay.check_in, date__lt=stay.check_out)
+        .order_by("date")
+        .values_list("date", "price")
+    )
+    return plan, rate_plan_quote(rate_plan=plan, stay=stay, base_prices=base_prices)
+
+
+@pytest.mark.django_db
+@SLOW
+@given(catalogues(), st.data())
+def test_offer_rows_priced_in_bulk_equal_each_offer_priced_alone(db, c, data):
+    """``hotels_offer_rows`` (the partner API's availability: a room type's plans priced on one basis, no quote per
+    offer) gives the offers of ``hotels_offers`` in the same order, each with the lines, totals, first night,
+    policy and payment terms of its plan priced alone by the booking path; across derived plans (percent, amount,
+    an adjustment for meals), plans with nights of their own, closed plans, child bands, extra adults, several
+    rooms and taxes of every kind (a VAT on the meals, a fee per stay), staff-only plans left out."""
+    with rolled_back():
+        hotel, stay = build(c)
+        if data.draw(st.booleans()):
+            HotelTax.objects.create(
+                hotel=hotel,
+                name="Meals VAT",
+                kind="percent",
+                amount=data.draw(st.decimals(min_value=Decimal("0"), max_value=Decimal("20"), places=2)),
+                component="meals",
+                included_in_price=data.draw(st.booleans()),
+            )
+        if data.draw(st.booleans()):
+            HotelTax.objects.create(
+                hotel=hotel, name="Cleaning", kind="per_stay", amount=Decimal("15"), included_in_price=False
+            )
+        for plan in RatePlan.objects.filter(room_type__hotel=hotel).order_by("pk"):
+            terms = data.draw(st.sampled_from(["prepay", "deposit", "guarantee", "at_hotel"]))
+            plan.payment_terms = terms
+            plan.deposit = data.draw(st.sampled_from(["percent", "first_night"]))
+            plan.deposit_percent = Decimal("30")
+            plan.balance_days_before = data.draw(st.sampled_from([1, 30]))
+            if plan.parent_id and data.draw(st.booleans()):
+                plan.adjustment_component = "meals"
+            plan.save()
+            if data.draw(st.integers(0, 5)) == 0:  # closed to arrival, or dearer on the first night
+                plan_night(plan, stay.check_in, closed_to_arrival=True)
+            elif data.draw(st.integers(0, 5)) == 0 and not plan.parent_id:
+                plan_night(plan, stay.check_in, price=data.draw(prices))
+        other = HotelFactory()
+        other_room = RoomTypeFactory(hotel=other, max_adults=3, max_children=2, max_occupancy=5)
+        NightInventory.objects.bulk_create(
+            NightInventory(room_type=other_room, date=future(10 + i), rooms_for_sale=3, price=Decimal("80"))
+            for i in range(c["nights"])
+        )
+        now = timezone.now()
+        hotels = list(Hotel.objects.filter(pk__in=[hotel.pk, other.pk]))
+        rows = hotels_offer_rows(hotels=hotels, stay=stay, now=now)
+        offers = hotels_offers(hotel_ids=[hotel.pk, other.pk], stay=stay, with_amenities=False)
+        for pk in (hotel.pk, other.pk):
+            assert [(r.room_type.pk, r.rate_plan.pk) for r in rows[pk]] == [
+                (o.room_type.pk, o.rate_plan.pk) for o in offers[pk] if o.rate_plan.payment_terms != "at_hotel"
+            ]
+        for row in rows[hotel.pk] + rows[other.pk]:
+            plan, alone = priced_alone(row.rate_plan.pk, stay)
+            snapshot = alone.as_snapshot()
+            assert {
+                "nights": quote_nights_data(row.basis.nights),
+                "adjustments": adjustments_data(row.price.adjustments),
+                "extras": extras_data(row.basis.extras),
+                "taxes": taxes_data(row.price.taxes),
+                "room_total": str(row.price.room_total),
+                "total": str(row.price.total),
+                "first_night": str(row.basis.first_night(row.price)),
+            } == {
+                key: snapshot[key]
+                for key in ("nights", "adjustments", "extras", "taxes", "room_total", "total", "first_night")
+            }
+            hotel_of = plan.room_type.hotel
+            assert row.policy == cancellation_policy_snapshot(plan, hotel_of, stay.check_in)
+            assert row.payment_terms == payment_terms_snapshot(
+                rate_plan=plan,
+                hotel=hotel_of,
+                check_in=stay.check_in,
+                total=alone.total,
+                first_night=alone.first_night,
+                now=now,
+            )
+            assert row.rate_plan.name == plan.name and row.room_type.name == plan.room_type.name
 
 
 # --- room configurations (several rooms, each with its own party) -----------------------------------------------
