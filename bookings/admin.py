@@ -5,7 +5,9 @@ import re
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Case, Exists, OuterRef, Value, When
+from django.http import Http404
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -34,7 +36,7 @@ from .exceptions import BookingError
 from .models import Booking, BookingEffect, BookingStatusChange, BooksAudit, OfflinePayment, RoomLine
 from .outbox import effect_retry_now
 from .services import Actor, booking_cancel_quote
-from .settlement import booking_desk_flags
+from .settlement import booking_desk_annotations, booking_desk_flags
 from .staff_views import StaffBookingChangeView, StaffBookingNewView
 
 PRICES = "bookings.view_booking_prices"
@@ -368,6 +370,16 @@ class BookingAdmin(HotelScopedAdminMixin, admin.ModelAdmin):
         ),
         (gettext_lazy("Times"), {"fields": ["created_at", "hold_expires_at", "confirmed_at", "cancelled_at"]}),
     ]
+
+    def get_object(self, request, object_id, from_field=None):
+        """The booking page reads the booking once: with its hotel, room type and plan, and the desk's flags
+        (``settlement.booking_desk_annotations``), which the list does not need."""
+        field = self.opts.pk if from_field is None else self.opts.get_field(from_field)
+        queryset = self.get_queryset(request).annotate(**booking_desk_annotations())
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (Booking.DoesNotExist, ValidationError, ValueError) as exc:
+            raise Http404(_("No such object in your hotels.")) from exc
 
     def get_queryset(self, request):
         return (

@@ -115,11 +115,51 @@ def _fixed(charge: ScheduledCharge) -> bool:
 
 
 def balances_reschedule(*, booking, lower_by: Decimal = ZERO) -> Decimal:
+    """:func:`balances_spread`, then the booking's terms say what its balances now charge
+    (:func:`balances_terms_settle`), in the same transaction."""
+    left = balances_spread(booking=booking, lower_by=lower_by)
+    balances_terms_settle(booking=booking)
+    return left
+
+
+def balances_terms_settle(*, booking) -> None:
+    """The amounts of the booking's terms (``price_snapshot["payment_terms"]``, as its rooms' terms add them up)
+    once a change is settled: the card's part is what its balances charge now (lowered first by a change that
+    costs less, raised by none: a change that costs more is paid with the change), the hotel's part what its rooms
+    paid there leave, the rest was paid now. So the booking page, the e-mails and the API's ``payment_terms`` say
+    what the balances do. A booking that never had a balance scheduled keeps its rooms' figures."""
+    from .models import Booking
+
+    snapshot = Booking.objects.filter(pk=booking.pk).values_list("price_snapshot", flat=True).get() or {}
+    terms = snapshot.get("payment_terms")
+    balances = ScheduledCharge.objects.filter(booking_id=booking.pk, purpose=BALANCE)
+    if not terms or not balances.exists():
+        return
+    card = sum(
+        balances.exclude(status__in=[ScheduledCharge.Status.CANCELLED, ScheduledCharge.Status.FAILED]).values_list(
+            "amount", flat=True
+        ),
+        ZERO,
+    )
+    by_hotel = terms["due_later"] if terms["due_later_by"] == "hotel" else "0.00"
+    later = card + Decimal(terms.get("due_at_hotel", by_hotel))
+    settled = {**terms, "due_now": str(Decimal(terms["total"]) - later), "due_later": str(later)}
+    if "due_later_card" in terms:
+        settled["due_later_card"] = str(card)
+    if card <= 0 and terms["due_later_by"] == "card":
+        at_hotel = Decimal(terms.get("due_at_hotel", "0.00")) > 0
+        settled["due_later_by"], settled["due_later_at"] = ("hotel" if at_hotel else ""), None
+    if settled != terms:
+        booking.price_snapshot = {**snapshot, "payment_terms": settled}
+        Booking.objects.filter(pk=booking.pk).update(price_snapshot=booking.price_snapshot)
+
+
+def balances_spread(*, booking, lower_by: Decimal = ZERO) -> Decimal:
     """After a change (in its transaction, under the booking's lock): take up to ``lower_by`` off the balances not
     charged yet and spread what stays owed over the active rooms' dates, each date no more than its rooms' card
     part (so no room is charged before its own date; a room cancelled before its date leaves nothing on it).
     Balances fixed at the bank (:func:`_fixed`) are left exactly as they are. Returns what is left of ``lower_by``
-    to refund."""
+    to refund. Call it through :func:`balances_reschedule`, which keeps the booking's terms in step."""
     now = timezone.now()
     lower_by = max(lower_by, ZERO)
     charges = list(

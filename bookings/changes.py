@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hotels.models import RatePlan, RoomType
 from hotels.offers import rate_plan_quote
-from hotels.payment_terms import payment_terms_combine
+from hotels.payment_terms import payment_terms_combine, payment_terms_rebase, payment_terms_snapshot
 from hotels.policy import cancellation_policy_snapshot
 from hotels.pricing import RateClosed
 from hotels.stay import Stay
@@ -338,9 +338,17 @@ def _booking_refresh(booking: Booking) -> None:
     booking.children_ages = [age for line in active for age in line.children_ages]
     booking.total = sum((line.charge for line in lines), ZERO)
     booking.price_snapshot = snapshot_combine([line.price_snapshot for line in active])
-    line_terms = [line.price_snapshot.get("payment_terms") for line in active]
-    if len(active) > 1 and all(line_terms):  # the rooms' own terms added up, not the first room's
-        booking.price_snapshot["payment_terms"] = payment_terms_combine(line_terms)
+    charged = [line for line in lines if line.is_active or line.charge > 0]
+    line_terms = [line.price_snapshot.get("payment_terms") for line in charged]
+    if len(charged) > 1 and all(line_terms):
+        # the rooms' own terms added up, not the first room's; a cancelled room's on the penalty it keeps, so the
+        # terms' total is the booking's
+        booking.price_snapshot["payment_terms"] = payment_terms_combine(
+            [
+                terms if line.is_active else payment_terms_rebase(terms, line.charge)
+                for line, terms in zip(charged, line_terms, strict=True)
+            ]
+        )
     booking.cancellation_policy = strictest_policy([line.cancellation_policy for line in active])
     booking.nights_held = any(line.nights_held for line in lines)
 
@@ -357,6 +365,8 @@ def _plan_write(booking: Booking, plan: dict) -> None:
     booking.check_out = date.fromisoformat(plan["check_out"])
     position = booking.lines.count()
     for entry in plan["lines"]:
+        if entry["id"] is None:  # a room added: its plan's terms as sold now, nothing of it paid yet
+            sold_terms[None] = _added_terms(booking, entry)
         fields = {
             "room_type_id": entry["room_type_id"],
             "rate_plan_id": entry["rate_plan_id"],
@@ -378,9 +388,23 @@ def _plan_write(booking: Booking, plan: dict) -> None:
 
 
 def _with_terms(snapshot: dict, terms: dict | None, shift: int) -> dict:
-    if not terms or "payment_terms" in snapshot and not shift:
+    """The line's snapshot with its terms: the ones it was sold under, the balance date moved with its arrival and
+    the amounts due now and later rebased on its new total (``hotels.payment_terms.payment_terms_rebase``), so
+    whatever reads them (the booking's page and e-mails, the API, the books audit, the balances) reads the booking
+    as it is now."""
+    if not terms:
         return snapshot
-    return {**snapshot, "payment_terms": balance_shift(terms, shift)}
+    return {**snapshot, "payment_terms": payment_terms_rebase(balance_shift(terms, shift), snapshot["total"])}
+
+
+def _added_terms(booking: Booking, entry: dict) -> dict:
+    """A room added to a sold booking: its plan's terms with nothing due yet, to be rebased on its price (paid now
+    with the change, or at the hotel when its plan is paid there)."""
+    plan = RatePlan.objects.get(pk=entry["rate_plan_id"])
+    terms = payment_terms_snapshot(
+        rate_plan=plan, hotel=booking.hotel, check_in=booking.check_in, total=ZERO, first_night=ZERO
+    )
+    return {**terms, "total": "0.00", "due_now": "0.00", "due_later": "0.00"}
 
 
 def _history(booking: Booking, *, actor_kind: str, actor, note: str) -> None:

@@ -71,27 +71,35 @@ def booking_paid_offline(booking: Booking) -> bool:
     return not booking.payments.filter(paid_at__isnull=False, amount__gt=0).exists()
 
 
-def booking_desk_flags(booking: Booking) -> tuple[bool, bool]:
-    """``(paid offline, a change waiting for the bank's answer)`` in one query, for the booking's admin page."""
+def booking_desk_annotations() -> dict:
+    """``offline``, ``card`` and ``waiting`` as annotations of a booking queryset (:func:`booking_desk_flags`), so the
+    booking's admin page reads them with the booking itself."""
     from payments.models import Payment
 
     from .models import BookingChange
 
     here = OuterRef("pk")
-    offline, card, waiting = (
-        Booking.objects.filter(pk=booking.pk)
-        .annotate(
-            offline=Exists(OfflinePayment.objects.filter(booking=here)),
-            card=Exists(Payment.objects.filter(booking=here, paid_at__isnull=False, amount__gt=0)),
-            waiting=Exists(
-                BookingChange.objects.filter(
-                    booking=here, status=BookingChange.Status.PENDING_PAYMENT, payment__status=Payment.Status.UNKNOWN
-                )
-            ),
+    return {
+        "desk_offline": Exists(OfflinePayment.objects.filter(booking=here)),
+        "desk_card": Exists(Payment.objects.filter(booking=here, paid_at__isnull=False, amount__gt=0)),
+        "desk_waiting": Exists(
+            BookingChange.objects.filter(
+                booking=here, status=BookingChange.Status.PENDING_PAYMENT, payment__status=Payment.Status.UNKNOWN
+            )
+        ),
+    }
+
+
+def booking_desk_flags(booking: Booking) -> tuple[bool, bool]:
+    """``(paid offline, a change waiting for the bank's answer)``: from :func:`booking_desk_annotations` when the
+    booking was read with them, else in one query."""
+    names = ("desk_offline", "desk_card", "desk_waiting")
+    if all(hasattr(booking, name) for name in names):
+        offline, card, waiting = (getattr(booking, name) for name in names)
+    else:
+        offline, card, waiting = (
+            Booking.objects.filter(pk=booking.pk).annotate(**booking_desk_annotations()).values_list(*names).get()
         )
-        .values_list("offline", "card", "waiting")
-        .get()
-    )
     return offline and not card, waiting
 
 

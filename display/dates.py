@@ -4,7 +4,7 @@ e-mails that print a date in a sentence (a payment term, an invoice line) write 
 
 from datetime import date, datetime
 
-from babel.dates import format_date
+from babel.dates import format_date, format_interval
 from django.utils import timezone
 
 from .money import babel_locale
@@ -23,3 +23,9 @@ def format_day(day, language: str | None = None, length: str = "medium") -> str:
     if not isinstance(day, date):
         return "" if day is None else str(day)
     return format_date(day, format=length, locale=babel_locale(language))
+
+
+def format_stay(check_in: date, check_out: date, language: str | None = None) -> str:
+    """A stay's dates as one interval the locale's way (``5–8 déc. 2026``, ``Dec 5 – 8, 2026``), for ``language``
+    (the active one by default)."""
+    return format_interval(check_in, check_out, "yMMMd", locale=babel_locale(language))

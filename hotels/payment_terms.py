@@ -94,6 +94,35 @@ def payment_terms_combine(line_terms: list[dict]) -> dict:
     }
 
 
+def payment_terms_rebase(terms: dict, total) -> dict:
+    """A sold room's terms once its price moved from ``terms["total"]`` to ``total`` (a change, or the penalty kept
+    when it is cancelled), as the change is settled (``bookings.workflow``): what it costs more is collected the way
+    the rest of it is (by the hotel for a room paid there, else now, with the change's payment); what it costs less
+    comes off what is left to pay first (the balance on the card, what the hotel collects), then off what was paid
+    now. The same total gives the same terms, so a change applied twice moves nothing."""
+    old, total = Decimal(terms["total"]), Decimal(total)
+    now, later = Decimal(terms["due_now"]), Decimal(terms["due_later"])
+    by, when = terms["due_later_by"], terms["due_later_at"]
+    if total >= old:
+        if by == "hotel":
+            later += total - old
+        else:
+            now += total - old
+    else:
+        cut = min(old - total, later)
+        later, now = later - cut, now - (old - total - cut)
+    if later <= 0 and by == "card":  # nothing is left for the card to pay
+        by, when = "", None
+    return {
+        **terms,
+        "total": str(total),
+        "due_now": str(now),
+        "due_later": str(later),
+        "due_later_by": by,
+        "due_later_at": when,
+    }
+
+
 def payment_terms_card_balance(terms: dict) -> Decimal:
     """What the saved card is charged later under ``terms`` (the balance): the lines' card parts when the terms
     are a combination, else all that is due later when the card collects it."""

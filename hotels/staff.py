@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -283,11 +284,23 @@ class HotelScopedAdminMixin:
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+class ParentKnownInlineFormSet(BaseInlineFormSet):
+    """Each row knows the page's object as its parent: a row's ``str()`` (shown above it) that names the parent
+    reads nothing more (one query per row otherwise)."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        if form.instance.pk is not None:
+            self.fk.set_cached_value(form.instance, self.instance)
+        return form
+
+
 class HotelScopedInlineMixin:
     """An inline on a hotel-scoped parent: its rows are the parent's, and each permission is asked at the
     parent's hotel (``parent_hotel_path``: from the parent object to its hotel, "" when the parent is a Hotel)."""
 
     parent_hotel_path = ""
+    formset = ParentKnownInlineFormSet
 
     def _allowed_at_parent(self, request, actions, obj) -> bool:
         if obj is None or request.user.is_superuser:

@@ -24,6 +24,7 @@ from bookings.models import Booking
 from config.celery import enqueue_on_commit
 from hotels.payment_terms import GUARANTEE, payment_terms_of
 
+from .descriptions import bank_description, change_description, charge_description, checkout_description
 from .gateways import get_gateway
 from .gateways.base import ChargeResult, GatewayError, GatewayUnavailable, PaymentStatus
 from .ledger import ledger_payment_record, ledger_refund_record, ledger_refund_refused
@@ -90,11 +91,18 @@ def payment_start(*, booking: Booking, return_url: str, webhook_url: str | None)
                 currency=booking.currency,
                 attempt=checkout.count() + 1,
                 idempotency_key=f"{booking.reference}-pay-{checkout.count() + 1}",
-                bank_request={"return_url": return_url, "webhook_url": webhook_url},
+                bank_request={
+                    "return_url": return_url,
+                    "webhook_url": webhook_url,
+                    "description": checkout_description(booking),
+                },
             )
         # a second click asks again with the first click's request, so the bank answers with the same session
         return_url = payment.bank_request.get("return_url", return_url)
         webhook_url = payment.bank_request.get("webhook_url", webhook_url)
+        description = bank_description(
+            payment, legacy=f"{booking.hotel.name}, {booking.check_in:%d %b} – {booking.check_out:%d %b %Y}"
+        )
     # the card is saved whenever something may be charged later (a balance, a no-show or cancellation fee)
     save_card = {"save_card": True} if payment.kind in (Payment.Kind.DEPOSIT, Payment.Kind.GUARANTEE) else {}
     try:
@@ -105,7 +113,7 @@ def payment_start(*, booking: Booking, return_url: str, webhook_url: str | None)
             return_url=return_url,
             webhook_url=webhook_url,
             idempotency_key=payment.idempotency_key,
-            description=f"{booking.hotel.name}, {booking.check_in:%d %b} – {booking.check_out:%d %b %Y}",
+            description=description,
             **save_card,
         )
     except GatewayError as exc:
@@ -168,6 +176,7 @@ def change_payment_start(
                 "gateway": _gateway_name(),
                 "amount": amount,
                 "currency": booking.currency,
+                "bank_request": {"description": change_description(booking)},
             },
         )
         if on_written is not None:
@@ -182,7 +191,7 @@ def change_payment_start(
             return_url=return_url,
             webhook_url=webhook_url,
             idempotency_key=payment.idempotency_key,
-            description=f"{booking.hotel.name}, change to {booking.reference}",
+            description=bank_description(payment, legacy=f"{booking.hotel.name}, change to {booking.reference}"),
         )
     except GatewayError as exc:
         raise PaymentError(
@@ -792,7 +801,11 @@ def payment_link_start(*, charge: ScheduledCharge, return_url: str, webhook_url:
             amount=charge.amount,
             currency=charge.currency,
             idempotency_key=key,
-            bank_request={"return_url": return_url, "webhook_url": webhook_url},
+            bank_request={
+                "return_url": return_url,
+                "webhook_url": webhook_url,
+                "description": charge_description(charge),
+            },
         )
     return_url = payment.bank_request.get("return_url", return_url)
     webhook_url = payment.bank_request.get("webhook_url", webhook_url)
@@ -804,7 +817,7 @@ def payment_link_start(*, charge: ScheduledCharge, return_url: str, webhook_url:
             return_url=return_url,
             webhook_url=webhook_url,
             idempotency_key=payment.idempotency_key,
-            description=str(charge.get_purpose_display()),
+            description=bank_description(payment, legacy=str(charge.get_purpose_display())),
         )
     except GatewayError as exc:
         raise PaymentError(

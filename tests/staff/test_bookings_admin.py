@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings import workflow
-from bookings.models import Booking
+from bookings.models import Booking, BookingStatusChange
 from bookings.services import GuestDetails, booking_hold
 from bookings.workflow import booking_confirm
 from hotels.models import NightInventory
@@ -330,10 +330,17 @@ class TestListsStayCheap:
 
     def test_booking_page_and_dashboard(self, client, many, two_hotels, manager_a, django_assert_max_num_queries):
         client.force_login(manager_a)
-        # 20, the rooms', offline payments', ledger and invoices' inlines, the desk settlement box (hotel, room type
-        # and plan read with the booking)
-        with django_assert_max_num_queries(24):
-            client.get(reverse("admin:bookings_booking_change", args=[two_hotels[2].pk]))
+        # the rooms', offline payments', ledger and invoices' inlines, the desk settlement box; the booking is read
+        # once, with its hotel, room type, plan and the desk's flags, and no history row reads it again
+        booking = two_hotels[2]
+        for note in ("guest called", "late arrival", "asked for a cot"):
+            BookingStatusChange.objects.create(
+                booking=booking, from_status=booking.status, to_status=booking.status, actor_kind="staff", note=note
+            )
+        with django_assert_max_num_queries(20), CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse("admin:bookings_booking_change", args=[booking.pk]))
+        assert page.status_code == 200 and "asked for a cot" in page.content.decode()
+        assert sum('FROM "bookings_booking"' in q["sql"] for q in queries.captured_queries) == 1
         with django_assert_max_num_queries(14):
             client.get(reverse("admin:bookings_booking_today"))
 
