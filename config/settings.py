@@ -114,6 +114,8 @@ TEMPLATES = [
                 "display.context_processors.display_currency",
                 "config.i18n.languages",
             ],
+            # {% memo %}: base.html's header and footer rendered once per language (config/page_parts.py).
+            "libraries": {"page_parts": "config.page_parts"},
         },
     },
     {

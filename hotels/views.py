@@ -73,35 +73,39 @@ def home(request):
 @anonymous_browsing_limited
 @reads_from_replica
 def search(request):
-    form = SearchForm(request.GET)
-    if not form.is_valid():
-        return _home(request, form)
-    content, results = _results_content(request, form)
-    return render(
-        request,
-        "hotels/results.html",
-        {"city": city_label(form.cleaned_data["destination"]), "content": content, "results": results},
-    )
-
-
-def _results_content(request, form) -> tuple[SafeString, ResultsPage | None]:
-    """The results page's content for a valid search, and its :class:`ResultsPage` when it was computed.
-
-    The content is a function of the query string, the display currency and the language only (nothing of the user's: the
-    header is rendered per request around it), so it is cached whole for ``SEARCH_CACHE_SECONDS`` (the staleness
-    the results page already allowed), tagged with the hotel cards' version so that a change of photos,
-    amenities or taxes shows at once. A page a source could not complete (a supplier late) is not cached.
-    """
+    """The results page. Its content is a function of the query string, the display currency, the language and
+    the day only (nothing of the user's: the header is rendered per request around it), so it is cached whole for
+    ``SEARCH_CACHE_SECONDS`` (the staleness the results page already allowed), tagged with the hotel cards' version
+    so that a change of photos, amenities or taxes shows at once. A query is cached only once its form was valid,
+    and the day is in the key because the form's rules are the day's ("check-in can't be in the past"), so a page
+    found in the cache needs no form. A page a source could not complete (a supplier late) is not cached."""
     seconds = settings.SEARCH_CACHE_SECONDS
     shown = request.session.get(CURRENCY_SESSION_KEY, "")
-    language = translation.get_language()
-    key = "results-page:" + hashlib.sha256(repr((sorted(request.GET.lists()), shown, language)).encode()).hexdigest()
+    asked = (sorted(request.GET.lists()), shown, translation.get_language(), timezone.now().date())
+    key = "results-page:" + hashlib.sha256(repr(asked).encode()).hexdigest()
     version = None
     if seconds:
         found = cache.get_many([key, CARDS_VERSION_KEY])
         version = found.get(CARDS_VERSION_KEY) or cards_version()
         if key in found and found[key][0] == version:
-            return _rendered(found[key][1]), None
+            _, html, city = found[key]
+            return _results_page(request, city, _rendered(html), None)
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        return _home(request, form)
+    city = city_label(form.cleaned_data["destination"])  # in the reader's language ("München")
+    content, results = _results_content(request, form, shown)
+    if seconds and results.complete:
+        cache.set(key, (version, str(content), city), seconds)
+    return _results_page(request, city, content, results)
+
+
+def _results_page(request, city: str, content: SafeString, results: ResultsPage | None):
+    return render(request, "hotels/results.html", {"city": city, "content": content, "results": results})
+
+
+def _results_content(request, form, shown: str) -> tuple[SafeString, ResultsPage]:
+    """The results page's content for a valid search, and its :class:`ResultsPage`."""
     filter_form = ResultsFilterForm(request.GET, amenity_choices=search_amenities())
     filters = filter_form.filters()
     city, stay = form.cleaned_data["destination"], form.stay
@@ -122,8 +126,6 @@ def _results_content(request, form) -> tuple[SafeString, ResultsPage | None]:
             "meal_plans": MEAL_PLANS,
         },
     )
-    if seconds and results.complete:
-        cache.set(key, (version, str(content)), seconds)
     return content, results
 
 

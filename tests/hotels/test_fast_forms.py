@@ -2,8 +2,13 @@
 engine; whatever a guest types, the HTML must be exactly what Django's own form rendering writes."""
 
 import pytest
+from django.template import engines
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markupsafe import Markup
 
 from config.jinja2 import label_html, widget_html
 from hotels.forms import ResultsFilterForm, SearchForm, StayForm
@@ -51,3 +56,23 @@ def test_fast_widgets_and_labels_write_what_django_writes(form_class, data, boun
     for field in form:
         assert widget_html(field) == str(field)
         assert label_html(field) == field.label_tag()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=30),
+        st.integers(),
+        st.booleans(),
+        st.none(),
+        st.decimals(allow_nan=False, allow_infinity=False),
+        st.text(max_size=30).map(mark_safe),
+        st.text(max_size=30).map(Markup),
+        st.sampled_from(["<b>", "a&b", "'\"", "&amp;"]).map(gettext_lazy),
+    )
+)
+def test_fragments_escape_every_value_as_django_does(value):
+    """What a fragment's ``{{ value }}`` writes (``config.jinja2.escaped`` then Jinja's own escape) is Django's
+    ``conditional_escape(value)``: a plain string's quotes as ``&#x27;`` and ``&quot;``, safe strings as they are."""
+    template = engines["jinja2"].from_string("{{ value }}")
+    assert template.render({"value": value}) == str(conditional_escape(value))

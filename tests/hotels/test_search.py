@@ -1,7 +1,10 @@
+from datetime import timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from hotels.models import NightInventory
 from hotels.offers import hotel_offers
@@ -293,6 +296,19 @@ def test_a_repeated_search_is_served_from_the_result_cache_without_a_query(clien
     assert again == first and "Hôtel Lumière" in again
     settings.SEARCH_CACHE_SECONDS = 0  # the same page, computed afresh
     assert client.get(url, params).content.decode() == first
+
+
+def test_a_cached_results_page_is_not_served_once_its_dates_have_passed(client, settings):
+    """A page found in the result cache skips the search form; the next day the form decides again (a check-in
+    now in the past is an error, not yesterday's cached results)."""
+    settings.SEARCH_CACHE_SECONDS = 30
+    open_nights(RoomTypeFactory(hotel=HotelFactory(name="Hôtel Lumière")), future(0), 3, price="100")
+    url, params = _search_url(check_in=future(0).isoformat(), check_out=future(2).isoformat())
+    assert "Hôtel Lumière" in client.get(url, params).content.decode()
+    two_days_later = timezone.now() + timedelta(days=2)
+    with mock.patch("django.utils.timezone.now", return_value=two_days_later):
+        page = client.get(url, params).content.decode()
+    assert "Hôtel Lumière" not in page and "Check-in can" in page
 
 
 def test_sorting_and_price_filters_use_the_total_with_added_taxes():
