@@ -10,6 +10,7 @@ from django.utils import translation
 
 from tests.factories import HotelFactory, RoomTypeFactory, UserFactory, future, open_nights
 
+
 def url(name: str, language: str = "en") -> str:
     with translation.override(language):
         return reverse(name)

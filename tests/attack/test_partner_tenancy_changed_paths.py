@@ -42,11 +42,14 @@ def test_another_partners_booking_is_not_found_on_every_booking_endpoint(partner
     assert thief.get(f"/api/v1/bookings/{reference}/").status_code == 404
     assert thief.post(f"/api/v1/bookings/{reference}/cancel/").status_code == 404
     modify = {"check_in": future(11).isoformat(), "check_out": future(12).isoformat()}
-    assert thief.post(
-        f"/api/v1/bookings/{reference}/modify/", modify, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
-    ).status_code == 404
+    assert (
+        thief.post(
+            f"/api/v1/bookings/{reference}/modify/", modify, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+        ).status_code
+        == 404
+    )
     line = made["rooms"][0]["id"]
-    assert thief.post(
-        f"/api/v1/bookings/{reference}/rooms/{line}/cancel/", HTTP_IDEMPOTENCY_KEY="k-2"
-    ).status_code == 404
+    assert (
+        thief.post(f"/api/v1/bookings/{reference}/rooms/{line}/cancel/", HTTP_IDEMPOTENCY_KEY="k-2").status_code == 404
+    )
     assert reference not in str(thief.get("/api/v1/bookings/").json())
