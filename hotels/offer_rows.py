@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import connection
+from django.db import connections, router
 from django.utils import timezone
 
-from .models import Hotel
+from .models import Hotel, RoomType
 from .offers import (
     BOOKABLE_ROOM_TYPES_SQL,
     _overrides_by_plan,
@@ -158,7 +158,7 @@ def _room_types_with_plans(*, hotel_ids: list[int], stay: Stay) -> list[_RoomTyp
     )
     room_types: list[_RoomType] = []
     days = [stay.check_in + timedelta(days=i) for i in range(stay.nights)]
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(RoomType)].cursor() as cursor:  # a replica where the view reads one
         cursor.execute(sql, params)
         for row in cursor.fetchall():
             if not room_types or room_types[-1].row.pk != row[0]:

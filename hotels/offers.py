@@ -13,12 +13,12 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Prefetch, prefetch_related_objects
 from modeltranslation.utils import build_localized_fieldname
 from modeltranslation.utils import get_language as mt_language
 
-from .models import Hotel, RatePlan, RatePlanNight, RoomType
+from .models import Hotel, HotelTax, RatePlan, RatePlanNight, RoomType
 from .payment_terms import GUEST_BOOKABLE, payment_terms_line, payment_terms_snapshot
 from .policy import cancellation_policy_snapshot, policy_line
 from .pricing import (
@@ -309,7 +309,7 @@ def _pricing_rows(hotel_ids: list[int]) -> tuple[dict[int, list], dict[int, tupl
     taxes: dict[int, list] = {pk: [] for pk in hotel_ids}
     bands: dict[int, list] = {pk: [] for pk in hotel_ids}
     if hotel_ids:
-        with connection.cursor() as cursor:
+        with connections[router.db_for_read(HotelTax)].cursor() as cursor:  # a replica where the view reads one
             cursor.execute(PRICING_ROWS_SQL.format(tax_name=translated_sql("t", "name")), {"hotel_ids": hotel_ids})
             for hotel_id, is_tax, name, kind, amount, included, component, _, min_age, max_age in cursor.fetchall():
                 if is_tax:

@@ -4,7 +4,7 @@ function (``hotels.pricing.stay_quote``)."""
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from bookings.models import Booking, RoomLine
@@ -29,7 +29,7 @@ def partner_hotels(partner: Partner) -> QuerySet:
 def partner_hotel_ids(partner: Partner) -> list[int] | None:
     """The ids of a limited partner's active hotels, or None when it sells every hotel (for ``hotel_search``).
     One plain query (the partner API asks on every availability question)."""
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(Hotel)].cursor() as cursor:  # where main's Hotel queries read
         cursor.execute(PARTNER_HOTELS_SQL, {"partner_id": partner.pk})
         listed = cursor.fetchall()
     if not listed:
@@ -143,7 +143,7 @@ def partner_availability(
             )
     codes: dict[int, list[str]] = {hotel.pk: [] for hotel in hotels}
     if codes:
-        with connection.cursor() as cursor:
+        with connections[router.db_for_read(Hotel)].cursor() as cursor:  # a replica where the view reads one
             cursor.execute(AMENITY_CODES_SQL, {"hotel_ids": list(codes)})
             for hotel_id, code in cursor.fetchall():
                 codes[hotel_id].append(code)

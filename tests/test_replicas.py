@@ -26,7 +26,7 @@ from hotels.models import NightInventory
 from partners.models import Partner
 from partners.services import partner_key_issue
 from payments.sandbox_bank.testing import free_port
-from tests.factories import HotelFactory, RoomTypeFactory, future, open_nights
+from tests.factories import HotelFactory, RoomTypeFactory, TaxFactory, future, open_nights
 from tests.processes import database_env_for_children
 from tests.replicas import embedded_primary
 
@@ -100,6 +100,7 @@ def test_searches_read_from_the_replica_bookings_from_the_primary_and_a_lost_rep
             replica.pause_replay(db["NAME"])
             later = RoomTypeFactory(hotel=HotelFactory(city=CITY, name="Hotel Added While Frozen"))
             open_nights(later, future(10), 2, rooms=5)
+            TaxFactory(hotel=first.hotel, name="Fee Added While Frozen", kind="per_stay", amount="9.00")
 
             # Served by the replica: the hotel added on the primary since it froze is not there.
             for _ in range(4):  # both workers
@@ -117,6 +118,9 @@ def test_searches_read_from_the_replica_bookings_from_the_primary_and_a_lost_rep
             )
             assert availability.status_code == 200
             assert [r["hotel"]["id"] for r in availability.json()["results"]] == [first.hotel_id]
+            # The offers too (their room types, plans, nights and taxes): no fee added on the primary since.
+            taxes = {t["name"] for r in availability.json()["results"] for o in r["offers"] for t in o["taxes"]}
+            assert "Fee Added While Frozen" not in taxes
 
             # Bookings go to the primary, are sold exactly once, and are read back from it at once.
             codes, references = _race_for_the_last_rooms(base, api, room_type=first, attempts=12)
