@@ -9,7 +9,8 @@ for each (active language, script prefix, URLconf, ``a``, ``b``) and returns the
 inside: text that is a function of those only (translations, ``{% url %}`` without per-request arguments,
 ``{% static %}``, the values named). What may not: anything of the visitor's (e-mail, CSRF token, messages), the
 request's path or query, the time. A variable the content sets (``{% url … as x %}``) is set again on each reuse,
-since a page's own block may read it (base.html's ``login_url`` is seen by the guest booking page). ``tests/i18n/test_page_parts.py`` holds pages rendered with and without the memo equal.
+since a page's own block may read it (base.html's ``login_url`` is seen by the guest booking page).
+``tests/i18n/test_page_parts.py`` holds pages rendered with and without the memo equal.
 
 The memo lives on the compiled template node, so it lasts as long as Django's cached template loader keeps the
 template (the process; a template edited under ``runserver`` is compiled again with an empty memo).
@@ -70,7 +71,7 @@ def memo(parser, token):
 
 
 @lru_cache(maxsize=256)
-def _paths(names: str, language: str, prefix: str, urlconf) -> frozenset[str]:
+def _paths(names: str, _language: str, _prefix: str, urlconf) -> frozenset[str]:
     return frozenset(reverse(name, urlconf=urlconf) for name in names.split())
 
 
