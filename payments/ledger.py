@@ -61,45 +61,11 @@ def snapshot_taxes(booking) -> list[SnapshotTax]:
     return result
 
 
-def _write(
-    booking,
-    *,
-    key,
-    kind,
-    category,
-    description,
-    amount,
-    actor_kind="system",
-    actor=None,
-    channel="",
-    tax_component="",
-    payment=None,
-    refund=None,
-    offline_payment=None,
-    bank_reference="",
-    occurred_at=None,
-    books_description="",
-) -> LedgerEntry | None:
-    entry = _entry(
-        booking,
-        key=key,
-        kind=kind,
-        category=category,
-        description=description,
-        amount=amount,
-        actor_kind=actor_kind,
-        actor=actor,
-        channel=channel,
-        tax_component=tax_component,
-        payment=payment,
-        refund=refund,
-        offline_payment=offline_payment,
-        bank_reference=bank_reference,
-        occurred_at=occurred_at,
-        books_description=books_description,
-    )
-    fields = {f.attname: getattr(entry, f.attname) for f in LedgerEntry._meta.concrete_fields if not f.primary_key}
-    entry, created = LedgerEntry.objects.get_or_create(key=entry.key, defaults=fields)
+def _write(booking, **fields) -> LedgerEntry | None:
+    """Write the entry :func:`_entry` makes of ``fields`` unless its key is written already (then None)."""
+    entry = _entry(booking, **fields)
+    values = {f.attname: getattr(entry, f.attname) for f in LedgerEntry._meta.concrete_fields if not f.primary_key}
+    entry, created = LedgerEntry.objects.get_or_create(key=entry.key, defaults=values)
     return entry if created else None
 
 
