@@ -139,7 +139,7 @@ WHERE p.amount <> c.amount OR p.kind <> c.purpose
 
 # A confirmed booking's charges still to come on its saved card (balances, one per date; a change's difference)
 # add up to what its ledger says is still due, less what its rooms paid at the hotel owe (extras are settled at the
-# desk). Not while money is moving: a refund or a change's payment not settled yet.
+# desk; a room paid at the hotel cancelled leaves its penalty to the hotel, as ``payment_terms_rebase`` says). Not while money is moving: a refund or a change's payment not settled yet.
 OPEN_CHARGES_SQL = """
 SELECT b.reference, o.amount, COALESCE(l.due, 0) - COALESCE(h.part, 0)
 FROM bookings_booking b
@@ -148,9 +148,13 @@ JOIN (SELECT booking_id, SUM(amount) AS amount FROM payments_scheduledcharge
 LEFT JOIN (SELECT booking_id,
                   SUM(CASE WHEN kind = 'payment' THEN -amount ELSE amount END) AS due
            FROM payments_ledgerentry WHERE category <> 'extra' GROUP BY booking_id) l ON l.booking_id = b.id
-LEFT JOIN (SELECT booking_id, SUM((price_snapshot->'payment_terms'->>'due_later')::numeric) AS part
+LEFT JOIN (SELECT booking_id,
+                  SUM(CASE WHEN status = 'active' THEN (price_snapshot->'payment_terms'->>'due_later')::numeric
+                           ELSE GREATEST((price_snapshot->'payment_terms'->>'due_later')::numeric
+                                         - (price_snapshot->'payment_terms'->>'total')::numeric
+                                         + COALESCE(cancellation_penalty, 0), 0) END) AS part
            FROM bookings_roomline
-           WHERE status = 'active' AND price_snapshot->'payment_terms'->>'due_later_by' = 'hotel'
+           WHERE price_snapshot->'payment_terms'->>'due_later_by' = 'hotel'
            GROUP BY booking_id) h ON h.booking_id = b.id
 WHERE b.status = 'confirmed'
   AND o.amount <> COALESCE(l.due, 0) - COALESCE(h.part, 0)

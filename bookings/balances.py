@@ -22,7 +22,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hotels.payment_terms import payment_terms_card_balance, payment_terms_of
+from hotels.payment_terms import payment_terms_card_balance, payment_terms_of, payment_terms_rebase
 from payments.models import Payment, ScheduledCharge
 from payments.services import scheduled_charge_create
 
@@ -112,6 +112,36 @@ def balances_not_charging(*, booking_id: int) -> None:
 def _fixed(charge: ScheduledCharge) -> bool:
     """A balance whose amount is fixed at the bank: being charged, or tried already (a payment or link exists)."""
     return charge.status == ScheduledCharge.Status.CHARGING or charge.attempts > 0 or charge.payments.exists()
+
+
+def balances_at_hotel(*, booking_id: int) -> Decimal:
+    """What the hotel collects of the booking under its terms as they stand in the database (``due_at_hotel`` of a
+    combination; all that is due later when one room's terms say the hotel collects it)."""
+    from .models import Booking
+
+    snapshot = Booking.objects.filter(pk=booking_id).values_list("price_snapshot", flat=True).get() or {}
+    terms = snapshot.get("payment_terms")
+    if not terms:
+        return ZERO
+    if "due_at_hotel" in terms:
+        return Decimal(terms["due_at_hotel"])
+    return Decimal(terms["due_later"]) if terms["due_later_by"] == "hotel" else ZERO
+
+
+def balances_free_total(*, booking_id: int) -> Decimal:
+    """What the balances not charged yet and not fixed at the bank (:func:`_fixed`) add up to: what a change that
+    costs less lowers before it refunds anything."""
+    charges = ScheduledCharge.objects.filter(booking_id=booking_id, purpose=BALANCE, status__in=ScheduledCharge.OPEN)
+    return sum((c.amount for c in charges if not _fixed(c)), ZERO)
+
+
+def line_at_hotel_drop(*, line, penalty: Decimal) -> Decimal:
+    """What cancelling ``line`` and keeping ``penalty`` takes off what the hotel collects: nothing for a room paid
+    by card; the rest of its price, less the penalty the hotel still collects, for a room paid at the hotel."""
+    terms = (line.price_snapshot or {}).get("payment_terms")
+    if not terms or terms["due_later_by"] != "hotel":
+        return ZERO
+    return Decimal(terms["due_later"]) - Decimal(payment_terms_rebase(terms, penalty)["due_later"])
 
 
 def balances_reschedule(*, booking, lower_by: Decimal = ZERO) -> Decimal:

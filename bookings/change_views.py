@@ -25,7 +25,7 @@ from hotels.basket import BasketLine, BasketLineInvalid, party_label, room_fit_p
 from hotels.models import RatePlan
 from hotels.policy import policy_summary
 from payments.return_tokens import payment_return_url
-from payments.services import PaymentError, booking_payment_paid, refundable_amount
+from payments.services import PaymentError, booking_payment_paid
 
 from . import workflow
 from .changes import LineChange
@@ -77,7 +77,9 @@ def booking_cancel_room(request, reference, position):
         return redirect(booking)
     penalty = line_cancel_quote(line=line)
     payment = booking_payment_paid(booking)
-    refund = min(line.total - penalty, refundable_amount(payment)) if payment else Decimal("0.00")
+    refund = (
+        workflow.room_cancel_refund_quote(booking=booking, line=line, penalty=penalty) if payment else Decimal("0.00")
+    )
     paid_offline = payment is None and booking_paid_offline(booking)
     if paid_offline:  # paid at the desk: the hotel pays the room's price less its charge back there
         refund = line.total - penalty

@@ -63,7 +63,14 @@ from payments.services import (
 from payments.services import refunds_reconcile as payments_refunds_reconcile
 
 from . import changes, services
-from .balances import balances_not_charging, balances_reschedule, balances_schedule
+from .balances import (
+    balances_at_hotel,
+    balances_free_total,
+    balances_not_charging,
+    balances_reschedule,
+    balances_schedule,
+    line_at_hotel_drop,
+)
 from .exceptions import InvalidTransition, SoldOut, StayInvalid
 from .models import Booking, BookingChange, BookingEffect, BookingStatusChange
 from .outbox import Retry, effects_write, handler
@@ -294,7 +301,7 @@ def booking_modify(
     with transaction.atomic():
         Booking.objects.select_for_update().filter(pk=booking.pk).values_list("pk", flat=True).get()
         balances_not_charging(booking_id=booking.pk)
-        paid = _payments_of(booking)
+        paid, at_hotel = _payments_of(booking), balances_at_hotel(booking_id=booking.pk)
         change = changes.booking_modify(
             booking=booking,
             check_in=check_in,
@@ -308,16 +315,18 @@ def booking_modify(
             hold_minutes=hold_minutes,
         )
         if change.status == BookingChange.Status.APPLIED:
-            _change_settle(change, paid)
+            _change_settle(change, paid, at_hotel)
     return change
 
 
-def _change_settle(change: BookingChange, paid: list[Payment]) -> None:
+def _change_settle(change: BookingChange, paid: list[Payment], at_hotel: Decimal) -> None:
     """An applied change gives back what it takes off the total (from the booking's payments, latest first) and
-    writes what follows it. The balances still owed on the saved card (deposit terms) are rescheduled on the rooms'
-    own dates and lowered first (``bookings.balances``): the guest is refunded only what they paid beyond the new
-    total."""
-    owed = balances_reschedule(booking=change.booking, lower_by=-change.difference)
+    writes what follows it. What it takes off the part the hotel collects (``at_hotel`` before the change: a room
+    paid at the hotel cancelled or shortened) was never paid by card and is taken off nothing else. The balances
+    still owed on the saved card (deposit terms) are rescheduled on the rooms' own dates and lowered first
+    (``bookings.balances``): the guest is refunded only what they paid beyond the new total."""
+    off_hotel = at_hotel - balances_at_hotel(booking_id=change.booking_id)
+    owed = balances_reschedule(booking=change.booking, lower_by=-change.difference - off_hotel)
     for payment in reversed(paid):
         if owed <= 0:
             break
@@ -368,13 +377,25 @@ def room_cancel(*, booking: Booking, line_id: int, actor_kind: str, actor=None, 
         if active == [line_id]:
             return booking_cancel(booking=booking, actor_kind=actor_kind, actor=actor, note="last room cancelled"), None
         balances_not_charging(booking_id=booking.pk)
-        paid = _payments_of(booking)
+        paid, at_hotel = _payments_of(booking), balances_at_hotel(booking_id=booking.pk)
         booking, change = changes.room_line_cancel(
             booking=booking, line_id=line_id, actor_kind=actor_kind, actor=actor, channel=channel
         )
         if change is not None:
-            _change_settle(change, paid)
+            _change_settle(change, paid, at_hotel)
     return booking, change
+
+
+def room_cancel_refund_quote(*, booking: Booking, line, penalty: Decimal) -> Decimal:
+    """What :func:`room_cancel` gives back to the guest's card for ``line`` keeping ``penalty`` (shown before the
+    guest confirms), settled as :func:`_change_settle` does: the room's price less its penalty and less what the
+    hotel was to collect of it, lowered first off the balances not charged yet, no more than the payments hold."""
+    from payments.services import refundable_amount
+
+    lower_by = line.total - penalty - line_at_hotel_drop(line=line, penalty=penalty)
+    back = max(lower_by - balances_free_total(booking_id=booking.pk), Decimal("0.00"))
+    held = sum((refundable_amount(p) for p in _payments_of(booking)), Decimal("0.00"))
+    return min(back, held)
 
 
 def booking_changes_expire(*, now=None) -> int:

@@ -3,7 +3,6 @@ hotel (a card guarantee): cancelling the room paid at the hotel takes nothing of
 its whole balance on its date, the guest is refunded nothing of its deposit, and the books add up."""
 
 import re
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -11,7 +10,6 @@ from django.test import TestCase
 from django.urls import reverse
 
 from bookings.audit import books_findings
-from bookings.models import Booking
 from payments.models import Payment, ScheduledCharge
 from payments.selectors import booking_payment_terms
 from tests.factories import HotelFactory, RoomTypeFactory, UserFactory, future, open_nights, standard_plan
@@ -82,4 +80,28 @@ def test_a_room_paid_at_the_hotel_cancelled_on_the_website_leaves_the_card_balan
     run_charges(at=due(deposit, 7))
     balance.refresh_from_db()
     assert (balance.status, balance.payment.amount) == ("paid", Decimal("140.00"))
+    assert books_findings() == []
+
+
+def test_a_room_paid_at_the_hotel_cancelled_late_leaves_its_penalty_to_the_hotel_and_the_card_balance_whole(
+    client, bank, deposit_and_hotel
+):
+    deposit, guaranteed = deposit_and_hotel
+    plan = standard_plan(guaranteed)
+    plan.free_cancellation_days, plan.cancellation_penalty, plan.cancellation_penalty_percent = 45, "percent", 25
+    plan.save()
+    guest = UserFactory()
+    booking = book(deposit, guaranteed, customer=guest)
+    client.force_login(guest)
+    hotel_line = booking.lines.get(room_type=guaranteed)
+    url = reverse("bookings:cancel_room", kwargs={"reference": booking.reference, "position": hotel_line.position})
+    confirm = re.sub(r"\s+", " ", client.get(url).content.decode())
+    assert "€50.00" in confirm
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(url, {"quoted_penalty": "50.00"})
+    booking.refresh_from_db()
+    assert booking.total == Decimal("250.00") and open_balance(booking) == Decimal("140.00")
+    assert refunded(booking) == Decimal("0.00")
+    terms = booking.price_snapshot["payment_terms"]
+    assert (terms["due_now"], terms["due_later_card"], terms["due_at_hotel"]) == ("60.00", "140.00", "50.00")
     assert books_findings() == []
