@@ -26,6 +26,19 @@ def country(name):
 
 
 @register.filter
+def meal_plan(rate_plan: dict) -> str:
+    """A sold rate's meal plan (``snapshot.rate_plan|meal_plan``) in the language being rendered, from its code:
+    the snapshot's ``meal_plan_label`` was written in the guest's language, and the hotel reads it in its own. A
+    snapshot without a known code keeps the label it was sold with."""
+    from hotels.models import RatePlan
+
+    code = (rate_plan or {}).get("meal_plan")
+    if code in RatePlan.MealPlan.values:
+        return str(RatePlan.MealPlan(code).label)
+    return (rate_plan or {}).get("meal_plan_label", "")
+
+
+@register.filter
 def stars(count):
     return "★" * int(count or 0)
 

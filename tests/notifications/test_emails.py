@@ -299,3 +299,22 @@ def test_staff_see_the_outbox_and_send_a_message_again(client, django_capture_on
     assert response.status_code == 302
     assert OutboundEmail.objects.filter(kind="booking_confirmed_guest", status="sent").count() == 2
     assert [m.to for m in mail.outbox].count(["ada@example.com"]) == 2
+
+
+def test_the_hotels_email_says_the_meal_plan_in_english_and_the_french_guests_in_french(
+    django_capture_on_commit_callbacks,
+):
+    from django.utils import translation
+
+    with translation.override("fr"):  # booked on the French site: the snapshot's label is written in French
+        with django_capture_on_commit_callbacks(execute=True):
+            booking = make_booking(email="zoe@example.fr")
+            booking_confirm(booking=booking)
+    assert booking.language == "fr" and booking.price_snapshot["rate_plan"]["meal_plan_label"] == "Chambre seule"
+    guest = next(m for m in mail.outbox if m.to == ["zoe@example.fr"])
+    hotel = next(m for m in mail.outbox if m.to == [booking.hotel.reservations_email])
+    plan = booking.price_snapshot["rate_plan"]["name"]
+    assert f"{plan}, Room only" in hotel.body and f"{plan} · Room only" in html_of(hotel)
+    assert "Chambre seule" not in hotel.body + html_of(hotel)
+    assert f"{plan}, Chambre seule" in guest.body and f"{plan} · Chambre seule" in html_of(guest)
+    assert "Room only" not in guest.body + html_of(guest)
